@@ -1,0 +1,3 @@
+from causalkit._cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,86 @@
+"""Registration of the ATE design into the conformance suite and the demo."""
+
+from __future__ import annotations
+
+import numpy as np
+from sklearn.linear_model import LinearRegression, LogisticRegression
+
+from ..testing import BadInput, ConformanceCase
+
+
+def _data(seed):
+    from ..datasets import make_ate_data
+
+    d = make_ate_data(300, random_state=seed)
+    return {"X": d.X, "y": d.y, "treatment": d.treatment}
+
+
+def _estimator():
+    from . import AIPW
+
+    return AIPW(LinearRegression(), LogisticRegression(), cv=3, random_state=0)
+
+
+def _with(key, value):
+    return lambda a: {**a, key: value(a) if callable(value) else value}
+
+
+def _nan_in(key):
+    def mutate(a):
+        v = np.array(a[key], dtype=float)
+        v[(3,) if v.ndim == 1 else (3, 0)] = np.nan
+        return {**a, key: v}
+    return mutate
+
+
+def conformance_cases():
+    from ..utils.validation import PositivityWarning
+
+    bad = [
+        BadInput("nan-X", _nan_in("X"), ValueError, r"`X` contains NaN"),
+        BadInput("nan-y", _nan_in("y"), ValueError, r"`y` contains NaN"),
+        BadInput("inf-y", _with("y", lambda a: np.where(np.arange(len(a["y"])) == 0, np.inf, a["y"])),
+                 ValueError, r"`y` contains infinite"),
+        BadInput("short-y", _with("y", lambda a: a["y"][:-1]), ValueError, r"inconsistent numbers of rows"),
+        BadInput("2d-y", _with("y", lambda a: np.c_[a["y"], a["y"]]), ValueError, r"`y` must be 1-D"),
+        BadInput("3d-X", _with("X", lambda a: a["X"][:, :, None]), ValueError, r"`X` must be 2-D"),
+        BadInput("nonbinary-treatment", _with("treatment", lambda a: a["treatment"] * 2),
+                 ValueError, r"`treatment` must be binary"),
+        BadInput("one-arm", _with("treatment", lambda a: np.ones_like(a["treatment"])),
+                 ValueError, r"`treatment` takes only the value 1"),
+        BadInput("string-X", _with("X", lambda a: np.full(a["X"].shape, "a")), TypeError, r"`X` must hold numbers"),
+        BadInput("negative-weight", _with("sample_weight", lambda a: -np.ones(len(a["y"]))),
+                 ValueError, r"`sample_weight` must be non-negative"),
+        BadInput("trimming-threshold", lambda a: ({"trimming_threshold": 0.7}, a), ValueError,
+                 r"`trimming_threshold` must lie in \[0.0, 0.5\)"),
+        BadInput("trimming-kind", lambda a: ({"trimming": "cut"}, a), ValueError, r"`trimming` must be"),
+        BadInput("regressor-as-propensity", lambda a: ({"model_t": LinearRegression()}, a), TypeError,
+                 r"`model_t` must be a classifier with predict_proba"),
+        BadInput("poor-overlap",
+                 lambda a: {**a, "treatment": (a["X"][:, 0] + 0.05 * np.random.default_rng(1).normal(size=len(a["y"])) > 0).astype(int)},
+                 PositivityWarning, r"outside \[0.01, 0.99\]", warns=True),
+    ]
+    return [
+        ConformanceCase(
+            name="ate.AIPW",
+            estimator=_estimator,
+            data=_data,
+            result=lambda e: [e.ate().value, e.ate().stderr],
+            before_fit=(lambda e, d: e.ate(),),
+            bad_inputs=bad,
+        )
+    ]
+
+
+def demo_rows():
+    from .._demo import DemoRow
+
+    def run(quick):
+        from ..datasets import make_ate_data
+        from . import AIPW
+
+        d = make_ate_data(2000 if quick else 20000, random_state=1)
+        est = AIPW(random_state=0).fit(d.X, d.y, treatment=d.treatment)
+        return est.ate(), d.true_ate
+
+    return [DemoRow("ATE (back-door)", "AIPW", "make_ate_data", run)]

@@ -1,0 +1,381 @@
+"""Result types shared by every design: Estimate, EstimateTable, EffectCurve.
+
+They are small and immutable: an estimator computes them once, and users read,
+print, summarise or plot them. Intervals always say what they cover.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from typing import Iterator, Sequence
+
+import numpy as np
+from scipy import stats
+
+__all__ = ["Estimate", "EstimateTable", "EffectCurve"]
+
+
+def _check_alpha(alpha: float) -> float:
+    if not (0.0 < float(alpha) < 1.0):
+        raise ValueError(f"`alpha` must lie in (0, 1); got {alpha}. Use 0.05 for a 95% interval.")
+    return float(alpha)
+
+
+def _crit(alpha: float, dof: float | None) -> float:
+    if dof is None or not np.isfinite(dof):
+        return float(stats.norm.ppf(1 - alpha / 2))
+    return float(stats.t.ppf(1 - alpha / 2, dof))
+
+
+def _fmt(x: float) -> str:
+    return "nan" if x is None or not np.isfinite(x) else f"{x:.4g}"
+
+
+@dataclass(frozen=True, eq=False)
+class Estimate:
+    """One estimated number with its uncertainty.
+
+    Parameters
+    ----------
+    value : float
+        The point estimate.
+    stderr : float
+        Its standard error.
+    n : int
+        Number of units the estimate uses.
+    method : str
+        How it was computed, including the kind of standard error.
+    name : str, default "estimate"
+        What is estimated (``"ATE"``, ``"mean"``, ``"V(pi)"``...).
+    dof : float, optional
+        Degrees of freedom for t-based intervals; ``None`` uses the normal law.
+    center : float, optional
+        Centre of the confidence interval and of the test when it differs from
+        ``value`` (e.g. a bias-corrected centre with a robust standard error).
+    null : float, default 0.0
+        Value under the null hypothesis used by :attr:`pvalue`.
+
+    Examples
+    --------
+    >>> from causalkit.inference import Estimate
+    >>> est = Estimate(1.02, 0.05, n=400, method="AIPW", name="ATE")
+    >>> lo, hi = est.conf_int(0.05)
+    >>> round(lo, 3), round(hi, 3)
+    (0.922, 1.118)
+    >>> est.pvalue < 1e-10
+    True
+    """
+
+    value: float
+    stderr: float
+    n: int
+    method: str
+    name: str = "estimate"
+    dof: float | None = None
+    center: float | None = None
+    null: float = 0.0
+
+    def __post_init__(self):
+        object.__setattr__(self, "value", float(self.value))
+        object.__setattr__(self, "stderr", float(self.stderr))
+        object.__setattr__(self, "n", int(self.n))
+        if self.stderr < 0 or np.isnan(self.stderr):
+            raise ValueError(f"`stderr` must be non-negative; got {self.stderr}.")
+
+    @property
+    def _center(self) -> float:
+        return self.value if self.center is None else float(self.center)
+
+    @property
+    def zstat(self) -> float:
+        """Test statistic ``(center - null) / stderr``."""
+        if self.stderr == 0:
+            return np.inf if self._center != self.null else np.nan
+        return (self._center - self.null) / self.stderr
+
+    @property
+    def pvalue(self) -> float:
+        """Two-sided p-value of ``H0: estimand == null``."""
+        z = abs(self.zstat)
+        if np.isnan(z):
+            return 1.0
+        if self.dof is None:
+            return float(2 * stats.norm.sf(z))
+        return float(2 * stats.t.sf(z, self.dof))
+
+    def conf_int(self, alpha: float = 0.05) -> tuple[float, float]:
+        """Two-sided ``1 - alpha`` confidence interval ``(lower, upper)``."""
+        c = _crit(_check_alpha(alpha), self.dof)
+        return (self._center - c * self.stderr, self._center + c * self.stderr)
+
+    def summary(self, alpha: float = 0.05):
+        """A one-row :class:`pandas.DataFrame` with estimate, SE, test and interval."""
+        import pandas as pd
+
+        lo, hi = self.conf_int(alpha)
+        return pd.DataFrame(
+            {
+                "estimate": [self.value],
+                "std err": [self.stderr],
+                "z": [self.zstat],
+                "P>|z|": [self.pvalue],
+                f"[{alpha / 2:g}": [lo],
+                f"{1 - alpha / 2:g}]": [hi],
+                "n": [self.n],
+                "method": [self.method],
+            },
+            index=[self.name],
+        )
+
+    def __repr__(self) -> str:
+        lo, hi = self.conf_int(0.05)
+        return (
+            f"Estimate({self.name} = {_fmt(self.value)}, SE {_fmt(self.stderr)}, "
+            f"95% CI [{_fmt(lo)}, {_fmt(hi)}], n={self.n}, method={self.method!r})"
+        )
+
+    def __float__(self) -> float:
+        return self.value
+
+    def _replace(self, **changes) -> "Estimate":
+        return replace(self, **changes)
+
+
+@dataclass(frozen=True, eq=False)
+class EstimateTable:
+    """Several estimates side by side (per policy, per stratum, per coefficient).
+
+    Parameters
+    ----------
+    estimates : sequence of Estimate
+        The rows; their ``name`` values label them and must be unique.
+    cov : ndarray of shape (k, k), optional
+        Covariance of the estimates, used for joint (simultaneous) intervals.
+
+    Examples
+    --------
+    >>> from causalkit.inference import Estimate, EstimateTable
+    >>> tab = EstimateTable([Estimate(1.0, 0.1, 100, "ols", name="a"),
+    ...                      Estimate(2.0, 0.2, 100, "ols", name="b")])
+    >>> tab["b"].value
+    2.0
+    >>> list(tab.summary().index)
+    ['a', 'b']
+    """
+
+    estimates: tuple
+    cov: np.ndarray | None = None
+    title: str = ""
+
+    def __post_init__(self):
+        ests = tuple(self.estimates)
+        if not all(isinstance(e, Estimate) for e in ests):
+            raise TypeError("`estimates` must be a sequence of Estimate objects.")
+        names = [e.name for e in ests]
+        if len(set(names)) != len(names):
+            raise ValueError(f"Estimate names must be unique in a table; got {names}.")
+        object.__setattr__(self, "estimates", ests)
+        if self.cov is not None:
+            cov = np.asarray(self.cov, dtype=float)
+            if cov.shape != (len(ests), len(ests)):
+                raise ValueError(f"`cov` must have shape {(len(ests), len(ests))}; got {cov.shape}.")
+            object.__setattr__(self, "cov", cov)
+
+    @property
+    def names(self) -> list[str]:
+        return [e.name for e in self.estimates]
+
+    @property
+    def values(self) -> np.ndarray:
+        return np.array([e.value for e in self.estimates])
+
+    @property
+    def stderrs(self) -> np.ndarray:
+        return np.array([e.stderr for e in self.estimates])
+
+    def __len__(self) -> int:
+        return len(self.estimates)
+
+    def __iter__(self) -> Iterator[Estimate]:
+        return iter(self.estimates)
+
+    def __getitem__(self, key) -> Estimate:
+        if isinstance(key, str):
+            for e in self.estimates:
+                if e.name == key:
+                    return e
+            raise KeyError(f"No estimate named {key!r}; names are {self.names}.")
+        return self.estimates[key]
+
+    def conf_int(self, alpha: float = 0.05, *, joint: bool = False, n_draws: int = 100_000,
+                 random_state=0):
+        """Intervals as a DataFrame; ``joint=True`` gives simultaneous (sup-t) coverage.
+
+        Joint intervals need ``cov`` and use the ``1 - alpha`` quantile of
+        ``max_j |Z_j|`` for ``Z ~ N(0, corr)`` (simulated with ``random_state``).
+        """
+        import pandas as pd
+
+        alpha = _check_alpha(alpha)
+        if joint:
+            if self.cov is None:
+                raise ValueError("Joint intervals need the estimates' covariance; this table has none.")
+            sd = np.sqrt(np.diag(self.cov))
+            corr = self.cov / np.outer(sd, sd)
+            rng = np.random.default_rng(random_state)
+            z = rng.multivariate_normal(np.zeros(len(self)), corr, size=n_draws, method="eigh")
+            c = float(np.quantile(np.abs(z).max(axis=1), 1 - alpha))
+            centers = np.array([e._center for e in self.estimates])
+            lo, hi = centers - c * self.stderrs, centers + c * self.stderrs
+        else:
+            bounds = np.array([e.conf_int(alpha) for e in self.estimates])
+            lo, hi = bounds[:, 0], bounds[:, 1]
+        return pd.DataFrame({"lower": lo, "upper": hi}, index=self.names)
+
+    def summary(self, alpha: float = 0.05):
+        """All rows' :meth:`Estimate.summary` stacked into one DataFrame."""
+        import pandas as pd
+
+        return pd.concat([e.summary(alpha) for e in self.estimates])
+
+    def __repr__(self) -> str:
+        head = f"EstimateTable({self.title})" if self.title else "EstimateTable"
+        return head + "\n" + self.summary().to_string()
+
+
+@dataclass(frozen=True, eq=False)
+class EffectCurve:
+    """An estimated function on a grid with pointwise and uniform confidence bands.
+
+    Parameters
+    ----------
+    grid : ndarray of shape (G,)
+        Where the function is evaluated (quantile levels, feature values...).
+    values : ndarray of shape (G,)
+        Estimates at each grid point.
+    stderr : ndarray of shape (G,)
+        Pointwise standard errors.
+    draws : ndarray of shape (B, G), optional
+        Bootstrap (or multiplier) replicates of ``estimate* - estimate``. When
+        given, uniform bands use the sup-t critical value
+        ``quantile_{1-alpha} max_g |draws_g| / stderr_g``.
+    cov : ndarray of shape (G, G), optional
+        Covariance used for the uniform band when ``draws`` is absent.
+    n : int
+        Number of units.
+    method : str
+        How it was computed.
+    name : str
+        What the curve is (``"tau(q)"``, ``"CATE"``).
+    grid_name : str
+        Label of the grid (``"quantile"``, a feature's name).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from causalkit.inference import EffectCurve
+    >>> rng = np.random.default_rng(0)
+    >>> curve = EffectCurve(grid=np.linspace(0.1, 0.9, 9), values=np.ones(9),
+    ...                     stderr=np.full(9, 0.1), draws=rng.normal(0, 0.1, (500, 9)),
+    ...                     n=200, method="demo")
+    >>> lo_p, hi_p = curve.conf_int(0.05, kind="pointwise")
+    >>> lo_u, hi_u = curve.conf_int(0.05, kind="uniform")
+    >>> bool(np.all(lo_u <= lo_p))
+    True
+    """
+
+    grid: np.ndarray
+    values: np.ndarray
+    stderr: np.ndarray
+    n: int
+    method: str
+    name: str = "effect"
+    grid_name: str = "grid"
+    draws: np.ndarray | None = field(default=None, repr=False)
+    cov: np.ndarray | None = field(default=None, repr=False)
+
+    def __post_init__(self):
+        grid = np.asarray(self.grid, dtype=float).ravel()
+        vals = np.asarray(self.values, dtype=float).ravel()
+        se = np.asarray(self.stderr, dtype=float).ravel()
+        if not (grid.shape == vals.shape == se.shape):
+            raise ValueError(
+                f"`grid`, `values` and `stderr` must have one entry per grid point; got "
+                f"{grid.shape}, {vals.shape}, {se.shape}."
+            )
+        for nm, arr in (("grid", grid), ("values", vals), ("stderr", se)):
+            arr.setflags(write=False)
+            object.__setattr__(self, nm, arr)
+        if self.draws is not None:
+            d = np.asarray(self.draws, dtype=float)
+            if d.ndim != 2 or d.shape[1] != grid.shape[0]:
+                raise ValueError(f"`draws` must have shape (B, {grid.shape[0]}); got {d.shape}.")
+            d.setflags(write=False)
+            object.__setattr__(self, "draws", d)
+        object.__setattr__(self, "n", int(self.n))
+
+    def uniform_critical_value(self, alpha: float = 0.05, *, random_state=0,
+                               n_draws: int = 100_000) -> float:
+        """Sup-t critical value giving simultaneous ``1 - alpha`` coverage."""
+        alpha = _check_alpha(alpha)
+        se = np.where(self.stderr > 0, self.stderr, np.inf)
+        if self.draws is not None:
+            tmax = np.abs(self.draws / se).max(axis=1)
+            return float(np.quantile(tmax, 1 - alpha))
+        if self.cov is not None:
+            sd = np.sqrt(np.diag(self.cov))
+            sd = np.where(sd > 0, sd, 1.0)
+            corr = self.cov / np.outer(sd, sd)
+            rng = np.random.default_rng(random_state)
+            z = rng.multivariate_normal(np.zeros(len(self.grid)), corr, size=n_draws, method="eigh")
+            return float(np.quantile(np.abs(z).max(axis=1), 1 - alpha))
+        raise ValueError(
+            "A uniform band needs bootstrap `draws` or a covariance `cov`; this curve has "
+            "neither. Refit with inference that stores them."
+        )
+
+    def conf_int(self, alpha: float = 0.05, kind: str = "pointwise"):
+        """Band ``(lower, upper)`` arrays; ``kind`` is "pointwise" or "uniform"."""
+        if kind == "pointwise":
+            c = _crit(_check_alpha(alpha), None)
+        elif kind == "uniform":
+            c = self.uniform_critical_value(alpha)
+        else:
+            raise ValueError(f"`kind` must be 'pointwise' or 'uniform'; got {kind!r}.")
+        return self.values - c * self.stderr, self.values + c * self.stderr
+
+    def summary(self, alpha: float = 0.05):
+        """DataFrame over the grid with estimates, SEs and both bands."""
+        import pandas as pd
+
+        lo, hi = self.conf_int(alpha, "pointwise")
+        out = {self.grid_name: self.grid, "estimate": self.values, "std err": self.stderr,
+               "pointwise lower": lo, "pointwise upper": hi}
+        if self.draws is not None or self.cov is not None:
+            ulo, uhi = self.conf_int(alpha, "uniform")
+            out["uniform lower"] = ulo
+            out["uniform upper"] = uhi
+        return pd.DataFrame(out)
+
+    def plot(self, ax=None, *, alpha: float = 0.05, uniform: bool = True, label=None, **kwargs):
+        """Plot the curve with its pointwise (dark) and uniform (light) bands."""
+        from causalkit.plotting import plot_effect_curve
+
+        return plot_effect_curve(self, ax=ax, alpha=alpha, uniform=uniform, label=label, **kwargs)
+
+    def __len__(self) -> int:
+        return len(self.grid)
+
+    def __repr__(self) -> str:
+        return (
+            f"EffectCurve({self.name} over {len(self.grid)} {self.grid_name} points, "
+            f"range of estimates [{_fmt(self.values.min())}, {_fmt(self.values.max())}], "
+            f"n={self.n}, method={self.method!r})"
+        )
+
+
+def estimates_from_arrays(values: Sequence[float], stderrs: Sequence[float], names: Sequence[str],
+                          *, n: int, method: str, cov=None, title: str = "") -> EstimateTable:
+    """Build an :class:`EstimateTable` from parallel arrays."""
+    ests = [Estimate(v, s, n=n, method=method, name=str(nm)) for v, s, nm in zip(values, stderrs, names)]
+    return EstimateTable(tuple(ests), cov=cov, title=title)

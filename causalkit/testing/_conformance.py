@@ -1,0 +1,329 @@
+"""Checks that every causalkit estimator must pass, and the registry feeding them."""
+
+from __future__ import annotations
+
+import copy
+import importlib
+import inspect
+import pickle
+from dataclasses import dataclass, field
+from typing import Any, Callable, Sequence
+
+import numpy as np
+from joblib import parallel_config
+from sklearn import config_context
+from sklearn.base import clone
+from sklearn.exceptions import NotFittedError
+from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import FunctionTransformer
+
+__all__ = ["DESIGNS", "BadInput", "ConformanceCase", "CHECKS", "registered_cases",
+           "iter_design_examples"]
+
+#: Design subpackages, in the order the demo prints them.
+DESIGNS = ("ate", "hte", "frontdoor", "iv", "rdd", "montecarlo", "ope", "calibration")
+
+
+@dataclass
+class BadInput:
+    """One row of a bad-input table.
+
+    Parameters
+    ----------
+    id : str
+        Short label shown in the test id.
+    mutate : callable
+        Takes the fit arguments as a dict (``X``, ``y`` and design variables) and
+        returns a new dict (never mutate the one given). May also return
+        ``(estimator_params, fit_args)`` to change hyperparameters.
+    error : exception type or tuple
+        Expected exception (or warning class when ``warns`` is true).
+    match : str
+        Regular expression the message must match (it should name the argument).
+    warns : bool
+        The input is a statistical hazard: expect a warning, not an error.
+    """
+
+    id: str
+    mutate: Callable[[dict], Any]
+    error: Any
+    match: str
+    warns: bool = False
+
+
+@dataclass
+class ConformanceCase:
+    """An estimator registered into the conformance suite with an example fit.
+
+    Parameters
+    ----------
+    name : str
+        Test id, e.g. ``"ate.AIPW"``.
+    estimator : callable
+        ``() -> estimator``: a quick configuration (small models, few folds).
+    data : callable
+        ``(seed) -> dict`` of fit arguments: ``X``, ``y`` and design variables.
+    result : callable
+        ``(fitted) -> array-like`` of numbers that summarise a fit; compared
+        across refits, pickling, pipelines and backends.
+    before_fit : sequence of callables
+        ``(estimator, data) -> Any`` calls that must raise ``NotFittedError``
+        on an unfitted estimator.
+    bad_inputs : sequence of BadInput
+        The estimator's bad-input table.
+    pipeline : bool
+        Run the Pipeline checks (the estimator as the last step).
+    dataframe : bool
+        Check that DataFrame ``X`` gives the same numbers and ``feature_names_in_``.
+    sklearn_checks : bool
+        Also run scikit-learn's ``parametrize_with_checks`` on this estimator.
+    sklearn_expected_failed : dict
+        Check name -> reason, for ``expected_failed_checks``.
+    rtol : float
+        Relative tolerance of "the same numbers" (floating-point reordering only).
+    """
+
+    name: str
+    estimator: Callable[[], Any]
+    data: Callable[[int], dict]
+    result: Callable[[Any], Any]
+    before_fit: Sequence[Callable] = ()
+    bad_inputs: Sequence[BadInput] = ()
+    pipeline: bool = True
+    dataframe: bool = True
+    sklearn_checks: bool = False
+    sklearn_expected_failed: dict = field(default_factory=dict)
+    rtol: float = 1e-9
+
+    def __repr__(self):
+        return self.name
+
+
+def iter_design_examples():
+    """Yield ``(design, module)`` for every design with an ``_examples`` module."""
+    for design in DESIGNS:
+        try:
+            mod = importlib.import_module(f"causalkit.{design}._examples")
+        except ModuleNotFoundError as exc:
+            if exc.name not in (f"causalkit.{design}", f"causalkit.{design}._examples"):
+                raise
+            continue
+        yield design, mod
+
+
+def registered_cases() -> list[ConformanceCase]:
+    """Every :class:`ConformanceCase` the designs register."""
+    cases = []
+    for _, mod in iter_design_examples():
+        if hasattr(mod, "conformance_cases"):
+            cases.extend(mod.conformance_cases())
+    return cases
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _split(args: dict):
+    args = dict(args)
+    X = args.pop("X")
+    y = args.pop("y")
+    return X, y, args
+
+
+def _fit(est, args):
+    X, y, kw = _split(args)
+    return est.fit(X, y, **kw)
+
+
+def _numbers(case, est):
+    return np.atleast_1d(np.asarray(case.result(est), dtype=float))
+
+
+def _assert_same(case, a, b, what):
+    np.testing.assert_allclose(a, b, rtol=case.rtol, atol=1e-12,
+                               err_msg=f"{case.name}: {what} changed the numbers")
+
+
+def _param_equal(a, b) -> bool:
+    if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
+        return np.array_equal(np.asarray(a), np.asarray(b))
+    if hasattr(a, "get_params") and hasattr(b, "get_params"):
+        return type(a) is type(b) and repr(a) == repr(b)
+    try:
+        return bool(a == b) or (a is None and b is None)
+    except Exception:
+        return repr(a) == repr(b)
+
+
+def _copy_args(args: dict) -> dict:
+    return {k: copy.deepcopy(v) for k, v in args.items()}
+
+
+def _assert_args_equal(before: dict, after: dict, name: str):
+    for k in before:
+        a, b = before[k], after[k]
+        if hasattr(a, "equals"):
+            assert a.equals(b), f"{name}: fit modified its input `{k}`"
+        elif isinstance(a, (list, tuple)):
+            for i, (ai, bi) in enumerate(zip(a, b)):
+                assert np.array_equal(np.asarray(ai), np.asarray(bi), equal_nan=True), (
+                    f"{name}: fit modified `{k}[{i}]`")
+        elif a is not None:
+            assert np.array_equal(np.asarray(a), np.asarray(b), equal_nan=True), (
+                f"{name}: fit modified its input `{k}`")
+
+
+# --------------------------------------------------------------------------- checks
+
+
+def check_clone_and_params(case):
+    """``clone`` and ``get_params``/``set_params`` round-trip; defaults construct."""
+    est = case.estimator()
+    params = est.get_params(deep=False)
+    cloned = clone(est)
+    assert cloned is not est
+    cloned_params = cloned.get_params(deep=False)
+    assert set(params) == set(cloned_params)
+    for k in params:
+        assert _param_equal(params[k], cloned_params[k]), f"{case.name}: clone changed `{k}`"
+    assert est.set_params(**params) is est
+    sig = inspect.signature(type(est).__init__)
+    assert set(params) == {p for p in sig.parameters if p != "self"}, (
+        f"{case.name}: get_params does not list exactly the __init__ arguments")
+    type(est)()  # every hyperparameter has a default
+
+
+def check_sklearn_init_contract(case):
+    """scikit-learn's own checks that need no fit: nothing set or validated in __init__."""
+    from sklearn.utils import estimator_checks as ec
+
+    est = case.estimator()
+    name = type(est).__name__
+    ec.check_no_attributes_set_in_init(name, est)
+    ec.check_get_params_invariance(name, est)
+    ec.check_set_params(name, est)
+    ec.check_parameters_default_constructible(name, est)
+
+
+def check_fit_returns_self(case):
+    """``fit`` returns the estimator itself."""
+    est = case.estimator()
+    assert _fit(est, case.data(0)) is est, f"{case.name}.fit must return self"
+
+
+def check_not_fitted(case):
+    """Result methods raise ``NotFittedError`` before ``fit``."""
+    assert case.before_fit, f"{case.name} registers no before_fit calls"
+    data = case.data(0)
+    for call in case.before_fit:
+        est = case.estimator()
+        try:
+            call(est, data)
+        except NotFittedError:
+            continue
+        raise AssertionError(f"{case.name}: a result method did not raise NotFittedError before fit")
+
+
+def check_pickle(case):
+    """A fitted estimator survives pickling with the same results."""
+    est = _fit(case.estimator(), case.data(0))
+    again = pickle.loads(pickle.dumps(est))
+    _assert_same(case, _numbers(case, est), _numbers(case, again), "pickling")
+
+
+def check_same_seed_same_numbers(case):
+    """Two fits with the same seed give the same numbers; inputs are not modified."""
+    data = case.data(0)
+    before = _copy_args(data)
+    a = _numbers(case, _fit(case.estimator(), data))
+    _assert_args_equal(before, data, case.name)
+    b = _numbers(case, _fit(case.estimator(), case.data(0)))
+    _assert_same(case, a, b, "refitting with the same seed")
+
+
+def check_backend_invariance(case):
+    """``n_jobs`` and the joblib backend do not change the numbers."""
+    est = case.estimator()
+    if "n_jobs" not in est.get_params():
+        return
+    data = case.data(0)
+    ref = _numbers(case, _fit(est, data))
+    with parallel_config(backend="threading"):
+        par = _numbers(case, _fit(clone(est).set_params(n_jobs=2), data))
+    _assert_same(case, ref, par, "n_jobs=2 on the threading backend")
+
+
+def _pipe(est):
+    return Pipeline([("identity", FunctionTransformer()), ("est", est)])
+
+
+def check_pipeline_routing(case):
+    """As the last step of a Pipeline, design variables routed as ``est__name``."""
+    if not case.pipeline:
+        return
+    data = case.data(0)
+    ref = _numbers(case, _fit(case.estimator(), data))
+    X, y, kw = _split(data)
+    pipe = _pipe(case.estimator()).fit(X, y, **{f"est__{k}": v for k, v in kw.items()})
+    _assert_same(case, ref, _numbers(case, pipe[-1]), "fitting inside a Pipeline")
+
+
+def check_metadata_routing(case):
+    """With metadata routing on, ``set_fit_request`` routes the design variables."""
+    if not case.pipeline:
+        return
+    data = case.data(0)
+    ref = _numbers(case, _fit(case.estimator(), data))
+    X, y, kw = _split(data)
+    with config_context(enable_metadata_routing=True):
+        est = case.estimator().set_fit_request(**{k: True for k in kw})
+        pipe = _pipe(est).fit(X, y, **kw)
+    _assert_same(case, ref, _numbers(case, pipe[-1]), "metadata routing")
+
+
+def check_dataframe_input(case):
+    """DataFrame ``X`` gives the same numbers and sets ``feature_names_in_``."""
+    if not case.dataframe:
+        return
+    import pandas as pd
+
+    data = case.data(0)
+    X = np.asarray(data["X"])
+    if X.ndim != 2:
+        return
+    cols = [f"col{j}" for j in range(X.shape[1])]
+    ref = _numbers(case, _fit(case.estimator(), data))
+    est = _fit(case.estimator(), {**data, "X": pd.DataFrame(X, columns=cols)})
+    _assert_same(case, ref, _numbers(case, est), "a DataFrame X")
+    assert list(est.feature_names_in_) == cols, f"{case.name}: feature_names_in_ not kept"
+
+
+#: Every check, run on every registered case by tests/test_conformance.py.
+CHECKS = (
+    check_clone_and_params,
+    check_sklearn_init_contract,
+    check_fit_returns_self,
+    check_not_fitted,
+    check_pickle,
+    check_same_seed_same_numbers,
+    check_backend_invariance,
+    check_pipeline_routing,
+    check_metadata_routing,
+    check_dataframe_input,
+)
+
+
+def run_bad_input(case: ConformanceCase, bad: BadInput):
+    """Fit on ``bad.mutate(data)`` and assert the expected error or warning."""
+    import pytest
+
+    data = case.data(0)
+    out = bad.mutate(_copy_args(data))
+    params, args = out if isinstance(out, tuple) else ({}, out)
+    est = case.estimator().set_params(**params)
+    if bad.warns:
+        with pytest.warns(bad.error, match=bad.match):
+            _fit(est, args)
+    else:
+        with pytest.raises(bad.error, match=bad.match):
+            _fit(est, args)

@@ -1,0 +1,291 @@
+"""Input checks shared by every causalkit design.
+
+Every function here turns bad input into a :class:`ValueError` or :class:`TypeError`
+whose message names the offending argument and says how to fix it. Statistical
+hazards that still allow an answer raise one of the named warnings below instead.
+
+All checks return new arrays (or views that are never written to); no input is
+modified in place.
+"""
+
+from __future__ import annotations
+
+import numbers
+import warnings
+
+import numpy as np
+
+__all__ = [
+    "CausalkitWarning",
+    "PositivityWarning",
+    "WeakInstrumentWarning",
+    "FewObservationsWarning",
+    "check_X",
+    "check_vector",
+    "check_consistent_length",
+    "check_binary",
+    "check_propensity",
+    "check_weights",
+    "check_groups",
+    "check_fraction",
+    "warn_positivity",
+    "feature_names",
+]
+
+
+class CausalkitWarning(UserWarning):
+    """Base class of the statistical warnings causalkit raises."""
+
+
+class PositivityWarning(CausalkitWarning):
+    """Some units have (near) zero probability of one of the treatment arms."""
+
+
+class WeakInstrumentWarning(CausalkitWarning):
+    """The instrument barely moves the treatment: identification is weak."""
+
+
+class FewObservationsWarning(CausalkitWarning):
+    """Too few units where the estimate draws its information (a stratum, a cutoff)."""
+
+
+def _is_pandas(obj) -> bool:
+    mod = type(obj).__module__
+    return mod.startswith("pandas")
+
+
+def feature_names(X) -> np.ndarray | None:
+    """Column names of a DataFrame as an object array, else ``None``."""
+    if _is_pandas(X) and hasattr(X, "columns"):
+        names = np.asarray([str(c) for c in X.columns], dtype=object)
+        return names
+    return None
+
+
+def _to_numeric(x, name: str, dtype):
+    if isinstance(x, (str, bytes)):
+        raise TypeError(f"`{name}` must be array-like of numbers; got a string.")
+    if _is_pandas(x):
+        x = x.to_numpy()
+    try:
+        arr = np.asarray(x)
+    except Exception as exc:  # pragma: no cover - defensive
+        raise TypeError(f"`{name}` could not be converted to an array: {exc}") from exc
+    if arr.dtype == object or arr.dtype.kind in "USV":
+        try:
+            arr = arr.astype(dtype)
+        except (TypeError, ValueError) as exc:
+            raise TypeError(
+                f"`{name}` must hold numbers; found values of type "
+                f"{type(arr.flat[0]).__name__ if arr.size else 'unknown'}. Encode "
+                "categories as numbers (e.g. with OneHotEncoder) before fitting."
+            ) from exc
+    elif arr.dtype.kind == "c":
+        raise TypeError(f"`{name}` must be real-valued; got complex numbers.")
+    elif dtype is not None:
+        arr = arr.astype(dtype, copy=False)
+    return arr
+
+
+def _check_finite(arr: np.ndarray, name: str, allow_nan: bool = False) -> None:
+    if arr.dtype.kind not in "fc" or arr.size == 0:
+        return
+    bad = ~np.isfinite(arr)
+    if allow_nan:
+        bad &= ~np.isnan(arr)
+    if bad.any():
+        rows = np.flatnonzero(bad.reshape(arr.shape[0], -1).any(axis=1)) if arr.ndim else [0]
+        kind = "NaN" if np.isnan(arr[bad]).any() else "infinite values"
+        raise ValueError(
+            f"`{name}` contains {kind} in {len(rows)} row(s) (first at row {int(rows[0])}). "
+            "Drop or impute those rows before fitting."
+        )
+
+
+def check_vector(
+    x,
+    name: str,
+    *,
+    dtype=np.float64,
+    allow_nan: bool = False,
+    n: int | None = None,
+    min_length: int = 1,
+) -> np.ndarray:
+    """Validate a 1-D array (a column vector ``(n, 1)`` is accepted and flattened).
+
+    Parameters
+    ----------
+    x : array-like
+        The values.
+    name : str
+        The argument's name, used in error messages.
+    dtype : numpy dtype or None
+        Target dtype (``None`` keeps the input's).
+    allow_nan : bool
+        Whether NaN is allowed.
+    n : int, optional
+        Required length.
+    min_length : int
+        Smallest length accepted.
+    """
+    if x is None:
+        raise ValueError(f"`{name}` is required; got None.")
+    arr = _to_numeric(x, name, dtype)
+    if arr.ndim == 0:
+        raise ValueError(f"`{name}` must be a 1-D array; got a scalar. Pass one value per unit.")
+    if arr.ndim == 2 and arr.shape[1] == 1:
+        arr = arr[:, 0]
+    if arr.ndim != 1:
+        raise ValueError(
+            f"`{name}` must be 1-D with one value per unit; got shape {arr.shape}."
+        )
+    if arr.shape[0] < min_length:
+        raise ValueError(f"`{name}` needs at least {min_length} value(s); got {arr.shape[0]}.")
+    if n is not None and arr.shape[0] != n:
+        raise ValueError(
+            f"`{name}` has {arr.shape[0]} values but X has {n} rows; pass one value per row of X."
+        )
+    _check_finite(arr, name, allow_nan)
+    return arr
+
+
+def check_X(
+    X,
+    name: str = "X",
+    *,
+    dtype=np.float64,
+    allow_nan: bool = False,
+    ensure_2d: bool = True,
+    min_samples: int = 1,
+) -> tuple[np.ndarray, np.ndarray | None]:
+    """Validate a design matrix; return ``(array, feature_names or None)``.
+
+    A 1-D input is read as one feature when ``ensure_2d`` is true.
+    """
+    if X is None:
+        raise ValueError(f"`{name}` is required; got None.")
+    names = feature_names(X)
+    arr = _to_numeric(X, name, dtype)
+    if arr.ndim == 1 and ensure_2d:
+        arr = arr[:, None]
+    if arr.ndim != 2:
+        raise ValueError(
+            f"`{name}` must be 2-D (n_samples, n_features); got shape {arr.shape}. "
+            "Reshape a single feature with X.reshape(-1, 1)."
+        )
+    if arr.shape[0] < min_samples:
+        raise ValueError(f"`{name}` needs at least {min_samples} rows; got {arr.shape[0]}.")
+    if arr.shape[1] == 0:
+        raise ValueError(f"`{name}` has no columns; pass at least one feature.")
+    _check_finite(arr, name, allow_nan)
+    return arr, names
+
+
+def check_consistent_length(**arrays) -> int:
+    """Check that all given arrays (``None`` skipped) have the same number of rows."""
+    lengths = {k: len(v) for k, v in arrays.items() if v is not None}
+    if len(set(lengths.values())) > 1:
+        desc = ", ".join(f"`{k}` has {v}" for k, v in lengths.items())
+        raise ValueError(f"Inputs have inconsistent numbers of rows: {desc}. Pass one row per unit.")
+    return next(iter(lengths.values())) if lengths else 0
+
+
+def check_binary(x, name: str = "treatment", *, n: int | None = None) -> np.ndarray:
+    """Validate a binary 0/1 (or boolean) vector; return it as ``int8`` 0/1."""
+    arr = check_vector(x, name, dtype=None, n=n)
+    if arr.dtype == bool:
+        return arr.astype(np.int8)
+    if arr.dtype.kind == "f":
+        _check_finite(arr, name)
+    values = np.unique(arr)
+    if not np.all(np.isin(values, (0, 1))):
+        shown = ", ".join(str(v) for v in values[:5]) + (", ..." if len(values) > 5 else "")
+        raise ValueError(
+            f"`{name}` must be binary, coded 0/1; got {len(values)} distinct values "
+            f"[{shown}]. Recode it (e.g. `({name} == level).astype(int)`)."
+        )
+    if len(values) < 2:
+        raise ValueError(
+            f"`{name}` takes only the value {values[0]}; both arms (0 and 1) must be present."
+        )
+    return arr.astype(np.int8)
+
+
+def check_propensity(p, name: str = "propensity", *, n: int | None = None) -> np.ndarray:
+    """Validate probabilities in (0, 1]; 2-D arrays (n, k) are checked elementwise."""
+    arr = _to_numeric(p, name, np.float64)
+    if arr.ndim == 2 and arr.shape[1] == 1:
+        arr = arr[:, 0]
+    if arr.ndim not in (1, 2):
+        raise ValueError(f"`{name}` must be 1-D or 2-D; got shape {arr.shape}.")
+    if n is not None and arr.shape[0] != n:
+        raise ValueError(f"`{name}` has {arr.shape[0]} rows but X has {n}; pass one per unit.")
+    _check_finite(arr, name)
+    bad = (arr <= 0) | (arr > 1)
+    if bad.any():
+        raise ValueError(
+            f"`{name}` must lie in (0, 1]; {int(bad.sum())} value(s) fall outside "
+            f"(min {arr.min():.4g}, max {arr.max():.4g}). A zero propensity means the "
+            "logged/observed choice was impossible: fix the logging or drop those units."
+        )
+    return arr
+
+
+def check_weights(w, name: str = "sample_weight", *, n: int | None = None) -> np.ndarray | None:
+    """Validate non-negative finite weights (``None`` passes through)."""
+    if w is None:
+        return None
+    arr = check_vector(w, name, n=n)
+    if (arr < 0).any():
+        raise ValueError(
+            f"`{name}` must be non-negative; {int((arr < 0).sum())} value(s) are negative "
+            f"(min {arr.min():.4g})."
+        )
+    if not (arr > 0).any():
+        raise ValueError(f"`{name}` are all zero; at least one unit needs positive weight.")
+    return arr
+
+
+def check_groups(groups, name: str = "groups", *, n: int | None = None) -> np.ndarray | None:
+    """Validate cluster labels; return integer codes 0..G-1 (``None`` passes through)."""
+    if groups is None:
+        return None
+    arr = np.asarray(groups.to_numpy() if _is_pandas(groups) else groups)
+    if arr.ndim != 1:
+        raise ValueError(f"`{name}` must be 1-D (one label per unit); got shape {arr.shape}.")
+    if n is not None and arr.shape[0] != n:
+        raise ValueError(f"`{name}` has {arr.shape[0]} labels but X has {n} rows.")
+    if arr.dtype.kind == "f" and np.isnan(arr).any():
+        raise ValueError(f"`{name}` contains NaN; give every unit a cluster label.")
+    _, codes = np.unique(arr, return_inverse=True)
+    return codes.astype(np.int64)
+
+
+def check_fraction(value, name: str, *, low: float = 0.0, high: float = 0.5, closed: str = "left"):
+    """Check a scalar lies in an interval, e.g. a trimming threshold in [0, 0.5)."""
+    if not isinstance(value, numbers.Real) or isinstance(value, bool):
+        raise TypeError(f"`{name}` must be a number; got {type(value).__name__}.")
+    ok_low = value >= low if closed in ("left", "both") else value > low
+    ok_high = value <= high if closed in ("right", "both") else value < high
+    if not (ok_low and ok_high):
+        lb = "[" if closed in ("left", "both") else "("
+        rb = "]" if closed in ("right", "both") else ")"
+        raise ValueError(f"`{name}` must lie in {lb}{low}, {high}{rb}; got {value}.")
+    return float(value)
+
+
+def warn_positivity(p: np.ndarray, threshold: float, name: str = "propensity") -> int:
+    """Warn (:class:`PositivityWarning`) when estimated propensities leave [t, 1 - t].
+
+    Returns the number of units outside the band.
+    """
+    outside = int(((p < threshold) | (p > 1 - threshold)).sum())
+    if outside:
+        warnings.warn(
+            f"{outside} of {len(p)} units have estimated {name} outside "
+            f"[{threshold:g}, {1 - threshold:g}] (min {p.min():.3g}, max {p.max():.3g}); "
+            "overlap is weak and the estimate leans on few units.",
+            PositivityWarning,
+            stacklevel=3,
+        )
+    return outside
