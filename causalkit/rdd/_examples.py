@@ -1,0 +1,157 @@
+"""Registration of the RDD designs into the conformance suite and the demo.
+
+``X`` is the running variable, given as an ``(n, 1)`` array so that the DataFrame
+check applies (a one-column DataFrame works and keeps its name). For
+:class:`DistributionalRDD`, ``y`` is a list of per-unit arrays: it passes through a
+Pipeline untouched (transformers only see ``X``), so the Pipeline and
+metadata-routing checks run too.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..testing import BadInput, ConformanceCase
+
+
+def _r3d_data(seed):
+    from ..datasets import make_r3d_data
+
+    d = make_r3d_data(160, n_obs=12, delta=1.0, ragged=True, random_state=seed)
+    return {"X": d.X, "y": d.y}
+
+
+def _r3d_fuzzy_data(seed):
+    from ..datasets import make_r3d_data
+
+    d = make_r3d_data(240, n_obs=12, delta=1.0, fuzzy=True, random_state=seed)
+    return {"X": d.X, "y": d.y, "treatment": d.treatment}
+
+
+def _r3d():
+    from . import DistributionalRDD
+
+    return DistributionalRDD(q_grid=[0.1, 0.25, 0.5, 0.75, 0.9], n_boot=60, random_state=0)
+
+
+def _with(key, value):
+    return lambda a: {**a, key: value(a) if callable(value) else value}
+
+
+def _params(**kw):
+    return lambda a: (kw, a)
+
+
+def _y_item(i, value):
+    def mutate(a):
+        y = list(a["y"])
+        y[i] = value
+        return {**a, "y": y}
+    return mutate
+
+
+def _r3d_result(e):
+    return np.r_[e.tau_, e.effect().stderr, e.bandwidth_, e.crit_val_, e.draws_[:3].ravel()]
+
+
+def _r3d_bad():
+    from ..utils.validation import FewObservationsWarning, WeakInstrumentWarning
+
+    def nan_X(a):
+        X = np.array(a["X"], dtype=float)
+        X[3, 0] = np.nan
+        return {**a, "X": X}
+
+    def few_right(a):
+        X = np.array(a["X"], dtype=float)
+        right = np.flatnonzero(X[:, 0] >= 0)
+        X[right[3:], 0] = -np.abs(X[right[3:], 0]) - 1e-3
+        return {**a, "X": X}
+
+    return [
+        BadInput("nan-X", nan_X, ValueError, r"`X` contains NaN"),
+        BadInput("nan-in-sample", _y_item(5, np.array([1.0, np.nan, 2.0])), ValueError,
+                 r"`y\[5\]` contains NaN"),
+        BadInput("empty-sample", _y_item(2, np.array([])), ValueError, r"`y\[2\]` is empty"),
+        BadInput("scalar-y", _with("y", lambda a: np.array([s.mean() for s in a["y"]])),
+                 ValueError, r"`y` has one number per unit.*causalkit.rdd.RDD"),
+        BadInput("short-y", _with("y", lambda a: a["y"][:-1]), ValueError,
+                 r"`y` has 159 units but X has 160 rows"),
+        BadInput("two-column-X", _with("X", lambda a: np.c_[a["X"], a["X"]]), ValueError,
+                 r"`X` must be the running variable alone"),
+        BadInput("too-few-units-right", few_right, ValueError,
+                 r"Too few units at or above the cutoff: `X` has 3 unit\(s\)"),
+        BadInput("cutoff-outside-support", _params(cutoff=5.0), ValueError,
+                 r"`cutoff` = 5 lies outside the support of `X`"),
+        BadInput("q-grid-touches-0", _params(q_grid=[0.0, 0.5, 0.9]), ValueError,
+                 r"`q_grid` must lie strictly inside \(0, 1\)"),
+        BadInput("q-grid-touches-1", _params(q_grid=[0.1, 0.5, 1.0]), ValueError,
+                 r"`q_grid` must lie strictly inside \(0, 1\)"),
+        BadInput("q-grid-unsorted", _params(q_grid=[0.5, 0.1]), ValueError,
+                 r"`q_grid` must be strictly increasing"),
+        BadInput("negative-bandwidth", _params(bandwidth=-0.3), ValueError,
+                 r"`bandwidth` must be a positive number"),
+        BadInput("bandwidth-wrong-length", _params(bandwidth=[0.5, 0.6]), ValueError,
+                 r"`bandwidth` must be a positive number or 5 positive numbers"),
+        BadInput("tiny-bandwidth", _params(bandwidth=1e-4), ValueError,
+                 r"Too few units with X >= cutoff inside the bandwidth window"),
+        BadInput("method", _params(method="kernel"), ValueError, r"`method` must be"),
+        BadInput("kernel", _params(kernel="gaussian"), ValueError, r"`kernel` must be one of"),
+        BadInput("order", _params(p=0), ValueError, r"`p` must be a positive integer"),
+        BadInput("quantile-matrix-shape", lambda a: ({"y_kind": "quantiles"},
+                                                    {**a, "y": np.zeros((160, 3))}),
+                 ValueError, r"`y` must have shape \(n_units, len\(q_grid\)\) = \(160, 5\)"),
+        BadInput("nonbinary-treatment", _with("treatment", lambda a: np.arange(len(a["y"])) % 3),
+                 ValueError, r"`treatment` must be binary"),
+        BadInput("negative-weight", _with("sample_weight", lambda a: -np.ones(len(a["y"]))),
+                 ValueError, r"`sample_weight` must be non-negative"),
+        BadInput("few-units-in-window", _params(bandwidth=0.08), FewObservationsWarning,
+                 r"Only \d+ unit\(s\) inside the smallest bandwidth window", warns=True),
+        BadInput("weak-first-stage",
+                 lambda a: ({"bandwidth_treatment": 0.8},
+                            {**a, "treatment": np.random.default_rng(2024).binomial(1, 0.5, len(a["y"]))}),
+                 WeakInstrumentWarning, r"Weak first stage", warns=True),
+    ]
+
+
+def conformance_cases():
+    return [
+        ConformanceCase(
+            name="rdd.DistributionalRDD",
+            estimator=_r3d,
+            data=_r3d_data,
+            result=_r3d_result,
+            before_fit=(lambda e, d: e.effect(), lambda e, d: e.test_nullity(),
+                        lambda e, d: e.test_gini()),
+            bad_inputs=_r3d_bad(),
+        ),
+        ConformanceCase(
+            name="rdd.DistributionalRDD-fuzzy",
+            estimator=_r3d,
+            data=_r3d_fuzzy_data,
+            result=_r3d_result,
+            before_fit=(lambda e, d: e.effect(),),
+            bad_inputs=[BadInput("nan-treatment",
+                                 _with("treatment", lambda a: np.where(np.arange(len(a["y"])) == 4,
+                                                                       np.nan, a["treatment"])),
+                                 ValueError, r"`treatment` contains NaN")],
+        ),
+    ]
+
+
+def demo_rows():
+    from .._demo import DemoRow
+    from ..inference import Estimate
+
+    def run(quick):
+        from ..datasets import make_r3d_data
+        from . import DistributionalRDD
+
+        d = make_r3d_data(500 if quick else 5000, n_obs=50, delta=1.0, q_grid=[0.5],
+                          random_state=1)
+        est = DistributionalRDD(q_grid=d.q_grid, n_boot=200, random_state=0).fit(d.X, d.y)
+        c = est.effect()
+        return (Estimate(c.values[0], c.stderr[0], n=c.n, method=c.method, name="tau(0.5)"),
+                float(d.true_tau[0]))
+
+    return [DemoRow("RDD (distributional)", "DistributionalRDD", "make_r3d_data", run)]
