@@ -221,3 +221,61 @@ def residual_products(xc, Q, h, alpha_plus, alpha_minus, W, iso, qw, positive_on
                     continue
             E[i, j] = (Q[i, j] - fit[j]) * wij
     return E
+
+
+@_njit
+def nn_residuals(x, y, J):
+    """Nearest-neighbour residuals for sorted ``x`` (Calonico, Cattaneo and Titiunik 2014).
+
+    For unit i, its neighbours are the other units with the same ``x`` plus
+    whole blocks of tied values, nearest first (both blocks when equidistant),
+    until at least ``J`` are included; the residual is
+    ``sqrt(J_i / (J_i + 1)) (y_i - mean of the neighbours' y)``.
+    ``y`` may have several columns.
+    """
+    n = x.shape[0]
+    k = y.shape[1]
+    start = np.empty(n, dtype=np.int64)
+    stop = np.empty(n, dtype=np.int64)
+    i = 0
+    while i < n:
+        j = i
+        while j + 1 < n and x[j + 1] == x[i]:
+            j += 1
+        for t in range(i, j + 1):
+            start[t] = i
+            stop[t] = j + 1
+        i = j + 1
+    out = np.zeros((n, k))
+    tol = np.sqrt(np.finfo(np.float64).eps)
+    cap = J if J < n - 1 else n - 1
+    for pos in range(n):
+        lo = start[pos]
+        hi = stop[pos]
+        while (hi - lo - 1) < cap:
+            if lo == 0:
+                hi = stop[hi]
+            elif hi >= n:
+                lo = start[lo - 1]
+            else:
+                dl = x[pos] - x[lo - 1]
+                dr = x[hi] - x[pos]
+                t = max(dl, dr) * tol
+                if dl - dr > t:
+                    hi = stop[hi]
+                elif dr - dl > t:
+                    lo = start[lo - 1]
+                else:
+                    hi = stop[hi]
+                    lo = start[lo - 1]
+        Ji = hi - lo - 1
+        if Ji < 1:
+            continue
+        sf = np.sqrt(Ji / (Ji + 1.0))
+        for c in range(k):
+            s = 0.0
+            for t in range(lo, hi):
+                s += y[t, c]
+            s -= y[pos, c]
+            out[pos, c] = sf * (y[pos, c] - s / Ji)
+    return out

@@ -1,5 +1,6 @@
 """Regression discontinuity designs: distribution-valued outcomes (R3D) and scalar RDD."""
 
 from ._r3d import DistributionalRDD, pooled_quantile_rdd
+from ._scalar import RDD, rd_bandwidth, rd_plot
 
-__all__ = ["DistributionalRDD", "pooled_quantile_rdd"]
+__all__ = ["DistributionalRDD", "RDD", "pooled_quantile_rdd", "rd_bandwidth", "rd_plot"]

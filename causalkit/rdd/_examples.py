@@ -54,18 +54,19 @@ def _r3d_result(e):
     return np.r_[e.tau_, e.effect().stderr, e.bandwidth_, e.crit_val_, e.draws_[:3].ravel()]
 
 
+def _few_right(a):
+    X = np.array(a["X"], dtype=float)
+    right = np.flatnonzero(X[:, 0] >= 0)
+    X[right[3:], 0] = -np.abs(X[right[3:], 0]) - 1e-3
+    return {**a, "X": X}
+
+
 def _r3d_bad():
     from ..utils.validation import FewObservationsWarning, WeakInstrumentWarning
 
     def nan_X(a):
         X = np.array(a["X"], dtype=float)
         X[3, 0] = np.nan
-        return {**a, "X": X}
-
-    def few_right(a):
-        X = np.array(a["X"], dtype=float)
-        right = np.flatnonzero(X[:, 0] >= 0)
-        X[right[3:], 0] = -np.abs(X[right[3:], 0]) - 1e-3
         return {**a, "X": X}
 
     return [
@@ -79,7 +80,7 @@ def _r3d_bad():
                  r"`y` has 159 units but X has 160 rows"),
         BadInput("two-column-X", _with("X", lambda a: np.c_[a["X"], a["X"]]), ValueError,
                  r"`X` must be the running variable alone"),
-        BadInput("too-few-units-right", few_right, ValueError,
+        BadInput("too-few-units-right", _few_right, ValueError,
                  r"Too few units at or above the cutoff: `X` has 3 unit\(s\)"),
         BadInput("cutoff-outside-support", _params(cutoff=5.0), ValueError,
                  r"`cutoff` = 5 lies outside the support of `X`"),
@@ -114,8 +115,58 @@ def _r3d_bad():
     ]
 
 
+def _rdd_data(seed):
+    from ..datasets import make_rdd_data
+
+    d = make_rdd_data(500, effect=0.5, random_state=seed)
+    return {"X": d.X, "y": d.y}
+
+
+def _rdd():
+    from . import RDD
+
+    return RDD()
+
+
+def _rdd_bad():
+    def nan_in(key):
+        def mutate(a):
+            v = np.array(a[key], dtype=float)
+            v[(3,) if v.ndim == 1 else (3, 0)] = np.nan
+            return {**a, key: v}
+        return mutate
+
+    return [
+        BadInput("nan-X", nan_in("X"), ValueError, r"`X` contains NaN"),
+        BadInput("nan-y", nan_in("y"), ValueError, r"`y` contains NaN"),
+        BadInput("short-y", _with("y", lambda a: a["y"][:-1]), ValueError,
+                 r"`y` has 499 values but X has 500 rows"),
+        BadInput("2d-y", _with("y", lambda a: np.c_[a["y"], a["y"]]), ValueError, r"`y` must be 1-D"),
+        BadInput("cutoff-outside-support", _params(cutoff=-2.0), ValueError,
+                 r"`cutoff` = -2 lies outside the support of `X`"),
+        BadInput("too-few-units-right", _few_right,
+                 ValueError, r"Too few units at or above the cutoff: `X` has 3 unit\(s\)"),
+        BadInput("tiny-bandwidth", _params(bandwidth=1e-4), ValueError,
+                 r"Too few units inside the bandwidth window"),
+        BadInput("bad-bandwidth", _params(bandwidth="ik"), ValueError, r"`bandwidth` must be 'mserd'"),
+        BadInput("bad-vce", _params(vce="robust"), ValueError, r"`vce` must be"),
+        BadInput("bad-q", _params(p=2, q=2), ValueError, r"`q` must be an integer larger than p"),
+        BadInput("nonbinary-treatment", _with("treatment", lambda a: np.arange(len(a["y"])) % 3),
+                 ValueError, r"`treatment` must be binary"),
+    ]
+
+
 def conformance_cases():
     return [
+        ConformanceCase(
+            name="rdd.RDD",
+            estimator=_rdd,
+            data=_rdd_data,
+            result=lambda e: [e.effect().value, e.effect().center, e.effect().stderr,
+                              e.conventional_.stderr, e.bandwidth_, e.bias_bandwidth_],
+            before_fit=(lambda e, d: e.effect(),),
+            bad_inputs=_rdd_bad(),
+        ),
         ConformanceCase(
             name="rdd.DistributionalRDD",
             estimator=_r3d,
