@@ -181,12 +181,12 @@ def pava_rows(Y, w):
 
 
 @_njit
-def residual_products(xc, Q, h, alpha_plus, alpha_minus, W, iso, qw, positive_only):
+def residual_products(xc, Q, h, alpha_plus, alpha_minus, Wp, Wm, iso, qw, positive_only):
     """``E[i, j] = (Q[i, j] - m_i(q_j)) * W[i, j]`` for every unit with a non-zero weight.
 
     ``m_i(q_j)`` is unit i's fitted value from its own side's polynomial at
     bandwidth ``h[j]``; with ``iso`` each unit's fitted row is first projected on
-    non-decreasing curves (weights ``qw``). ``W = w_plus - w_minus``. With
+    non-decreasing curves (weights ``qw``). ``W = Wp - Wm`` (disjoint supports). With
     ``positive_only`` only units whose own-side weight is positive contribute.
     """
     n, m = Q.shape
@@ -194,6 +194,8 @@ def residual_products(xc, Q, h, alpha_plus, alpha_minus, W, iso, qw, positive_on
     E = np.zeros((n, m))
     fit = np.empty(m)
     for i in range(n):
+        plus = xc[i] >= 0.0
+        W = Wp if plus else Wm
         any_w = False
         for j in range(m):
             if W[i, j] != 0.0:
@@ -201,7 +203,6 @@ def residual_products(xc, Q, h, alpha_plus, alpha_minus, W, iso, qw, positive_on
                 break
         if not any_w:
             continue
-        plus = xc[i] >= 0.0
         for j in range(m):
             u = xc[i] / h[j]
             up = 1.0
@@ -212,14 +213,12 @@ def residual_products(xc, Q, h, alpha_plus, alpha_minus, W, iso, qw, positive_on
             fit[j] = s
         if iso:
             fit = pava(fit, qw)
+        sign = 1.0 if plus else -1.0
         for j in range(m):
             wij = W[i, j]
-            if positive_only:
-                if plus and wij <= 0.0:
-                    continue
-                if (not plus) and wij >= 0.0:
-                    continue
-            E[i, j] = (Q[i, j] - fit[j]) * wij
+            if positive_only and wij <= 0.0:
+                continue
+            E[i, j] = (Q[i, j] - fit[j]) * wij * sign
     return E
 
 
@@ -278,4 +277,55 @@ def nn_residuals(x, y, J):
                 s += y[t, c]
             s -= y[pos, c]
             out[pos, c] = sf * (y[pos, c] - s / Ji)
+    return out
+
+
+@_njit
+def positive_weight_variance(xc, Q, h, alpha, W, plus):
+    """Per column ``sum w e^2 / sum w`` over units on ``plus`` side with weight ``w > 0``,
+    ``e`` the residual of the polynomial ``alpha`` in ``u = xc / h``."""
+    n, m = Q.shape
+    P = alpha.shape[0]
+    num = np.zeros(m)
+    den = np.zeros(m)
+    for i in range(n):
+        if plus:
+            if xc[i] < 0.0:
+                continue
+        elif xc[i] >= 0.0:
+            continue
+        for j in range(m):
+            w = W[i, j]
+            if w <= 0.0:
+                continue
+            u = xc[i] / h[j]
+            up = 1.0
+            s = 0.0
+            for a in range(P):
+                s += alpha[a, j] * up
+                up *= u
+            e = Q[i, j] - s
+            num[j] += w * e * e
+            den[j] += w
+    out = np.empty(m)
+    for j in range(m):
+        out[j] = num[j] / den[j] if den[j] > 0 else np.nan
+    return out
+
+
+@_njit
+def sorted_row_quantiles(S, q):
+    """Type-7 quantiles of each row of the row-sorted matrix ``S``."""
+    n, k = S.shape
+    m = q.shape[0]
+    out = np.empty((n, m))
+    for j in range(m):
+        hq = (k - 1) * q[j]
+        lo = int(np.floor(hq))
+        if lo >= k - 1:
+            lo = k - 1
+        frac = hq - lo
+        hi = lo + 1 if lo + 1 < k else k - 1
+        for i in range(n):
+            out[i, j] = S[i, lo] + frac * (S[i, hi] - S[i, lo])
     return out

@@ -55,9 +55,13 @@ def empirical_quantiles(samples, q) -> np.ndarray:
     the ``(n, m)`` matrix ``Q[i, k] = Q_i(q_k)`` (Van Dijcke 2025, step 0).
     """
     q = np.asarray(q, dtype=float)
+    samples = [np.asarray(s, dtype=float).ravel() for s in samples]
     out = np.empty((len(samples), q.shape[0]))
-    for i, s in enumerate(samples):
-        out[i] = np.quantile(np.asarray(s, dtype=float), q, method="linear")
+    sizes = np.array([s.shape[0] for s in samples])
+    for size in np.unique(sizes):  # one vectorised pass per sample size
+        rows = np.flatnonzero(sizes == size)
+        block = np.sort(np.stack([samples[i] for i in rows]), axis=1)
+        out[rows] = _accel().sorted_row_quantiles(block, q)
     return out
 
 
@@ -87,8 +91,38 @@ def local_polynomial(xc, Q, h, p, kernel, side, sample_weight=None):
     n, m = Q.shape
     h = np.ascontiguousarray(np.broadcast_to(np.asarray(h, dtype=float), (m,)))
     sw = np.ones(n) if sample_weight is None else np.ascontiguousarray(sample_weight, dtype=float)
-    alpha, W, count, status = _accel().locpoly_columns(
-        np.ascontiguousarray(xc, dtype=float), Q, h, int(p), _CODE[kernel], side == "plus", sw)
+    xc = np.ascontiguousarray(xc, dtype=float)
+    uniq = np.unique(h)
+    if uniq.shape[0] * 4 <= m:
+        # few distinct bandwidths (one for "frechet"): weights once per bandwidth,
+        # coefficients for all its columns by one matrix product
+        alpha = np.zeros((p + 1, m))
+        W = np.zeros((n, m))
+        count = np.zeros(m, dtype=np.int64)
+        status = np.zeros(m, dtype=np.int64)
+        on = xc >= 0 if side == "plus" else xc < 0
+        K = kernel_function(kernel)
+        for hk in uniq:
+            cols = np.flatnonzero(h == hk)
+            u = xc / hk
+            k = K(u) * on * sw
+            idx = np.flatnonzero(k != 0)
+            count[cols] = idx.shape[0]
+            R = u[idx, None] ** np.arange(p + 1)
+            G = R.T @ (R * k[idx, None])
+            if idx.shape[0] < p + 1 or np.linalg.cond(G) > 1e13:
+                status[cols] = 1
+                continue
+            L = np.linalg.solve(G, (R * k[idx, None]).T)
+            if cols.shape[0] == m:
+                alpha[:] = L @ Q[idx]
+                W[idx] = L[0][:, None]
+            else:
+                alpha[:, cols] = L @ Q[np.ix_(idx, cols)]
+                W[np.ix_(idx, cols)] = L[0][:, None]
+    else:
+        alpha, W, count, status = _accel().locpoly_columns(xc, Q, h, int(p), _CODE[kernel],
+                                                           side == "plus", sw)
     if status.any():
         j = int(np.flatnonzero(status)[0])
         where = "X >= cutoff" if side == "plus" else "X < cutoff"
@@ -197,10 +231,10 @@ def _global_pilot(xc, Q, s, sw=None):
     """Per side, OLS of Q on (1, xc, ..., xc^(s+1)): top coefficient and residual variance."""
     R = xc[:, None] ** np.arange(s + 2)
     if sw is None:
-        coef = np.linalg.lstsq(R, Q, rcond=None)[0]
+        coef = np.linalg.pinv(R) @ Q
     else:
         r = np.sqrt(sw)[:, None]
-        coef = np.linalg.lstsq(R * r, Q * r, rcond=None)[0]
+        coef = np.linalg.pinv(R * r) @ (Q * r)
     resid = Q - R @ coef
     var = np.var(resid, axis=0, ddof=1) if xc.shape[0] > 1 else np.full(Q.shape[1], np.nan)
     var = np.where(np.isfinite(var) & (var >= np.finfo(float).eps), var, 1.0)
@@ -280,16 +314,9 @@ def select_bandwidths(xc, Q, q, *, method="simple", s=1, kernel="epanechnikov",
     res = {}
     for side, a_other in (("plus", None), ("minus", None)):
         alpha, W, _ = local_polynomial(xc, Q, pilot, order, pk, side, sw)
-        on = plus if side == "plus" else ~plus
-        u = xc[:, None] / pilot[None, :]
-        fitted = np.zeros((n, m))
-        for r in range(order + 1):
-            fitted += alpha[r][None, :] * u**r
-        e2 = (Q - fitted) ** 2
-        pos = (W > 0) & on[:, None]
-        wpos = np.where(pos, W, 0.0)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            V = np.sum(wpos * e2, axis=0) / np.sum(wpos, axis=0)
+        V = _accel().positive_weight_variance(
+            np.ascontiguousarray(xc), np.ascontiguousarray(Q), np.ascontiguousarray(pilot),
+            np.ascontiguousarray(alpha), W, side == "plus")
         if legacy:
             Bcoef = alpha[s] / math.factorial(s + 1)
         else:
@@ -354,11 +381,10 @@ def residual_products(xc, Q, fit, *, method, positive_only=False):
     ``positive_only`` units whose own-side weight is not positive get zero (as in
     the R package).
     """
-    W = fit["w_plus"] - fit["w_minus"]
     return _accel().residual_products(
         np.ascontiguousarray(xc, dtype=float), np.ascontiguousarray(Q, dtype=float),
         np.ascontiguousarray(fit["h"]), np.ascontiguousarray(fit["alpha_plus"]),
-        np.ascontiguousarray(fit["alpha_minus"]), np.ascontiguousarray(W),
+        np.ascontiguousarray(fit["alpha_minus"]), fit["w_plus"], fit["w_minus"],
         method == "frechet", np.ascontiguousarray(fit["qw"]), bool(positive_only))
 
 

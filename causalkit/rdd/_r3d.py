@@ -6,7 +6,6 @@ import numbers
 import warnings
 
 import numpy as np
-from joblib import Parallel, delayed
 from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
 
@@ -22,8 +21,6 @@ from . import _core as C
 
 __all__ = ["DistributionalRDD", "pooled_quantile_rdd", "check_running_variable",
            "check_q_grid"]
-
-_BATCH = 100
 
 
 def check_running_variable(X, cutoff, name="X"):
@@ -102,12 +99,6 @@ def _gini_rows(q, curves):
     return np.array([C.gini_from_quantiles(q, c) for c in curves])
 
 
-def _draw_batch(F, Fp, Fm, plus_rows, minus_rows, seed, size):
-    rng = np.random.default_rng(seed)
-    xi = rng.standard_normal((F.shape[0], size))
-    return xi.T @ F, xi[plus_rows].T @ Fp, -(xi[minus_rows].T @ Fm)
-
-
 class DistributionalRDD(BaseEstimator):
     r"""Regression discontinuity with a distribution as each unit's outcome (R3D).
 
@@ -142,6 +133,9 @@ class DistributionalRDD(BaseEstimator):
     designs, the delta method adds the first stage). Pointwise standard errors are
     :math:`\sqrt{\sum_i F_i(q)^2}`; a Gaussian multiplier bootstrap
     :math:`\nu_b(q) = \sum_i \xi_{ib} F_i(q)` gives uniform bands and sup-norm tests.
+    Given the data, :math:`\nu_b` is exactly Gaussian with covariance
+    :math:`\sum_i F_i F_i^\top`, so the draws are taken from that law directly
+    (same distribution as explicit multipliers, at O(n m^2) cost instead of O(n m B)).
 
     Parameters
     ----------
@@ -186,8 +180,6 @@ class DistributionalRDD(BaseEstimator):
         (iii) the fuzzy first-stage perturbation uses the outcome weights of the
         first quantile; (iv) the isotonic projection is unweighted on non-uniform
         grids; (v) the Gini test's bootstrap statistic is not centred.
-    n_jobs : int or None, default None
-        Parallel jobs over batches of bootstrap draws (numbers do not depend on it).
     random_state : int, Generator or None, default None
         Seed of the multipliers.
 
@@ -265,8 +257,7 @@ class DistributionalRDD(BaseEstimator):
 
     def __init__(self, *, cutoff=0.0, method="frechet", p=2, s=1, kernel="epanechnikov",
                  q_grid=None, bandwidth="auto", bandwidth_treatment="auto", coverage_rule=False,
-                 y_kind="samples", n_boot=200, alpha=0.05, legacy=False, n_jobs=None,
-                 random_state=None):
+                 y_kind="samples", n_boot=200, alpha=0.05, legacy=False, random_state=None):
         self.cutoff = cutoff
         self.method = method
         self.p = p
@@ -280,7 +271,6 @@ class DistributionalRDD(BaseEstimator):
         self.n_boot = n_boot
         self.alpha = alpha
         self.legacy = legacy
-        self.n_jobs = n_jobs
         self.random_state = random_state
 
     # ------------------------------------------------------------------ validation
@@ -403,6 +393,7 @@ class DistributionalRDD(BaseEstimator):
                                treatment=t, h_treatment=hT, sample_weight=sw,
                                weighted_iso=not self.legacy)
         E = C.residual_products(xc, Q, fit, method=self.method, positive_only=self.legacy)
+        ET = None
         if t is not None:
             denom = fit["denom"]
             if abs(denom) < 1e-14:
@@ -428,7 +419,7 @@ class DistributionalRDD(BaseEstimator):
         se = np.sqrt(np.sum(F**2, axis=0))
         draws = draws_plus = draws_minus = None
         if self.n_boot > 0:
-            draws, draws_plus, draws_minus = self._bootstrap(F, E, plus, t is not None)
+            draws, draws_plus, draws_minus = self._bootstrap(E, ET, plus, fit)
         tau = fit["tau"]
         method = (f"R3D {'local Frechet' if self.method == 'frechet' else 'local polynomial'}"
                   f" (p={self.p}, {self.kernel}, bandwidth {h_how})"
@@ -468,17 +459,34 @@ class DistributionalRDD(BaseEstimator):
             self.feature_names_in_ = names
         return self
 
-    def _bootstrap(self, F, E, plus, fuzzy):
-        active = np.flatnonzero(np.any(F != 0, axis=1) | np.any(E != 0, axis=1))
-        Fa, Ea, pa = F[active], E[active], plus[active]
-        Fp, Fm = Ea[pa], Ea[~pa]
-        B = int(self.n_boot)
-        seeds = seed_sequence(self.random_state).spawn((B + _BATCH - 1) // _BATCH)
-        sizes = [min(_BATCH, B - k * _BATCH) for k in range(len(seeds))]
-        parts = Parallel(n_jobs=self.n_jobs, prefer="threads")(
-            delayed(_draw_batch)(Fa, Fp, Fm, pa, ~pa, sd, sz) for sd, sz in zip(seeds, sizes))
-        return (np.vstack([a for a, _, _ in parts]), np.vstack([b for _, b, _ in parts]),
-                np.vstack([c for _, _, c in parts]))
+    def _bootstrap(self, E, ET, plus, fit):
+        """Gaussian multiplier draws of both one-sided curves (and the first stage).
+
+        Given the data, ``nu_b = sum_i xi_ib F_i`` with ``xi ~ N(0, 1)`` is exactly
+        Gaussian with covariance ``sum_i F_i F_i'``; the draws are taken from that
+        law (``z_b`` standard normal times a square root of the covariance), which
+        costs O(n m^2) once instead of O(n m B).
+        """
+        m = E.shape[1]
+        Ep, Em = E[plus], E[~plus]
+        k = 2 * m + (ET is not None)
+        S = np.zeros((k, k))
+        S[:m, :m] = Ep.T @ Ep
+        S[m:2 * m, m:2 * m] = Em.T @ Em
+        if ET is not None:
+            S[:m, -1] = S[-1, :m] = Ep.T @ ET[plus]
+            S[m:2 * m, -1] = S[-1, m:2 * m] = -(Em.T @ ET[~plus])
+            S[-1, -1] = ET @ ET
+        lam, vec = np.linalg.eigh(S)
+        root = vec * np.sqrt(np.clip(lam, 0.0, None))
+        rng = np.random.default_rng(seed_sequence(self.random_state))
+        nu = rng.standard_normal((int(self.n_boot), k)) @ root.T
+        nu_p, nu_m = nu[:, :m], nu[:, m:2 * m]
+        draws = nu_p - nu_m
+        if ET is not None:
+            d = fit["denom"]
+            draws = (d * draws - fit["tau_num"][None, :] * nu[:, -1][:, None]) / d**2
+        return draws, nu_p, nu_m
 
     # ------------------------------------------------------------------ results
     def effect(self) -> EffectCurve:

@@ -192,3 +192,19 @@ def test_kernels_pava_rearrangement_properties():
     re = C.rearrange(y, q)
     assert np.all(np.diff(re) >= -1e-12)
     np.testing.assert_allclose(C.grid_weights(np.linspace(0.1, 0.9, 9)), 0.1)
+
+
+def test_draws_follow_the_multiplier_law():
+    # nu_b = sum_i xi_ib F_i with Gaussian xi: covariance sum_i F_i F_i'.
+    d = make_r3d_data(300, n_obs=20, random_state=12, fuzzy=True)
+    est = DistributionalRDD(q_grid=d.q_grid, n_boot=20000, random_state=0).fit(
+        d.X, d.y, treatment=d.treatment)
+    F = est.influence_
+    target = F.T @ F
+    emp = np.cov(est.draws_, rowvar=False)
+    np.testing.assert_allclose(np.diag(emp), np.diag(target), rtol=0.05)
+    sd = np.sqrt(np.diag(target))
+    np.testing.assert_allclose(emp / np.outer(sd, sd), target / np.outer(sd, sd), atol=0.03)
+    xi = np.random.default_rng(1).standard_normal((F.shape[0], 20000))
+    explicit = C.multiplier_draws(F, xi)
+    np.testing.assert_allclose(explicit.std(axis=0), est.draws_.std(axis=0), rtol=0.05)
