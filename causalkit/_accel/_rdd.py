@@ -75,7 +75,8 @@ def locpoly_columns(xc, Q, h, p, code, plus, sw):
 
     Returns ``alpha`` (p+1, m) on the basis ``((X-c)/h)^r``, intercept weights
     ``W`` (n, m) with ``alpha[0, j] = sum_i W[i, j] Q[i, j]``, the number of units
-    in each window, and a status per column (1 = singular design).
+    in each window, and a status per column (1 = singular design). Loops run
+    unit-major so that ``Q`` and ``W`` are read and written row by row.
     """
     n, m = Q.shape
     P = p + 1
@@ -83,61 +84,69 @@ def locpoly_columns(xc, Q, h, p, code, plus, sw):
     W = np.zeros((n, m))
     count = np.zeros(m, dtype=np.int64)
     status = np.zeros(m, dtype=np.int64)
-    S = np.zeros(2 * P - 1)
-    T = np.zeros(P)
+    S = np.zeros((m, 2 * P - 1))
+    T = np.zeros((m, P))
+    hmax = 0.0
+    for j in range(m):
+        hmax = max(hmax, h[j])
+    for i in range(n):
+        x = xc[i]
+        if plus:
+            if x < 0.0:
+                continue
+        elif x >= 0.0:
+            continue
+        if abs(x) > hmax or sw[i] == 0.0:
+            continue
+        for j in range(m):
+            u = x / h[j]
+            k = _kern(u, code) * sw[i]
+            if k == 0.0:
+                continue
+            count[j] += 1
+            y = Q[i, j]
+            up = 1.0
+            for a in range(2 * P - 1):
+                S[j, a] += k * up
+                if a < P:
+                    T[j, a] += k * up * y
+                up *= u
+    Z = np.zeros((m, P))
     G = np.zeros((P, P))
     e0 = np.zeros(P)
     e0[0] = 1.0
     for j in range(m):
-        hj = h[j]
-        S[:] = 0.0
-        T[:] = 0.0
-        cnt = 0
-        for i in range(n):
-            x = xc[i]
-            if plus:
-                if x < 0.0:
-                    continue
-            elif x >= 0.0:
-                continue
-            u = x / hj
-            k = _kern(u, code) * sw[i]
-            if k == 0.0:
-                continue
-            cnt += 1
-            up = 1.0
-            y = Q[i, j]
-            for a in range(2 * P - 1):
-                S[a] += k * up
-                if a < P:
-                    T[a] += k * up * y
-                up *= u
-        count[j] = cnt
         for a in range(P):
             for b in range(P):
-                G[a, b] = S[a + b]
-        coef, st1 = _solve(G, T)
+                G[a, b] = S[j, a + b]
+        coef, st1 = _solve(G, T[j].copy())
         z, st2 = _solve(G, e0)
-        if st1 or st2 or cnt < P:
+        if st1 or st2 or count[j] < P:
             status[j] = 1
             continue
         for a in range(P):
             alpha[a, j] = coef[a]
-        for i in range(n):
-            x = xc[i]
-            if plus:
-                if x < 0.0:
-                    continue
-            elif x >= 0.0:
+            Z[j, a] = z[a]
+    for i in range(n):
+        x = xc[i]
+        if plus:
+            if x < 0.0:
                 continue
-            u = x / hj
+        elif x >= 0.0:
+            continue
+        if abs(x) > hmax or sw[i] == 0.0:
+            continue
+        for j in range(m):
+            if status[j]:
+                continue
+            u = x / h[j]
             k = _kern(u, code) * sw[i]
             if k == 0.0:
                 continue
             up = 1.0
             s = 0.0
             for a in range(P):
-                s += z[a] * up
+                s += Z[j, a] * up
                 up *= u
             W[i, j] = k * s
     return alpha, W, count, status

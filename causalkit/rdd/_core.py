@@ -93,7 +93,28 @@ def local_polynomial(xc, Q, h, p, kernel, side, sample_weight=None):
     sw = np.ones(n) if sample_weight is None else np.ascontiguousarray(sample_weight, dtype=float)
     xc = np.ascontiguousarray(xc, dtype=float)
     uniq = np.unique(h)
-    if uniq.shape[0] * 4 <= m:
+    if uniq.shape[0] == 1:
+        # one bandwidth (``"frechet"``): the weights are the same for every column;
+        # W is a read-only broadcast view of one weight vector (no n x m copy)
+        on = xc >= 0 if side == "plus" else xc < 0
+        u = xc / uniq[0]
+        k = kernel_function(kernel)(u) * on * sw
+        idx = np.flatnonzero(k != 0)
+        R = u[idx, None] ** np.arange(p + 1)
+        G = R.T @ (R * k[idx, None])
+        count = np.full(m, idx.shape[0], dtype=np.int64)
+        status = np.zeros(m, dtype=np.int64)
+        alpha = np.zeros((p + 1, m))
+        wvec = np.zeros(n)
+        if idx.shape[0] < p + 1 or np.linalg.cond(G) > 1e13:
+            status[:] = 1
+        else:
+            L = np.zeros((p + 1, n))
+            L[:, idx] = np.linalg.solve(G, (R * k[idx, None]).T)
+            alpha = L @ Q
+            wvec = L[0]
+        W = np.broadcast_to(wvec[:, None], (n, m))
+    elif uniq.shape[0] * 4 <= m:
         # few distinct bandwidths (one for "frechet"): weights once per bandwidth,
         # coefficients for all its columns by one matrix product
         alpha = np.zeros((p + 1, m))

@@ -299,7 +299,7 @@ class DistributionalRDD(BaseEstimator):
                     f"{(n, q.shape[0])}; got {Q.shape}.")
             if not np.all(np.isfinite(Q)):
                 raise ValueError("`y` contains NaN or infinite quantiles; drop those units.")
-            if q.shape[0] > 1 and np.any(np.diff(Q, axis=1) < 0):
+            if q.shape[0] > 1 and (Q[:, 1:] < Q[:, :-1]).any():
                 raise ValueError("`y` rows must be non-decreasing quantile functions on q_grid.")
             return Q
         return C.empirical_quantiles(_unit_samples(y, n), q)
