@@ -51,10 +51,13 @@ def kernel_function(kernel: str):
 def empirical_quantiles(samples, q) -> np.ndarray:
     """Unit quantile functions on ``q`` (Hyndman-Fan type 7, linear interpolation).
 
-    ``samples`` is a sequence of 1-D arrays (one per unit, any lengths); returns
+    ``samples`` is a sequence of 1-D arrays (one per unit, any lengths) or a 2-D
+    array with one unit per row; returns
     the ``(n, m)`` matrix ``Q[i, k] = Q_i(q_k)`` (Van Dijcke 2025, step 0).
     """
     q = np.asarray(q, dtype=float)
+    if isinstance(samples, np.ndarray) and samples.ndim == 2 and samples.dtype != object:
+        return _accel().sorted_row_quantiles(np.sort(samples.astype(float), axis=1), q)
     samples = [np.asarray(s, dtype=float).ravel() for s in samples]
     out = np.empty((len(samples), q.shape[0]))
     sizes = np.array([s.shape[0] for s in samples])

@@ -205,4 +205,12 @@ def demo_rows():
         return (Estimate(c.values[0], c.stderr[0], n=c.n, method=c.method, name="tau(0.5)"),
                 float(d.true_tau[0]))
 
-    return [DemoRow("RDD (distributional)", "DistributionalRDD", "make_r3d_data", run)]
+    def run_scalar(quick):
+        from ..datasets import make_rdd_data
+        from . import RDD
+
+        d = make_rdd_data(2000 if quick else 20000, effect=0.5, random_state=1)
+        return RDD().fit(d.X, d.y).effect(), d.true_effect
+
+    return [DemoRow("RDD (sharp)", "RDD", "make_rdd_data", run_scalar),
+            DemoRow("RDD (distributional)", "DistributionalRDD", "make_r3d_data", run)]

@@ -60,6 +60,7 @@ def check_q_grid(q_grid):
 
 
 def _unit_samples(y, n):
+    """Validate per-unit samples; a 2-D numeric array (equal sizes) stays 2-D."""
     if isinstance(y, (str, bytes)):
         raise TypeError("`y` must be a list with one array of observations per unit; got a string.")
     if hasattr(y, "to_numpy"):
@@ -72,26 +73,42 @@ def _unit_samples(y, n):
                 "1-D arrays.")
         if y.ndim != 2:
             raise ValueError(f"`y` must be a list of 1-D arrays or a 2-D array; got shape {y.shape}.")
-        y = list(y)
+        if y.shape[0] != n:
+            raise ValueError(f"`y` has {y.shape[0]} units but X has {n} rows; pass one sample "
+                             "per row of X.")
+        if y.shape[1] == 0:
+            raise ValueError("`y[0]` is empty: every unit needs at least one observation.")
+        try:
+            arr = np.asarray(y, dtype=float)
+        except (TypeError, ValueError):
+            raise TypeError(f"`y` must hold numbers; got {y.dtype}.") from None
+        bad = ~np.isfinite(arr).all(axis=1)
+        if bad.any():
+            i = int(np.flatnonzero(bad)[0])
+            kind = "NaN" if np.isnan(arr[i]).any() else "infinite values"
+            raise ValueError(f"`y[{i}]` contains {kind}. Drop those observations before fitting.")
+        return arr
     y = list(y)
     if len(y) != n:
         raise ValueError(f"`y` has {len(y)} units but X has {n} rows; pass one sample per row of X.")
     out = []
     for i, s in enumerate(y):
-        a = np.asarray(s)
-        if a.dtype == object or a.dtype.kind not in "biuf":
-            try:
-                a = a.astype(float)
-            except (TypeError, ValueError):
-                raise TypeError(f"`y[{i}]` must hold numbers; got {a.dtype}.") from None
-        a = np.asarray(a, dtype=float).ravel()
-        if a.size == 0:
-            raise ValueError(f"`y[{i}]` is empty: every unit needs at least one observation. "
-                             "Drop units without observations.")
-        if not np.all(np.isfinite(a)):
-            kind = "NaN" if np.isnan(a).any() else "infinite values"
-            raise ValueError(f"`y[{i}]` contains {kind}. Drop those observations before fitting.")
-        out.append(a)
+        try:
+            out.append(np.asarray(s, dtype=float).ravel())
+        except (TypeError, ValueError):
+            raise TypeError(f"`y[{i}]` must hold numbers; got {np.asarray(s).dtype}.") from None
+    sizes = np.fromiter((a.shape[0] for a in out), dtype=np.int64, count=len(out))
+    if (sizes == 0).any():
+        i = int(np.flatnonzero(sizes == 0)[0])
+        raise ValueError(f"`y[{i}]` is empty: every unit needs at least one observation. "
+                         "Drop units without observations.")
+    flat = np.concatenate(out) if out else np.zeros(0)
+    finite = np.isfinite(flat)
+    if not finite.all():
+        pos = int(np.flatnonzero(~finite)[0])
+        i = int(np.searchsorted(np.cumsum(sizes), pos, side="right"))
+        kind = "NaN" if np.isnan(out[i]).any() else "infinite values"
+        raise ValueError(f"`y[{i}]` contains {kind}. Drop those observations before fitting.")
     return out
 
 

@@ -208,3 +208,19 @@ def test_draws_follow_the_multiplier_law():
     xi = np.random.default_rng(1).standard_normal((F.shape[0], 20000))
     explicit = C.multiplier_draws(F, xi)
     np.testing.assert_allclose(explicit.std(axis=0), est.draws_.std(axis=0), rtol=0.05)
+
+
+def test_equal_size_samples_as_matrix_or_list():
+    d = make_r3d_data(150, n_obs=12, random_state=13)
+    kw = dict(q_grid=d.q_grid, n_boot=10, random_state=0)
+    a = DistributionalRDD(**kw).fit(d.X, d.y)
+    b = DistributionalRDD(**kw).fit(d.X, np.vstack(d.y))
+    np.testing.assert_allclose(a.tau_, b.tau_, rtol=1e-12)
+    bad = np.vstack(d.y)
+    bad[7, 3] = np.inf
+    with pytest.raises(ValueError, match=r"`y\[7\]` contains infinite"):
+        DistributionalRDD(**kw).fit(d.X, bad)
+    ragged = list(d.y)
+    ragged[9] = np.r_[ragged[9][:5], np.nan]
+    with pytest.raises(ValueError, match=r"`y\[9\]` contains NaN"):
+        DistributionalRDD(**kw).fit(d.X, ragged)
