@@ -338,3 +338,32 @@ def sorted_row_quantiles(S, q):
         for i in range(n):
             out[i, j] = S[i, lo] + frac * (S[i, hi] - S[i, lo])
     return out
+
+
+@_njit
+def side_moments(z, Q, P, sw):
+    """One pass over ``Q``: per side (0 = ``z < 0``, 1 = ``z >= 0``) the weighted
+    moments ``sum w r r'``, ``sum w r Q`` and ``sum w Q^2`` with ``r = (1, z, ..., z^(P-1))``."""
+    n, m = Q.shape
+    XtX = np.zeros((2, P, P))
+    XtQ = np.zeros((2, P, m))
+    Q2 = np.zeros((2, m))
+    cnt = np.zeros(2, dtype=np.int64)
+    r = np.empty(P)
+    for i in range(n):
+        s = 1 if z[i] >= 0.0 else 0
+        w = sw[i]
+        cnt[s] += 1
+        up = 1.0
+        for a in range(P):
+            r[a] = up
+            up *= z[i]
+        for a in range(P):
+            for b in range(P):
+                XtX[s, a, b] += w * r[a] * r[b]
+        for j in range(m):
+            y = Q[i, j]
+            Q2[s, j] += w * y * y
+            for a in range(P):
+                XtQ[s, a, j] += w * r[a] * y
+    return XtX, XtQ, Q2, cnt

@@ -251,18 +251,28 @@ def kernel_moments(kernel, s):
     return out
 
 
-def _global_pilot(xc, Q, s, sw=None):
-    """Per side, OLS of Q on (1, xc, ..., xc^(s+1)): top coefficient and residual variance."""
-    R = xc[:, None] ** np.arange(s + 2)
-    if sw is None:
-        coef = np.linalg.pinv(R) @ Q
-    else:
-        r = np.sqrt(sw)[:, None]
-        coef = np.linalg.pinv(R * r) @ (Q * r)
-    resid = Q - R @ coef
-    var = np.var(resid, axis=0, ddof=1) if xc.shape[0] > 1 else np.full(Q.shape[1], np.nan)
-    var = np.where(np.isfinite(var) & (var >= np.finfo(float).eps), var, 1.0)
-    return coef[s + 1], var
+def _global_pilots(xc, Q, s, sw=None):
+    """Per side, OLS of Q on (1, xc, ..., xc^(s+1)): top coefficient and residual variance.
+
+    One pass over ``Q`` accumulates the normal equations of both sides (on the
+    running variable scaled by its standard deviation, for conditioning); the
+    residual variance (ddof = 1) is the residual sum of squares over ``n - 1``.
+    Returns ``{"plus": (coef, var), "minus": (coef, var)}``.
+    """
+    P = s + 2
+    scale = float(np.std(xc)) or 1.0
+    w = np.ones_like(xc) if sw is None else np.asarray(sw, dtype=float)
+    XtX, XtQ, Q2, cnt = _accel().side_moments(np.ascontiguousarray(xc / scale),
+                                              np.ascontiguousarray(Q), P, w)
+    out = {}
+    for side, k in (("minus", 0), ("plus", 1)):
+        coef = np.linalg.lstsq(XtX[k], XtQ[k], rcond=None)[0]
+        rss = Q2[k] - np.sum(coef * XtQ[k], axis=0)
+        nk = int(cnt[k])
+        var = rss / (nk - 1) if nk > 1 else np.full(Q.shape[1], np.nan)
+        var = np.where(np.isfinite(var) & (var >= np.finfo(float).eps), var, 1.0)
+        out[side] = (coef[s + 1] / scale ** (s + 1), var)
+    return out
 
 
 def _mse_bandwidth(var_term, bias_term, s, n):
@@ -318,9 +328,8 @@ def select_bandwidths(xc, Q, q, *, method="simple", s=1, kernel="epanechnikov",
     f = density_at_cutoff(xc, kernel, sw)
     consts = kernel_moments(kernel, s)
     (bp, vp), (bm, vm) = consts["plus"], consts["minus"]
-    plus = xc >= 0
-    coef_p, var_p = _global_pilot(xc[plus], Q[plus], s, None if sw is None else sw[plus])
-    coef_m, var_m = _global_pilot(xc[~plus], Q[~plus], s, None if sw is None else sw[~plus])
+    pilots = _global_pilots(xc, Q, s, sw)
+    (coef_p, var_p), (coef_m, var_m) = pilots["plus"], pilots["minus"]
     CB = bp * coef_p - bm * coef_m
     CV = (var_p * vp + var_m * vm) / f
     dq = (q.max() - q.min()) / (m - 1) if m > 1 else 1.0
@@ -336,7 +345,7 @@ def select_bandwidths(xc, Q, q, *, method="simple", s=1, kernel="epanechnikov",
     order = s if legacy else s + 1
     pk = "triangular" if legacy else kernel
     res = {}
-    for side, a_other in (("plus", None), ("minus", None)):
+    for side in ("plus", "minus"):
         alpha, W, _ = local_polynomial(xc, Q, pilot, order, pk, side, sw)
         V = _accel().positive_weight_variance(
             np.ascontiguousarray(xc), np.ascontiguousarray(Q), np.ascontiguousarray(pilot),

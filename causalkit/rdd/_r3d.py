@@ -109,6 +109,8 @@ def _unit_samples(y, n):
         i = int(np.searchsorted(np.cumsum(sizes), pos, side="right"))
         kind = "NaN" if np.isnan(out[i]).any() else "infinite values"
         raise ValueError(f"`y[{i}]` contains {kind}. Drop those observations before fitting.")
+    if out and (sizes == sizes[0]).all():
+        return flat.reshape(len(out), int(sizes[0]))
     return out
 
 
@@ -574,11 +576,9 @@ def pooled_quantile_rdd(X, y, q_grid, *, cutoff=0.0, bandwidth):
     q = check_q_grid(q_grid)
     samples = _unit_samples(y, x.shape[0])
     xs = np.concatenate([np.full(len(s), xi - cutoff) for xi, s in zip(x, samples)])
-    ys = np.concatenate(samples)
-    out = np.empty(q.shape[0])
+    ys = np.concatenate(list(samples))
     ints = {}
     for side, mask in (("plus", (xs >= 0) & (xs <= bandwidth)), ("minus", (xs < 0) & (xs >= -bandwidth))):
         Z = np.c_[np.ones(mask.sum()), xs[mask]]
         ints[side] = np.array([QuantReg(ys[mask], Z).fit(q=qq, max_iter=5000).params[0] for qq in q])
-    out = ints["plus"] - ints["minus"]
-    return out
+    return ints["plus"] - ints["minus"]

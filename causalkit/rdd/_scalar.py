@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import numbers
+import warnings
 
 import numpy as np
 from sklearn.base import BaseEstimator
@@ -289,13 +290,9 @@ class RDD(BaseEstimator):
             t_first = abs(tau_cl[1]) / np.sqrt(np.sum((wl_cl * rl_h[:, 1]) ** 2)
                                                + np.sum((wr_cl * rr_h[:, 1]) ** 2))
             if t_first < np.sqrt(10):
-                import warnings
-
                 warnings.warn(f"Weak first stage: the treatment jumps by {tau_cl[1]:.3g} "
                               f"(t = {t_first:.2f}).", WeakInstrumentWarning, stacklevel=2)
         if min(nl, nr) < 10:
-            import warnings
-
             warnings.warn(f"Only {min(nl, nr)} unit(s) inside the bandwidth on one side of the "
                           "cutoff.", FewObservationsWarning, stacklevel=2)
         name = "RD effect" if t is None else "fuzzy RD effect"

@@ -87,3 +87,17 @@ def test_rd_plot_draws_bins_and_fits():
     ax = rd_plot(d.X, d.y, n_bins=10)
     assert len(ax.lines) == 3  # two fits and the cutoff line
     assert sum(len(c.get_offsets()) for c in ax.collections) <= 20
+
+
+def test_weights_match_rdrobust(data):
+    d, fuzzy = data
+    w = np.random.default_rng(5).uniform(0.5, 2.0, d.y.shape[0])
+    ref = _rdrobust(d, fuzzy, weights=w)
+    kw = {"treatment": d.treatment} if fuzzy else {}
+    est = RDD().fit(d.X, d.y, sample_weight=w, **kw)
+    assert abs(est.bandwidth_ / ref.bws.iloc[0, 0] - 1) < 0.10
+    fixed = RDD(bandwidth=ref.bws.iloc[0, 0], bias_bandwidth=ref.bws.iloc[1, 0]).fit(
+        d.X, d.y, sample_weight=w, **kw)
+    np.testing.assert_allclose(fixed.conventional_.value, ref.coef.iloc[0, 0], rtol=1e-6)
+    np.testing.assert_allclose(fixed.conventional_.stderr, ref.se.iloc[0, 0], rtol=1e-6)
+    np.testing.assert_allclose(fixed.effect().stderr, ref.se.iloc[2, 0], rtol=1e-6)
