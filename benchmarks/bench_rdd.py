@@ -26,10 +26,10 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from harness import Benchmark  # noqa: E402
+from harness import Benchmark
 
-from causalkit.rdd import DistributionalRDD  # noqa: E402
-from causalkit.rdd._core import empirical_quantiles  # noqa: E402
+from causalkit.rdd import DistributionalRDD
+from causalkit.rdd._core import empirical_quantiles
 
 
 def main(n=100_000, n_obs=100, repeats=3):

@@ -21,8 +21,8 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from causalkit.datasets import make_r3d_data  # noqa: E402
-from causalkit.rdd import DistributionalRDD  # noqa: E402
+from causalkit.datasets import make_r3d_data
+from causalkit.rdd import DistributionalRDD
 
 
 def cell(dgp, n, method, reps, fuzzy=False, delta=1.0):

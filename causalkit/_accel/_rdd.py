@@ -14,7 +14,7 @@ import numpy as np
 # only by users of the design; kernels are cached to disk after the first compile.
 _njit = numba.njit(cache=True)
 
-__all__ = ["locpoly_columns", "residual_products", "pava_rows", "pava"]
+__all__ = ["locpoly_columns", "pava", "pava_rows", "residual_products"]
 
 
 @_njit
@@ -256,7 +256,7 @@ def nn_residuals(x, y, J):
         i = j + 1
     out = np.zeros((n, k))
     tol = np.sqrt(np.finfo(np.float64).eps)
-    cap = J if J < n - 1 else n - 1
+    cap = min(n - 1, J)
     for pos in range(n):
         lo = start[pos]
         hi = stop[pos]
@@ -331,8 +331,7 @@ def sorted_row_quantiles(S, q):
     for j in range(m):
         hq = (k - 1) * q[j]
         lo = int(np.floor(hq))
-        if lo >= k - 1:
-            lo = k - 1
+        lo = min(k - 1, lo)
         frac = hq - lo
         hi = lo + 1 if lo + 1 < k else k - 1
         for i in range(n):

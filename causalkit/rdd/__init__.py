@@ -3,4 +3,4 @@
 from ._r3d import DistributionalRDD, pooled_quantile_rdd
 from ._scalar import RDD, rd_bandwidth, rd_plot
 
-__all__ = ["DistributionalRDD", "RDD", "pooled_quantile_rdd", "rd_bandwidth", "rd_plot"]
+__all__ = ["RDD", "DistributionalRDD", "pooled_quantile_rdd", "rd_bandwidth", "rd_plot"]

@@ -16,20 +16,20 @@ import numpy as np
 
 __all__ = [
     "KERNELS",
-    "kernel_function",
-    "empirical_quantiles",
-    "local_polynomial",
-    "rearrange",
-    "isotonic",
-    "grid_weights",
-    "gini_from_quantiles",
     "density_at_cutoff",
-    "kernel_moments",
-    "select_bandwidths",
+    "empirical_quantiles",
     "estimate_curve",
-    "residual_products",
+    "gini_from_quantiles",
+    "grid_weights",
+    "isotonic",
+    "kernel_function",
+    "kernel_moments",
+    "local_polynomial",
     "multiplier_draws",
     "order_statistic_critical_value",
+    "rearrange",
+    "residual_products",
+    "select_bandwidths",
     "sup_test",
 ]
 
@@ -453,7 +453,7 @@ def order_statistic_critical_value(sup, alpha) -> float:
     """The ``ceil((1 - alpha)(B + 1))``-th smallest of ``sup`` (capped at B)."""
     sup = np.sort(np.asarray(sup, dtype=float))
     B = sup.shape[0]
-    k = min(max(int(math.ceil((1 - alpha) * (B + 1))), 1), B)
+    k = min(max(math.ceil((1 - alpha) * (B + 1)), 1), B)
     return float(sup[k - 1])
 
 

@@ -19,8 +19,12 @@ from ..utils.validation import (
 )
 from . import _core as C
 
-__all__ = ["DistributionalRDD", "pooled_quantile_rdd", "check_running_variable",
-           "check_q_grid"]
+__all__ = [
+    "DistributionalRDD",
+    "check_q_grid",
+    "check_running_variable",
+    "pooled_quantile_rdd",
+]
 
 
 def check_running_variable(X, cutoff, name="X"):
@@ -371,7 +375,6 @@ class DistributionalRDD(BaseEstimator):
         x, names = check_running_variable(X, self.cutoff)
         n = x.shape[0]
         q = check_q_grid(self.q_grid)
-        m = q.shape[0]
         sw = check_weights(sample_weight, "sample_weight", n=n)
         t = None
         if treatment is not None:

@@ -98,7 +98,7 @@ def test_gini(fx, case, qf):
 
 @pytest.mark.parametrize("kernel", C.KERNELS)
 def test_local_polynomial_weights_and_coefficients(fx, kernel):
-    X, Q, _, q = _data(fx, "sharp_simple_20")
+    X, Q, _, _q = _data(fx, "sharp_simple_20")
     h = fx(f"ref_locpoly_bw_{kernel}.csv")["h"].to_numpy()
     for side in ("plus", "minus"):
         alpha, W, _ = C.local_polynomial(X, Q, h, 2, kernel, side)
@@ -199,7 +199,7 @@ def deterministic_boot(fx):
 
 
 def test_bootstrap_draws_with_given_multipliers(fx, deterministic_boot):
-    fit, draws, _, _ = deterministic_boot
+    _fit, draws, _, _ = deterministic_boot
     close(draws.T, fx("ref_bootstrap_taus.csv").to_numpy(), atol=1e-11)
 
 
@@ -226,7 +226,7 @@ def test_pvalues_with_given_multipliers(fx, deterministic_boot):
 def test_default_residuals_include_negative_weight_units(deterministic_boot):
     # Without the R package's positive-weight restriction every in-window unit
     # contributes; the draws then differ (the R choice drops real variation).
-    fit, draws, _, (X, Q) = deterministic_boot
+    fit, _draws, _, (X, Q) = deterministic_boot
     E_all = C.residual_products(X, Q, fit, method="simple")
     E_pos = C.residual_products(X, Q, fit, method="simple", positive_only=True)
     neg = (fit["w_plus"] - fit["w_minus"]) * np.where(X >= 0, 1, -1)[:, None] < 0

@@ -77,8 +77,8 @@ def test_fuzzy_recovers_effect():
 def test_fuzzy_with_treatment_equal_to_side_is_sharp():
     d = make_r3d_data(300, n_obs=20, delta=1.0, random_state=2)
     side = (d.X[:, 0] >= 0).astype(int)
-    common = dict(q_grid=d.q_grid, n_boot=50, random_state=0, bandwidth=0.6,
-                  bandwidth_treatment=0.6)
+    common = {"q_grid": d.q_grid, "n_boot": 50, "random_state": 0, "bandwidth": 0.6,
+                  "bandwidth_treatment": 0.6}
     sharp = DistributionalRDD(**common).fit(d.X, d.y)
     fuzzy = DistributionalRDD(**common).fit(d.X, d.y, treatment=side)
     assert fuzzy.first_stage_ == pytest.approx(1.0, abs=1e-12)
@@ -120,7 +120,7 @@ def test_integer_weights_equal_duplicated_units():
     d = make_r3d_data(150, n_obs=10, random_state=6)
     w = np.random.default_rng(0).integers(1, 3, 150)
     idx = np.repeat(np.arange(150), w)
-    kw = dict(q_grid=d.q_grid, bandwidth=0.7, n_boot=0)
+    kw = {"q_grid": d.q_grid, "bandwidth": 0.7, "n_boot": 0}
     a = DistributionalRDD(**kw).fit(d.X, d.y, sample_weight=w)
     b = DistributionalRDD(**kw).fit(d.X[idx], [d.y[i] for i in idx])
     np.testing.assert_allclose(a.tau_, b.tau_, rtol=1e-10)
@@ -212,7 +212,7 @@ def test_draws_follow_the_multiplier_law():
 
 def test_equal_size_samples_as_matrix_or_list():
     d = make_r3d_data(150, n_obs=12, random_state=13)
-    kw = dict(q_grid=d.q_grid, n_boot=10, random_state=0)
+    kw = {"q_grid": d.q_grid, "n_boot": 10, "random_state": 0}
     a = DistributionalRDD(**kw).fit(d.X, d.y)
     b = DistributionalRDD(**kw).fit(d.X, np.vstack(d.y))
     np.testing.assert_allclose(a.tau_, b.tau_, rtol=1e-12)
