@@ -490,14 +490,18 @@ class DistributionalRDD(BaseEstimator):
         costs O(n m^2) once instead of O(n m B).
         """
         m = E.shape[1]
-        Ep, Em = E[plus], E[~plus]
+        active = np.any(E != 0, axis=1)
+        if ET is not None:
+            active |= ET != 0
+        rows_p, rows_m = plus & active, ~plus & active
+        Ep, Em = E[rows_p], E[rows_m]
         k = 2 * m + (ET is not None)
         S = np.zeros((k, k))
-        S[:m, :m] = Ep.T @ Ep
+        S[:m, :m] = Ep.T @ Ep  # numpy uses a symmetric rank-k update here
         S[m:2 * m, m:2 * m] = Em.T @ Em
         if ET is not None:
-            S[:m, -1] = S[-1, :m] = Ep.T @ ET[plus]
-            S[m:2 * m, -1] = S[-1, m:2 * m] = -(Em.T @ ET[~plus])
+            S[:m, -1] = S[-1, :m] = Ep.T @ ET[rows_p]
+            S[m:2 * m, -1] = S[-1, m:2 * m] = -(Em.T @ ET[rows_m])
             S[-1, -1] = ET @ ET
         lam, vec = np.linalg.eigh(S)
         root = vec * np.sqrt(np.clip(lam, 0.0, None))
