@@ -122,6 +122,13 @@ def _rdd_data(seed):
     return {"X": d.X, "y": d.y}
 
 
+def _rdd_fuzzy_data(seed):
+    from ..datasets import make_rdd_data
+
+    d = make_rdd_data(800, effect=0.5, fuzzy=True, random_state=seed)
+    return {"X": d.X, "y": d.y, "treatment": d.treatment}
+
+
 def _rdd():
     from . import RDD
 
@@ -166,6 +173,21 @@ def conformance_cases():
                               e.conventional_.stderr, e.bandwidth_, e.bias_bandwidth_],
             before_fit=(lambda e, d: e.effect(),),
             bad_inputs=_rdd_bad(),
+        ),
+        ConformanceCase(
+            name="rdd.RDD-fuzzy",
+            estimator=_rdd,
+            data=_rdd_fuzzy_data,
+            result=lambda e: [e.effect().value, e.effect().center, e.effect().stderr,
+                              e.first_stage_],
+            before_fit=(lambda e, d: e.effect(),),
+            bad_inputs=[BadInput("nan-treatment",
+                                 _with("treatment", lambda a: np.where(np.arange(len(a["y"])) == 4,
+                                                                       np.nan, a["treatment"])),
+                                 ValueError, r"`treatment` contains NaN"),
+                        BadInput("one-arm-treatment",
+                                 _with("treatment", lambda a: np.ones(len(a["y"]), dtype=int)),
+                                 ValueError, r"`treatment` takes only the value 1")],
         ),
         ConformanceCase(
             name="rdd.DistributionalRDD",
