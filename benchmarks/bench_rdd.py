@@ -12,7 +12,7 @@ in "rdrobust x 99 (Q given)"; "np.quantile per unit + rdrobust x 99" times the w
 pipeline from the raw samples. causalkit is timed both from the raw samples and from
 the same quantile matrix.
 
-Run: ``python benchmarks/bench_rdd.py`` (takes about two minutes).
+Run: ``python benchmarks/bench_rdd.py`` (takes about five minutes, most of it in the peer).
 """
 
 from __future__ import annotations
