@@ -86,3 +86,19 @@ def test_coverage_over_replications():
             d.X, d.y, treatment=d.treatment).ate().conf_int()
         hits.append(lo <= d.true_ate <= hi)
     assert 0.93 <= np.mean(hits) <= 0.97
+
+
+def test_agrees_with_doubleml_irm_on_the_same_folds():
+    dml = pytest.importorskip("doubleml")
+    d = make_ate_data(600, random_state=8)
+    folds = make_folds(600, 3, stratify=d.treatment, random_state=2)
+    ours = AIPW(LinearRegression(), LogisticRegression(), cv=3, random_state=2).fit(
+        d.X, d.y, treatment=d.treatment).ate()
+    data = dml.DoubleMLData.from_arrays(d.X, d.y, d.treatment)
+    irm = dml.DoubleMLIRM(data, ml_g=LinearRegression(), ml_m=LogisticRegression(), n_folds=3,
+                          trimming_threshold=0.01)
+    irm.set_sample_splitting([(tr, te) for tr, te in folds])
+    irm.fit()
+    assert ours.value == pytest.approx(float(irm.coef[0]), rel=1e-10)
+    # DoubleML's SE divides the score variance by n in the same way
+    assert ours.stderr == pytest.approx(float(irm.se[0]), rel=1e-8)
