@@ -13,8 +13,9 @@ models' seeds are drawn up front), so every backend gives the same numbers.
 from __future__ import annotations
 
 import warnings
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import Any
 
 import numpy as np
 from joblib import Parallel, delayed, parallel_config

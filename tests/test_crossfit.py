@@ -9,7 +9,7 @@ from joblib import parallel_config
 from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.ensemble import RandomForestRegressor
 from sklearn.linear_model import LinearRegression, LogisticRegression
-from sklearn.model_selection import GroupKFold, KFold, TimeSeriesSplit
+from sklearn.model_selection import KFold, TimeSeriesSplit
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
@@ -71,7 +71,7 @@ def test_proba_fit_mask_and_predict_on(data):
     )
     assert res["e"].shape == (300,) and np.all((res["e"] > 0) & (res["e"] < 1))
     # mu1 is fitted on treated rows of each training fold only
-    for (train, test), m in zip(res.folds, res.models["mu1"]):
+    for train, test in res.folds:
         tr = train[t[train] == 1]
         ref = LinearRegression().fit(X[tr], y[tr]).predict(X[test])
         np.testing.assert_allclose(res["mu1"][test], ref)

@@ -21,7 +21,7 @@ def test_lazy_subpackages_and_version():
     assert causalkit.__version__
     assert causalkit.inference.Estimate is not None
     with pytest.raises(AttributeError):
-        causalkit.no_such_thing
+        _ = causalkit.no_such_thing
 
 
 def test_require_names_the_extra():
