@@ -26,11 +26,11 @@ import statistics
 import sys
 import time
 import tracemalloc
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from importlib import metadata
 from pathlib import Path
-from typing import Callable
 
 RESULTS = Path(__file__).resolve().parent / "results"
 
@@ -136,11 +136,11 @@ class Benchmark:
         self.candidates: dict[str, Callable] = {}
         self.notes: list[str] = []
 
-    def add(self, label: str, func: Callable) -> "Benchmark":
+    def add(self, label: str, func: Callable) -> Benchmark:
         self.candidates[label] = func
         return self
 
-    def note(self, text: str) -> "Benchmark":
+    def note(self, text: str) -> Benchmark:
         self.notes.append(text)
         return self
 
@@ -149,7 +149,7 @@ class Benchmark:
         if baseline is not None and baseline not in self.candidates:
             raise ValueError(f"baseline {baseline!r} is not a candidate: {list(self.candidates)}")
         if warmup:
-            for label, func in self.candidates.items():
+            for func in self.candidates.values():
                 func()
         times = {k: [] for k in self.candidates}
         for r in range(repeats):

@@ -13,11 +13,12 @@ models' seeds are drawn up front), so every backend gives the same numbers.
 from __future__ import annotations
 
 import warnings
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import Any
 
 import numpy as np
-from joblib import Parallel, delayed
+from joblib import Parallel, delayed, parallel_config
 from sklearn.base import clone, is_classifier
 from sklearn.model_selection import GroupKFold, KFold, StratifiedKFold, check_cv
 from sklearn.pipeline import Pipeline
@@ -154,8 +155,16 @@ def _predict(model, X, method):
     return model.predict(X)
 
 
-def _fit_one(name, model, X, y, train, test, fit_mask, predict_on, method, sample_weight,
-             fit_params, n, keep_model):
+def _fit_one(*args):
+    # Models left at n_jobs=None run sequentially inside a task, whatever backend the
+    # task runs on (a Dask worker would otherwise hand them its own parallel config,
+    # and threaded reductions sum in a varying order: last-bit differences).
+    with parallel_config(backend="sequential"):
+        return _fit_one_task(*args)
+
+
+def _fit_one_task(name, model, X, y, train, test, fit_mask, predict_on, method, sample_weight,
+                  fit_params, n, keep_model):
     tr = train if fit_mask is None else train[fit_mask[train]]
     if tr.size == 0:
         raise ValueError(

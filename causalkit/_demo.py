@@ -5,8 +5,8 @@ from __future__ import annotations
 import sys
 import time
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 __all__ = ["DemoRow", "run_demo"]
 
@@ -34,7 +34,7 @@ def collect_rows():
     return rows
 
 
-def run_demo(quick: bool = False, out=None, progress=None) -> "list[dict]":
+def run_demo(quick: bool = False, out=None, progress=None) -> list[dict]:
     """Fit every registered demo row and print one table; return the rows as dicts."""
     import pandas as pd
 

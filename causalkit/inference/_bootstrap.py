@@ -9,7 +9,7 @@ so the same ``random_state`` gives the same draws whatever the joblib backend,
 from __future__ import annotations
 
 import numbers
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 from joblib import Parallel, delayed

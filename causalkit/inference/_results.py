@@ -6,8 +6,8 @@ print, summarise or plot them. Intervals always say what they cover.
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Iterator, Sequence
 
 import numpy as np
 from scipy import stats
@@ -137,7 +137,7 @@ class Estimate:
     def __float__(self) -> float:
         return self.value
 
-    def _replace(self, **changes) -> "Estimate":
+    def _replace(self, **changes) -> Estimate:
         return replace(self, **changes)
 
 

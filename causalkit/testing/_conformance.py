@@ -6,8 +6,9 @@ import copy
 import importlib
 import inspect
 import pickle
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Callable, Sequence
+from typing import Any
 
 import numpy as np
 from joblib import parallel_config

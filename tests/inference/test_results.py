@@ -1,0 +1,132 @@
+"""Estimate, EstimateTable and EffectCurve: numbers, intervals, summaries."""
+
+from __future__ import annotations
+
+import pickle
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats
+
+from causalkit.inference import EffectCurve, Estimate, EstimateTable, estimates_from_arrays
+
+
+def test_estimate_interval_and_pvalue_match_normal_theory():
+    est = Estimate(2.0, 0.5, n=100, method="m", name="ATE")
+    lo, hi = est.conf_int(0.10)
+    z = stats.norm.ppf(0.95)
+    assert lo == pytest.approx(2.0 - z * 0.5) and hi == pytest.approx(2.0 + z * 0.5)
+    assert est.pvalue == pytest.approx(2 * stats.norm.sf(4.0))
+    assert est.zstat == pytest.approx(4.0)
+
+
+def test_estimate_t_interval_with_dof_and_center():
+    est = Estimate(1.0, 0.2, n=12, method="ols", dof=10, center=1.1)
+    lo, hi = est.conf_int()
+    c = stats.t.ppf(0.975, 10)
+    assert (lo, hi) == pytest.approx((1.1 - c * 0.2, 1.1 + c * 0.2))
+    assert est.pvalue == pytest.approx(2 * stats.t.sf(5.5, 10))
+
+
+def test_estimate_is_immutable_readable_and_picklable():
+    est = Estimate(1.0, 0.1, n=50, method="AIPW", name="ATE")
+    with pytest.raises(AttributeError):
+        est.value = 3.0
+    text = repr(est)
+    assert "ATE = 1" in text and "95% CI" in text and "AIPW" in text
+    again = pickle.loads(pickle.dumps(est))
+    assert again.value == est.value and again.conf_int() == est.conf_int()
+    assert float(est) == 1.0
+
+
+def test_estimate_summary_is_one_row_frame():
+    df = Estimate(1.0, 0.1, n=50, method="AIPW", name="ATE").summary(0.1)
+    assert isinstance(df, pd.DataFrame) and df.shape[0] == 1
+    assert list(df.index) == ["ATE"]
+    assert df["[0.05"].iloc[0] == pytest.approx(1.0 - stats.norm.ppf(0.95) * 0.1)
+
+
+@pytest.mark.parametrize("alpha", [0, 1, -0.1, 1.5])
+def test_bad_alpha_is_named(alpha):
+    with pytest.raises(ValueError, match="`alpha` must lie in"):
+        Estimate(1.0, 0.1, n=5, method="m").conf_int(alpha)
+
+
+def test_negative_stderr_rejected():
+    with pytest.raises(ValueError, match="`stderr` must be non-negative"):
+        Estimate(1.0, -0.1, n=5, method="m")
+
+
+def test_zero_stderr_pvalue():
+    assert Estimate(1.0, 0.0, n=5, method="m").pvalue == 0.0
+    assert Estimate(0.0, 0.0, n=5, method="m").pvalue == 1.0
+
+
+def test_table_access_and_joint_interval_wider_than_pointwise():
+    cov = np.array([[0.01, 0.004], [0.004, 0.04]])
+    tab = estimates_from_arrays([1.0, 2.0], np.sqrt(np.diag(cov)), ["a", "b"], n=10,
+                                method="ols", cov=cov)
+    assert tab["a"].value == 1.0 and tab[1].name == "b" and len(tab) == 2
+    point = tab.conf_int(0.05)
+    joint = tab.conf_int(0.05, joint=True)
+    assert (joint["upper"] > point["upper"]).all() and (joint["lower"] < point["lower"]).all()
+    # two nearly independent estimates: sup-t critical value close to the Sidak value
+    half = (joint["upper"] - tab.values) / tab.stderrs
+    sidak = stats.norm.ppf(1 - (1 - 0.95 ** 0.5) / 2)
+    assert half.iloc[0] == pytest.approx(sidak, abs=0.03)
+    with pytest.raises(KeyError, match="No estimate named"):
+        tab["c"]
+
+
+def test_table_rejects_duplicate_names_and_joint_without_cov():
+    e = Estimate(1.0, 0.1, n=5, method="m", name="x")
+    with pytest.raises(ValueError, match="unique"):
+        EstimateTable((e, e))
+    with pytest.raises(ValueError, match="covariance"):
+        EstimateTable((e,)).conf_int(joint=True)
+
+
+def test_effect_curve_uniform_band_covers_simulated_sup():
+    rng = np.random.default_rng(0)
+    G = 20
+    draws = rng.normal(0, 0.1, (4000, G))
+    curve = EffectCurve(np.linspace(0, 1, G), np.zeros(G), np.full(G, 0.1), n=100,
+                        method="m", draws=draws)
+    c = curve.uniform_critical_value(0.05)
+    # for independent normals, P(max |Z| <= c) = (2 Phi(c) - 1)^G = 0.95
+    assert c == pytest.approx(stats.norm.ppf(1 - (1 - 0.95 ** (1 / G)) / 2), abs=0.05)
+    lo, hi = curve.conf_int(0.05, "uniform")
+    plo, phi = curve.conf_int(0.05, "pointwise")
+    assert np.all(lo < plo) and np.all(hi > phi)
+    df = curve.summary()
+    assert {"uniform lower", "pointwise upper"} <= set(df.columns) and len(df) == G
+
+
+def test_effect_curve_uniform_from_covariance_and_errors():
+    G = 5
+    curve = EffectCurve(np.arange(G), np.ones(G), np.ones(G), n=10, method="m", cov=np.eye(G))
+    c = curve.uniform_critical_value(0.05)
+    assert c == pytest.approx(stats.norm.ppf(1 - (1 - 0.95 ** (1 / G)) / 2), abs=0.02)
+    bare = EffectCurve(np.arange(G), np.ones(G), np.ones(G), n=10, method="m")
+    with pytest.raises(ValueError, match="uniform band needs"):
+        bare.conf_int(kind="uniform")
+    with pytest.raises(ValueError, match="`kind` must be"):
+        bare.conf_int(kind="both")
+    with pytest.raises(ValueError, match="one entry per grid point"):
+        EffectCurve(np.arange(3), np.ones(4), np.ones(3), n=1, method="m")
+    with pytest.raises(ValueError, match="`draws` must have shape"):
+        EffectCurve(np.arange(3), np.ones(3), np.ones(3), n=1, method="m", draws=np.ones((5, 4)))
+
+
+def test_effect_curve_arrays_are_read_only_and_plot(tmp_path):
+    matplotlib = pytest.importorskip("matplotlib")
+    matplotlib.use("Agg")
+    curve = EffectCurve(np.linspace(0.1, 0.9, 9), np.ones(9), np.full(9, 0.1), n=5, method="m",
+                        cov=np.eye(9) * 0.01, name="tau(q)", grid_name="quantile")
+    with pytest.raises(ValueError):
+        curve.values[0] = 2.0
+    ax = curve.plot()
+    assert ax.get_xlabel() == "quantile" and len(ax.lines) >= 1
+    labels = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert any("uniform" in t for t in labels) and any("pointwise" in t for t in labels)

@@ -1,0 +1,41 @@
+"""Package-level promises: cheap import, lazy heavy dependencies, the demo."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+import causalkit
+
+
+def test_import_does_not_load_heavy_dependencies():
+    code = ("import sys, causalkit, causalkit.inference, causalkit.ate; "
+            "print(','.join(m for m in ('numba', 'torch', 'matplotlib', 'dask') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == ""
+
+
+def test_lazy_subpackages_and_version():
+    assert causalkit.__version__
+    assert causalkit.inference.Estimate is not None
+    with pytest.raises(AttributeError):
+        _ = causalkit.no_such_thing
+
+
+def test_require_names_the_extra():
+    from causalkit._lazy import require
+
+    with pytest.raises(ImportError, match=r'causalkit\[torch\]'):
+        require("torch_does_not_exist_here", extra="torch")
+
+
+def test_demo_quick_prints_truth_beside_estimate(capsys):
+    from causalkit._demo import run_demo
+
+    rows = run_demo(quick=True)
+    out = capsys.readouterr().out
+    assert "AIPW" in out and "truth" in out
+    aipw = next(r for r in rows if r["estimator"] == "AIPW")
+    assert aipw["truth"] == 1.0 and aipw["covers"]
