@@ -79,7 +79,7 @@ def test_density_at_cutoff(fx, kernel):
 
 def test_isotonic(fx):
     ref = fx("ref_isotonic.csv")
-    for case, sub in ref.groupby("case", sort=False):
+    for _case, sub in ref.groupby("case", sort=False):
         close(C.isotonic(sub["input"].to_numpy()), sub["output"], atol=0)
 
 
