@@ -4,7 +4,11 @@
 check applies (a one-column DataFrame works and keeps its name). For
 :class:`DistributionalRDD`, ``y`` is a list of per-unit arrays: it passes through a
 Pipeline untouched (transformers only see ``X``), so the Pipeline and
-metadata-routing checks run too.
+metadata-routing checks run too. scikit-learn's own ``parametrize_with_checks`` stays
+off (``sklearn_checks=False``): its generic data have several feature columns and
+arbitrary targets, while ``X`` here must be one running variable with units on both
+sides of the cutoff (and, for ``DistributionalRDD``, ``y`` a sample per unit), so most
+of those checks would test input rejection rather than the contract.
 """
 
 from __future__ import annotations
