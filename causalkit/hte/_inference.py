@@ -9,12 +9,15 @@ __all__ = ["wls_sandwich"]
 _BLOCK = 1 << 16
 
 
-def wls_sandwich(Z, target: np.ndarray, weights=None, groups=None, *, block: int = _BLOCK):
+def wls_sandwich(Z, target: np.ndarray, weights=None, groups=None, *, hc1: bool = False,
+                 block: int = _BLOCK):
     """Weighted least squares ``argmin_b sum_i w_i (target_i - Z_i b)^2`` and its HC0 covariance.
 
     The covariance is ``B^{-1} M B^{-1}`` with bread ``B = sum_i w_i Z_i Z_i'`` and
     meat ``M = sum_i w_i^2 e_i^2 Z_i Z_i'`` (White, 1980), the scores summed within
     clusters first when ``groups`` (integer codes 0..G-1) is given, times ``G / (G - 1)``.
+With ``hc1`` (and no clusters) the covariance is scaled by ``n / (n - k)`` (HC1,
+MacKinnon and White, 1985).
 
     ``Z`` is an array of shape (n, k) or a callable ``Z(slice) -> ndarray`` giving a
     block of rows, so that a design built from ``X`` (an intercept, a featurizer) is
@@ -56,5 +59,7 @@ def wls_sandwich(Z, target: np.ndarray, weights=None, groups=None, *, block: int
             meat += scores.T @ scores
     if groups is not None:
         meat = (g / (g - 1) if g > 1 else 1.0) * (summed.T @ summed)
+    elif hc1 and n > k:
+        meat *= n / (n - k)
     inv = np.linalg.pinv(bread)
     return coef, inv @ meat @ inv

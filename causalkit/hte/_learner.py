@@ -389,12 +389,12 @@ class _PseudoOutcomeBase(BaseEstimator):
             Zb = np.asarray(Zb, dtype=float)
             return np.column_stack([np.ones(Zb.shape[0]), Zb]) if intercept else Zb
 
-        coef, cov = wls_sandwich(rows, phi, w_fit, codes)
+        coef, cov = wls_sandwich(rows, phi, w_fit, codes, hc1=True)
         k = coef.shape[0] - int(intercept)
         cols = cols if cols is not None and len(cols) == k else [f"x{j}" for j in range(k)]
         labels = (["intercept"] if intercept else []) + [str(c) for c in cols]
         se = np.sqrt(np.diag(cov))
-        method = "weighted least squares of the pseudo-outcome, HC0 sandwich SE"
+        method = "weighted least squares of the pseudo-outcome, HC1 sandwich SE"
         if codes is not None:
             method = "weighted least squares of the pseudo-outcome, cluster-robust sandwich SE"
         ests = tuple(Estimate(c, s, n=n, method=method, name=lab) for c, s, lab in zip(coef, se, labels))
@@ -404,8 +404,9 @@ class _PseudoOutcomeBase(BaseEstimator):
         """Coefficients of a linear final model with sandwich standard errors.
 
         ``tau(x) = b0 + z(x)' b`` where ``z`` is the featurizer's output (or ``x``);
-        the covariance is the heteroskedasticity-robust sandwich of the weighted
-        least-squares fit of the pseudo-outcome (White, 1980); nuisance estimation
+        the covariance is the heteroskedasticity-robust (HC1) sandwich of the weighted
+        least-squares fit of the pseudo-outcome (White, 1980), cluster-robust when
+        ``groups`` were given; nuisance estimation
         error is negligible to first order because the loss is Neyman-orthogonal
         (Chernozhukov et al., 2018). Needs ``model_final`` to be a
         :class:`~sklearn.linear_model.LinearRegression`.
