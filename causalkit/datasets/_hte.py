@@ -8,7 +8,7 @@ from scipy.special import expit
 
 from ._base import Dataset
 
-__all__ = ["make_cate_data", "make_fisher_hte"]
+__all__ = ["make_cate_data", "make_fisher_hte", "load_ihdp"]
 
 
 def make_cate_data(n: int = 2000, n_features: int = 5, *, treatment: str = "binary",
@@ -169,3 +169,62 @@ def make_fisher_hte(setup: str = "A", n: int = 1000, n_features: int = 10, *, no
     y = b + (t - 0.5) * tau + noise * rng.normal(size=n)
     return Dataset(X=X, y=y, treatment=t, propensity=e, true_cate=tau, true_ate=float(tau.mean()),
                    description=f"Fisher (2024) simulation setup {setup}, n={n}.")
+
+
+IHDP_SHA256 = "83b35661bfd6da8c824dce8b9de12ac45c450844e9449a4e998ac015a4a09f16"
+_IHDP_POST_TREATMENT = ("ncdctt", "dose400")
+
+
+def load_ihdp(*, as_frame: bool = True) -> Dataset:
+    """The Infant Health and Development Program (IHDP) randomised trial, IQ at 36 months.
+
+    985 low-birth-weight premature infants were randomised (1985) to intensive
+    child care and home visits (``treatment = 1``) or follow-up only. The outcome
+    is the Stanford-Binet IQ score at 36 months (``iqsb.36``); the 77 children
+    without it are dropped (908 remain). ``X`` holds the 34 baseline covariates
+    (birth weight, mother's age, education, race, site...); the post-treatment
+    columns ``ncdctt`` and ``dose400`` (attendance) are left out. The file is the
+    one EconML (MIT licence) ships as ``econml/data/ihdp/example.csv``; it is read
+    from the installed ``econml`` package, checked against its SHA-256, and never
+    copied into causalkit. See ``datasets/ihdp.md`` for the card.
+
+    Parameters
+    ----------
+    as_frame : bool, default True
+        Return ``X`` as a DataFrame (else a float array; names in ``feature_names``).
+
+    Returns
+    -------
+    Dataset
+        ``X``, ``y``, ``treatment``, ``feature_names`` and ``description`` (no truth:
+        this is real data).
+
+    References
+    ----------
+    Brooks-Gunn, J., Liaw, F. and Klebanov, P. K. (1992). Effects of early intervention
+    on cognitive function of low birth weight preterm infants. J. Pediatrics 120(3).
+    Hill, J. L. (2011). Bayesian nonparametric modeling for causal inference. JCGS 20(1).
+    """
+    import hashlib
+    from importlib import resources
+
+    try:
+        path = resources.files("econml") / "data" / "ihdp" / "example.csv"
+        raw = path.read_bytes()
+    except (ModuleNotFoundError, FileNotFoundError) as exc:
+        raise ImportError("load_ihdp reads the IHDP file bundled with EconML; install it with "
+                          "`pip install econml`.") from exc
+    digest = hashlib.sha256(raw).hexdigest()
+    if digest != IHDP_SHA256:
+        raise ValueError(f"The IHDP file in the installed econml has SHA-256 {digest}, not "
+                         f"{IHDP_SHA256}; its contents changed, so the card no longer describes it.")
+    import io
+
+    df = pd.read_csv(io.BytesIO(raw))
+    df = df[df["iqsb.36"].notna()].reset_index(drop=True)
+    X = df.drop(columns=["iqsb.36", "treat", *_IHDP_POST_TREATMENT]).astype(float)
+    names = list(X.columns)
+    return Dataset(X=X if as_frame else X.to_numpy(), y=df["iqsb.36"].to_numpy(dtype=float),
+                   treatment=df["treat"].to_numpy(dtype=np.int64), feature_names=names,
+                   description="IHDP randomised trial (1985-88): IQ at 36 months, 908 infants "
+                               "with the outcome, 34 baseline covariates.")

@@ -236,8 +236,9 @@ class _PseudoOutcomeBase(BaseEstimator):
         w_fit = w if sw is None else w * sw
 
         # 3. weighted final regression (over featurized X when a featurizer is given)
-        self.featurizer_ = None if self.featurizer is None else clone(self.featurizer).fit(Xa)
-        Z = Xa if self.featurizer_ is None else self.featurizer_.transform(Xa)
+        Xf = X if names is not None else Xa      # a featurizer sees DataFrame columns by name
+        self.featurizer_ = None if self.featurizer is None else clone(self.featurizer).fit(Xf)
+        Z = Xa if self.featurizer_ is None else self.featurizer_.transform(Xf)
         self.final_model_ = _seeded(model_final, self.random_state, 1).fit(Z, phi, **{sw_key: w_fit})
         tau_in = np.asarray(self.final_model_.predict(Z), dtype=float)
 
@@ -287,7 +288,8 @@ class _PseudoOutcomeBase(BaseEstimator):
         self._groups = codes
         self.coef_table_ = None
         if isinstance(model_final, LinearRegression):
-            self.coef_table_ = self._coef_table(Xa, names, phi, w_fit, codes, model_final.fit_intercept)
+            self.coef_table_ = self._coef_table(Xa, Xf, names, phi, w_fit, codes,
+                                                model_final.fit_intercept)
         ess = float(w_fit.sum() ** 2 / (w_fit**2).sum())
         self.diagnostics_ = {
             "n_folds": len(res.folds),
@@ -303,18 +305,20 @@ class _PseudoOutcomeBase(BaseEstimator):
         return self
 
     # ------------------------------------------------------------------ predictions
-    def _features(self, X):
+    def _features(self, X, with_frame=False):
         check_is_fitted(self, "final_model_")
-        Xa, _ = check_X(X, "X")
+        Xa, names = check_X(X, "X")
         if Xa.shape[1] != self.n_features_in_:
             raise ValueError(f"`X` has {Xa.shape[1]} features, but the learner was fitted with "
                              f"{self.n_features_in_}; pass the same columns.")
+        if with_frame:
+            return Xa, (X if names is not None else Xa)
         return Xa
 
     def predict(self, X) -> np.ndarray:
         """The estimated CATE ``tau(x)`` at each row of ``X``."""
-        Xa = self._features(X)
-        Z = Xa if self.featurizer_ is None else self.featurizer_.transform(Xa)
+        Xa, Xf = self._features(X, with_frame=True)
+        Z = Xa if self.featurizer_ is None else self.featurizer_.transform(Xf)
         return np.asarray(self.final_model_.predict(Z), dtype=float)
 
     def cate(self, X) -> np.ndarray:
@@ -369,11 +373,11 @@ class _PseudoOutcomeBase(BaseEstimator):
             mu1 = self._nuisance_predict("mu", np.column_stack([Xa, np.ones(n)]),
                                          lambda mdl, Z: mdl.predict(Z))
             m = mu0 + e * (mu1 - mu0)
-        loss = ((yv - m) - (t - e) * self.predict(Xa)) ** 2
+        loss = ((yv - m) - (t - e) * self.predict(X)) ** 2
         return -float(np.average(loss, weights=sw))
 
     # ------------------------------------------------------------------ inference on the CATE
-    def _coef_table(self, Xa, names, phi, w_fit, codes, intercept):
+    def _coef_table(self, Xa, Xf, names, phi, w_fit, codes, intercept):
         feat = self.featurizer_
         if feat is not None:
             try:
@@ -385,7 +389,8 @@ class _PseudoOutcomeBase(BaseEstimator):
         n = Xa.shape[0]
 
         def rows(sl):
-            Zb = Xa[sl] if feat is None else feat.transform(Xa[sl])
+            Zb = Xa[sl] if feat is None else feat.transform(
+                Xf.iloc[sl] if hasattr(Xf, "iloc") else Xf[sl])
             Zb = np.asarray(Zb, dtype=float)
             return np.column_stack([np.ones(Zb.shape[0]), Zb]) if intercept else Zb
 

@@ -241,3 +241,26 @@ def test_user_folds_are_used(data):
     folds = make_folds(len(data.y), 3, random_state=1)
     est = RLearner(**LIN, cv=folds).fit(data.X, data.y, treatment=data.treatment)
     assert all(np.array_equal(a[1], b[1]) for a, b in zip(est.folds_, folds))
+
+
+def test_featurizer_receives_dataframe_columns_by_name():
+    from sklearn.compose import ColumnTransformer
+
+    d = make_cate_data(1500, n_features=4, as_frame=True, random_state=6)
+    pick = ColumnTransformer([("m", "passthrough", ["x0"])], verbose_feature_names_out=False)
+    est = RLearner(**LIN, featurizer=pick, cv=3, random_state=0).fit(d.X, d.y, treatment=d.treatment)
+    tab = est.coef_table()
+    assert tab.names == ["intercept", "x0"]
+    assert _z(tab["x0"], 1.0) < 3.5
+    np.testing.assert_allclose(est.predict(d.X), tab["intercept"].value + tab["x0"].value * d.X["x0"])
+
+
+def test_load_ihdp_real_data():
+    pytest.importorskip("econml")
+    from causalkit.datasets import load_ihdp
+
+    d = load_ihdp()
+    assert d.X.shape == (908, 34)
+    assert "ncdctt" not in d.X.columns and "dose400" not in d.X.columns
+    assert set(np.unique(d.treatment)) == {0, 1}
+    assert np.isfinite(d.y).all()
