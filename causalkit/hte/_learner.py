@@ -34,9 +34,9 @@ _MIN_RESIDUAL = 1e-12
 
 
 def _influence_mean(psi, w, groups):
-    from ..ate._aipw import influence_mean  # the mean-with-IF-SE of the ATE design
-
-    return influence_mean(psi, w, groups)
+    """Weighted mean of scores with its influence-function (cluster-robust) standard error."""
+    coef, cov = wls_sandwich(np.ones((psi.shape[0], 1)), psi, w, groups)
+    return float(coef[0]), float(np.sqrt(cov[0, 0]))
 
 
 def _seeded(model, random_state, salt: int):
@@ -181,7 +181,7 @@ class _PseudoOutcomeBase(BaseEstimator):
         Xa, names = check_X(X, "X")
         n = Xa.shape[0]
         yv = check_vector(y, "y")
-        check_consistent_length(X=Xa, y=yv, treatment=np.asarray(treatment))
+        check_consistent_length(X=Xa, y=yv, treatment=np.atleast_1d(np.asarray(treatment)))
         t, continuous = self._treatment(treatment, pseudo, weights, n)
         sw = check_weights(sample_weight, "sample_weight", n=n)
         codes = check_groups(groups, "groups", n=n)

@@ -264,3 +264,44 @@ def test_load_ihdp_real_data():
     assert "ncdctt" not in d.X.columns and "dose400" not in d.X.columns
     assert set(np.unique(d.treatment)) == {0, 1}
     assert np.isfinite(d.y).all()
+
+
+def test_ate_standard_error_matches_the_aipw_estimator(data):
+    # With the same folds and outcome models, the DR learner's ATE is the AIPW estimate.
+    from causalkit.ate import AIPW
+
+    folds = make_folds(len(data.y), 3, random_state=2)
+    dr = WeightedPseudoOutcomeLearner(**LIN, pseudo="dr", cv=folds).fit(data.X, data.y,
+                                                                        treatment=data.treatment)
+    aipw = AIPW(LinearRegression(), LogisticRegression(), cv=folds).fit(data.X, data.y,
+                                                                       treatment=data.treatment)
+    assert dr.ate().value == pytest.approx(aipw.ate().value, rel=1e-10)
+    assert dr.ate().stderr == pytest.approx(aipw.ate().stderr, rel=1e-8)
+
+
+def test_peak_memory_stays_near_the_bare_nuisance_fits():
+    # No copies of X per fold beyond what the models need: the learner's traced peak
+    # stays within 2 x size(X) of cross_val_predict of the same models on the same folds.
+    import gc
+    import tracemalloc
+
+    from sklearn.model_selection import cross_val_predict
+
+    d = make_cate_data(100_000, n_features=10, random_state=0)
+    folds = make_folds(len(d.y), 3, random_state=0)
+
+    def peak(fn):
+        gc.collect()
+        tracemalloc.start()
+        fn()
+        out = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+        return out
+
+    def bare():
+        cross_val_predict(LinearRegression(), d.X, d.y, cv=folds)
+        cross_val_predict(LogisticRegression(), d.X, d.treatment, cv=folds, method="predict_proba")
+
+    ours = peak(lambda: RLearner(**LIN, cv=folds, crossfit_final=False).fit(
+        d.X, d.y, treatment=d.treatment))
+    assert ours <= peak(bare) + 2 * d.X.nbytes
