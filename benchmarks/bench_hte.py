@@ -30,18 +30,18 @@ from pathlib import Path
 
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
-import numpy as np  # noqa: E402
+import numpy as np
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 sys.path.insert(0, str(HERE))
 
-from harness import Benchmark  # noqa: E402
-from sklearn.linear_model import LinearRegression, LogisticRegression  # noqa: E402
-from sklearn.model_selection import cross_val_predict  # noqa: E402
+from harness import Benchmark
+from sklearn.linear_model import LinearRegression, LogisticRegression
+from sklearn.model_selection import cross_val_predict
 
-from causalkit._crossfit import make_folds  # noqa: E402
-from causalkit.hte import RLearner  # noqa: E402
+from causalkit._crossfit import make_folds
+from causalkit.hte import RLearner
 
 
 def make_data(n, p=20, seed=0):
@@ -57,8 +57,8 @@ def models(kind):
     if kind == "lgbm":
         import lightgbm as lgb
 
-        kw = dict(n_estimators=100, learning_rate=0.1, num_leaves=31, verbose=-1, n_jobs=1,
-                  random_state=0)
+        kw = {"n_estimators": 100, "learning_rate": 0.1, "num_leaves": 31, "verbose": -1, "n_jobs": 1,
+                  "random_state": 0}
         return lgb.LGBMRegressor(**kw), lgb.LGBMClassifier(**kw), lgb.LGBMRegressor(**kw)
     return LinearRegression(), LogisticRegression(), LinearRegression()
 
@@ -94,9 +94,9 @@ def main():
     bench.add("bare", bare).add("bare+final", bare_final)
     bench.add("causalkit", ours(False)).add("causalkit-default", ours(True))
     if not a.no_peers:
-        from econml.dml import LinearDML, NonParamDML
         import doubleml as dml
         import pandas as pd
+        from econml.dml import LinearDML, NonParamDML
 
         def econml_run():
             with warnings.catch_warnings():

@@ -30,9 +30,9 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from causalkit._crossfit import Nuisance, crossfit  # noqa: E402
-from causalkit.datasets import make_fisher_hte  # noqa: E402
-from causalkit.hte._learner import pseudo_outcome, pseudo_weights  # noqa: E402
+from causalkit._crossfit import Nuisance, crossfit
+from causalkit.datasets import make_fisher_hte
+from causalkit.hte._learner import pseudo_outcome, pseudo_weights
 
 CONFIGS = [("T", None, "T-learner"), ("dr", "one", "DR, w=1"), ("dr", "ivw_x", "DR, w=e(1-e)"),
            ("dr", "ivw_ax", "DR, w=IVW(A,X)"), ("u", "one", "U, w=1"),
@@ -53,15 +53,15 @@ PAPER = {  # Fisher (2024) stored results, LightGBM, n=1000, 600 reps (method no
 }
 
 
-FINAL = dict(n_estimators=FINAL_TREES, learning_rate=0.05, num_leaves=4, min_child_samples=50,
-             reg_lambda=1.0)
+FINAL = {"n_estimators": FINAL_TREES, "learning_rate": 0.05, "num_leaves": 4, "min_child_samples": 50,
+             "reg_lambda": 1.0}
 
 
 def _lgbm(kind, **kw):
     import lightgbm as lgb
 
-    base = dict(n_estimators=100, learning_rate=0.05, num_leaves=15, min_child_samples=20,
-                verbose=-1, n_jobs=1)
+    base = {"n_estimators": 100, "learning_rate": 0.05, "num_leaves": 15, "min_child_samples": 20,
+                "verbose": -1, "n_jobs": 1}
     base.update(kw)
     return lgb.LGBMClassifier(**base) if kind == "clf" else lgb.LGBMRegressor(**base)
 
@@ -166,10 +166,10 @@ def markdown(table, reps, n, elapsed, tune=False):
     setups = list(table)
     labels = list(next(iter(table.values())))
     lines = ["## hte_fisher", "",
-             f"Fisher (2024) setups, n={n}, {reps} replications per setup, LightGBM nuisances "
+             (f"Fisher (2024) setups, n={n}, {reps} replications per setup, LightGBM nuisances "
              f"(5-fold cross-fitted; number of trees {'tuned by 3-fold CV' if tune else 'fixed at 100'}) and LightGBM final model (4 leaves, learning rate 0.05, number of trees chosen by 3-fold weighted CV from 5-400); "
              "test-set MSE of the CATE (mean and its standard error), paper value "
-             "(600 reps, tuned final model) in brackets.", "",
+             "(600 reps, tuned final model) in brackets."), "",
              "| learner | " + " | ".join(setups) + " |", "|---" * (len(setups) + 1) + "|"]
     idx = {c: i for i, c in enumerate("ABCDEF")}
     for lab in labels:

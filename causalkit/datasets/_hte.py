@@ -8,7 +8,7 @@ from scipy.special import expit
 
 from ._base import Dataset
 
-__all__ = ["make_cate_data", "make_fisher_hte", "load_ihdp"]
+__all__ = ["load_ihdp", "make_cate_data", "make_fisher_hte"]
 
 
 def make_cate_data(n: int = 2000, n_features: int = 5, *, treatment: str = "binary",
@@ -72,8 +72,8 @@ def make_cate_data(n: int = 2000, n_features: int = 5, *, treatment: str = "bina
         X = pd.DataFrame(X, columns=[f"x{j}" for j in range(n_features)])
     return Dataset(
         X=X, y=y, treatment=t, true_cate=cate, true_ate=1.0, **extra,
-        description=("Confounded {} treatment, tau(X) = 1 + X1, ATE = 1; "
-                     "X1 drives treatment and outcome.").format(treatment),
+        description=(f"Confounded {treatment} treatment, tau(X) = 1 + X1, ATE = 1; "
+                     "X1 drives treatment and outcome."),
     )
 
 

@@ -2,4 +2,4 @@
 
 from ._learner import PSEUDO_OUTCOMES, WEIGHTS, RLearner, WeightedPseudoOutcomeLearner
 
-__all__ = ["RLearner", "WeightedPseudoOutcomeLearner", "PSEUDO_OUTCOMES", "WEIGHTS"]
+__all__ = ["PSEUDO_OUTCOMES", "WEIGHTS", "RLearner", "WeightedPseudoOutcomeLearner"]

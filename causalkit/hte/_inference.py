@@ -35,7 +35,7 @@ MacKinnon and White, 1985).
         Za = np.asarray(Z, dtype=float)
         if Za.ndim == 1:
             Za = Za[:, None]
-        rows = lambda sl: Za[sl]  # noqa: E731
+        rows = lambda sl: Za[sl]
     w = np.ones(n) if weights is None else np.asarray(weights, dtype=float)
     slices = [slice(i, min(i + block, n)) for i in range(0, n, block)]
     bread = rhs = None

@@ -26,7 +26,7 @@ from ..utils.validation import (
 )
 from ._inference import wls_sandwich
 
-__all__ = ["WeightedPseudoOutcomeLearner", "RLearner"]
+__all__ = ["RLearner", "WeightedPseudoOutcomeLearner"]
 
 PSEUDO_OUTCOMES = ("dr", "u", "cov", "plugin")
 WEIGHTS = ("one", "ivw_x", "ivw_ax", "dr_alt_ax")
@@ -382,7 +382,7 @@ class _PseudoOutcomeBase(BaseEstimator):
         if feat is not None:
             try:
                 cols = list(feat.get_feature_names_out(names if names is not None else None))
-            except Exception:  # featurizers without names
+            except (AttributeError, TypeError, ValueError):  # featurizers without names
                 cols = None
         else:
             cols = list(names) if names is not None else None
@@ -575,7 +575,7 @@ _ATTRS = """
 
 
 class WeightedPseudoOutcomeLearner(_PseudoOutcomeBase):
-    __doc__ = r"""CATE by weighted pseudo-outcome regression (Fisher, 2024).
+    __doc__ = rf"""CATE by weighted pseudo-outcome regression (Fisher, 2024).
 
     Fits :math:`\hat\tau = \arg\min_f \sum_i w_i (\phi_i - f(X_i))^2` where the
     pseudo-outcome :math:`\phi` satisfies :math:`E[\phi \mid X] = \tau(X)` at the
@@ -634,7 +634,7 @@ class WeightedPseudoOutcomeLearner(_PseudoOutcomeBase):
     ['intercept', 'x0']
     >>> bool(abs(tab["x0"].value - 1.0) < 3 * tab["x0"].stderr)
     True
-    """.format(_COMMON_PARAMS=_COMMON_PARAMS, _COMMON_KW=_COMMON_KW, _ATTRS=_ATTRS, _REFS=_REFS)
+    """
 
     def __init__(self, model_y=None, model_t=None, model_final=None, *, pseudo="dr",
                  weights="ivw_x", dr_outcome="separate", featurizer=None, treatment_kind="auto",
@@ -656,7 +656,7 @@ class WeightedPseudoOutcomeLearner(_PseudoOutcomeBase):
 
 
 class RLearner(_PseudoOutcomeBase):
-    __doc__ = r"""The R-learner of Nie and Wager (2021) for the CATE.
+    __doc__ = rf"""The R-learner of Nie and Wager (2021) for the CATE.
 
     Minimises the R-loss (Nie and Wager, 2021, eq. 4)
 
@@ -690,7 +690,7 @@ class RLearner(_PseudoOutcomeBase):
     >>> lo, hi = est.ate().conf_int()
     >>> bool(lo < d.true_ate < hi)
     True
-    """.format(_COMMON_PARAMS=_COMMON_PARAMS, _COMMON_KW=_COMMON_KW, _ATTRS=_ATTRS, _REFS=_REFS)
+    """
 
     def __init__(self, model_y=None, model_t=None, model_final=None, *, featurizer=None,
                  treatment_kind="auto", cv=5, trimming_threshold=0.01, crossfit_final=True,

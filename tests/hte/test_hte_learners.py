@@ -12,10 +12,15 @@ from sklearn.preprocessing import PolynomialFeatures
 
 from causalkit._crossfit import make_folds
 from causalkit.datasets import make_cate_data, make_fisher_hte
-from causalkit.hte import PSEUDO_OUTCOMES, WEIGHTS, RLearner, WeightedPseudoOutcomeLearner
+from causalkit.hte import (
+    PSEUDO_OUTCOMES,
+    WEIGHTS,
+    RLearner,
+    WeightedPseudoOutcomeLearner,
+)
 from causalkit.hte._learner import pseudo_weights
 
-LIN = dict(model_y=LinearRegression(), model_t=LogisticRegression(), model_final=LinearRegression())
+LIN = {"model_y": LinearRegression(), "model_t": LogisticRegression(), "model_final": LinearRegression()}
 
 
 @pytest.fixture(scope="module")
@@ -45,8 +50,8 @@ def test_linear_cate_recovered_within_standard_errors(data, pseudo):
 
 def test_rlearner_equals_weighted_u_learner(data):
     for final in (LinearRegression(), HistGradientBoostingRegressor(max_iter=20)):
-        kw = dict(model_y=LinearRegression(), model_t=LogisticRegression(), model_final=final,
-                  cv=3, random_state=0)
+        kw = {"model_y": LinearRegression(), "model_t": LogisticRegression(), "model_final": final,
+                  "cv": 3, "random_state": 0}
         r = RLearner(**kw).fit(data.X, data.y, treatment=data.treatment)
         u = WeightedPseudoOutcomeLearner(pseudo="u", weights="ivw_ax", **kw).fit(
             data.X, data.y, treatment=data.treatment)
