@@ -310,3 +310,17 @@ def test_peak_memory_stays_near_the_bare_nuisance_fits():
     ours = peak(lambda: RLearner(**LIN, cv=folds, crossfit_final=False).fit(
         d.X, d.y, treatment=d.treatment))
     assert ours <= peak(bare) + 2 * d.X.nbytes
+
+
+def test_dask_backend_gives_the_same_numbers(data):
+    distributed = pytest.importorskip("distributed")
+    from joblib import parallel_config
+
+    est = RLearner(**LIN, cv=3, random_state=0)
+    ref = est.fit(data.X, data.y, treatment=data.treatment).predict(data.X[:20])
+    with distributed.Client(processes=False, n_workers=1, threads_per_worker=2,
+                            dashboard_address=None):
+        with parallel_config(backend="dask"):
+            par = RLearner(**LIN, cv=3, n_jobs=2, random_state=0).fit(
+                data.X, data.y, treatment=data.treatment).predict(data.X[:20])
+    np.testing.assert_allclose(par, ref, rtol=1e-12)
