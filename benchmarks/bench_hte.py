@@ -14,7 +14,8 @@ Same data, same folds and same nuisance models for every candidate, p = 20 covar
 Usage::
 
     python benchmarks/bench_hte.py lgbm 100000
-    python benchmarks/bench_hte.py linear 1000000 --repeats 1
+    python benchmarks/bench_hte.py linear 1000000 --repeats 2
+    python benchmarks/bench_hte.py lgbm 1000000 --repeats 1 --only bare,bare+final,causalkit,econml
 
 Results go to ``benchmarks/results/hte_<kind>_<n>.md`` (medians, ratios to
 ``bare``, peak traced memory: numpy and Python allocations).
@@ -69,6 +70,7 @@ def main():
     ap.add_argument("n", type=int)
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--no-peers", action="store_true")
+    ap.add_argument("--only", default="", help="comma-separated candidates to keep (default: all)")
     a = ap.parse_args()
     X, y, t = make_data(a.n)
     folds = make_folds(a.n, 5, stratify=t, random_state=0)
@@ -116,6 +118,9 @@ def main():
             plr.fit()
 
         bench.add("econml", econml_run).add("doubleml", doubleml_run)
+    if a.only:
+        keep = set(a.only.split(","))
+        bench.candidates = {k: v for k, v in bench.candidates.items() if k in keep}
     bench.note("bare = cross_val_predict of the outcome and propensity models on the same folds; "
                "bare+final adds one weighted final fit.")
     bench.note(f"X size {X.nbytes / 2**20:.1f} MiB; memory target: causalkit peak <= bare+final "

@@ -30,9 +30,11 @@ def test_ate_coverage_over_500_replications():
 def test_fisher_orderings():
     pytest.importorskip("lightgbm")
     study = _load("hte_fisher_study")
-    table = study.run_study("ABCDEF", n=1000, reps=20, verbose=False)
+    table = study.run_study("ABCDEF", n=1000, reps=20, verbose=False, tune=True)
     checks = dict(study.check_orderings(table))
-    # (i)-(iii) are the paper's claims about the weights; (iv) depends on nuisance tuning.
+    # (i)-(iii) are the paper's claims about the weights. (iv), "the T-learner wins in D, E
+    # and F", holds here in D only: in E and F the IVW learners beat the T-learner
+    # (benchmarks/results/hte_fisher_tuned.md), so it is reported, not asserted.
     for claim, ok in checks.items():
         if not claim.startswith("(iv)"):
             assert ok, claim
