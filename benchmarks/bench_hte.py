@@ -1,0 +1,135 @@
+"""Speed and memory of the R-learner against the bare nuisance fits, EconML and DoubleML.
+
+Same data, same folds and same nuisance models for every candidate, p = 20 covariates:
+
+* ``bare``: ``cross_val_predict`` of the outcome and propensity models on the folds;
+* ``bare+final``: the same plus one weighted fit of the final model (the least work
+  any R-learner must do);
+* ``causalkit``: ``RLearner(crossfit_final=False)`` (the lean configuration);
+* ``causalkit-default``: ``RLearner()`` (also cross-fits the final model for the BLP,
+  the group effects and the ATE score);
+* ``econml``: ``NonParamDML`` (LightGBM runs) or ``LinearDML`` (linear runs);
+* ``doubleml``: ``DoubleMLPLR`` (nuisances and the average effect only).
+
+Usage::
+
+    python benchmarks/bench_hte.py lgbm 100000
+    python benchmarks/bench_hte.py linear 1000000 --repeats 2
+    python benchmarks/bench_hte.py lgbm 1000000 --repeats 1 --only bare,bare+final,causalkit,econml
+
+Results go to ``benchmarks/results/hte_<kind>_<n>.md`` (medians, ratios to
+``bare``, peak traced memory: numpy and Python allocations).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import warnings
+from pathlib import Path
+
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+
+import numpy as np
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent))
+sys.path.insert(0, str(HERE))
+
+from harness import Benchmark
+from sklearn.linear_model import LinearRegression, LogisticRegression
+from sklearn.model_selection import cross_val_predict
+
+from causalkit._crossfit import make_folds
+from causalkit.hte import RLearner
+
+
+def make_data(n, p=20, seed=0):
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(n, p))
+    e = 1 / (1 + np.exp(-(0.8 * X[:, 0] - 0.5 * X[:, 1])))
+    t = (rng.random(n) < e).astype(np.int64)
+    y = np.sin(X[:, 0]) + X[:, 1] ** 2 / 2 + X[:, 2] + t * (1 + X[:, 0]) + rng.normal(size=n)
+    return X, y, t
+
+
+def models(kind):
+    if kind == "lgbm":
+        import lightgbm as lgb
+
+        kw = {"n_estimators": 100, "learning_rate": 0.1, "num_leaves": 31, "verbose": -1, "n_jobs": 1,
+                  "random_state": 0}
+        return lgb.LGBMRegressor(**kw), lgb.LGBMClassifier(**kw), lgb.LGBMRegressor(**kw)
+    return LinearRegression(), LogisticRegression(), LinearRegression()
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("kind", choices=["lgbm", "linear"])
+    ap.add_argument("n", type=int)
+    ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--no-peers", action="store_true")
+    ap.add_argument("--only", default="", help="comma-separated candidates to keep (default: all)")
+    a = ap.parse_args()
+    X, y, t = make_data(a.n)
+    folds = make_folds(a.n, 5, stratify=t, random_state=0)
+    my, mt, mf = models(a.kind)
+
+    def bare():
+        cross_val_predict(my, X, y, cv=folds)
+        cross_val_predict(mt, X, t, cv=folds, method="predict_proba")
+
+    def bare_final():
+        ry = y - cross_val_predict(my, X, y, cv=folds)
+        rt = t - cross_val_predict(mt, X, t, cv=folds, method="predict_proba")[:, 1]
+        rt = np.sign(rt) * np.maximum(np.abs(rt), 1e-12)
+        mf.fit(X, ry / rt, sample_weight=rt**2)
+
+    def ours(crossfit_final):
+        return lambda: RLearner(my, mt, mf, cv=folds, crossfit_final=crossfit_final,
+                                trimming_threshold=0.0).fit(X, y, treatment=t)
+
+    bench = Benchmark(f"hte_{a.kind}_{a.n}",
+                      f"R-learner with {a.kind} nuisances and final model, n={a.n:,}, p=20, "
+                      f"5 folds; X is {X.nbytes / 2**20:.0f} MiB.")
+    bench.add("bare", bare).add("bare+final", bare_final)
+    bench.add("causalkit", ours(False)).add("causalkit-default", ours(True))
+    if not a.no_peers:
+        import doubleml as dml
+        import pandas as pd
+        from econml.dml import LinearDML, NonParamDML
+
+        def econml_run():
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                if a.kind == "lgbm":
+                    NonParamDML(model_y=my, model_t=mt, model_final=mf, discrete_treatment=True,
+                                cv=folds).fit(y, t, X=X)
+                else:
+                    LinearDML(model_y=my, model_t=mt, discrete_treatment=True, cv=folds).fit(y, t, X=X)
+
+        def doubleml_run():
+            df = pd.DataFrame(X, columns=[f"x{j}" for j in range(X.shape[1])])
+            df["y"], df["t"] = y, t
+            data = dml.DoubleMLData(df, "y", "t")
+            plr = dml.DoubleMLPLR(data, my, mt, n_folds=5, draw_sample_splitting=False)
+            plr.set_sample_splitting([[(tr, te) for tr, te in folds]])
+            plr.fit()
+
+        bench.add("econml", econml_run).add("doubleml", doubleml_run)
+    if a.only:
+        keep = set(a.only.split(","))
+        bench.candidates = {k: v for k, v in bench.candidates.items() if k in keep}
+    bench.note("bare = cross_val_predict of the outcome and propensity models on the same folds; "
+               "bare+final adds one weighted final fit.")
+    bench.note(f"X size {X.nbytes / 2**20:.1f} MiB; memory target: causalkit peak <= bare+final "
+               "peak + 2 x size(X).")
+    report = bench.run(repeats=a.repeats, baseline="bare", warmup=a.repeats > 1)
+    path = report.save()
+    print(report.markdown())
+    print("saved", path)
+
+
+if __name__ == "__main__":
+    main()

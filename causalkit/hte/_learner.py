@@ -1,0 +1,710 @@
+"""Weighted pseudo-outcome regression for the CATE, with the R-learner as one named point."""
+
+from __future__ import annotations
+
+import numpy as np
+from sklearn.base import BaseEstimator, clone, is_classifier
+from sklearn.ensemble import (
+    HistGradientBoostingClassifier,
+    HistGradientBoostingRegressor,
+)
+from sklearn.linear_model import LinearRegression
+from sklearn.utils import check_random_state
+from sklearn.utils.validation import check_is_fitted
+
+from .._crossfit import Nuisance, _accepts_sample_weight, crossfit
+from ..inference import Estimate, EstimateTable
+from ..utils.validation import (
+    check_binary,
+    check_consistent_length,
+    check_fraction,
+    check_groups,
+    check_vector,
+    check_weights,
+    check_X,
+    warn_positivity,
+)
+from ._inference import wls_sandwich
+
+__all__ = ["RLearner", "WeightedPseudoOutcomeLearner"]
+
+PSEUDO_OUTCOMES = ("dr", "u", "cov", "plugin")
+WEIGHTS = ("one", "ivw_x", "ivw_ax", "dr_alt_ax")
+_MIN_RESIDUAL = 1e-12
+
+
+def _influence_mean(psi, w, groups):
+    """Weighted mean of scores with its influence-function (cluster-robust) standard error."""
+    coef, cov = wls_sandwich(np.ones((psi.shape[0], 1)), psi, w, groups)
+    return float(coef[0]), float(np.sqrt(cov[0, 0]))
+
+
+def _seeded(model, random_state, salt: int):
+    """A clone of ``model`` whose unset ``random_state`` parameters get a fixed seed."""
+    m = clone(model)
+    if random_state is None:
+        return m
+    seed = int(check_random_state(random_state).randint(np.iinfo(np.int32).max - salt)) + salt
+    params = m.get_params(deep=True)
+    updates = {k: seed for k, v in params.items()
+               if (k == "random_state" or k.endswith("__random_state")) and v is None}
+    return m.set_params(**updates) if updates else m
+
+
+def pseudo_outcome(kind, y, t, e, *, m=None, mu0=None, mu1=None):
+    """The pseudo-outcome ``phi`` with ``E[phi | X] = tau(X)`` at the true nuisances.
+
+    Fisher (2024, Section 2): DR (AIPW), U (``(Y - m) / (A - e)``), Cov
+    (``(Y - m)(A - e) / (e (1 - e))``) and the plug-in ``mu1 - mu0``.
+    """
+    if kind in ("dr", "plugin"):
+        if kind == "plugin":
+            return mu1 - mu0
+        return mu1 - mu0 + t * (y - mu1) / e - (1 - t) * (y - mu0) / (1 - e)
+    resid_t = t - e
+    if kind == "u":
+        safe = np.where(resid_t >= 0, 1.0, -1.0) * np.maximum(np.abs(resid_t), _MIN_RESIDUAL)
+        return (y - m) / safe
+    return (y - m) * resid_t / (e * (1 - e))
+
+
+def pseudo_weights(kind, pseudo, t, e):
+    """Regression weights of Fisher (2024, Section 3): one, or inverse-variance weights.
+
+    With ``k = 1 - e``: ``"ivw_x"`` is ``e k`` for DR, Cov and plug-in and
+    ``(e k)^2 / (e^3 + k^3)`` for U (inverse of ``Var(phi | X)`` under
+    homoskedastic noise); ``"ivw_ax"`` is ``A e^2 + (1 - A) k^2`` for DR, Cov and
+    plug-in and ``(A - e)^2`` for U (inverse of ``Var(phi | A, X)``);
+    ``"dr_alt_ax"`` is ``A e + (1 - A) k``. For a continuous treatment only
+    ``"one"`` and ``"ivw_ax"`` (``(T - E[T|X])^2``) exist.
+    """
+    if kind == "one":
+        return np.ones_like(e)
+    k = 1 - e
+    if kind == "ivw_x":
+        return (e * k) ** 2 / (e**3 + k**3) if pseudo == "u" else e * k
+    if kind == "ivw_ax":
+        return (t - e) ** 2 if pseudo == "u" else t * e**2 + (1 - t) * k**2
+    return t * e + (1 - t) * k
+
+
+class _PseudoOutcomeBase(BaseEstimator):
+    """Shared fit/predict/inference of every weighted pseudo-outcome learner."""
+
+    # ------------------------------------------------------------------ configuration
+    def _spec(self):
+        return self.pseudo, self.weights, self.dr_outcome
+
+    def _check_params(self):
+        pseudo, weights, dr_outcome = self._spec()
+        if pseudo not in PSEUDO_OUTCOMES:
+            raise ValueError(f"`pseudo` must be one of {PSEUDO_OUTCOMES}; got {pseudo!r}.")
+        if weights not in WEIGHTS:
+            raise ValueError(f"`weights` must be one of {WEIGHTS}; got {weights!r}.")
+        if dr_outcome not in ("separate", "single"):
+            raise ValueError(f"`dr_outcome` must be 'separate' or 'single'; got {dr_outcome!r}.")
+        if self.treatment_kind not in ("auto", "binary", "continuous"):
+            raise ValueError("`treatment_kind` must be 'auto', 'binary' or 'continuous'; "
+                             f"got {self.treatment_kind!r}.")
+        thr = check_fraction(self.trimming_threshold, "trimming_threshold", low=0.0, high=0.5)
+        return pseudo, weights, dr_outcome, thr
+
+    def _treatment(self, treatment, pseudo, weights, n):
+        kind = self.treatment_kind
+        if kind == "auto":
+            raw = check_vector(treatment, "treatment", dtype=None, n=n)
+            binary_values = raw.dtype == bool or np.all(np.isin(np.unique(raw), (0, 1)))
+            kind = "binary" if (binary_values or pseudo != "u") else "continuous"
+        if kind == "binary":
+            return check_binary(treatment, "treatment", n=n).astype(float), False
+        if pseudo != "u":
+            raise ValueError(
+                f"`treatment` must be binary for the '{pseudo}' pseudo-outcome; a continuous "
+                "treatment needs pseudo='u' (the R-learner). Recode it or change `pseudo`.")
+        if weights not in ("one", "ivw_ax"):
+            raise ValueError(
+                f"`weights`={weights!r} needs a binary treatment (it uses a propensity); with a "
+                "continuous treatment use 'ivw_ax' (the R-learner) or 'one'.")
+        return check_vector(treatment, "treatment", n=n), True
+
+    def _models(self, continuous):
+        model_y = self.model_y if self.model_y is not None else HistGradientBoostingRegressor()
+        if self.model_t is not None:
+            model_t = self.model_t
+        elif continuous:
+            model_t = HistGradientBoostingRegressor()
+        else:
+            model_t = HistGradientBoostingClassifier()
+        model_final = (self.model_final if self.model_final is not None
+                       else HistGradientBoostingRegressor(max_depth=3, learning_rate=0.05,
+                                                         min_samples_leaf=50, max_iter=100))
+        if continuous and is_classifier(model_t):
+            raise TypeError(
+                f"`model_t` must be a regressor of E[T|X] for a continuous treatment; got the "
+                f"classifier {type(model_t).__name__}.")
+        if not continuous and not hasattr(model_t, "predict_proba"):
+            raise TypeError(
+                f"`model_t` must be a classifier with predict_proba for a binary treatment; got "
+                f"{type(model_t).__name__}. Use e.g. LogisticRegression or "
+                "HistGradientBoostingClassifier.")
+        ok, key = _accepts_sample_weight(model_final)
+        if not ok:
+            raise TypeError(
+                f"`model_final` must accept `sample_weight` in fit (the weights are the point "
+                f"of the method); {type(model_final).__name__} does not. Use a regressor such "
+                "as LinearRegression, Ridge or HistGradientBoostingRegressor.")
+        return model_y, model_t, model_final, key
+
+    # ------------------------------------------------------------------ fit
+    def fit(self, X, y, *, treatment, sample_weight=None, groups=None):
+        """Cross-fit the nuisances, build the pseudo-outcome and fit the weighted final model.
+
+        Parameters
+        ----------
+        X : array-like or DataFrame of shape (n, p)
+            Covariates: confounders and effect modifiers.
+        y : array-like of shape (n,)
+            Outcome.
+        treatment : array-like of shape (n,)
+            0/1 treatment, or a continuous dose (``pseudo="u"`` only).
+        sample_weight : array-like of shape (n,), optional
+            Unit weights; they multiply the method's regression weights.
+        groups : array-like of shape (n,), optional
+            Cluster labels: folds keep clusters whole and standard errors are
+            cluster-robust.
+
+        Returns
+        -------
+        self
+        """
+        pseudo, weights, dr_outcome, thr = self._check_params()
+        Xa, names = check_X(X, "X")
+        n = Xa.shape[0]
+        yv = check_vector(y, "y")
+        check_consistent_length(X=Xa, y=yv, treatment=np.atleast_1d(np.asarray(treatment)))
+        t, continuous = self._treatment(treatment, pseudo, weights, n)
+        sw = check_weights(sample_weight, "sample_weight", n=n)
+        codes = check_groups(groups, "groups", n=n)
+        model_y, model_t, model_final, sw_key = self._models(continuous)
+        n_folds = self.cv if isinstance(self.cv, (int, np.integer)) else 2
+        if not continuous:
+            for arm in (0, 1):
+                if (t == arm).sum() < 2 * n_folds:
+                    raise ValueError(
+                        f"`treatment` has only {int((t == arm).sum())} unit(s) in arm {arm}; "
+                        f"cross-fitting with cv={self.cv} needs more. Lower `cv` or collect more data.")
+        elif n < 4 * n_folds:
+            raise ValueError(f"`X` has only {n} rows; cross-fitting with cv={self.cv} needs more.")
+
+        # 1. cross-fitted nuisances (one pass over X per model; no copies of X made here)
+        nuis = {"t": Nuisance(model_t, t.astype(int) if not continuous else t,
+                              method="predict" if continuous else "predict_proba")}
+        Xaug = None
+        if pseudo in ("u", "cov"):
+            nuis["y"] = Nuisance(model_y, yv)
+        elif dr_outcome == "separate":
+            nuis["mu0"] = Nuisance(model_y, yv, fit_mask=t == 0)
+            nuis["mu1"] = Nuisance(model_y, yv, fit_mask=t == 1)
+        else:  # one outcome model of Y on (X, A), predicted at A=1 and A=0
+            Xaug = np.column_stack([Xa, t])
+            nuis["mu"] = Nuisance(model_y, yv, X=Xaug, predict_on={
+                "1": np.column_stack([Xa, np.ones(n)]), "0": np.column_stack([Xa, np.zeros(n)])})
+        res = crossfit(nuis, Xa, cv=self.cv, stratify=None if (continuous or codes is not None) else t,
+                       groups=codes, sample_weight=sw, n_jobs=self.n_jobs,
+                       random_state=self.random_state, keep_models=True)
+        del Xaug
+        e_raw = res["t"]
+        nuisances = {"treatment" if continuous else "propensity": e_raw}
+        n_clipped = 0
+        if continuous:
+            e = e_raw
+        else:
+            n_clipped = warn_positivity(e_raw, max(thr, 1e-12))
+            e = np.clip(e_raw, thr, 1 - thr) if thr > 0 else e_raw
+        if pseudo in ("u", "cov"):
+            m = res["y"]
+            mu0 = mu1 = None
+            nuisances["y"] = m
+        else:
+            mu0, mu1 = (res["mu0"], res["mu1"]) if dr_outcome == "separate" else (res["mu@0"], res["mu@1"])
+            m = mu0 + e * (mu1 - mu0)
+            nuisances.update(mu0=mu0, mu1=mu1)
+
+        # 2. pseudo-outcome and weights (Fisher 2024, eqs. for phi and w)
+        phi = pseudo_outcome(pseudo, yv, t, e, m=m, mu0=mu0, mu1=mu1)
+        w = pseudo_weights(weights, pseudo, t, e)
+        w_fit = w if sw is None else w * sw
+
+        # 3. weighted final regression (over featurized X when a featurizer is given)
+        Xf = X if names is not None else Xa      # a featurizer sees DataFrame columns by name
+        self.featurizer_ = None if self.featurizer is None else clone(self.featurizer).fit(Xf)
+        Z = Xa if self.featurizer_ is None else self.featurizer_.transform(Xf)
+        self.final_model_ = _seeded(model_final, self.random_state, 1).fit(Z, phi, **{sw_key: w_fit})
+        tau_in = np.asarray(self.final_model_.predict(Z), dtype=float)
+
+        tau_oof = None
+        if self.crossfit_final:
+            rf = crossfit({"final": Nuisance(model_final, phi, fit_params={sw_key: w_fit})}, Z,
+                          folds=res.folds, n_jobs=self.n_jobs, random_state=self.random_state,
+                          keep_models=False)
+            tau_oof = rf["final"]
+
+        # 4. scores of the average effect
+        resid_y = yv - m
+        resid_t = t - e
+        tau_for_ate = tau_oof if tau_oof is not None else tau_in
+        if continuous:
+            coef, cov = wls_sandwich(resid_t, resid_y, sw, codes)
+            self.effect_ = Estimate(
+                coef[0], np.sqrt(cov[0, 0]), n=n, name="variance-weighted ATE",
+                method=(f"R-learner, {len(res.folds)}-fold cross-fitted: sum (T-E[T|X])(Y-E[Y|X]) / "
+                        "sum (T-E[T|X])^2, a Var(T|X)-weighted average effect, HC0 SE"))
+            psi = None
+        else:
+            if pseudo in ("dr", "plugin"):
+                psi = mu1 - mu0 + t * (yv - mu1) / e - (1 - t) * (yv - mu0) / (1 - e)
+            else:
+                psi = tau_for_ate + resid_t / (e * (1 - e)) * (resid_y - resid_t * tau_for_ate)
+            theta, se = _influence_mean(psi, sw, codes)
+            src = "out-of-fold" if tau_oof is not None else "in-sample"
+            how = ("cross-fitted outcome models" if pseudo in ("dr", "plugin")
+                   else f"outcome models from E[Y|X] and the {src} CATE")
+            method = f"AIPW score, {len(res.folds)}-fold cross-fitted ({how}), influence-function SE"
+            if codes is not None:
+                method += f" clustered on {int(codes.max()) + 1} groups"
+            self.effect_ = Estimate(theta, se, n=n, method=method, name="ATE")
+
+        # 5. what inference and scoring need later (vectors of length n only)
+        self.continuous_treatment_ = continuous
+        self.pseudo_outcome_ = phi
+        self.weights_ = w
+        self.scores_ = psi
+        self.cate_oof_ = tau_oof
+        self.nuisances_ = nuisances
+        self.nuisance_models_ = res.models
+        self.folds_ = res.folds
+        self._resid = (resid_y, resid_t)
+        self._sw = sw
+        self._groups = codes
+        self.coef_table_ = None
+        if isinstance(model_final, LinearRegression):
+            self.coef_table_ = self._coef_table(Xa, Xf, names, phi, w_fit, codes,
+                                                model_final.fit_intercept)
+        ess = float(w_fit.sum() ** 2 / (w_fit**2).sum())
+        self.diagnostics_ = {
+            "n_folds": len(res.folds),
+            "effective_sample_size_final": ess,
+            "pseudo_outcome_sd": float(np.std(phi)),
+        }
+        if not continuous:
+            self.diagnostics_.update(propensity_min=float(e_raw.min()), propensity_max=float(e_raw.max()),
+                                     n_clipped=int(n_clipped))
+        self.n_features_in_ = Xa.shape[1]
+        if names is not None:
+            self.feature_names_in_ = names
+        return self
+
+    # ------------------------------------------------------------------ predictions
+    def _features(self, X, with_frame=False):
+        check_is_fitted(self, "final_model_")
+        Xa, names = check_X(X, "X")
+        if Xa.shape[1] != self.n_features_in_:
+            raise ValueError(f"`X` has {Xa.shape[1]} features, but the learner was fitted with "
+                             f"{self.n_features_in_}; pass the same columns.")
+        if with_frame:
+            return Xa, (X if names is not None else Xa)
+        return Xa
+
+    def predict(self, X) -> np.ndarray:
+        """The estimated CATE ``tau(x)`` at each row of ``X``."""
+        Xa, Xf = self._features(X, with_frame=True)
+        Z = Xa if self.featurizer_ is None else self.featurizer_.transform(Xf)
+        return np.asarray(self.final_model_.predict(Z), dtype=float)
+
+    def cate(self, X) -> np.ndarray:
+        """Same as :meth:`predict`: the estimated conditional average treatment effect."""
+        return self.predict(X)
+
+    def ate(self) -> Estimate:
+        """The average treatment effect with its influence-function standard error.
+
+        For a binary treatment this is the mean of the AIPW score on the
+        cross-fitted nuisances. For a continuous treatment it is the partially
+        linear coefficient, a ``Var(T|X)``-weighted average of ``tau(X)``.
+        """
+        check_is_fitted(self, "effect_")
+        return self.effect_
+
+    # ------------------------------------------------------------------ R-loss
+    def _nuisance_predict(self, name, X, method):
+        preds = [np.asarray(method(mdl, X), dtype=float) for mdl in self.nuisance_models_[name]]
+        return np.mean(preds, axis=0)
+
+    def score(self, X, y, *, treatment, sample_weight=None) -> float:
+        """Minus the R-loss of the fitted CATE on ``(X, y, treatment)`` (larger is better).
+
+        ``-sum_i s_i ((Y_i - m(X_i)) - (T_i - e(X_i)) tau(X_i))^2 / sum_i s_i``
+        (Nie and Wager, 2021, eq. 4), with ``m`` and ``e`` the average of the fold
+        nuisance models. Held-out data give an honest score for choosing the final
+        model, e.g. in :class:`~sklearn.model_selection.GridSearchCV` with
+        ``learner.set_score_request(treatment=True)`` under metadata routing.
+        """
+        Xa = self._features(X)
+        yv = check_vector(y, "y", n=Xa.shape[0])
+        if self.continuous_treatment_:
+            t = check_vector(treatment, "treatment", n=Xa.shape[0])
+            e = self._nuisance_predict("t", Xa, lambda mdl, Z: mdl.predict(Z))
+        else:
+            t = check_binary(treatment, "treatment", n=Xa.shape[0]).astype(float)
+            e = self._nuisance_predict("t", Xa, lambda mdl, Z: mdl.predict_proba(Z)[:, -1])
+            thr = self.trimming_threshold
+            e = np.clip(e, thr, 1 - thr) if thr > 0 else e
+        sw = check_weights(sample_weight, "sample_weight", n=Xa.shape[0])
+        if "y" in self.nuisance_models_:
+            m = self._nuisance_predict("y", Xa, lambda mdl, Z: mdl.predict(Z))
+        elif "mu0" in self.nuisance_models_:
+            mu0 = self._nuisance_predict("mu0", Xa, lambda mdl, Z: mdl.predict(Z))
+            mu1 = self._nuisance_predict("mu1", Xa, lambda mdl, Z: mdl.predict(Z))
+            m = mu0 + e * (mu1 - mu0)
+        else:
+            n = Xa.shape[0]
+            mu0 = self._nuisance_predict("mu", np.column_stack([Xa, np.zeros(n)]),
+                                         lambda mdl, Z: mdl.predict(Z))
+            mu1 = self._nuisance_predict("mu", np.column_stack([Xa, np.ones(n)]),
+                                         lambda mdl, Z: mdl.predict(Z))
+            m = mu0 + e * (mu1 - mu0)
+        loss = ((yv - m) - (t - e) * self.predict(X)) ** 2
+        return -float(np.average(loss, weights=sw))
+
+    # ------------------------------------------------------------------ inference on the CATE
+    def _coef_table(self, Xa, Xf, names, phi, w_fit, codes, intercept):
+        feat = self.featurizer_
+        if feat is not None:
+            try:
+                cols = list(feat.get_feature_names_out(names if names is not None else None))
+            except (AttributeError, TypeError, ValueError):  # featurizers without names
+                cols = None
+        else:
+            cols = list(names) if names is not None else None
+        n = Xa.shape[0]
+
+        def rows(sl):
+            Zb = Xa[sl] if feat is None else feat.transform(
+                Xf.iloc[sl] if hasattr(Xf, "iloc") else Xf[sl])
+            Zb = np.asarray(Zb, dtype=float)
+            return np.column_stack([np.ones(Zb.shape[0]), Zb]) if intercept else Zb
+
+        coef, cov = wls_sandwich(rows, phi, w_fit, codes, hc1=True)
+        k = coef.shape[0] - int(intercept)
+        cols = cols if cols is not None and len(cols) == k else [f"x{j}" for j in range(k)]
+        labels = (["intercept"] if intercept else []) + [str(c) for c in cols]
+        se = np.sqrt(np.diag(cov))
+        method = "weighted least squares of the pseudo-outcome, HC1 sandwich SE"
+        if codes is not None:
+            method = "weighted least squares of the pseudo-outcome, cluster-robust sandwich SE"
+        ests = tuple(Estimate(c, s, n=n, method=method, name=lab) for c, s, lab in zip(coef, se, labels))
+        return EstimateTable(ests, cov=cov, title="CATE coefficients")
+
+    def coef_table(self) -> EstimateTable:
+        """Coefficients of a linear final model with sandwich standard errors.
+
+        ``tau(x) = b0 + z(x)' b`` where ``z`` is the featurizer's output (or ``x``);
+        the covariance is the heteroskedasticity-robust (HC1) sandwich of the weighted
+        least-squares fit of the pseudo-outcome (White, 1980), cluster-robust when
+        ``groups`` were given; nuisance estimation
+        error is negligible to first order because the loss is Neyman-orthogonal
+        (Chernozhukov et al., 2018). Needs ``model_final`` to be a
+        :class:`~sklearn.linear_model.LinearRegression`.
+        """
+        check_is_fitted(self, "final_model_")
+        if self.coef_table_ is None:
+            raise TypeError(
+                "coef_table() needs `model_final` to be a LinearRegression (optionally with a "
+                "`featurizer`); for other final models use blp() or group_effects().")
+        return self.coef_table_
+
+    def _need_oof(self):
+        check_is_fitted(self, "final_model_")
+        if self.cate_oof_ is None:
+            raise ValueError("This inference needs out-of-fold CATE predictions; refit with "
+                             "`crossfit_final=True`.")
+
+    def blp(self) -> EstimateTable:
+        """Best linear predictor of the CATE given its estimate (Chernozhukov et al., 2018/2023).
+
+        Regresses the AIPW score ``psi`` on ``[1, tau_oof - mean(tau_oof)]``, where
+        ``tau_oof`` is the out-of-fold CATE (cross-fitted final model):
+        ``beta1`` is the ATE and ``beta2`` the heterogeneity loading (1 when the
+        CATE estimate is calibrated; ``beta2 = 0`` means no detectable
+        heterogeneity). For a continuous treatment the R-form
+        ``Y - m ~ (T - E[T|X]) [1, tau_oof - mean]`` is used (as grf's
+        ``test_calibration``). HC0 (or cluster-robust) standard errors.
+        """
+        self._need_oof()
+        tau = self.cate_oof_
+        tc = tau - np.average(tau, weights=self._sw)
+        Z = np.column_stack([np.ones_like(tau), tc])
+        coef, cov = self._group_regression(Z)
+        names = ("beta1 (ATE)", "beta2 (heterogeneity)")
+        method = "BLP of the CATE on its out-of-fold estimate, HC0 SE"
+        ests = tuple(Estimate(c, np.sqrt(cov[i, i]), n=len(tau), method=method, name=nm)
+                     for i, (c, nm) in enumerate(zip(coef, names)))
+        return EstimateTable(ests, cov=cov, title="best linear predictor")
+
+    def _group_regression(self, Z):
+        resid_y, resid_t = self._resid
+        if self.continuous_treatment_:
+            return wls_sandwich(Z * resid_t[:, None], resid_y, self._sw, self._groups)
+        return wls_sandwich(Z, self.scores_, self._sw, self._groups)
+
+    def group_effects(self, n_groups: int = 5) -> EstimateTable:
+        """Average effects within quantile groups of the out-of-fold CATE (GATES).
+
+        Units are ranked by ``tau_oof`` and split into ``n_groups`` equal groups;
+        each group's effect is the mean of the AIPW score within it (Chernozhukov
+        et al., 2018/2023, GATES), with an influence-function standard error. The
+        last row, ``top - bottom``, tests for heterogeneity without a bootstrap.
+        """
+        self._need_oof()
+        if not isinstance(n_groups, (int, np.integer)) or n_groups < 2:
+            raise ValueError(f"`n_groups` must be an integer >= 2; got {n_groups!r}.")
+        tau = self.cate_oof_
+        n = tau.shape[0]
+        if n < 2 * n_groups:
+            raise ValueError(f"`n_groups`={n_groups} is too many for {n} units.")
+        order = np.argsort(tau, kind="stable")
+        grp = np.empty(n, dtype=np.int64)
+        grp[order] = np.arange(n) * n_groups // n
+        D = np.zeros((n, n_groups))
+        D[np.arange(n), grp] = 1.0
+        coef, cov = self._group_regression(D)
+        c = np.zeros(n_groups)
+        c[-1], c[0] = 1.0, -1.0
+        L = np.vstack([np.eye(n_groups), c])
+        values, full = L @ coef, L @ cov @ L.T
+        names = [f"group {g + 1} of {n_groups}" for g in range(n_groups)] + ["top - bottom"]
+        method = "mean AIPW score by quantile group of the out-of-fold CATE, IF SE"
+        if self.continuous_treatment_:
+            method = "R-form regression by quantile group of the out-of-fold CATE, HC0 SE"
+        counts = np.bincount(grp, minlength=n_groups)
+        ests = tuple(Estimate(v, np.sqrt(full[i, i]), n=int(counts[i]) if i < n_groups else n,
+                              method=method, name=nm) for i, (v, nm) in enumerate(zip(values, names)))
+        return EstimateTable(ests, cov=full, title="group average treatment effects")
+
+
+_REFS = """
+    References
+    ----------
+    Fisher, A. (2024). Inverse-variance weighting for estimation of heterogeneous
+    treatment effects. ICML 2024 (arXiv:2310.11620).
+    Nie, X. and Wager, S. (2021). Quasi-oracle estimation of heterogeneous treatment
+    effects. Biometrika 108(2), 299-319.
+    Kennedy, E. H. (2023). Towards optimal doubly robust estimation of heterogeneous
+    causal effects. Electronic Journal of Statistics 17(2), 3008-3049.
+    Chernozhukov, V., Demirer, M., Duflo, E. and Fernandez-Val, I. (2018/2023). Generic
+    machine learning inference on heterogeneous treatment effects in randomized
+    experiments. NBER WP 24678.
+"""
+
+_COMMON_PARAMS = """
+    model_y : regressor, optional
+        Outcome model: ``E[Y|X]`` for the U and Cov pseudo-outcomes (and the
+        R-learner), ``E[Y|X, A=a]`` for DR and plug-in. Default
+        :class:`~sklearn.ensemble.HistGradientBoostingRegressor`.
+    model_t : classifier or regressor, optional
+        Propensity model with ``predict_proba`` for a binary treatment (default
+        :class:`~sklearn.ensemble.HistGradientBoostingClassifier`); a regressor of
+        ``E[T|X]`` for a continuous one.
+    model_final : regressor, optional
+        CATE model; its ``fit`` must accept ``sample_weight``. Default
+        ``HistGradientBoostingRegressor(max_depth=3, learning_rate=0.05,
+        min_samples_leaf=50)`` (shallow: pseudo-outcomes are noisy).
+        A :class:`~sklearn.linear_model.LinearRegression` enables :meth:`coef_table`."""
+
+_COMMON_KW = """
+    featurizer : transformer, optional
+        Applied to ``X`` before the final model (e.g. ``PolynomialFeatures``).
+    treatment_kind : {"auto", "binary", "continuous"}, default "auto"
+        ``"auto"``: binary when the treatment takes only the values 0 and 1.
+    cv : int, splitter or list of (train, test), default 5
+        Cross-fitting folds (stratified on a binary treatment when an int).
+    trimming_threshold : float in [0, 0.5), default 0.01
+        Estimated propensities are clipped to ``[threshold, 1 - threshold]``
+        (a :class:`~causalkit.utils.validation.PositivityWarning` counts the clipped units).
+    crossfit_final : bool, default True
+        Also cross-fit the final model on the same folds (one extra fit per fold)
+        to get out-of-fold CATE predictions for :meth:`blp`,
+        :meth:`group_effects` and the ATE score. ``False`` is faster; the ATE then
+        uses the in-sample CATE and ``blp``/``group_effects`` are unavailable.
+    n_jobs : int or None, default None
+        Parallel jobs over (model, fold) pairs (joblib; a Dask backend spreads folds
+        over a cluster).
+    random_state : int or None, default None
+        Seeds the folds and every model left with ``random_state=None``."""
+
+_ATTRS = """
+    Attributes
+    ----------
+    final_model_ : estimator
+        The final CATE model fitted on all units.
+    featurizer_ : transformer or None
+    effect_ : Estimate
+        The ATE (also returned by :meth:`ate`).
+    pseudo_outcome_ : ndarray of shape (n,)
+        The pseudo-outcome ``phi``.
+    weights_ : ndarray of shape (n,)
+        The regression weights ``w`` (before multiplying by ``sample_weight``).
+    scores_ : ndarray of shape (n,) or None
+        The AIPW scores of the ATE (binary treatment).
+    cate_oof_ : ndarray of shape (n,) or None
+        Out-of-fold CATE predictions (``crossfit_final=True``).
+    nuisances_ : dict of ndarray
+        Out-of-fold nuisance predictions.
+    nuisance_models_ : dict of list
+        The fitted fold models of each nuisance (used by :meth:`score`).
+    folds_ : list of (train, test)
+    coef_table_ : EstimateTable or None
+    diagnostics_ : dict
+        Propensity range, number of clipped units, effective sample size of the
+        final regression.
+    continuous_treatment_ : bool
+    n_features_in_ : int
+    feature_names_in_ : ndarray of str
+        Only when ``X`` has column names.
+"""
+
+
+class WeightedPseudoOutcomeLearner(_PseudoOutcomeBase):
+    __doc__ = rf"""CATE by weighted pseudo-outcome regression (Fisher, 2024).
+
+    Fits :math:`\hat\tau = \arg\min_f \sum_i w_i (\phi_i - f(X_i))^2` where the
+    pseudo-outcome :math:`\phi` satisfies :math:`E[\phi \mid X] = \tau(X)` at the
+    true nuisances and :math:`w` are regression weights, both built from
+    cross-fitted nuisances (:math:`\hat e = \hat P(A=1|X)` clipped, :math:`\hat k = 1-\hat e`,
+    :math:`\hat m = \hat E[Y|X]`, :math:`\hat\mu_a = \hat E[Y|X, A=a]`):
+
+    ============  =====================================================================
+    ``pseudo``    :math:`\phi`
+    ============  =====================================================================
+    ``"dr"``      :math:`\hat\mu_1-\hat\mu_0 + A(Y-\hat\mu_1)/\hat e - (1-A)(Y-\hat\mu_0)/\hat k`
+    ``"u"``       :math:`(Y-\hat m)/(A-\hat e)`
+    ``"cov"``     :math:`(Y-\hat m)(A-\hat e)/(\hat e \hat k)`
+    ``"plugin"``  :math:`\hat\mu_1-\hat\mu_0` (cross-fitted T-learner, then smoothed)
+    ============  =====================================================================
+
+    ``weights``: ``"one"``; ``"ivw_x"``, the inverse of :math:`Var(\phi|X)` under
+    homoskedastic noise (:math:`\hat e\hat k` for DR/Cov, :math:`(\hat e\hat k)^2/(\hat e^3+\hat k^3)`
+    for U); ``"ivw_ax"``, the inverse of :math:`Var(\phi|A,X)` (:math:`A\hat e^2+(1-A)\hat k^2`
+    for DR/Cov, :math:`(A-\hat e)^2` for U); ``"dr_alt_ax"``, :math:`A\hat e+(1-A)\hat k`.
+    ``pseudo="u", weights="ivw_ax"`` is exactly the R-learner (:class:`RLearner`),
+    because :math:`(A-\hat e)^2 ((Y-\hat m)/(A-\hat e) - f)^2 = ((Y-\hat m) - (A-\hat e) f)^2`.
+
+    Weighting changes the estimand when the final model is misspecified: the fit
+    is then the :math:`w`-weighted projection of :math:`\tau` onto the model class
+    (e.g. the overlap-weighted best linear approximation for ``"ivw_x"``).
+
+    Parameters
+    ----------{_COMMON_PARAMS}
+    pseudo : {{"dr", "u", "cov", "plugin"}}, default "dr"
+        The pseudo-outcome.
+    weights : {{"one", "ivw_x", "ivw_ax", "dr_alt_ax"}}, default "ivw_x"
+        The regression weights.
+    dr_outcome : {{"separate", "single"}}, default "separate"
+        For DR and plug-in: one outcome model per arm, or one model of ``Y`` on
+        ``(X, A)`` predicted at ``A=1`` and ``A=0`` (this one needs copies of ``X``
+        with the treatment column appended).{_COMMON_KW}
+    {_ATTRS}
+    See Also
+    --------
+    RLearner : ``pseudo="u", weights="ivw_ax"``, also for continuous treatments.
+    causalkit.ate.AIPW : the average effect alone.
+    {_REFS}
+    Examples
+    --------
+    >>> from sklearn.linear_model import LinearRegression, LogisticRegression
+    >>> from causalkit.hte import WeightedPseudoOutcomeLearner
+    >>> from causalkit.datasets import make_cate_data
+    >>> d = make_cate_data(2000, random_state=0)
+    >>> est = WeightedPseudoOutcomeLearner(LinearRegression(), LogisticRegression(),
+    ...                                    LinearRegression(), pseudo="dr", weights="ivw_x",
+    ...                                    cv=3, random_state=0)
+    >>> est = est.fit(d.X, d.y, treatment=d.treatment)
+    >>> tab = est.coef_table()          # tau(x) = 1 + x0 in truth
+    >>> tab.names[:2]
+    ['intercept', 'x0']
+    >>> bool(abs(tab["x0"].value - 1.0) < 3 * tab["x0"].stderr)
+    True
+    """
+
+    def __init__(self, model_y=None, model_t=None, model_final=None, *, pseudo="dr",
+                 weights="ivw_x", dr_outcome="separate", featurizer=None, treatment_kind="auto",
+                 cv=5, trimming_threshold=0.01, crossfit_final=True, n_jobs=None,
+                 random_state=None):
+        self.model_y = model_y
+        self.model_t = model_t
+        self.model_final = model_final
+        self.pseudo = pseudo
+        self.weights = weights
+        self.dr_outcome = dr_outcome
+        self.featurizer = featurizer
+        self.treatment_kind = treatment_kind
+        self.cv = cv
+        self.trimming_threshold = trimming_threshold
+        self.crossfit_final = crossfit_final
+        self.n_jobs = n_jobs
+        self.random_state = random_state
+
+
+class RLearner(_PseudoOutcomeBase):
+    __doc__ = rf"""The R-learner of Nie and Wager (2021) for the CATE.
+
+    Minimises the R-loss (Nie and Wager, 2021, eq. 4)
+
+    .. math::
+
+        \hat\tau = \arg\min_f \sum_i \big[(Y_i - \hat m(X_i)) - (T_i - \hat e(X_i)) f(X_i)\big]^2,
+
+    with :math:`\hat m = \hat E[Y|X]` and :math:`\hat e = \hat E[T|X]` cross-fitted.
+    It is solved as the weighted regression of the U pseudo-outcome
+    :math:`(Y-\hat m)/(T-\hat e)` on :math:`X` with weights :math:`(T-\hat e)^2`,
+    the inverse of its conditional variance given :math:`(T, X)` (Fisher, 2024):
+    the same numbers as
+    ``WeightedPseudoOutcomeLearner(pseudo="u", weights="ivw_ax")``. The treatment
+    may be binary or continuous (residual-on-residual form).
+
+    Parameters
+    ----------{_COMMON_PARAMS}{_COMMON_KW}
+    {_ATTRS}
+    See Also
+    --------
+    WeightedPseudoOutcomeLearner : other pseudo-outcomes and weights.
+    {_REFS}
+    Examples
+    --------
+    >>> from sklearn.linear_model import LinearRegression, LogisticRegression
+    >>> from causalkit.hte import RLearner
+    >>> from causalkit.datasets import make_cate_data
+    >>> d = make_cate_data(2000, random_state=0)
+    >>> est = RLearner(LinearRegression(), LogisticRegression(), LinearRegression(),
+    ...                cv=3, random_state=0).fit(d.X, d.y, treatment=d.treatment)
+    >>> lo, hi = est.ate().conf_int()
+    >>> bool(lo < d.true_ate < hi)
+    True
+    """
+
+    def __init__(self, model_y=None, model_t=None, model_final=None, *, featurizer=None,
+                 treatment_kind="auto", cv=5, trimming_threshold=0.01, crossfit_final=True,
+                 n_jobs=None, random_state=None):
+        self.model_y = model_y
+        self.model_t = model_t
+        self.model_final = model_final
+        self.featurizer = featurizer
+        self.treatment_kind = treatment_kind
+        self.cv = cv
+        self.trimming_threshold = trimming_threshold
+        self.crossfit_final = crossfit_final
+        self.n_jobs = n_jobs
+        self.random_state = random_state
+
+    def _spec(self):
+        return "u", "ivw_ax", "separate"
