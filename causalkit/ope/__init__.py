@@ -1,0 +1,27 @@
+"""Off-policy evaluation: estimate a new policy's value from logged decisions.
+
+Contextual bandits: :class:`IPS`, :class:`SNIPS`, :class:`DirectMethod`,
+:class:`DoublyRobust`, :class:`SelfNormalizedDR`, :class:`SwitchDR` and
+:class:`ExponentialSmoothingIPS`, all with ``fit(X, y, *, action, propensity=None)``,
+``value(policy)``, ``compare({name: policy})`` and ``diagnostics(policy)``.
+"""
+
+from ._bandit import (
+    IPS,
+    SNIPS,
+    DirectMethod,
+    DoublyRobust,
+    ExponentialSmoothingIPS,
+    SelfNormalizedDR,
+    SwitchDR,
+)
+
+__all__ = [
+    "IPS",
+    "SNIPS",
+    "DirectMethod",
+    "DoublyRobust",
+    "SelfNormalizedDR",
+    "SwitchDR",
+    "ExponentialSmoothingIPS",
+]
