@@ -4,8 +4,12 @@ Contextual bandits: :class:`IPS`, :class:`SNIPS`, :class:`DirectMethod`,
 :class:`DoublyRobust`, :class:`SelfNormalizedDR`, :class:`SwitchDR` and
 :class:`ExponentialSmoothingIPS`, all with ``fit(X, y, *, action, propensity=None)``,
 ``value(policy)``, ``compare({name: policy})`` and ``diagnostics(policy)``.
+
+Markov decision processes: :class:`IVMDPEvaluator` (confounded, with an
+instrument) and the no-confounding baselines :class:`MDPEvaluator`.
 """
 
+from ._mdp import IVMDPEvaluator, MDPEvaluator
 from ._bandit import (
     IPS,
     SNIPS,
@@ -24,4 +28,6 @@ __all__ = [
     "SelfNormalizedDR",
     "SwitchDR",
     "ExponentialSmoothingIPS",
+    "IVMDPEvaluator",
+    "MDPEvaluator",
 ]

@@ -111,7 +111,57 @@ def conformance_cases():
         cases.append(ConformanceCase(
             name=name, estimator=make, data=_data, result=_value,
             before_fit=(_value_before_fit, _compare_before_fit), bad_inputs=bad))
+    cases.extend(_mdp_cases())
     return cases
+
+
+def _mdp_data(seed, iv=True):
+    from ..datasets import make_iv_mdp
+
+    d = make_iv_mdp(16, horizon=12, random_state=seed)
+    out = {"X": d.X, "y": d.y, "action": d.action, "next_state": d.next_state,
+           "trajectory": d.trajectory}
+    if iv:
+        out["instrument"] = d.instrument
+    return out
+
+
+def _mdp_cases():
+    from . import IVMDPEvaluator, MDPEvaluator
+
+    def bad(iv):
+        rows = [
+            BadInput("nan-X", _nan_in("X"), ValueError, r"`X` contains NaN"),
+            BadInput("nan-next_state", _nan_in("next_state"), ValueError, r"`next_state` contains NaN"),
+            BadInput("nonbinary-action", _with("action", lambda a: a["action"] * 2), ValueError,
+                     r"`action` must be binary"),
+            BadInput("unequal-trajectories",
+                     _with("trajectory", lambda a: np.where(np.arange(len(a["y"])) == 12, 0, a["trajectory"])),
+                     ValueError, r"`trajectory` lengths differ"),
+            BadInput("next-state-columns", _with("next_state", lambda a: a["next_state"][:, :1]),
+                     ValueError, r"`next_state` must have the columns of X"),
+            BadInput("short-y", _with("y", lambda a: a["y"][:-1]), ValueError, r"inconsistent numbers of rows"),
+            BadInput("gamma-one", lambda a: ({"gamma": 1.0}, a), ValueError, r"`gamma` must lie in \(0, 1\)"),
+        ]
+        if iv:
+            rows.append(BadInput("nonbinary-instrument", _with("instrument", lambda a: a["instrument"] + 2),
+                                 ValueError, r"`instrument` must be binary"))
+        return rows
+
+    def res(e):
+        v = e.value(1.0)
+        return [v.value, v.stderr]
+
+    return [
+        ConformanceCase(name="ope.IVMDPEvaluator",
+                        estimator=lambda: IVMDPEvaluator(n_components=5, random_state=0),
+                        data=_mdp_data, result=res, before_fit=(lambda e, d: e.value(1.0),),
+                        bad_inputs=bad(True)),
+        ConformanceCase(name="ope.MDPEvaluator",
+                        estimator=lambda: MDPEvaluator(n_components=5, random_state=0),
+                        data=lambda s: _mdp_data(s, iv=False), result=res,
+                        before_fit=(lambda e, d: e.value(1.0),), bad_inputs=bad(False)),
+    ]
 
 
 def demo_rows():
@@ -126,4 +176,15 @@ def demo_rows():
         est.fit(d.X, d.y, action=d.action, propensity=d.propensity)
         return est.value(d.target_policy), d.true_value
 
-    return [DemoRow("Off-policy evaluation (bandit)", "DoublyRobust", "make_bandit_feedback", run)]
+    def run_mdp(quick):
+        from ..datasets import make_iv_mdp
+        from . import IVMDPEvaluator
+
+        d = make_iv_mdp(300 if quick else 1000, random_state=1)
+        est = IVMDPEvaluator(random_state=0).fit(
+            d.X, d.y, instrument=d.instrument, action=d.action, next_state=d.next_state,
+            trajectory=d.trajectory)
+        return est.value(1.0), d.true_value
+
+    return [DemoRow("Off-policy evaluation (bandit)", "DoublyRobust", "make_bandit_feedback", run),
+            DemoRow("Off-policy evaluation (confounded MDP)", "IVMDPEvaluator", "make_iv_mdp", run_mdp)]
