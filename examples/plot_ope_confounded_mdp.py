@@ -26,9 +26,9 @@ for i, n in enumerate(sizes):
     for r in range(reps):
         d = make_iv_mdp(n, horizon=100, random_state=100 * i + r)
         kw = dict(action=d.action, next_state=d.next_state, trajectory=d.trajectory)
-        iv = IVMDPEvaluator(n_components=50, random_state=r).fit(
+        iv = IVMDPEvaluator(random_state=r).fit(
             d.X, d.y, instrument=d.instrument, **kw)
-        nuc = MDPEvaluator(n_components=50, random_state=r).fit(d.X, d.y, **kw)
+        nuc = MDPEvaluator(random_state=r).fit(d.X, d.y, **kw)
         est["IV-DR"][i, r] = iv.value(1.0).value
         est["IV-DM"][i, r] = iv.value(1.0, method="dm").value
         est["NUC-DM"][i, r] = nuc.value(1.0, method="dm").value

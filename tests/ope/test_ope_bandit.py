@@ -211,3 +211,14 @@ def test_inputs_not_modified(fixed):
     DoublyRobust().fit(X, y, action=a, propensity=pi0, estimated_rewards=q).value(pi)
     for before, after in zip(copies, (X, y, a, pi0, pi, q)):
         assert np.array_equal(before, after)
+
+
+def test_exponential_smoothing_bound_option(fixed):
+    X, y, a, pi0, pi, q = fixed
+    est = ExponentialSmoothingIPS(beta=0.3, bound=True).fit(X, y, action=a, propensity=pi0)
+    b = est.bias_bound(pi)
+    assert b == pytest.approx(1 - np.mean(np.sum(pi * pi0 ** 0.7, axis=1)), abs=1e-12)
+    assert f"B_beta={b:.4g}" in est.value(pi).method
+    one_d = ExponentialSmoothingIPS(beta=0.3).fit(X, y, action=a, propensity=pi0[np.arange(len(a)), a])
+    with pytest.raises(ValueError, match="full logging distribution"):
+        one_d.bias_bound(pi)

@@ -114,3 +114,26 @@ def test_policy_forms_agree():
         est.value(1.0, method="ipw")
     with pytest.raises(ValueError, match=r"`policy` probabilities must lie in \[0, 1\]"):
         est.value(1.5)
+
+
+def test_identity_feature_map_matches_default_linear_q():
+    from sklearn.preprocessing import FunctionTransformer
+
+    d = make_iv_mdp(40, horizon=20, random_state=3)
+    kw = dict(instrument=d.instrument, action=d.action, next_state=d.next_state,
+              trajectory=d.trajectory)
+    for oc in (100.0, None):
+        a = IVMDPEvaluator(random_state=0, omega_clip=oc).fit(d.X, d.y, **kw)
+        b = IVMDPEvaluator(random_state=0, omega_clip=oc, q_features=FunctionTransformer()).fit(
+            d.X, d.y, **kw)
+        for m in ("dm", "dr"):
+            assert a.value(1.0, method=m).value == pytest.approx(b.value(1.0, method=m).value, rel=1e-10)
+
+
+def test_weak_instrument_warns():
+    from causalkit.utils.validation import WeakInstrumentWarning
+
+    d = make_iv_mdp(40, horizon=20, iv_strength=0.02, random_state=0)
+    with pytest.warns(WeakInstrumentWarning, match="barely moves the action"):
+        IVMDPEvaluator(random_state=0).fit(d.X, d.y, instrument=d.instrument, action=d.action,
+                                           next_state=d.next_state, trajectory=d.trajectory)
