@@ -145,7 +145,7 @@ def make_iv_mdp(n_trajectories: int = 200, horizon: int = 100, *, burn_in: int =
     -------
     Dataset
         Pooled transitions, trajectory-major: ``X`` (states, (N, 2)), ``y``
-        (rewards), ``instrument``, ``action``, ``next_state``, ``trajectory``,
+        (rewards), ``instrument``, ``action``, ``next_state``, ``episode``,
         ``time``, ``true_value`` (of always-treat) and ``description``.
 
     Examples
@@ -176,6 +176,6 @@ def make_iv_mdp(n_trajectories: int = 200, horizon: int = 100, *, burn_in: int =
     traj = np.repeat(np.arange(n), horizon)
     return Dataset(
         X=S.reshape(-1, 2), y=R.reshape(-1), instrument=Z.reshape(-1).astype(np.int64),
-        action=A.reshape(-1).astype(np.int64), next_state=Sn.reshape(-1, 2), trajectory=traj,
+        action=A.reshape(-1).astype(np.int64), next_state=Sn.reshape(-1, 2), episode=traj,
         time=np.tile(np.arange(horizon), n), true_value=2.0 / (1.0 - gamma), gamma=gamma,
         description="Confounded MDP with an instrument, always-treat target (make_iv_mdp).")

@@ -120,7 +120,7 @@ def _mdp_data(seed, iv=True):
 
     d = make_iv_mdp(16, horizon=12, random_state=seed)
     out = {"X": d.X, "y": d.y, "action": d.action, "next_state": d.next_state,
-           "trajectory": d.trajectory}
+           "episode": d.episode}
     if iv:
         out["instrument"] = d.instrument
     return out
@@ -136,8 +136,8 @@ def _mdp_cases():
             BadInput("nonbinary-action", _with("action", lambda a: a["action"] * 2), ValueError,
                      r"`action` must be binary"),
             BadInput("unequal-trajectories",
-                     _with("trajectory", lambda a: np.where(np.arange(len(a["y"])) == 12, 0, a["trajectory"])),
-                     ValueError, r"`trajectory` lengths differ"),
+                     _with("episode", lambda a: np.where(np.arange(len(a["y"])) == 12, 0, a["episode"])),
+                     ValueError, r"`episode` lengths differ"),
             BadInput("next-state-columns", _with("next_state", lambda a: a["next_state"][:, :1]),
                      ValueError, r"`next_state` must have the columns of X"),
             BadInput("short-y", _with("y", lambda a: a["y"][:-1]), ValueError, r"inconsistent numbers of rows"),
@@ -183,7 +183,7 @@ def demo_rows():
         d = make_iv_mdp(300 if quick else 1000, random_state=1)
         est = IVMDPEvaluator(random_state=0).fit(
             d.X, d.y, instrument=d.instrument, action=d.action, next_state=d.next_state,
-            trajectory=d.trajectory)
+            episode=d.episode)
         return est.value(1.0), d.true_value
 
     return [DemoRow("Off-policy evaluation (bandit)", "DoublyRobust", "make_bandit_feedback", run),

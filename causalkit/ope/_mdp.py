@@ -80,7 +80,7 @@ def solve_ratio(psi, psi_next, rho, psi0, gamma, ridge=1e-3, sample_weight=None)
 # --------------------------------------------------------------------------- data checks
 
 
-def _check_trajectories(X, y, action, next_state, trajectory, instrument=None):
+def _check_trajectories(X, y, action, next_state, episode, instrument=None):
     S, names = check_X(X, "X")
     r = check_vector(y, "y")
     a = check_binary(action, "action").astype(np.float64)
@@ -88,17 +88,17 @@ def _check_trajectories(X, y, action, next_state, trajectory, instrument=None):
     if Sn.shape[1] != S.shape[1]:
         raise ValueError(f"`next_state` must have the columns of X ({S.shape[1]}); got {Sn.shape[1]}.")
     z = None if instrument is None else check_binary(instrument, "instrument").astype(np.float64)
-    tr = check_groups(trajectory, "trajectory")
+    tr = check_groups(episode, "episode")
     if tr is None:
-        raise ValueError("`trajectory` is required: one trajectory label per transition row.")
-    check_consistent_length(X=S, y=r, action=a, next_state=Sn, trajectory=tr, instrument=z)
+        raise ValueError("`episode` is required: one trajectory label per transition row.")
+    check_consistent_length(X=S, y=r, action=a, next_state=Sn, episode=tr, instrument=z)
     counts = np.bincount(tr)
     if counts.min() != counts.max():
         raise ValueError(
-            f"`trajectory` lengths differ (from {counts.min()} to {counts.max()} transitions); "
+            f"`episode` lengths differ (from {counts.min()} to {counts.max()} transitions); "
             "trajectories of equal length are required. Truncate them to a common horizon.")
     if counts.size < 4:
-        raise ValueError(f"`trajectory` has {counts.size} trajectories; at least 4 are needed.")
+        raise ValueError(f"`episode` has {counts.size} trajectories; at least 4 are needed.")
     # first row of each trajectory (in the given order) is its initial state
     first = np.zeros(counts.size, dtype=np.int64)
     seen = np.zeros(counts.size, dtype=bool)
@@ -232,7 +232,7 @@ class IVMDPEvaluator(_MDPBase):
     >>> d = make_iv_mdp(60, horizon=30, random_state=0)
     >>> est = IVMDPEvaluator(n_components=10, random_state=0).fit(
     ...     d.X, d.y, instrument=d.instrument, action=d.action,
-    ...     next_state=d.next_state, trajectory=d.trajectory)
+    ...     next_state=d.next_state, episode=d.episode)
     >>> round(d.true_value, 1)
     20.0
     >>> est.value(1.0).n
@@ -255,7 +255,7 @@ class IVMDPEvaluator(_MDPBase):
         self.n_jobs = n_jobs
         self.random_state = random_state
 
-    def fit(self, X, y, *, instrument, action, next_state, trajectory):
+    def fit(self, X, y, *, instrument, action, next_state, episode):
         """Cross-fit the behaviour nuisances :math:`p_a(a|s,z)` and :math:`p_z(z|s)`.
 
         Parameters
@@ -268,8 +268,8 @@ class IVMDPEvaluator(_MDPBase):
             Binary instrument :math:`Z_t` and action :math:`A_t`.
         next_state : array-like (N, p)
             :math:`S_{t+1}`.
-        trajectory : array-like (N,)
-            Trajectory labels; all trajectories have the same length and the first
+        episode : array-like (N,)
+            Trajectory (episode) labels; all trajectories have the same length and the first
             row of each (in the given order) holds its initial state.
 
         Returns
@@ -278,7 +278,7 @@ class IVMDPEvaluator(_MDPBase):
         """
         self._check_common()
         S, names, r, a, Sn, z, tr, first = _check_trajectories(
-            X, y, action, next_state, trajectory, instrument)
+            X, y, action, next_state, episode, instrument)
         ma = LogisticRegression() if self.model_action is None else self.model_action
         mz = LogisticRegression() if self.model_instrument is None else self.model_instrument
         for nm, m in (("model_action", ma), ("model_instrument", mz)):
@@ -433,7 +433,7 @@ class MDPEvaluator(_MDPBase):
     >>> from causalkit.ope import MDPEvaluator
     >>> d = make_iv_mdp(40, horizon=30, random_state=0)
     >>> est = MDPEvaluator(n_components=10, random_state=0).fit(
-    ...     d.X, d.y, action=d.action, next_state=d.next_state, trajectory=d.trajectory)
+    ...     d.X, d.y, action=d.action, next_state=d.next_state, episode=d.episode)
     >>> est.value(1.0, method="mis").n
     40
     """
@@ -450,10 +450,10 @@ class MDPEvaluator(_MDPBase):
         self.n_jobs = n_jobs
         self.random_state = random_state
 
-    def fit(self, X, y, *, action, next_state, trajectory):
+    def fit(self, X, y, *, action, next_state, episode):
         """Cross-fit the behaviour policy :math:`b(a|s)`; arguments as :meth:`IVMDPEvaluator.fit`."""
         self._check_common()
-        S, names, r, a, Sn, _, tr, first = _check_trajectories(X, y, action, next_state, trajectory)
+        S, names, r, a, Sn, _, tr, first = _check_trajectories(X, y, action, next_state, episode)
         ma = LogisticRegression() if self.model_action is None else self.model_action
         if not hasattr(ma, "predict_proba"):
             raise TypeError(f"`model_action` must be a classifier with predict_proba; got {type(ma).__name__}.")

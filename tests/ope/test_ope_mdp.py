@@ -93,7 +93,7 @@ def test_simulation_truth_and_shapes():
 
 def test_iv_dr_covers_truth_while_no_confounding_baseline_is_biased():
     d = make_iv_mdp(300, horizon=100, random_state=1)
-    kw = dict(action=d.action, next_state=d.next_state, trajectory=d.trajectory)
+    kw = dict(action=d.action, next_state=d.next_state, episode=d.episode)
     iv = IVMDPEvaluator(random_state=0).fit(d.X, d.y, instrument=d.instrument, **kw).value(1.0)
     nuc = MDPEvaluator(random_state=0).fit(d.X, d.y, **kw).value(1.0)
     assert abs(iv.value - d.true_value) < 3 * iv.stderr
@@ -103,7 +103,7 @@ def test_iv_dr_covers_truth_while_no_confounding_baseline_is_biased():
 def test_policy_forms_agree():
     d = make_iv_mdp(40, horizon=20, random_state=0)
     est = MDPEvaluator(n_components=10, random_state=0).fit(
-        d.X, d.y, action=d.action, next_state=d.next_state, trajectory=d.trajectory)
+        d.X, d.y, action=d.action, next_state=d.next_state, episode=d.episode)
     a = est.value(0.3, method="dm").value
     b = est.value(lambda S: np.full(len(S), 0.3), method="dm").value
     c = est.value(lambda S: np.tile([0.7, 0.3], (len(S), 1)), method="dm").value
@@ -121,7 +121,7 @@ def test_identity_feature_map_matches_default_linear_q():
 
     d = make_iv_mdp(40, horizon=20, random_state=3)
     kw = dict(instrument=d.instrument, action=d.action, next_state=d.next_state,
-              trajectory=d.trajectory)
+              episode=d.episode)
     for oc in (100.0, None):
         a = IVMDPEvaluator(random_state=0, omega_clip=oc).fit(d.X, d.y, **kw)
         b = IVMDPEvaluator(random_state=0, omega_clip=oc, q_features=FunctionTransformer()).fit(
@@ -136,4 +136,4 @@ def test_weak_instrument_warns():
     d = make_iv_mdp(40, horizon=20, iv_strength=0.02, random_state=0)
     with pytest.warns(WeakInstrumentWarning, match="barely moves the action"):
         IVMDPEvaluator(random_state=0).fit(d.X, d.y, instrument=d.instrument, action=d.action,
-                                           next_state=d.next_state, trajectory=d.trajectory)
+                                           next_state=d.next_state, episode=d.episode)

@@ -39,7 +39,7 @@ def iv_mdp_bias_table(sizes=(100, 200, 500, 1000), reps=20, horizon=100):
         est = {k: [] for k in ("IV-DR", "IV-DM", "NUC-DM", "NUC-MIS", "NUC-DR")}
         for rep in range(reps):
             d = make_iv_mdp(n, horizon=horizon, random_state=525 + rep)
-            kw = dict(action=d.action, next_state=d.next_state, trajectory=d.trajectory)
+            kw = dict(action=d.action, next_state=d.next_state, episode=d.episode)
             iv = IVMDPEvaluator(random_state=rep).fit(d.X, d.y, instrument=d.instrument, **kw)
             nuc = MDPEvaluator(random_state=rep).fit(d.X, d.y, **kw)
             est["IV-DR"].append(iv.value(1.0).value)
