@@ -24,7 +24,8 @@ from sklearn.utils.validation import check_is_fitted
 
 from .._crossfit import Nuisance, crossfit
 from ..inference import Estimate, EstimateTable
-from ..utils.validation import check_consistent_length, check_vector, check_X, _check_finite
+from ..utils.validation import (_check_finite, check_consistent_length, check_vector, check_weights,
+                                check_X)
 
 __all__ = [
     "IPS",
@@ -100,8 +101,8 @@ class _BanditOPE(BaseEstimator):
         m = getattr(self, "model_propensity", None)
         return LogisticRegression() if m is None else m
 
-    def fit(self, X, y, *, action, propensity=None, estimated_rewards=None):
-        """Store the logs and cross-fit the nuisances this estimator needs.
+    def fit(self, X, y, *, action, propensity=None, estimated_rewards=None, sample_weight=None):
+        r"""Store the logs and cross-fit the nuisances this estimator needs.
 
         Parameters
         ----------
@@ -116,8 +117,13 @@ class _BanditOPE(BaseEstimator):
             distribution. When absent, a cross-fitted multinomial classifier
             (``model_propensity``) estimates it and the result says so.
         estimated_rewards : array-like of shape (n, n_actions), optional
-            Precomputed out-of-sample reward predictions :math:`\\hat q(x_i, a)`
+            Precomputed out-of-sample reward predictions :math:`\hat q(x_i, a)`
             for the model-based estimators; skips fitting ``model_reward``.
+        sample_weight : array-like of shape (n,), optional
+            Sampling (survey) weights: every average becomes a weighted average,
+            and each round stays one independent draw, so the standard error is
+            :math:`\sqrt{\sum_i s_i^2 (\psi_i - \hat V)^2} / \sum_i s_i` (as in
+            :class:`~causalkit.ate.AIPW`). For frequency weights, repeat the rows.
 
         Returns
         -------
@@ -128,6 +134,7 @@ class _BanditOPE(BaseEstimator):
         a, k = _check_actions(action, getattr(self, "n_actions", None))
         n = check_consistent_length(X=Xa, y=yv, action=a)
         self._check_params()
+        sw = check_weights(sample_weight, "sample_weight", n=n)
         pi0 = None
         if propensity is None:
             p, pi0 = self._estimate_propensity(Xa, a, k)
@@ -170,6 +177,7 @@ class _BanditOPE(BaseEstimator):
         self.propensity_ = p
         self.logging_policy_ = pi0
         self.estimated_rewards_ = qhat
+        self.sample_weight_ = sw
         self.n_features_in_ = Xa.shape[1]
         if names is not None:
             self.feature_names_in_ = names
@@ -301,19 +309,23 @@ class _BanditOPE(BaseEstimator):
         return np.einsum("ij,ij->i", P, q), q[np.arange(len(self.y_)), self.action_]
 
 
-def _mean_se(psi):
-    n = psi.shape[0]
-    theta = float(psi.mean())
-    return theta, float(np.sqrt(np.sum((psi - theta) ** 2)) / n)
+def _mean_se(psi, sw=None):
+    """(Weighted) mean of scores and its influence-function SE."""
+    if sw is None:
+        n = psi.shape[0]
+        theta = float(psi.mean())
+        return theta, float(np.sqrt(np.sum((psi - theta) ** 2)) / n)
+    theta = float(np.dot(sw, psi) / sw.sum())
+    return theta, float(np.sqrt(np.sum((sw * (psi - theta)) ** 2)) / sw.sum())
 
 
-def _ratio_se(num, den):
-    """Ratio sum(num)/sum(den) with its delta-method (influence-function) SE."""
-    n = num.shape[0]
-    dbar = den.mean()
-    theta = float(num.sum() / den.sum())
+def _ratio_se(num, den, sw=None):
+    """Ratio sum(s num)/sum(s den) with its delta-method (influence-function) SE."""
+    s = np.ones_like(num) if sw is None else sw
+    dbar = np.dot(s, den) / s.sum()
+    theta = float(np.dot(s, num) / np.dot(s, den))
     infl = (num - theta * den) / dbar
-    return theta, float(np.sqrt(np.sum(infl ** 2)) / n)
+    return theta, float(np.sqrt(np.sum((s * infl) ** 2)) / s.sum())
 
 
 def _check_clip(clip):
@@ -388,7 +400,7 @@ class IPS(_BanditOPE):
 
     def _scores(self, P):
         w = self._clipped(self._weights(P))
-        theta, se = _mean_se(w * self.y_)
+        theta, se = _mean_se(w * self.y_, self.sample_weight_)
         m = "IPS" + (f" (weights clipped at {self.clip:g})" if self.clip is not None else "")
         return theta, se, m + ", influence-function SE"
 
@@ -422,7 +434,7 @@ class SNIPS(IPS):
 
     def _scores(self, P):
         w = self._clipped(self._weights(P))
-        theta, se = _ratio_se(w * self.y_, w)
+        theta, se = _ratio_se(w * self.y_, w, self.sample_weight_)
         m = "SNIPS" + (f" (weights clipped at {self.clip:g})" if self.clip is not None else "")
         return theta, se, m + ", delta-method SE"
 
@@ -475,7 +487,7 @@ class DirectMethod(_BanditOPE):
 
     def _scores(self, P):
         dm, _ = self._dm_terms(P)
-        theta, se = _mean_se(dm)
+        theta, se = _mean_se(dm, self.sample_weight_)
         return theta, se, f"Direct method (reward model: {self.reward_model_}), SE given the model"
 
 
@@ -531,7 +543,7 @@ class DoublyRobust(_BanditOPE):
     def _scores(self, P):
         dm, qa = self._dm_terms(P)
         w = self._clipped(self._weights(P))
-        theta, se = _mean_se(dm + w * (self.y_ - qa))
+        theta, se = _mean_se(dm + w * (self.y_ - qa), self.sample_weight_)
         m = "DR" + (f" (weights clipped at {self.clip:g})" if self.clip is not None else "")
         return theta, se, m + f" (reward model: {self.reward_model_}), influence-function SE"
 
@@ -568,13 +580,14 @@ class SelfNormalizedDR(DoublyRobust):
     def _scores(self, P):
         dm, qa = self._dm_terms(P)
         w = self._clipped(self._weights(P))
-        n = len(self.y_)
-        wbar = w.mean()
+        sw = np.ones_like(w) if self.sample_weight_ is None else self.sample_weight_
+        wbar = np.dot(sw, w) / sw.sum()
         corr = w * (self.y_ - qa)
-        c = float(corr.sum() / w.sum())
-        theta = float(dm.mean()) + c
-        infl = (dm - dm.mean()) + (corr - c * w) / wbar
-        se = float(np.sqrt(np.sum(infl ** 2)) / n)
+        c = float(np.dot(sw, corr) / np.dot(sw, w))
+        dm_mean = float(np.dot(sw, dm) / sw.sum())
+        theta = dm_mean + c
+        infl = (dm - dm_mean) + (corr - c * w) / wbar
+        se = float(np.sqrt(np.sum((sw * infl) ** 2)) / sw.sum())
         m = "SNDR" + (f" (weights clipped at {self.clip:g})" if self.clip is not None else "")
         return theta, se, m + f" (reward model: {self.reward_model_}), delta-method SE"
 
@@ -637,7 +650,7 @@ class SwitchDR(DoublyRobust):
         dm, qa = self._dm_terms(P)
         w = self._weights(P)
         keep = w <= self.tau
-        theta, se = _mean_se(dm + np.where(keep, w, 0.0) * (self.y_ - qa))
+        theta, se = _mean_se(dm + np.where(keep, w, 0.0) * (self.y_ - qa), self.sample_weight_)
         return theta, se, (f"DR with switch at weight {self.tau:g} ({int((~keep).sum())} rounds "
                            f"use the model only; reward model: {self.reward_model_}), "
                            "influence-function SE")
@@ -718,7 +731,7 @@ class ExponentialSmoothingIPS(IPS):
         n = len(self.y_)
         w = P[np.arange(n), self.action_] / self.propensity_ ** self.beta
         w = self._clipped(w)
-        theta, se = _mean_se(w * self.y_)
+        theta, se = _mean_se(w * self.y_, self.sample_weight_)
         m = f"Exponentially smoothed IPS (beta={self.beta:g}), influence-function SE"
         if self.bound and self.logging_policy_ is not None:
             b = float(1.0 - np.mean(np.sum(P * self.logging_policy_ ** (1.0 - self.beta), axis=1)))
