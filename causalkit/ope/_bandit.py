@@ -16,6 +16,8 @@ cross-fitted reward model as fixed.
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 from sklearn.base import BaseEstimator
 from sklearn.linear_model import LogisticRegression
@@ -24,7 +26,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from .._crossfit import Nuisance, crossfit
 from ..inference import Estimate, EstimateTable
-from ..utils.validation import (_check_finite, check_consistent_length, check_vector, check_weights,
+from ..utils.validation import (PositivityWarning, _check_finite, check_consistent_length, check_vector, check_weights,
                                 check_X)
 
 __all__ = [
@@ -38,6 +40,8 @@ __all__ = [
 ]
 
 _ROW_SUM_TOL = 1e-6
+#: A PositivityWarning is raised when the weights' effective sample size is below this share of n.
+_ESS_WARN = 0.01
 
 
 # --------------------------------------------------------------------------- checks
@@ -178,6 +182,12 @@ class _BanditOPE(BaseEstimator):
         self.logging_policy_ = pi0
         self.estimated_rewards_ = qhat
         self.sample_weight_ = sw
+        self.diagnostics_ = {
+            "propensity_min": float(p.min()),
+            "propensity_max": float(p.max()),
+            "propensity_estimated": bool(self.propensity_estimated_),
+            "action_counts": np.bincount(a, minlength=k),
+        }
         self.n_features_in_ = Xa.shape[1]
         if names is not None:
             self.feature_names_in_ = names
@@ -263,6 +273,15 @@ class _BanditOPE(BaseEstimator):
         """
         check_is_fitted(self, "propensity_")
         P = self._policy_matrix(policy)
+        w = self._weights(P)
+        s2 = float(np.dot(w, w))
+        ess = float(w.sum() ** 2 / s2) if s2 > 0 else 0.0
+        if ess < _ESS_WARN * len(w):
+            warnings.warn(
+                f"`policy` {name!r}: the importance weights have an effective sample size of "
+                f"{ess:.1f} out of {len(w)} logged rounds (max weight {w.max():.3g}); overlap with "
+                "the logging policy is poor and weighting estimates lean on few rounds.",
+                PositivityWarning, stacklevel=2)
         theta, se, method = self._scores(P)
         if self.propensity_estimated_:
             method += "; logging propensities estimated (cross-fitted classifier)"
@@ -366,6 +385,11 @@ class IPS(_BanditOPE):
         Logging probabilities of the logged actions (given or cross-fitted).
     propensity_estimated_ : bool
     n_actions_ : int
+    diagnostics_ : dict
+        Logging-propensity range and the number of rounds per action. Weight
+        diagnostics of a given policy come from :meth:`diagnostics`; :meth:`value`
+        raises a :class:`~causalkit.utils.validation.PositivityWarning` when the
+        weights' effective sample size is below 1% of the rounds.
 
     References
     ----------

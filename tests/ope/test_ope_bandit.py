@@ -250,3 +250,17 @@ def test_weighted_ips_se_reference(fixed):
     se = np.sqrt(sum((si * (p - theta)) ** 2 for si, p in zip(s, psi))) / sum(s)
     assert est.value == pytest.approx(theta, abs=1e-12)
     assert est.stderr == pytest.approx(se, abs=1e-12)
+
+
+def test_poor_overlap_warns():
+    from causalkit.utils.validation import PositivityWarning
+
+    rng = np.random.default_rng(0)
+    n = 500
+    X = rng.normal(size=(n, 2))
+    a = np.r_[np.zeros(n - 2, dtype=int), 1, 1]
+    p = np.r_[np.full(n - 2, 0.999), 0.001, 0.001]
+    est = IPS().fit(X, rng.normal(size=n), action=a, propensity=p)
+    assert est.diagnostics_["propensity_min"] == pytest.approx(0.001)
+    with pytest.warns(PositivityWarning, match="effective sample size"):
+        est.value(np.tile([0.0, 1.0], (n, 1)))
