@@ -73,11 +73,12 @@ def _check_prob_matrix(P, name, n, k):
     P = np.asarray(P, dtype=np.float64)
     if P.ndim != 2 or P.shape != (n, k):
         raise ValueError(f"`{name}` must have shape (n, n_actions) = ({n}, {k}); got {P.shape}.")
-    _check_finite(P, name)
+    s = P.sum(axis=1)
+    if not np.isfinite(s).all():  # NaN or inf anywhere makes its row sum non-finite
+        _check_finite(P, name)
     if P.min() < 0:
         raise ValueError(f"`{name}` holds negative probabilities (min {P.min():.4g}); "
                          "action probabilities must be non-negative.")
-    s = P.sum(axis=1)
     bad = np.abs(s - 1.0) > _ROW_SUM_TOL
     if bad.any():
         i = int(np.flatnonzero(bad)[0])
@@ -182,6 +183,7 @@ class _BanditOPE(BaseEstimator):
         self.logging_policy_ = pi0
         self.estimated_rewards_ = qhat
         self.sample_weight_ = sw
+        self._flat_index = np.arange(n, dtype=np.int64) * k + a
         self.diagnostics_ = {
             "propensity_min": float(p.min()),
             "propensity_max": float(p.max()),
@@ -300,8 +302,7 @@ class _BanditOPE(BaseEstimator):
         share of logged actions the policy never takes, logging-propensity range."""
         check_is_fitted(self, "propensity_")
         P = self._policy_matrix(policy)
-        n = len(self.y_)
-        pa = P[np.arange(n), self.action_]
+        pa = self._at_logged(P)
         w = pa / self.propensity_
         s2 = float(np.dot(w, w))
         return {
@@ -315,9 +316,12 @@ class _BanditOPE(BaseEstimator):
         }
 
     # helpers used by subclasses
+    def _at_logged(self, M):
+        """Entries M[i, a_i] of an (n, n_actions) matrix."""
+        return np.ascontiguousarray(M).reshape(-1).take(self._flat_index)
+
     def _weights(self, P):
-        n = len(self.y_)
-        return P[np.arange(n), self.action_] / self.propensity_
+        return self._at_logged(P) / self.propensity_
 
     def _clipped(self, w):
         clip = getattr(self, "clip", None)
@@ -325,7 +329,7 @@ class _BanditOPE(BaseEstimator):
 
     def _dm_terms(self, P):
         q = self.estimated_rewards_
-        return np.einsum("ij,ij->i", P, q), q[np.arange(len(self.y_)), self.action_]
+        return np.einsum("ij,ij->i", P, q), self._at_logged(q)
 
 
 def _mean_se(psi, sw=None):
@@ -752,8 +756,7 @@ class ExponentialSmoothingIPS(IPS):
         return float(1.0 - np.mean(np.sum(P * self.logging_policy_ ** (1.0 - self.beta), axis=1)))
 
     def _scores(self, P):
-        n = len(self.y_)
-        w = P[np.arange(n), self.action_] / self.propensity_ ** self.beta
+        w = self._at_logged(P) / self.propensity_ ** self.beta
         w = self._clipped(w)
         theta, se = _mean_se(w * self.y_, self.sample_weight_)
         m = f"Exponentially smoothed IPS (beta={self.beta:g}), influence-function SE"
