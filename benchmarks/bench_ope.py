@@ -18,10 +18,17 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from harness import Benchmark  # noqa: E402
+from harness import Benchmark
 
-from causalkit.ope import (IPS, SNIPS, DirectMethod, DoublyRobust,  # noqa: E402
-                           ExponentialSmoothingIPS, SelfNormalizedDR, SwitchDR)
+from causalkit.ope import (
+    IPS,
+    SNIPS,
+    DirectMethod,
+    DoublyRobust,
+    ExponentialSmoothingIPS,
+    SelfNormalizedDR,
+    SwitchDR,
+)
 
 
 def make_inputs(n, k, seed=0):
@@ -42,7 +49,7 @@ def make_inputs(n, k, seed=0):
 
 def causalkit_all(X, y, a, pscore, pi, q, k):
     out = {}
-    base = dict(action=a, propensity=pscore)
+    base = {"action": a, "propensity": pscore}
     model = dict(base, estimated_rewards=q)
     out["ips"] = IPS(n_actions=k).fit(X, y, **base).value(pi).value
     out["snips"] = SNIPS(n_actions=k).fit(X, y, **base).value(pi).value
@@ -58,7 +65,7 @@ def obp_all(y, a, pscore, pi, q):
     import obp.ope as o
 
     ad, qr = pi[:, :, None], q[:, :, None]
-    kw = dict(reward=y, action=a, pscore=pscore, action_dist=ad)
+    kw = {"reward": y, "action": a, "pscore": pscore, "action_dist": ad}
     out = {
         "ips": o.InverseProbabilityWeighting().estimate_policy_value(**kw),
         "snips": o.SelfNormalizedInverseProbabilityWeighting().estimate_policy_value(**kw),

@@ -14,8 +14,15 @@ from sklearn.ensemble import HistGradientBoostingRegressor
 from sklearn.linear_model import LogisticRegression
 
 from causalkit.datasets import make_bandit_feedback
-from causalkit.ope import (IPS, SNIPS, DirectMethod, DoublyRobust, ExponentialSmoothingIPS,
-                           SelfNormalizedDR, SwitchDR)
+from causalkit.ope import (
+    IPS,
+    SNIPS,
+    DirectMethod,
+    DoublyRobust,
+    ExponentialSmoothingIPS,
+    SelfNormalizedDR,
+    SwitchDR,
+)
 
 d = make_bandit_feedback(20_000, n_actions=5, random_state=0)
 n, k = d.target_policy.shape

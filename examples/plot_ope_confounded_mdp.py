@@ -25,7 +25,7 @@ truth = 20.0
 for i, n in enumerate(sizes):
     for r in range(reps):
         d = make_iv_mdp(n, horizon=100, random_state=100 * i + r)
-        kw = dict(action=d.action, next_state=d.next_state, episode=d.episode)
+        kw = {"action": d.action, "next_state": d.next_state, "episode": d.episode}
         iv = IVMDPEvaluator(random_state=r).fit(
             d.X, d.y, instrument=d.instrument, **kw)
         nuc = MDPEvaluator(random_state=r).fit(d.X, d.y, **kw)

@@ -9,7 +9,6 @@ Markov decision processes: :class:`IVMDPEvaluator` (confounded, with an
 instrument) and the no-confounding baselines :class:`MDPEvaluator`.
 """
 
-from ._mdp import IVMDPEvaluator, MDPEvaluator
 from ._bandit import (
     IPS,
     SNIPS,
@@ -19,15 +18,16 @@ from ._bandit import (
     SelfNormalizedDR,
     SwitchDR,
 )
+from ._mdp import IVMDPEvaluator, MDPEvaluator
 
 __all__ = [
     "IPS",
     "SNIPS",
     "DirectMethod",
     "DoublyRobust",
-    "SelfNormalizedDR",
-    "SwitchDR",
     "ExponentialSmoothingIPS",
     "IVMDPEvaluator",
     "MDPEvaluator",
+    "SelfNormalizedDR",
+    "SwitchDR",
 ]

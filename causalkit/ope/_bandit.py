@@ -20,23 +20,29 @@ import warnings
 
 import numpy as np
 from sklearn.base import BaseEstimator
-from sklearn.linear_model import LogisticRegression
 from sklearn.ensemble import HistGradientBoostingRegressor
+from sklearn.linear_model import LogisticRegression
 from sklearn.utils.validation import check_is_fitted
 
 from .._crossfit import Nuisance, crossfit
 from ..inference import Estimate, EstimateTable
-from ..utils.validation import (PositivityWarning, _check_finite, check_consistent_length, check_vector, check_weights,
-                                check_X)
+from ..utils.validation import (
+    PositivityWarning,
+    _check_finite,
+    check_consistent_length,
+    check_vector,
+    check_weights,
+    check_X,
+)
 
 __all__ = [
     "IPS",
     "SNIPS",
     "DirectMethod",
     "DoublyRobust",
+    "ExponentialSmoothingIPS",
     "SelfNormalizedDR",
     "SwitchDR",
-    "ExponentialSmoothingIPS",
 ]
 
 _ROW_SUM_TOL = 1e-6

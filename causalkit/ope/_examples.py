@@ -75,8 +75,15 @@ def _bad_inputs(model_based):
 
 
 def conformance_cases():
-    from . import (IPS, SNIPS, DirectMethod, DoublyRobust, ExponentialSmoothingIPS,
-                   SelfNormalizedDR, SwitchDR)
+    from . import (
+        IPS,
+        SNIPS,
+        DirectMethod,
+        DoublyRobust,
+        ExponentialSmoothingIPS,
+        SelfNormalizedDR,
+        SwitchDR,
+    )
 
     def _value(e):
         v = e.value(_policy())

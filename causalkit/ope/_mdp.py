@@ -23,12 +23,12 @@ from .._crossfit import Nuisance, crossfit, make_folds
 from ..inference import Estimate, EstimateTable
 from ..utils.validation import (
     WeakInstrumentWarning,
+    _check_finite,
     check_binary,
     check_consistent_length,
     check_groups,
     check_vector,
     check_X,
-    _check_finite,
 )
 
 __all__ = ["IVMDPEvaluator", "MDPEvaluator", "lstd", "solve_ratio"]
@@ -140,7 +140,7 @@ def _rbf_features(n_components, random_state, S_fit):
 
 class _MDPBase(BaseEstimator):
     def _check_common(self):
-        if not (isinstance(self.gamma, float) or isinstance(self.gamma, int)) or not 0 < self.gamma < 1:
+        if not isinstance(self.gamma, (float, int)) or not 0 < self.gamma < 1:
             raise ValueError(f"`gamma` must lie in (0, 1); got {self.gamma!r}.")
         if not isinstance(self.n_components, (int, np.integer)) or self.n_components < 1:
             raise ValueError(f"`n_components` must be a positive integer; got {self.n_components!r}.")
@@ -390,7 +390,7 @@ class IVMDPEvaluator(_MDPBase):
                 rho = cz / np.where(ze == 1, pz1, 1 - pz1)
                 paz = np.where(ze == 1, p1, p0)
                 ones, zeros = np.ones(len(ze)), np.zeros(len(ze))
-                q = lambda zz, aa: self._q_features(Se, zz, aa) @ beta  # noqa: E731
+                q = lambda zz, aa, Se=Se, beta=beta: self._q_features(Se, zz, aa) @ beta
                 mq_obs = paz * q(ze, ones) + (1 - paz) * q(ze, zeros)
                 mq1 = p1 * q(ones, ones) + (1 - p1) * q(ones, zeros)
                 mq0 = p0 * q(zeros, ones) + (1 - p0) * q(zeros, zeros)
@@ -482,7 +482,7 @@ class MDPEvaluator(_MDPBase):
         is_first[first] = True
         for k, (train, test) in enumerate(self.folds_):
             m = self.models_["pa"][k]
-            b1 = lambda X_: m.predict_proba(X_)[:, list(m.classes_).index(1)]  # noqa: E731
+            b1 = lambda X_, m=m: m.predict_proba(X_)[:, list(m.classes_).index(1)]
             if self.q_features is not None:
                 self._qmap = clone(self.q_features).fit(np.c_[S[train], a[train]])
             St, Snt, at = S[train], Sn[train], a[train]
@@ -502,7 +502,7 @@ class MDPEvaluator(_MDPBase):
             Se, Sne, ae, te = S[test], Sn[test], a[test], tr[test]
             pie, pine = _policy_prob(policy, Se), _policy_prob(policy, Sne)
             onee, zeroe = np.ones(len(ae)), np.zeros(len(ae))
-            Q = lambda X_, aa: self._q_features(X_, aa) @ beta  # noqa: E731
+            Q = lambda X_, aa, beta=beta: self._q_features(X_, aa) @ beta
             fm = is_first[test]
             if method in ("dm", "dr"):
                 V0 = pie * Q(Se, onee) + (1 - pie) * Q(Se, zeroe)

@@ -8,8 +8,15 @@ from sklearn.linear_model import LinearRegression, LogisticRegression
 
 from causalkit.datasets import make_bandit_feedback
 from causalkit.inference import EstimateTable
-from causalkit.ope import (IPS, SNIPS, DirectMethod, DoublyRobust, ExponentialSmoothingIPS,
-                           SelfNormalizedDR, SwitchDR)
+from causalkit.ope import (
+    IPS,
+    SNIPS,
+    DirectMethod,
+    DoublyRobust,
+    ExponentialSmoothingIPS,
+    SelfNormalizedDR,
+    SwitchDR,
+)
 
 
 @pytest.fixture(scope="module")
@@ -41,14 +48,14 @@ def _ref(y, a, pi0, pi, q):
     ips_clip = sum(min(w[i], 2.0) * y[i] for i in range(n)) / n
     psi = [w[i] * y[i] for i in range(n)]
     ips_se = np.sqrt(sum((p - ips) ** 2 for p in psi)) / n
-    return dict(ips=ips, snips=snips, dm=sum(dm) / n, dr=dr, sndr=sndr, switch=sw, es=es,
-                ips_clip=ips_clip, ips_se=ips_se, tau=tau)
+    return {"ips": ips, "snips": snips, "dm": sum(dm) / n, "dr": dr, "sndr": sndr, "switch": sw, "es": es,
+                "ips_clip": ips_clip, "ips_se": ips_se, "tau": tau}
 
 
 def test_reference_formulas(fixed):
     X, y, a, pi0, pi, q = fixed
     ref = _ref(y, a, pi0, pi, q)
-    kw = dict(action=a, propensity=pi0)
+    kw = {"action": a, "propensity": pi0}
     mkw = dict(kw, estimated_rewards=q)
     got = {
         "ips": IPS().fit(X, y, **kw).value(pi),
@@ -70,7 +77,7 @@ def test_reference_formulas(fixed):
 
 def test_special_cases_coincide(fixed):
     X, y, a, pi0, pi, q = fixed
-    mkw = dict(action=a, propensity=pi0, estimated_rewards=q)
+    mkw = {"action": a, "propensity": pi0, "estimated_rewards": q}
     dr = DoublyRobust().fit(X, y, **mkw).value(pi)
     sw = SwitchDR(tau=np.inf).fit(X, y, **mkw).value(pi)
     assert sw.value == pytest.approx(dr.value, abs=1e-12)
@@ -88,7 +95,7 @@ def test_special_cases_coincide(fixed):
 
 
 def test_delta_method_se_matches_numeric_jackknife(fixed):
-    X, y, a, pi0, pi, q = fixed
+    X, y, a, pi0, pi, _q = fixed
     n = len(y)
     est = SNIPS().fit(X, y, action=a, propensity=pi0).value(pi)
     loo = np.array([SNIPS().fit(np.delete(X, i, 0), np.delete(y, i), action=np.delete(a, i),
@@ -104,8 +111,8 @@ def test_against_open_bandit_pipeline(fixed):
     n = len(y)
     pscore = pi0[np.arange(n), a]
     ad, qr = pi[:, :, None], q[:, :, None]
-    base = dict(reward=y, action=a, pscore=pscore, action_dist=ad)
-    ours = dict(action=a, propensity=pi0, estimated_rewards=q)
+    base = {"reward": y, "action": a, "pscore": pscore, "action_dist": ad}
+    ours = {"action": a, "propensity": pi0, "estimated_rewards": q}
     pairs = [
         (obp.InverseProbabilityWeighting().estimate_policy_value(**base), IPS()),
         (obp.SelfNormalizedInverseProbabilityWeighting().estimate_policy_value(**base), SNIPS()),
@@ -119,7 +126,7 @@ def test_against_open_bandit_pipeline(fixed):
          SwitchDR(tau=1.5)),
     ]
     for ref, est in pairs:
-        kw = ours if est._needs_reward_model else dict(action=a, propensity=pi0)
+        kw = ours if est._needs_reward_model else {"action": a, "propensity": pi0}
         assert est.fit(X, y, **kw).value(pi).value == pytest.approx(ref, abs=1e-12), type(est).__name__
 
 
@@ -137,7 +144,7 @@ def test_unbiased_estimators_cover_truth(make):
 
 def test_dr_beats_ips_in_variance_and_es_shrinks():
     d = make_bandit_feedback(6000, n_actions=4, random_state=2)
-    kw = dict(action=d.action, propensity=d.logging_policy)
+    kw = {"action": d.action, "propensity": d.logging_policy}
     ips = IPS().fit(d.X, d.y, **kw).value(d.target_policy)
     dr = DoublyRobust(model_reward=LinearRegression(), cv=2, random_state=0).fit(
         d.X, d.y, **kw).value(d.target_policy)
@@ -214,7 +221,7 @@ def test_inputs_not_modified(fixed):
 
 
 def test_exponential_smoothing_bound_option(fixed):
-    X, y, a, pi0, pi, q = fixed
+    X, y, a, pi0, pi, _q = fixed
     est = ExponentialSmoothingIPS(beta=0.3, bound=True).fit(X, y, action=a, propensity=pi0)
     b = est.bias_bound(pi)
     assert b == pytest.approx(1 - np.mean(np.sum(pi * pi0 ** 0.7, axis=1)), abs=1e-12)
@@ -242,7 +249,7 @@ def test_weighted_values_equal_duplicated_rounds(fixed, make):
 
 
 def test_weighted_ips_se_reference(fixed):
-    X, y, a, pi0, pi, q = fixed
+    X, y, a, pi0, pi, _q = fixed
     s = np.random.default_rng(1).uniform(0.5, 2.0, size=len(y))
     est = IPS().fit(X, y, action=a, propensity=pi0, sample_weight=s).value(pi)
     psi = [pi[i, a[i]] / pi0[i, a[i]] * y[i] for i in range(len(y))]

@@ -30,8 +30,8 @@ def _tabular(seed=0, m=5, gamma=0.8):
                     w.append(d_b[s] * pzz * paa * P[s, a, s2])
     Ppi = pi1[:, None] * P[:, 1] + (1 - pi1)[:, None] * P[:, 0]
     d_pi = (1 - gamma) * np.linalg.solve((np.eye(m) - gamma * Ppi).T, d0)
-    return dict(m=m, gamma=gamma, rows=np.array(rows), nxt=np.array(nxt), rho=np.array(rho),
-                w=np.array(w), d0=d0, omega=d_pi / d_b, pa=pa, pi1=pi1, c=c, P=P)
+    return {"m": m, "gamma": gamma, "rows": np.array(rows), "nxt": np.array(nxt), "rho": np.array(rho),
+                "w": np.array(w), "d0": d0, "omega": d_pi / d_b, "pa": pa, "pi1": pi1, "c": c, "P": P}
 
 
 def test_iv_weights_reproduce_the_target_policy():
@@ -93,7 +93,7 @@ def test_simulation_truth_and_shapes():
 
 def test_iv_dr_covers_truth_while_no_confounding_baseline_is_biased():
     d = make_iv_mdp(300, horizon=100, random_state=1)
-    kw = dict(action=d.action, next_state=d.next_state, episode=d.episode)
+    kw = {"action": d.action, "next_state": d.next_state, "episode": d.episode}
     iv = IVMDPEvaluator(random_state=0).fit(d.X, d.y, instrument=d.instrument, **kw).value(1.0)
     nuc = MDPEvaluator(random_state=0).fit(d.X, d.y, **kw).value(1.0)
     assert abs(iv.value - d.true_value) < 3 * iv.stderr
@@ -120,8 +120,8 @@ def test_identity_feature_map_matches_default_linear_q():
     from sklearn.preprocessing import FunctionTransformer
 
     d = make_iv_mdp(40, horizon=20, random_state=3)
-    kw = dict(instrument=d.instrument, action=d.action, next_state=d.next_state,
-              episode=d.episode)
+    kw = {"instrument": d.instrument, "action": d.action, "next_state": d.next_state,
+              "episode": d.episode}
     for oc in (100.0, None):
         a = IVMDPEvaluator(random_state=0, omega_clip=oc).fit(d.X, d.y, **kw)
         b = IVMDPEvaluator(random_state=0, omega_clip=oc, q_features=FunctionTransformer()).fit(

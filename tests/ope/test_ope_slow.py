@@ -39,7 +39,7 @@ def iv_mdp_bias_table(sizes=(100, 200, 500, 1000), reps=20, horizon=100):
         est = {k: [] for k in ("IV-DR", "IV-DM", "NUC-DM", "NUC-MIS", "NUC-DR")}
         for rep in range(reps):
             d = make_iv_mdp(n, horizon=horizon, random_state=525 + rep)
-            kw = dict(action=d.action, next_state=d.next_state, episode=d.episode)
+            kw = {"action": d.action, "next_state": d.next_state, "episode": d.episode}
             iv = IVMDPEvaluator(random_state=rep).fit(d.X, d.y, instrument=d.instrument, **kw)
             nuc = MDPEvaluator(random_state=rep).fit(d.X, d.y, **kw)
             est["IV-DR"].append(iv.value(1.0).value)
@@ -59,7 +59,9 @@ def iv_mdp_bias_table(sizes=(100, 200, 500, 1000), reps=20, horizon=100):
 def test_iv_mdp_bias_falls_with_n_while_no_confounding_stays_biased():
     rows = iv_mdp_bias_table()
     for r in rows:
-        print("n=%5d %-8s mean %.3f rel.bias %.4f mc-se %.3f rel.rmse %.4f" % r)
+        n, name, mean, rel_bias, mc_se, rel_rmse = r
+        print(f"n={n:5d} {name:<8s} mean {mean:.3f} rel.bias {rel_bias:.4f} mc-se {mc_se:.3f} "
+              f"rel.rmse {rel_rmse:.4f}")
     get = {(r[0], r[1]): r for r in rows}
     truth = 20.0
     # the largest size: IV-DR bias within 3 Monte Carlo SEs of zero
