@@ -65,9 +65,10 @@ def _check_actions(action, n_actions):
     if a.min() < 0:
         raise ValueError(f"`action` must lie in [0, n_actions); found {int(a.min())}. "
                          "Encode actions as 0..n_actions-1.")
-    k = int(a.max()) + 1 if n_actions is None else int(n_actions)
-    if n_actions is not None and (not isinstance(n_actions, (int, np.integer)) or n_actions < 2):
+    if n_actions is not None and (not isinstance(n_actions, (int, np.integer))
+                                  or isinstance(n_actions, bool) or n_actions < 2):
         raise ValueError(f"`n_actions` must be an integer >= 2; got {n_actions!r}.")
+    k = int(a.max()) + 1 if n_actions is None else int(n_actions)
     if a.max() >= k:
         raise ValueError(f"`action` must lie in [0, n_actions) = [0, {k}); found {int(a.max())}. "
                          "Raise `n_actions` or re-encode the actions.")

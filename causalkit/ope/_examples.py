@@ -48,6 +48,8 @@ def _bad_inputs(model_based):
                  ValueError, r"`action` must lie in \[0, n_actions\)"),
         BadInput("action-beyond-n_actions", lambda a: ({"n_actions": 2}, a), ValueError,
                  r"`action` must lie in \[0, n_actions\)"),
+        BadInput("n_actions-not-integer", lambda a: ({"n_actions": 2.5}, a), ValueError,
+                 r"`n_actions` must be an integer >= 2"),
         BadInput("fractional-action", _with("action", lambda a: a["action"] + 0.5), ValueError,
                  r"`action` must hold integer"),
         BadInput("full-propensity-rows", _with("propensity", lambda a: np.full((len(a["y"]), 3), 0.5)),
