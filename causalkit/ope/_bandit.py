@@ -1,0 +1,773 @@
+r"""Off-policy evaluation of a target policy from logged contextual-bandit feedback.
+
+Every estimator shares one interface: ``fit(X, y, *, action, propensity=None)``
+stores the logs (and cross-fits the nuisances it needs), ``value(policy)``
+returns the policy value :math:`V(\pi) = E_x \sum_a \pi(a|x) r(x, a)` as an
+:class:`~causalkit.inference.Estimate`, and ``compare({name: policy})`` returns an
+:class:`~causalkit.inference.EstimateTable`.
+
+Notation: logged round *i* has context :math:`x_i`, action :math:`a_i`, reward
+:math:`y_i` and logging propensity :math:`p_i = \pi_0(a_i | x_i)`; the importance
+weight is :math:`w_i = \pi(a_i | x_i) / p_i`; :math:`\hat q(x, a)` is a
+cross-fitted reward model. Standard errors are influence-function (sandwich)
+standard errors for i.i.d. rounds; for DM, SNDR and the DR family they treat the
+cross-fitted reward model as fixed.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+from sklearn.base import BaseEstimator
+from sklearn.ensemble import HistGradientBoostingRegressor
+from sklearn.linear_model import LogisticRegression
+from sklearn.utils.validation import check_is_fitted
+
+from .._crossfit import Nuisance, crossfit
+from ..inference import Estimate, EstimateTable
+from ..utils.validation import (
+    PositivityWarning,
+    _check_finite,
+    check_consistent_length,
+    check_vector,
+    check_weights,
+    check_X,
+)
+
+__all__ = [
+    "IPS",
+    "SNIPS",
+    "DirectMethod",
+    "DoublyRobust",
+    "ExponentialSmoothingIPS",
+    "SelfNormalizedDR",
+    "SwitchDR",
+]
+
+_ROW_SUM_TOL = 1e-6
+#: A PositivityWarning is raised when the weights' effective sample size is below this share of n.
+_ESS_WARN = 0.01
+
+
+# --------------------------------------------------------------------------- checks
+
+
+def _check_actions(action, n_actions):
+    a = check_vector(action, "action", dtype=None)
+    if a.dtype.kind == "f":
+        if not np.all(np.isfinite(a)) or np.any(a != np.round(a)):
+            raise ValueError("`action` must hold integer action indices 0..n_actions-1; "
+                             "found non-integer values. Encode actions as integers.")
+    elif a.dtype.kind not in "iub":
+        raise TypeError(f"`action` must hold integer action indices; got dtype {a.dtype}.")
+    a = a.astype(np.int64)
+    if a.min() < 0:
+        raise ValueError(f"`action` must lie in [0, n_actions); found {int(a.min())}. "
+                         "Encode actions as 0..n_actions-1.")
+    if n_actions is not None and (not isinstance(n_actions, (int, np.integer))
+                                  or isinstance(n_actions, bool) or n_actions < 2):
+        raise ValueError(f"`n_actions` must be an integer >= 2; got {n_actions!r}.")
+    k = int(a.max()) + 1 if n_actions is None else int(n_actions)
+    if a.max() >= k:
+        raise ValueError(f"`action` must lie in [0, n_actions) = [0, {k}); found {int(a.max())}. "
+                         "Raise `n_actions` or re-encode the actions.")
+    return a, max(k, 2)
+
+
+def _check_prob_matrix(P, name, n, k):
+    """Validate an (n, k) matrix of action probabilities (rows sum to 1)."""
+    P = np.asarray(P, dtype=np.float64)
+    if P.ndim != 2 or P.shape != (n, k):
+        raise ValueError(f"`{name}` must have shape (n, n_actions) = ({n}, {k}); got {P.shape}.")
+    s = P.sum(axis=1)
+    if not np.isfinite(s).all():  # NaN or inf anywhere makes its row sum non-finite
+        _check_finite(P, name)
+    if P.min() < 0:
+        raise ValueError(f"`{name}` holds negative probabilities (min {P.min():.4g}); "
+                         "action probabilities must be non-negative.")
+    bad = np.abs(s - 1.0) > _ROW_SUM_TOL
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        raise ValueError(f"`{name}` rows must sum to 1; {int(bad.sum())} row(s) do not "
+                         f"(row {i} sums to {s[i]:.6g}). Normalise each row.")
+    return P
+
+
+# --------------------------------------------------------------------------- base
+
+
+class _BanditOPE(BaseEstimator):
+    """Shared logic: data checks, nuisances, policy resolution, diagnostics."""
+
+    _needs_reward_model = False
+    _label = ""
+
+    # subclasses define __init__ with their own hyperparameters
+
+    def _reward_model(self):
+        m = getattr(self, "model_reward", None)
+        return HistGradientBoostingRegressor() if m is None else m
+
+    def _propensity_model(self):
+        m = getattr(self, "model_propensity", None)
+        return LogisticRegression() if m is None else m
+
+    def fit(self, X, y, *, action, propensity=None, estimated_rewards=None, sample_weight=None):
+        r"""Store the logs and cross-fit the nuisances this estimator needs.
+
+        Parameters
+        ----------
+        X : array-like or DataFrame of shape (n, p)
+            Contexts.
+        y : array-like of shape (n,)
+            Observed rewards.
+        action : array-like of int, shape (n,)
+            Logged actions, coded 0..n_actions-1.
+        propensity : array-like of shape (n,) or (n, n_actions), optional
+            Logging probability of the logged action, or the full logging
+            distribution. When absent, a cross-fitted multinomial classifier
+            (``model_propensity``) estimates it and the result says so.
+        estimated_rewards : array-like of shape (n, n_actions), optional
+            Precomputed out-of-sample reward predictions :math:`\hat q(x_i, a)`
+            for the model-based estimators; skips fitting ``model_reward``.
+        sample_weight : array-like of shape (n,), optional
+            Sampling (survey) weights: every average becomes a weighted average,
+            and each round stays one independent draw, so the standard error is
+            :math:`\sqrt{\sum_i s_i^2 (\psi_i - \hat V)^2} / \sum_i s_i` (as in
+            :class:`~causalkit.ate.AIPW`). For frequency weights, repeat the rows.
+
+        Returns
+        -------
+        self
+        """
+        Xa, names = check_X(X, "X")
+        yv = check_vector(y, "y")
+        a, k = _check_actions(action, getattr(self, "n_actions", None))
+        n = check_consistent_length(X=Xa, y=yv, action=a)
+        self._check_params()
+        sw = check_weights(sample_weight, "sample_weight", n=n)
+        pi0 = None
+        if propensity is None:
+            p, pi0 = self._estimate_propensity(Xa, a, k)
+            self.propensity_estimated_ = True
+        else:
+            parr = np.asarray(propensity.to_numpy() if hasattr(propensity, "to_numpy") else propensity,
+                              dtype=np.float64)
+            if parr.ndim == 2 and parr.shape[1] > 1:
+                pi0 = _check_prob_matrix(parr, "propensity", n, k)
+                p = pi0[np.arange(n), a]
+                if (p <= 0).any():
+                    raise ValueError(
+                        f"`propensity` gives probability 0 to the logged action in "
+                        f"{int((p <= 0).sum())} round(s) (first row {int(np.flatnonzero(p <= 0)[0])}); "
+                        "a logged action must have positive logging probability.")
+            else:
+                p = check_vector(parr, "propensity", n=n)
+                if (p <= 0).any() or (p > 1).any():
+                    raise ValueError(
+                        f"`propensity` must lie in (0, 1]; {int(((p <= 0) | (p > 1)).sum())} value(s) "
+                        f"fall outside (min {p.min():.4g}, max {p.max():.4g}). A zero propensity "
+                        "means the logged action was impossible: fix the logging or drop those rounds.")
+            self.propensity_estimated_ = False
+        qhat = None
+        if self._needs_reward_model:
+            if estimated_rewards is not None:
+                qhat = np.asarray(estimated_rewards, dtype=np.float64)
+                if qhat.shape != (n, k):
+                    raise ValueError(f"`estimated_rewards` must have shape (n, n_actions) = ({n}, {k}); "
+                                     f"got {qhat.shape}.")
+                _check_finite(qhat, "estimated_rewards")
+                self.reward_model_ = "given"
+            else:
+                qhat = self._fit_reward_model(Xa, yv, a, k)
+                self.reward_model_ = type(self._reward_model()).__name__
+        self.n_actions_ = k
+        self.X_ = Xa
+        self.y_ = yv
+        self.action_ = a
+        self.propensity_ = p
+        self.logging_policy_ = pi0
+        self.estimated_rewards_ = qhat
+        self.sample_weight_ = sw
+        self._flat_index = np.arange(n, dtype=np.int64) * k + a
+        self.diagnostics_ = {
+            "propensity_min": float(p.min()),
+            "propensity_max": float(p.max()),
+            "propensity_estimated": bool(self.propensity_estimated_),
+            "action_counts": np.bincount(a, minlength=k),
+        }
+        self.n_features_in_ = Xa.shape[1]
+        if names is not None:
+            self.feature_names_in_ = names
+        return self
+
+    def _check_params(self):
+        pass
+
+    def _estimate_propensity(self, Xa, a, k):
+        model = self._propensity_model()
+        if not hasattr(model, "predict_proba"):
+            raise TypeError(f"`model_propensity` must be a classifier with predict_proba; "
+                            f"got {type(model).__name__}.")
+        counts = np.bincount(a, minlength=k)
+        cv = getattr(self, "cv", 5)
+        need = cv if isinstance(cv, int) else 2
+        if counts.min() < need:
+            raise ValueError(
+                f"`action` {int(np.argmin(counts))} is logged {int(counts.min())} time(s); estimating "
+                f"the logging propensities with cv={cv} needs every action at least {need} times. "
+                "Pass `propensity` (the logged probabilities) or lower `cv`.")
+        res = crossfit({"p": Nuisance(model, a, method="predict_proba")}, Xa, cv=cv, stratify=a,
+                       n_jobs=getattr(self, "n_jobs", None),
+                       random_state=getattr(self, "random_state", None), keep_models=False)
+        P = res["p"]
+        if P.ndim == 1:
+            P = np.c_[1 - P, P]
+        P = np.clip(P, 1e-12, None)
+        P = P / P.sum(axis=1, keepdims=True)
+        return P[np.arange(len(a)), a], P
+
+    def _fit_reward_model(self, Xa, yv, a, k):
+        onehot = np.eye(k)[a]
+        Z = np.c_[Xa, onehot]
+        alt = {str(j): np.c_[Xa, np.tile(np.eye(k)[j], (len(a), 1))] for j in range(k)}
+        res = crossfit({"q": Nuisance(self._reward_model(), yv, method="predict", predict_on=alt)},
+                       Z, cv=getattr(self, "cv", 5), n_jobs=getattr(self, "n_jobs", None),
+                       random_state=getattr(self, "random_state", None), keep_models=False)
+        return np.column_stack([res[f"q@{j}"] for j in range(k)])
+
+    # ---------------------------------------------------------------- policies
+
+    def _policy_matrix(self, policy):
+        n, k = self.X_.shape[0], self.n_actions_
+        if hasattr(policy, "predict_proba"):
+            P = np.asarray(policy.predict_proba(self.X_), dtype=np.float64)
+            classes = getattr(policy, "classes_", np.arange(P.shape[1]))
+            full = np.zeros((n, k))
+            for col, c in enumerate(np.asarray(classes)):
+                if not (0 <= int(c) < k) or int(c) != c:
+                    raise ValueError(f"`policy` predicts class {c!r}, which is not an action in "
+                                     f"[0, {k}). Train it on integer action labels.")
+                full[:, int(c)] = P[:, col]
+            P = full
+        elif callable(policy):
+            P = np.asarray(policy(self.X_), dtype=np.float64)
+        else:
+            P = np.asarray(policy, dtype=np.float64)
+        return _check_prob_matrix(P, "policy", n, k)
+
+    # ---------------------------------------------------------------- results
+
+    def _scores(self, P):
+        """Return (value, stderr, method string) for the policy matrix ``P``."""
+        raise NotImplementedError
+
+    def value(self, policy, *, name="V(pi)") -> Estimate:
+        """Estimated value of ``policy``.
+
+        Parameters
+        ----------
+        policy : array-like (n, n_actions), classifier with ``predict_proba``, or callable
+            Target-policy action probabilities on the logged contexts. A classifier
+            is queried with ``predict_proba(X)`` (its ``classes_`` are the action
+            indices); a callable receives ``X`` and returns the (n, n_actions)
+            matrix. Rows must sum to 1.
+        name : str
+            Name of the returned estimate.
+
+        Returns
+        -------
+        Estimate
+        """
+        check_is_fitted(self, "propensity_")
+        P = self._policy_matrix(policy)
+        w = self._weights(P)
+        s2 = float(np.dot(w, w))
+        ess = float(w.sum() ** 2 / s2) if s2 > 0 else 0.0
+        if ess < _ESS_WARN * len(w):
+            warnings.warn(
+                f"`policy` {name!r}: the importance weights have an effective sample size of "
+                f"{ess:.1f} out of {len(w)} logged rounds (max weight {w.max():.3g}); overlap with "
+                "the logging policy is poor and weighting estimates lean on few rounds.",
+                PositivityWarning, stacklevel=2)
+        theta, se, method = self._scores(P)
+        if self.propensity_estimated_:
+            method += "; logging propensities estimated (cross-fitted classifier)"
+        return Estimate(theta, se, n=len(self.y_), method=method, name=name)
+
+    def compare(self, policies: dict) -> EstimateTable:
+        """Estimated values of several named policies as an :class:`EstimateTable`."""
+        check_is_fitted(self, "propensity_")
+        if not isinstance(policies, dict) or not policies:
+            raise ValueError("`policies` must be a non-empty dict {name: policy}.")
+        return EstimateTable(tuple(self.value(p, name=str(k)) for k, p in policies.items()),
+                             title=f"Policy values ({type(self).__name__})")
+
+    def diagnostics(self, policy) -> dict:
+        """Weight diagnostics for ``policy``: effective sample size, max weight,
+        share of logged actions the policy never takes, logging-propensity range."""
+        check_is_fitted(self, "propensity_")
+        P = self._policy_matrix(policy)
+        pa = self._at_logged(P)
+        w = pa / self.propensity_
+        s2 = float(np.dot(w, w))
+        return {
+            "effective_sample_size": float(w.sum() ** 2 / s2) if s2 > 0 else 0.0,
+            "max_weight": float(w.max()),
+            "mean_weight": float(w.mean()),
+            "share_zero_target_probability": float(np.mean(pa == 0)),
+            "propensity_min": float(self.propensity_.min()),
+            "propensity_max": float(self.propensity_.max()),
+            "propensity_estimated": bool(self.propensity_estimated_),
+        }
+
+    # helpers used by subclasses
+    def _at_logged(self, M):
+        """Entries M[i, a_i] of an (n, n_actions) matrix."""
+        return np.ascontiguousarray(M).reshape(-1).take(self._flat_index)
+
+    def _weights(self, P):
+        return self._at_logged(P) / self.propensity_
+
+    def _clipped(self, w):
+        clip = getattr(self, "clip", None)
+        return w if clip is None else np.minimum(w, clip)
+
+    def _dm_terms(self, P):
+        q = self.estimated_rewards_
+        return np.einsum("ij,ij->i", P, q), self._at_logged(q)
+
+
+def _mean_se(psi, sw=None):
+    """(Weighted) mean of scores and its influence-function SE."""
+    if sw is None:
+        n = psi.shape[0]
+        theta = float(psi.mean())
+        return theta, float(np.sqrt(np.sum((psi - theta) ** 2)) / n)
+    theta = float(np.dot(sw, psi) / sw.sum())
+    return theta, float(np.sqrt(np.sum((sw * (psi - theta)) ** 2)) / sw.sum())
+
+
+def _ratio_se(num, den, sw=None):
+    """Ratio sum(s num)/sum(s den) with its delta-method (influence-function) SE."""
+    s = np.ones_like(num) if sw is None else sw
+    dbar = np.dot(s, den) / s.sum()
+    theta = float(np.dot(s, num) / np.dot(s, den))
+    infl = (num - theta * den) / dbar
+    return theta, float(np.sqrt(np.sum((s * infl) ** 2)) / s.sum())
+
+
+def _check_clip(clip):
+    if clip is not None and (not np.isscalar(clip) or not clip > 0):
+        raise ValueError(f"`clip` must be None or a positive number; got {clip!r}.")
+
+
+_COMMON_FIT_DOC = ""
+
+
+class IPS(_BanditOPE):
+    r"""Inverse propensity scoring (Horvitz and Thompson, 1952).
+
+    .. math:: \hat V_{IPS} = \frac1n \sum_i \min(w_i, c)\, y_i,
+              \qquad w_i = \pi(a_i|x_i) / \pi_0(a_i|x_i),
+
+    unbiased when the logging propensities are known, ``clip`` (:math:`c`) is
+    ``None`` and :math:`\pi_0 > 0` wherever :math:`\pi > 0`. The standard error is
+    :math:`\mathrm{sd}(w_i y_i)/\sqrt n`.
+
+    Parameters
+    ----------
+    n_actions : int, optional
+        Number of actions (default: largest logged action + 1).
+    clip : float, optional
+        Cap on the importance weights (biased toward zero, lower variance).
+    model_propensity : classifier, optional
+        Used only when ``propensity`` is not given to ``fit``. Default
+        :class:`~sklearn.linear_model.LogisticRegression`.
+    cv : int, default 5
+        Cross-fitting folds for the nuisance models.
+    n_jobs : int or None
+    random_state : int or None
+
+    Attributes
+    ----------
+    propensity_ : ndarray (n,)
+        Logging probabilities of the logged actions (given or cross-fitted).
+    propensity_estimated_ : bool
+    n_actions_ : int
+    diagnostics_ : dict
+        Logging-propensity range and the number of rounds per action. Weight
+        diagnostics of a given policy come from :meth:`diagnostics`; :meth:`value`
+        raises a :class:`~causalkit.utils.validation.PositivityWarning` when the
+        weights' effective sample size is below 1% of the rounds.
+
+    References
+    ----------
+    Horvitz, D. and Thompson, D. (1952). A generalization of sampling without
+    replacement from a finite universe. JASA 47(260).
+
+    Examples
+    --------
+    >>> from causalkit.datasets import make_bandit_feedback
+    >>> from causalkit.ope import IPS
+    >>> d = make_bandit_feedback(5000, n_actions=4, random_state=0)
+    >>> est = IPS().fit(d.X, d.y, action=d.action, propensity=d.propensity)
+    >>> v = est.value(d.target_policy)
+    >>> lo, hi = v.conf_int()
+    >>> bool(lo < d.true_value < hi)
+    True
+    """
+
+    _label = "IPS"
+
+    def __init__(self, *, n_actions=None, clip=None, model_propensity=None, cv=5, n_jobs=None,
+                 random_state=None):
+        self.n_actions = n_actions
+        self.clip = clip
+        self.model_propensity = model_propensity
+        self.cv = cv
+        self.n_jobs = n_jobs
+        self.random_state = random_state
+
+    def _check_params(self):
+        _check_clip(self.clip)
+
+    def _scores(self, P):
+        w = self._clipped(self._weights(P))
+        theta, se = _mean_se(w * self.y_, self.sample_weight_)
+        m = "IPS" + (f" (weights clipped at {self.clip:g})" if self.clip is not None else "")
+        return theta, se, m + ", influence-function SE"
+
+
+class SNIPS(IPS):
+    r"""Self-normalised inverse propensity scoring (Swaminathan and Joachims, 2015).
+
+    .. math:: \hat V_{SNIPS} = \frac{\sum_i w_i y_i}{\sum_i w_i},
+
+    with the delta-method standard error
+    :math:`\sqrt{\sum_i w_i^2 (y_i - \hat V)^2} / \sum_i w_i`. Slightly biased,
+    invariant to adding a constant to the rewards, usually far less variable than IPS.
+    Parameters as :class:`IPS`.
+
+    References
+    ----------
+    Swaminathan, A. and Joachims, T. (2015). The self-normalized estimator for
+    counterfactual learning. NeurIPS.
+
+    Examples
+    --------
+    >>> from causalkit.datasets import make_bandit_feedback
+    >>> from causalkit.ope import SNIPS
+    >>> d = make_bandit_feedback(5000, n_actions=4, random_state=0)
+    >>> v = SNIPS().fit(d.X, d.y, action=d.action, propensity=d.propensity).value(d.target_policy)
+    >>> bool(abs(v.value - d.true_value) < 4 * v.stderr)
+    True
+    """
+
+    _label = "SNIPS"
+
+    def _scores(self, P):
+        w = self._clipped(self._weights(P))
+        theta, se = _ratio_se(w * self.y_, w, self.sample_weight_)
+        m = "SNIPS" + (f" (weights clipped at {self.clip:g})" if self.clip is not None else "")
+        return theta, se, m + ", delta-method SE"
+
+
+class DirectMethod(_BanditOPE):
+    r"""Direct method: average the reward model over the target policy.
+
+    .. math:: \hat V_{DM} = \frac1n \sum_i \sum_a \pi(a|x_i)\, \hat q(x_i, a),
+
+    where :math:`\hat q(x, a)` regresses the reward on the context and the one-hot
+    action, cross-fitted. Consistent only if the reward model is; its standard
+    error treats :math:`\hat q` as fixed and ignores model bias.
+
+    Parameters
+    ----------
+    model_reward : regressor, optional
+        Default :class:`~sklearn.ensemble.HistGradientBoostingRegressor`.
+    n_actions, model_propensity, cv, n_jobs, random_state
+        As in :class:`IPS` (the propensity model is fitted only when ``propensity``
+        is absent; the DM value does not use it, the diagnostics do).
+
+    References
+    ----------
+    Dudik, M., Langford, J. and Li, L. (2011). Doubly robust policy evaluation and
+    learning. ICML.
+
+    Examples
+    --------
+    >>> from sklearn.linear_model import LinearRegression
+    >>> from causalkit.datasets import make_bandit_feedback
+    >>> from causalkit.ope import DirectMethod
+    >>> d = make_bandit_feedback(2000, n_actions=3, random_state=0)
+    >>> est = DirectMethod(model_reward=LinearRegression(), cv=2, random_state=0)
+    >>> v = est.fit(d.X, d.y, action=d.action, propensity=d.propensity).value(d.target_policy)
+    >>> v.name
+    'V(pi)'
+    """
+
+    _needs_reward_model = True
+    _label = "DM"
+
+    def __init__(self, *, model_reward=None, n_actions=None, model_propensity=None, cv=5,
+                 n_jobs=None, random_state=None):
+        self.model_reward = model_reward
+        self.n_actions = n_actions
+        self.model_propensity = model_propensity
+        self.cv = cv
+        self.n_jobs = n_jobs
+        self.random_state = random_state
+
+    def _scores(self, P):
+        dm, _ = self._dm_terms(P)
+        theta, se = _mean_se(dm, self.sample_weight_)
+        return theta, se, f"Direct method (reward model: {self.reward_model_}), SE given the model"
+
+
+class DoublyRobust(_BanditOPE):
+    r"""Doubly robust policy value (Dudik, Langford and Li, 2011, eq. 2).
+
+    .. math:: \hat V_{DR} = \frac1n \sum_i \Big[\sum_a \pi(a|x_i)\hat q(x_i,a)
+              + \min(w_i, c)\,\big(y_i - \hat q(x_i,a_i)\big)\Big].
+
+    Unbiased when the propensities are known (for any reward model and no clipping);
+    consistent when either nuisance is. SE: :math:`\mathrm{sd}(\psi_i)/\sqrt n`.
+
+    Parameters
+    ----------
+    model_reward : regressor, optional
+        Default :class:`~sklearn.ensemble.HistGradientBoostingRegressor`.
+    n_actions, clip, model_propensity, cv, n_jobs, random_state
+        As in :class:`IPS`.
+
+    References
+    ----------
+    Dudik, M., Langford, J. and Li, L. (2011). Doubly robust policy evaluation and
+    learning. ICML.
+
+    Examples
+    --------
+    >>> from sklearn.linear_model import LinearRegression
+    >>> from causalkit.datasets import make_bandit_feedback
+    >>> from causalkit.ope import DoublyRobust
+    >>> d = make_bandit_feedback(4000, n_actions=3, random_state=0)
+    >>> est = DoublyRobust(model_reward=LinearRegression(), cv=2, random_state=0)
+    >>> v = est.fit(d.X, d.y, action=d.action, propensity=d.propensity).value(d.target_policy)
+    >>> bool(abs(v.value - d.true_value) < 4 * v.stderr)
+    True
+    """
+
+    _needs_reward_model = True
+    _label = "DR"
+
+    def __init__(self, *, model_reward=None, n_actions=None, clip=None, model_propensity=None,
+                 cv=5, n_jobs=None, random_state=None):
+        self.model_reward = model_reward
+        self.n_actions = n_actions
+        self.clip = clip
+        self.model_propensity = model_propensity
+        self.cv = cv
+        self.n_jobs = n_jobs
+        self.random_state = random_state
+
+    def _check_params(self):
+        _check_clip(self.clip)
+
+    def _scores(self, P):
+        dm, qa = self._dm_terms(P)
+        w = self._clipped(self._weights(P))
+        theta, se = _mean_se(dm + w * (self.y_ - qa), self.sample_weight_)
+        m = "DR" + (f" (weights clipped at {self.clip:g})" if self.clip is not None else "")
+        return theta, se, m + f" (reward model: {self.reward_model_}), influence-function SE"
+
+
+class SelfNormalizedDR(DoublyRobust):
+    r"""Self-normalised doubly robust estimator.
+
+    .. math:: \hat V_{SNDR} = \frac1n \sum_i \sum_a \pi(a|x_i)\hat q(x_i,a)
+              + \frac{\sum_i w_i (y_i - \hat q(x_i,a_i))}{\sum_i w_i},
+
+    the DR correction with self-normalised weights (as in Kallus and Uehara, 2019,
+    and Open Bandit Pipeline's ``SelfNormalizedDoublyRobust``). Delta-method SE.
+    Parameters as :class:`DoublyRobust`.
+
+    References
+    ----------
+    Kallus, N. and Uehara, M. (2019). Intrinsically efficient, stable, and bounded
+    off-policy evaluation for reinforcement learning. NeurIPS.
+
+    Examples
+    --------
+    >>> from sklearn.linear_model import LinearRegression
+    >>> from causalkit.datasets import make_bandit_feedback
+    >>> from causalkit.ope import SelfNormalizedDR
+    >>> d = make_bandit_feedback(2000, n_actions=3, random_state=0)
+    >>> est = SelfNormalizedDR(model_reward=LinearRegression(), cv=2, random_state=0)
+    >>> v = est.fit(d.X, d.y, action=d.action, propensity=d.propensity).value(d.target_policy)
+    >>> v.stderr > 0
+    True
+    """
+
+    _label = "SNDR"
+
+    def _scores(self, P):
+        dm, qa = self._dm_terms(P)
+        w = self._clipped(self._weights(P))
+        sw = np.ones_like(w) if self.sample_weight_ is None else self.sample_weight_
+        wbar = np.dot(sw, w) / sw.sum()
+        corr = w * (self.y_ - qa)
+        c = float(np.dot(sw, corr) / np.dot(sw, w))
+        dm_mean = float(np.dot(sw, dm) / sw.sum())
+        theta = dm_mean + c
+        infl = (dm - dm_mean) + (corr - c * w) / wbar
+        se = float(np.sqrt(np.sum((sw * infl) ** 2)) / sw.sum())
+        m = "SNDR" + (f" (weights clipped at {self.clip:g})" if self.clip is not None else "")
+        return theta, se, m + f" (reward model: {self.reward_model_}), delta-method SE"
+
+
+class SwitchDR(DoublyRobust):
+    r"""Switch doubly robust estimator (Wang, Agarwal and Dudik, 2017).
+
+    .. math:: \hat V_{SW} = \frac1n \sum_i \Big[\sum_a \pi(a|x_i)\hat q(x_i,a)
+              + w_i\,\mathbb 1\{w_i \le \tau\}\,\big(y_i - \hat q(x_i,a_i)\big)\Big]:
+
+    the DR correction is used where the weight is at most :math:`\tau` and the
+    direct method elsewhere (this equals the SWITCH-DR form of Wang et al., whose
+    two model terms combine into one sum over actions). ``tau=inf`` is DR.
+
+    Parameters
+    ----------
+    tau : float, default 10.0
+        Switching threshold on the importance weight.
+    model_reward, n_actions, model_propensity, cv, n_jobs, random_state
+        As in :class:`DoublyRobust`.
+
+    References
+    ----------
+    Wang, Y.-X., Agarwal, A. and Dudik, M. (2017). Optimal and adaptive off-policy
+    evaluation in contextual bandits. ICML.
+
+    Examples
+    --------
+    >>> from sklearn.linear_model import LinearRegression
+    >>> from causalkit.datasets import make_bandit_feedback
+    >>> from causalkit.ope import SwitchDR
+    >>> d = make_bandit_feedback(2000, n_actions=3, random_state=0)
+    >>> est = SwitchDR(tau=5.0, model_reward=LinearRegression(), cv=2, random_state=0)
+    >>> v = est.fit(d.X, d.y, action=d.action, propensity=d.propensity).value(d.target_policy)
+    >>> "switch" in v.method
+    True
+    """
+
+    _label = "Switch-DR"
+
+    def __init__(self, *, tau=10.0, model_reward=None, n_actions=None, model_propensity=None,
+                 cv=5, n_jobs=None, random_state=None):
+        self.tau = tau
+        self.model_reward = model_reward
+        self.n_actions = n_actions
+        self.model_propensity = model_propensity
+        self.cv = cv
+        self.n_jobs = n_jobs
+        self.random_state = random_state
+
+    @property
+    def clip(self):
+        return None
+
+    def _check_params(self):
+        if not np.isscalar(self.tau) or not self.tau > 0:
+            raise ValueError(f"`tau` must be a positive number (np.inf gives DR); got {self.tau!r}.")
+
+    def _scores(self, P):
+        dm, qa = self._dm_terms(P)
+        w = self._weights(P)
+        keep = w <= self.tau
+        theta, se = _mean_se(dm + np.where(keep, w, 0.0) * (self.y_ - qa), self.sample_weight_)
+        return theta, se, (f"DR with switch at weight {self.tau:g} ({int((~keep).sum())} rounds "
+                           f"use the model only; reward model: {self.reward_model_}), "
+                           "influence-function SE")
+
+
+class ExponentialSmoothingIPS(IPS):
+    r"""Exponentially smoothed IPS (Aouali, Brunel, Rohde and Korba, 2023).
+
+    .. math:: \hat V_\beta = \frac1n \sum_i y_i\, \frac{\pi(a_i|x_i)}{\pi_0(a_i|x_i)^{\beta}},
+              \qquad \beta \in [0, 1],
+
+    which is IPS at :math:`\beta = 1`. For :math:`\beta < 1` the weights are
+    smoothed: the variance drops and the estimate is biased toward zero. Its
+    expectation is :math:`E_x \sum_a \pi(a|x)\pi_0(a|x)^{1-\beta} r(x, a)`, so for
+    rewards in :math:`[-1, 1]` the bias is at most
+    :math:`B_\beta = 1 - E_x \sum_a \pi(a|x)\pi_0(a|x)^{1-\beta}` (the bias term of
+    the paper's bound). :meth:`value` reports :math:`\hat B_\beta` (the sample mean
+    over the logged contexts) in the method string when ``bound=True`` and the full
+    logging distribution was given; :meth:`bias_bound` returns it.
+    The paper's complete PAC-Bayes bound (for policy learning) is not implemented.
+
+    Parameters
+    ----------
+    beta : float in [0, 1], default 0.5
+    bound : bool, default False
+        Report the bias bound :math:`\hat B_\beta` with each estimate.
+    n_actions, clip, model_propensity, cv, n_jobs, random_state
+        As in :class:`IPS`.
+
+    References
+    ----------
+    Aouali, I., Brunel, V.-E., Rohde, D. and Korba, A. (2023). Exponential smoothing
+    for off-policy learning. ICML.
+
+    Examples
+    --------
+    >>> from causalkit.datasets import make_bandit_feedback
+    >>> from causalkit.ope import ExponentialSmoothingIPS
+    >>> d = make_bandit_feedback(2000, n_actions=3, random_state=0)
+    >>> est = ExponentialSmoothingIPS(beta=0.7).fit(d.X, d.y, action=d.action,
+    ...                                              propensity=d.logging_policy)
+    >>> 0 <= est.bias_bound(d.target_policy) <= 1
+    True
+    """
+
+    _label = "ES-IPS"
+
+    def __init__(self, *, beta=0.5, bound=False, n_actions=None, clip=None, model_propensity=None,
+                 cv=5, n_jobs=None, random_state=None):
+        self.beta = beta
+        self.bound = bound
+        self.n_actions = n_actions
+        self.clip = clip
+        self.model_propensity = model_propensity
+        self.cv = cv
+        self.n_jobs = n_jobs
+        self.random_state = random_state
+
+    def _check_params(self):
+        _check_clip(self.clip)
+        if not np.isscalar(self.beta) or not (0 <= self.beta <= 1):
+            raise ValueError(f"`beta` must lie in [0, 1] (1 gives IPS); got {self.beta!r}.")
+
+    def bias_bound(self, policy) -> float:
+        r"""Estimated :math:`B_\beta = 1 - \frac1n\sum_i\sum_a \pi(a|x_i)\pi_0(a|x_i)^{1-\beta}`.
+
+        Needs the full logging distribution (``propensity`` of shape (n, n_actions)
+        or estimated propensities).
+        """
+        check_is_fitted(self, "propensity_")
+        if self.logging_policy_ is None:
+            raise ValueError("`bias_bound` needs the full logging distribution: pass `propensity` "
+                             "of shape (n, n_actions) to fit (or let it be estimated).")
+        P = self._policy_matrix(policy)
+        return float(1.0 - np.mean(np.sum(P * self.logging_policy_ ** (1.0 - self.beta), axis=1)))
+
+    def _scores(self, P):
+        w = self._at_logged(P) / self.propensity_ ** self.beta
+        w = self._clipped(w)
+        theta, se = _mean_se(w * self.y_, self.sample_weight_)
+        m = f"Exponentially smoothed IPS (beta={self.beta:g}), influence-function SE"
+        if self.bound and self.logging_policy_ is not None:
+            b = float(1.0 - np.mean(np.sum(P * self.logging_policy_ ** (1.0 - self.beta), axis=1)))
+            m += f"; bias bound B_beta={b:.4g} for rewards in [-1, 1]"
+        return theta, se, m

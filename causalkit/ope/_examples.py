@@ -1,0 +1,199 @@
+"""Registration of the off-policy evaluation estimators into the conformance suite and demo."""
+
+from __future__ import annotations
+
+import numpy as np
+from sklearn.linear_model import LinearRegression
+
+from ..testing import BadInput, ConformanceCase
+
+
+def _data(seed):
+    from ..datasets import make_bandit_feedback
+
+    d = make_bandit_feedback(300, n_actions=3, n_features=3, random_state=seed)
+    return {"X": d.X, "y": d.y, "action": d.action, "propensity": d.propensity}
+
+
+def _policy(n=300, k=3):
+    P = np.full((n, k), 0.2)
+    P[:, 0] = 0.6
+    return P
+
+
+def _with(key, value):
+    return lambda a: {**a, key: value(a) if callable(value) else value}
+
+
+def _nan_in(key):
+    def mutate(a):
+        v = np.array(a[key], dtype=float)
+        v[(3,) if v.ndim == 1 else (3, 0)] = np.nan
+        return {**a, key: v}
+    return mutate
+
+
+def _bad_inputs(model_based):
+    bad = [
+        BadInput("nan-X", _nan_in("X"), ValueError, r"`X` contains NaN"),
+        BadInput("nan-y", _nan_in("y"), ValueError, r"`y` contains NaN"),
+        BadInput("nan-propensity", _nan_in("propensity"), ValueError, r"`propensity` contains NaN"),
+        BadInput("short-y", _with("y", lambda a: a["y"][:-1]), ValueError, r"inconsistent numbers of rows"),
+        BadInput("2d-y", _with("y", lambda a: np.c_[a["y"], a["y"]]), ValueError, r"`y` must be 1-D"),
+        BadInput("zero-propensity", _with("propensity", lambda a: np.where(np.arange(len(a["y"])) == 5, 0.0, a["propensity"])),
+                 ValueError, r"`propensity` must lie in \(0, 1\]"),
+        BadInput("propensity-above-one", _with("propensity", lambda a: a["propensity"] + 1.0),
+                 ValueError, r"`propensity` must lie in \(0, 1\]"),
+        BadInput("negative-action", _with("action", lambda a: np.where(np.arange(len(a["y"])) == 2, -1, a["action"])),
+                 ValueError, r"`action` must lie in \[0, n_actions\)"),
+        BadInput("action-beyond-n_actions", lambda a: ({"n_actions": 2}, a), ValueError,
+                 r"`action` must lie in \[0, n_actions\)"),
+        BadInput("n_actions-not-integer", lambda a: ({"n_actions": 2.5}, a), ValueError,
+                 r"`n_actions` must be an integer >= 2"),
+        BadInput("fractional-action", _with("action", lambda a: a["action"] + 0.5), ValueError,
+                 r"`action` must hold integer"),
+        BadInput("full-propensity-rows", _with("propensity", lambda a: np.full((len(a["y"]), 3), 0.5)),
+                 ValueError, r"`propensity` rows must sum to 1"),
+        BadInput("full-propensity-negative",
+                 _with("propensity", lambda a: np.tile([1.2, -0.1, -0.1], (len(a["y"]), 1))),
+                 ValueError, r"`propensity` holds negative"),
+        BadInput("full-propensity-zero-logged",
+                 _with("propensity", lambda a: np.eye(3)[(a["action"] + 1) % 3]),
+                 ValueError, r"`propensity` gives probability 0 to the logged action"),
+        BadInput("string-X", _with("X", lambda a: np.full(a["X"].shape, "a")), TypeError, r"`X` must hold numbers"),
+        BadInput("too-rare-action-for-estimated-propensity",
+                 lambda a: {**{k: v for k, v in a.items() if k != "propensity"},
+                            "action": np.where(np.arange(len(a["y"])) == 0, 2,
+                                               np.minimum(a["action"], 1))},
+                 ValueError, r"`action` 2 is logged 1 time"),
+    ]
+    if not model_based:
+        bad.append(BadInput("negative-clip", lambda a: ({"clip": -1.0}, a), ValueError,
+                            r"`clip` must be None or a positive"))
+    else:
+        bad.append(BadInput("estimated-rewards-shape", _with("estimated_rewards", np.zeros((5, 3))),
+                            ValueError, r"`estimated_rewards` must have shape"))
+    return bad
+
+
+def conformance_cases():
+    from . import (
+        IPS,
+        SNIPS,
+        DirectMethod,
+        DoublyRobust,
+        ExponentialSmoothingIPS,
+        SelfNormalizedDR,
+        SwitchDR,
+    )
+
+    def _value(e):
+        v = e.value(_policy())
+        return [v.value, v.stderr]
+
+    def _value_before_fit(e, d):
+        return e.value(_policy())
+
+    def _compare_before_fit(e, d):
+        return e.compare({"p": _policy()})
+
+    lin = LinearRegression()
+    specs = [
+        ("ope.IPS", lambda: IPS(), False),
+        ("ope.SNIPS", lambda: SNIPS(clip=50.0), False),
+        ("ope.ExponentialSmoothingIPS", lambda: ExponentialSmoothingIPS(beta=0.6), False),
+        ("ope.DirectMethod", lambda: DirectMethod(model_reward=lin, cv=2, random_state=0), True),
+        ("ope.DoublyRobust", lambda: DoublyRobust(model_reward=lin, cv=2, random_state=0), True),
+        ("ope.SelfNormalizedDR", lambda: SelfNormalizedDR(model_reward=lin, cv=2, random_state=0), True),
+        ("ope.SwitchDR", lambda: SwitchDR(tau=5.0, model_reward=lin, cv=2, random_state=0), True),
+    ]
+    cases = []
+    for name, make, model_based in specs:
+        bad = _bad_inputs(model_based)
+        if name == "ope.ExponentialSmoothingIPS":
+            bad.append(BadInput("beta-out-of-range", lambda a: ({"beta": 1.5}, a), ValueError,
+                                r"`beta` must lie in \[0, 1\]"))
+        if name == "ope.SwitchDR":
+            bad = [b for b in bad if b.id != "negative-clip"]
+            bad.append(BadInput("negative-tau", lambda a: ({"tau": -1.0}, a), ValueError,
+                                r"`tau` must be a positive"))
+        cases.append(ConformanceCase(
+            name=name, estimator=make, data=_data, result=_value,
+            before_fit=(_value_before_fit, _compare_before_fit), bad_inputs=bad))
+    cases.extend(_mdp_cases())
+    return cases
+
+
+def _mdp_data(seed, iv=True):
+    from ..datasets import make_iv_mdp
+
+    d = make_iv_mdp(16, horizon=12, random_state=seed)
+    out = {"X": d.X, "y": d.y, "action": d.action, "next_state": d.next_state,
+           "episode": d.episode}
+    if iv:
+        out["instrument"] = d.instrument
+    return out
+
+
+def _mdp_cases():
+    from . import IVMDPEvaluator, MDPEvaluator
+
+    def bad(iv):
+        rows = [
+            BadInput("nan-X", _nan_in("X"), ValueError, r"`X` contains NaN"),
+            BadInput("nan-next_state", _nan_in("next_state"), ValueError, r"`next_state` contains NaN"),
+            BadInput("nonbinary-action", _with("action", lambda a: a["action"] * 2), ValueError,
+                     r"`action` must be binary"),
+            BadInput("unequal-trajectories",
+                     _with("episode", lambda a: np.where(np.arange(len(a["y"])) == 12, 0, a["episode"])),
+                     ValueError, r"`episode` lengths differ"),
+            BadInput("next-state-columns", _with("next_state", lambda a: a["next_state"][:, :1]),
+                     ValueError, r"`next_state` must have the columns of X"),
+            BadInput("short-y", _with("y", lambda a: a["y"][:-1]), ValueError, r"inconsistent numbers of rows"),
+            BadInput("gamma-one", lambda a: ({"gamma": 1.0}, a), ValueError, r"`gamma` must lie in \(0, 1\)"),
+        ]
+        if iv:
+            rows.append(BadInput("nonbinary-instrument", _with("instrument", lambda a: a["instrument"] + 2),
+                                 ValueError, r"`instrument` must be binary"))
+        return rows
+
+    def res(e):
+        v = e.value(1.0)
+        return [v.value, v.stderr]
+
+    return [
+        ConformanceCase(name="ope.IVMDPEvaluator",
+                        estimator=lambda: IVMDPEvaluator(n_components=5, random_state=0),
+                        data=_mdp_data, result=res, before_fit=(lambda e, d: e.value(1.0),),
+                        bad_inputs=bad(True)),
+        ConformanceCase(name="ope.MDPEvaluator",
+                        estimator=lambda: MDPEvaluator(n_components=5, random_state=0),
+                        data=lambda s: _mdp_data(s, iv=False), result=res,
+                        before_fit=(lambda e, d: e.value(1.0),), bad_inputs=bad(False)),
+    ]
+
+
+def demo_rows():
+    from .._demo import DemoRow
+
+    def run(quick):
+        from ..datasets import make_bandit_feedback
+        from . import DoublyRobust
+
+        d = make_bandit_feedback(5000 if quick else 100_000, n_actions=5, random_state=1)
+        est = DoublyRobust(model_reward=LinearRegression(), cv=2, random_state=0)
+        est.fit(d.X, d.y, action=d.action, propensity=d.propensity)
+        return est.value(d.target_policy), d.true_value
+
+    def run_mdp(quick):
+        from ..datasets import make_iv_mdp
+        from . import IVMDPEvaluator
+
+        d = make_iv_mdp(300 if quick else 1000, random_state=1)
+        est = IVMDPEvaluator(random_state=0).fit(
+            d.X, d.y, instrument=d.instrument, action=d.action, next_state=d.next_state,
+            episode=d.episode)
+        return est.value(1.0), d.true_value
+
+    return [DemoRow("Off-policy evaluation (bandit)", "DoublyRobust", "make_bandit_feedback", run),
+            DemoRow("Off-policy evaluation (confounded MDP)", "IVMDPEvaluator", "make_iv_mdp", run_mdp)]
