@@ -44,9 +44,15 @@ def _true_value(n_actions, n_features, logging_temperature, epsilon):
     return total / m
 
 
-def make_bandit_feedback(n: int = 10_000, n_actions: int = 5, n_features: int = 5, *,
-                         logging_temperature: float = 1.0, epsilon: float = 0.3,
-                         random_state=None) -> Dataset:
+def make_bandit_feedback(
+    n: int = 10_000,
+    n_actions: int = 5,
+    n_features: int = 5,
+    *,
+    logging_temperature: float = 1.0,
+    epsilon: float = 0.3,
+    random_state=None,
+) -> Dataset:
     r"""Logged bandit feedback with binary rewards and a known target-policy value.
 
     Contexts :math:`x \sim N(0, I_p)`; expected reward
@@ -99,17 +105,29 @@ def make_bandit_feedback(n: int = 10_000, n_actions: int = 5, n_features: int = 
     a = np.minimum(a, n_actions - 1)
     y = (rng.random(n) < q[np.arange(n), a]).astype(np.float64)
     return Dataset(
-        X=X, y=y, action=a.astype(np.int64), propensity=pi0[np.arange(n), a], logging_policy=pi0,
-        target_policy=pi, expected_reward=q,
-        true_value=_true_value(int(n_actions), int(n_features), float(logging_temperature),
-                               float(epsilon)),
+        X=X,
+        y=y,
+        action=a.astype(np.int64),
+        propensity=pi0[np.arange(n), a],
+        logging_policy=pi0,
+        target_policy=pi,
+        expected_reward=q,
+        true_value=_true_value(int(n_actions), int(n_features), float(logging_temperature), float(epsilon)),
         true_value_sample=float(np.mean(np.sum(pi * q, axis=1))),
-        description="Logged bandit feedback, binary rewards, epsilon-greedy target "
-                    "(make_bandit_feedback).")
+        description="Logged bandit feedback, binary rewards, epsilon-greedy target (make_bandit_feedback).",
+    )
 
 
-def make_iv_mdp(n_trajectories: int = 200, horizon: int = 100, *, burn_in: int = 20, gamma: float = 0.9,
-                iv_strength: float = 2.0, confounding: float = 5.0, random_state=None) -> Dataset:
+def make_iv_mdp(
+    n_trajectories: int = 200,
+    horizon: int = 100,
+    *,
+    burn_in: int = 20,
+    gamma: float = 0.9,
+    iv_strength: float = 2.0,
+    confounding: float = 5.0,
+    random_state=None,
+) -> Dataset:
     r"""Confounded MDP with a per-step binary instrument (Xu et al., 2023, simulation).
 
     The simulation of the paper's main study: two-dimensional state,
@@ -160,8 +178,11 @@ def make_iv_mdp(n_trajectories: int = 200, horizon: int = 100, *, burn_in: int =
     rng = np.random.default_rng(random_state)
     n, steps = int(n_trajectories), int(burn_in) + int(horizon)
     s = rng.normal(size=(n, 2))
-    S = np.empty((n, horizon, 2)); Sn = np.empty((n, horizon, 2))
-    Z = np.empty((n, horizon)); A = np.empty((n, horizon)); R = np.empty((n, horizon))
+    S = np.empty((n, horizon, 2))
+    Sn = np.empty((n, horizon, 2))
+    Z = np.empty((n, horizon))
+    A = np.empty((n, horizon))
+    R = np.empty((n, horizon))
     for t in range(steps):
         u = (rng.random(n) < 0.5) - 0.5
         lin = s[:, 0] + s[:, 1]
@@ -175,7 +196,14 @@ def make_iv_mdp(n_trajectories: int = 200, horizon: int = 100, *, burn_in: int =
         s = nxt
     traj = np.repeat(np.arange(n), horizon)
     return Dataset(
-        X=S.reshape(-1, 2), y=R.reshape(-1), instrument=Z.reshape(-1).astype(np.int64),
-        action=A.reshape(-1).astype(np.int64), next_state=Sn.reshape(-1, 2), episode=traj,
-        time=np.tile(np.arange(horizon), n), true_value=2.0 / (1.0 - gamma), gamma=gamma,
-        description="Confounded MDP with an instrument, always-treat target (make_iv_mdp).")
+        X=S.reshape(-1, 2),
+        y=R.reshape(-1),
+        instrument=Z.reshape(-1).astype(np.int64),
+        action=A.reshape(-1).astype(np.int64),
+        next_state=Sn.reshape(-1, 2),
+        episode=traj,
+        time=np.tile(np.arange(horizon), n),
+        true_value=2.0 / (1.0 - gamma),
+        gamma=gamma,
+        description="Confounded MDP with an instrument, always-treat target (make_iv_mdp).",
+    )
