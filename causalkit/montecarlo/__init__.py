@@ -2,5 +2,6 @@
 
 from ._cuped import cuped
 from ._cv import ControlVariates
+from ._sparse import SparseControlVariates
 
-__all__ = ["ControlVariates", "cuped"]
+__all__ = ["ControlVariates", "SparseControlVariates", "cuped"]

@@ -88,7 +88,63 @@ def conformance_cases():
                                                         "message naming `X`, not scikit-learn's wording",
             },
         ),
+        _sparse_cases(),
     ]
+
+
+def _sparse_data(seed):
+    from ..datasets import make_overtaking_tests
+
+    d = make_overtaking_tests(600, random_state=seed, outcome="probability")
+    return {"X": d.X, "y": d.y, "weights": d.weights}
+
+
+def _few_in_stratum_one(a):
+    k = np.array([len(x) for x in a["X"]])
+    keep = np.r_[np.flatnonzero(k == 1)[:3], np.flatnonzero(k == 2)[:30]]
+    return {"X": [a["X"][i] for i in keep], "y": a["y"][keep], "weights": a["weights"][keep]}
+
+
+def _sparse_cases():
+    from ..utils.validation import FewObservationsWarning
+    from . import SparseControlVariates
+
+    def _set(i, value):
+        def mutate(a):
+            X = list(a["X"])
+            X[i] = value(X[i])
+            return {**a, "X": X}
+        return mutate
+
+    first = lambda a: next(i for i, x in enumerate(a["X"]) if len(x))  # noqa: E731
+    bad = [
+        BadInput("nan-X", lambda a: _set(first(a), lambda x: np.where(True, np.nan, x))(a), ValueError,
+                 r"`X\[\d+\]` contains NaN"),
+        BadInput("nan-y", _nan_in("y"), ValueError, r"`y` contains NaN"),
+        BadInput("nan-weights", _nan_in("weights"), ValueError, r"`weights` contains NaN"),
+        BadInput("negative-weights", _with("weights", lambda a: -a["weights"]), ValueError,
+                 r"`weights` must be non-negative"),
+        BadInput("short-y", _with("y", lambda a: a["y"][:-1]), ValueError, r"`y` has 599 values"),
+        BadInput("ragged-controls", lambda a: _set(first(a), lambda x: np.c_[x, x])(a), ValueError,
+                 r"`X\[\d+\]` has \d+ controls per step but earlier tests have \d+"),
+        BadInput("2d-X", _with("X", lambda a: np.zeros((600, 2))), ValueError,
+                 r"`X` must be a list with one array"),
+        BadInput("stratum-probs-not-summing", lambda a: ({"stratum_probs": [0.5, 0.2]}, a), ValueError,
+                 r"`stratum_probs` must be .* summing to 1"),
+        BadInput("bad-min-tests", lambda a: ({"min_tests_per_coef": 0}, a), ValueError,
+                 r"`min_tests_per_coef` must be"),
+        BadInput("stratum-fewer-tests-than-regressors", _few_in_stratum_one,
+                 FewObservationsWarning, r"Stratum k=1 has 3 test\(s\), fewer than its 2 regressors", warns=True),
+    ]
+    return ConformanceCase(
+        name="montecarlo.SparseControlVariates",
+        estimator=lambda: SparseControlVariates(),
+        data=_sparse_data,
+        result=lambda e: [e.mean().value, e.mean().stderr, e.variance_reduction_],
+        before_fit=(lambda e, d: e.mean(), lambda e, d: e.relative_half_width(), lambda e, d: e.n_tests_needed()),
+        bad_inputs=bad,
+        dataframe=False,
+    )
 
 
 def demo_rows():
@@ -101,4 +157,13 @@ def demo_rows():
         est = ControlVariates(control_means=0.5).fit(u[:, None], np.exp(u))
         return est.mean(), float(np.e - 1)
 
-    return [DemoRow("Monte Carlo", "ControlVariates", "E[exp(U)], U uniform", run)]
+    def run_sparse(quick):
+        from ..datasets import make_overtaking_tests
+        from . import SparseControlVariates
+
+        d = make_overtaking_tests(20_000 if quick else 500_000, random_state=1)
+        est = SparseControlVariates().fit(d.X, d.y, weights=d.weights)
+        return est.mean(), d.true_rate
+
+    return [DemoRow("Monte Carlo", "ControlVariates", "E[exp(U)], U uniform", run),
+            DemoRow("Monte Carlo", "SparseControlVariates", "make_overtaking_tests", run_sparse)]
