@@ -30,19 +30,21 @@ def _centered_gram(Z, y, rows=None):
     well conditioned when the controls have large means (no raw normal
     equations are formed).
     """
-    idx = np.arange(Z.shape[0]) if rows is None else rows
-    m = idx.shape[0]
-    zbar = Z[idx].mean(axis=0) if m <= _CHUNK else sum(
-        Z[idx[i:i + _CHUNK]].sum(axis=0) for i in range(0, m, _CHUNK)) / m
-    ybar = float(y[idx].mean())
+    full = rows is None or rows.shape[0] == Z.shape[0]  # rows are sorted and unique
+    m = Z.shape[0] if full else rows.shape[0]
+
+    def block(A, i):
+        return A[i:i + _CHUNK] if full else A[rows[i:i + _CHUNK]]
+
+    zbar = sum(block(Z, i).sum(axis=0) for i in range(0, m, _CHUNK)) / m
+    ybar = float(sum(block(y, i).sum() for i in range(0, m, _CHUNK)) / m)
     p = Z.shape[1]
     G = np.zeros((p, p))
     c = np.zeros(p)
     for i in range(0, m, _CHUNK):
-        blk = idx[i:i + _CHUNK]
-        Zc = Z[blk] - zbar
+        Zc = block(Z, i) - zbar
         G += Zc.T @ Zc
-        c += Zc.T @ (y[blk] - ybar)
+        c += Zc.T @ (block(y, i) - ybar)
     return zbar, ybar, G, c
 
 
@@ -264,7 +266,10 @@ class ControlVariates(BaseEstimator):
                 rows = np.flatnonzero(codes == s)
                 beta, _, _ = _solve(Z, Y, rows, alpha, self.solver)
                 coef[s] = beta
-                psi[rows] = Y[rows] - (Z[rows] - mu) @ beta
+                if rows.shape[0] == n:  # one stratum: no copy of Z
+                    psi[:] = Y - Z @ beta + mu @ beta
+                else:
+                    psi[rows] = Y[rows] - (Z[rows] - mu) @ beta
             n_coef = S * (p + 1)
             method = "regression control variates, in-sample slopes"
         else:
