@@ -7,7 +7,7 @@ import warnings
 
 import numpy as np
 from scipy import linalg, sparse
-from sklearn.base import BaseEstimator
+from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.utils.validation import check_is_fitted
 
 from ..inference import Estimate
@@ -86,6 +86,27 @@ def _solve(Z, y, rows, alpha, solver):
     return beta, ybar, zbar
 
 
+class _ControlSlopes(RegressorMixin, BaseEstimator):
+    """Fold model for cross-fitting: slopes of ``y`` on the controls, centred at ``center``.
+
+    ``predict(Z)`` returns ``(Z - center) @ beta``, the part subtracted from ``y``.
+    """
+
+    def __init__(self, alpha=0.0, solver="cholesky", center=None):
+        self.alpha = alpha
+        self.solver = solver
+        self.center = center
+
+    def fit(self, Z, y):
+        Z = np.asarray(Z, dtype=float)
+        self.coef_, _, _ = _solve(Z, np.asarray(y, dtype=float), np.arange(Z.shape[0]),
+                                  float(self.alpha), self.solver)
+        return self
+
+    def predict(self, Z):
+        return np.asarray(Z, dtype=float) @ self.coef_ - np.asarray(self.center) @ self.coef_
+
+
 class ControlVariates(BaseEstimator):
     r"""Mean of a Monte Carlo output with regression control variates.
 
@@ -132,6 +153,8 @@ class ControlVariates(BaseEstimator):
         Strata with fewer draws are pooled into one stratum (with a
         :class:`~causalkit.utils.validation.FewObservationsWarning`). ``None``
         means ``p + 2`` draws (``p`` controls) per fold-training set.
+    n_jobs : int or None, default None
+        joblib jobs for the cross-fitted folds.
     random_state : int, RandomState or None, default None
         Seeds the folds when ``cv`` is an integer.
 
@@ -182,12 +205,13 @@ class ControlVariates(BaseEstimator):
     """
 
     def __init__(self, *, control_means=0.0, alpha=0.0, solver="cholesky", cv=None,
-                 min_stratum_size=None, random_state=None):
+                 min_stratum_size=None, n_jobs=None, random_state=None):
         self.control_means = control_means
         self.alpha = alpha
         self.solver = solver
         self.cv = cv
         self.min_stratum_size = min_stratum_size
+        self.n_jobs = n_jobs
         self.random_state = random_state
 
     # ------------------------------------------------------------------ validation
@@ -273,20 +297,18 @@ class ControlVariates(BaseEstimator):
             n_coef = S * (p + 1)
             method = "regression control variates, in-sample slopes"
         else:
-            from .._crossfit import make_folds
+            from .._crossfit import Nuisance, crossfit
 
-            folds = make_folds(n, cv=self.cv, stratify=codes if S > 1 else None,
-                               random_state=self.random_state)
-            # each test row gets the slopes of its stratum fitted on the other folds
-            for train, test in folds:
-                for s in range(S):
-                    tr = train[codes[train] == s]
-                    te = test[codes[test] == s]
-                    if te.size == 0:
-                        continue
-                    beta, _, _ = _solve(Z, Y, tr, alpha, self.solver)
-                    coef[s] += beta / len(folds)
-                    psi[te] = Y[te] - (Z[te] - mu) @ beta
+            res = crossfit(
+                {f"s{j}": Nuisance(_ControlSlopes(alpha, self.solver, mu), Y, fit_mask=codes == j)
+                 for j in range(S)},
+                Z, cv=self.cv, stratify=codes if S > 1 else None, n_jobs=self.n_jobs,
+                random_state=self.random_state, keep_models=True)
+            folds = res.folds
+            for j in range(S):
+                m = codes == j
+                psi[m] = Y[m] - res.predictions[f"s{j}"][m]
+                coef[j] = np.mean([mod.coef_ for mod in res.models[f"s{j}"]], axis=0)
             n_coef = S
             method = f"regression control variates, {len(folds)}-fold cross-fitted slopes"
         if alpha > 0:

@@ -88,6 +88,14 @@ def conformance_cases():
                                                         "message naming `X`, not scikit-learn's wording",
             },
         ),
+        ConformanceCase(
+            name="montecarlo.ControlVariates-crossfit",
+            estimator=lambda: _estimator().set_params(cv=3, alpha=0.1, random_state=0),
+            data=_data,
+            result=res,
+            before_fit=(lambda e, d: e.mean(),),
+            bad_inputs=[b for b in bad if b.id in ("nan-X", "negative-weights", "bad-cv")],
+        ),
         _sparse_cases(),
     ]
 
