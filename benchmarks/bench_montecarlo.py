@@ -18,9 +18,9 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from harness import Benchmark  # noqa: E402
+from harness import Benchmark
 
-from causalkit.montecarlo import ControlVariates  # noqa: E402
+from causalkit.montecarlo import ControlVariates
 
 
 def data(n, p=20, seed=0):
@@ -30,33 +30,36 @@ def data(n, p=20, seed=0):
     return Z, y
 
 
-def main(sizes):
+def run_one(n):
     import statsmodels.api as sm
 
+    Z, y = data(n)
+    mu = np.full(Z.shape[1], 0.5)
+    chol = lambda: ControlVariates(control_means=mu).fit(Z, y).mean()
+    qr = lambda: ControlVariates(control_means=mu, solver="qr").fit(Z, y).mean()
+
+    def statsmodels_ols():
+        r = sm.OLS(y, sm.add_constant(Z - mu, has_constant="add")).fit()
+        return r.params[0], r.bse[0]
+
+    a, b, (v, se) = chol(), qr(), statsmodels_ols()
+    assert abs(a.value - v) < 1e-9 * abs(v) and abs(b.value - v) < 1e-9 * abs(v)
+    assert abs(a.stderr / se - 1) < 1e-3, (a.stderr, se)
+    big = n >= 10**7
+    bench = Benchmark(f"montecarlo_n{n:.0e}".replace("+", ""),
+                      description=f"ControlVariates vs statsmodels OLS, n={n:,}, p=20")
+    bench.add("causalkit-cholesky", chol)
+    if not big:
+        bench.add("causalkit-qr", qr)
+    bench.add("statsmodels", statsmodels_ols)
+    bench.note(f"intercept agrees to 1e-9 relative; SE to {abs(a.stderr / se - 1):.1e}")
+    rep = bench.run(repeats=1 if big else 3, baseline="statsmodels", warmup=False, memory=not big)
+    rep.save()
+
+
+def main(sizes):
     for n in sizes:
-        Z, y = data(n)
-        mu = np.full(Z.shape[1], 0.5)
-        chol = lambda: ControlVariates(control_means=mu).fit(Z, y).mean()  # noqa: E731
-        qr = lambda: ControlVariates(control_means=mu, solver="qr").fit(Z, y).mean()  # noqa: E731
-
-        def statsmodels_ols():
-            r = sm.OLS(y, sm.add_constant(Z - mu, has_constant="add")).fit()
-            return r.params[0], r.bse[0]
-
-        a, b, (v, se) = chol(), qr(), statsmodels_ols()
-        assert abs(a.value - v) < 1e-9 * abs(v) and abs(b.value - v) < 1e-9 * abs(v)
-        assert abs(a.stderr / se - 1) < 1e-3, (a.stderr, se)
-        big = n >= 10**7
-        bench = Benchmark(f"montecarlo_n{n:.0e}".replace("+", ""),
-                          description=f"ControlVariates vs statsmodels OLS, n={n:,}, p=20")
-        bench.add("causalkit-cholesky", chol)
-        if not big:
-            bench.add("causalkit-qr", qr)
-        bench.add("statsmodels", statsmodels_ols)
-        bench.note(f"intercept agrees to 1e-9 relative; SE to {abs(a.stderr / se - 1):.1e}")
-        rep = bench.run(repeats=1 if big else 3, baseline="statsmodels", warmup=False, memory=not big)
-        rep.save()
-        del Z, y
+        run_one(n)
 
 
 if __name__ == "__main__":

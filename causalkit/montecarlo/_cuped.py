@@ -5,7 +5,12 @@ from __future__ import annotations
 import numpy as np
 
 from ..inference import Estimate
-from ..utils.validation import check_binary, check_consistent_length, check_vector, check_X
+from ..utils.validation import (
+    check_binary,
+    check_consistent_length,
+    check_vector,
+    check_X,
+)
 from ._cv import ControlVariates
 
 __all__ = ["cuped"]

@@ -124,7 +124,7 @@ def _sparse_cases():
             return {**a, "X": X}
         return mutate
 
-    first = lambda a: next(i for i, x in enumerate(a["X"]) if len(x))  # noqa: E731
+    first = lambda a: next(i for i, x in enumerate(a["X"]) if len(x))
     bad = [
         BadInput("nan-X", lambda a: _set(first(a), lambda x: np.where(True, np.nan, x))(a), ValueError,
                  r"`X\[\d+\]` contains NaN"),

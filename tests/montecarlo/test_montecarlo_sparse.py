@@ -11,8 +11,9 @@ from causalkit.utils.validation import FewObservationsWarning
 
 def test_simulator_truth_by_brute_force_enumeration():
     # independent re-derivation: sum over k and over all manoeuvre sequences (k <= 4)
-    from causalkit.datasets._montecarlo import H_AV, P_NATURAL
     import itertools
+
+    from causalkit.datasets._montecarlo import H_AV, P_NATURAL
 
     L, pc = 4, 0.3
     d = make_overtaking_tests(10, n_steps=L, p_critical=pc, random_state=0)
