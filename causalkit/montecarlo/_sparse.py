@@ -71,8 +71,9 @@ class SparseControlVariates(BaseEstimator):
     influence-function variance of the adjusted outputs.
 
     The pooling threshold :math:`K` is the smallest :math:`k \ge 2` whose stratum
-    has fewer than ``min_tests_per_coef`` tests per coefficient
-    (:math:`n_k < c\,(km + 1)`), capped at ``max_strata``. A stratum that still
+    has fewer than ``min_tests_per_coef`` tests with a nonzero output per
+    coefficient (:math:`n^{+}_k < c\,(km + 1)`; with rare crashes the tests
+    without a crash say little about the slopes), capped at ``max_strata``. A stratum that still
     has fewer tests than its regressors need is averaged without controls (with a
     warning).
 
@@ -187,7 +188,8 @@ class SparseControlVariates(BaseEstimator):
             ess = float(w.sum() ** 2 / (w ** 2).sum()) if (w > 0).any() else 0.0
         else:
             w, Y, ess = None, yv, float(n)
-        counts = np.bincount(k)
+        # tests with a nonzero output carry the information on the slopes (rare crashes)
+        counts = np.bincount(k, weights=(Y != 0).astype(float))
         K = len(counts)  # default: no pooling needed
         for kk in range(2, len(counts)):
             if counts[kk] < c * (kk * m + 1):
