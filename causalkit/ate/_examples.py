@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 from sklearn.linear_model import LinearRegression, LogisticRegression
 
-from ..testing import BadInput, ConformanceCase
+from ..testing import BadInput, ConformanceCase, nan_in, set_arg
 
 
 def _data(seed):
@@ -21,35 +21,23 @@ def _estimator():
     return AIPW(LinearRegression(), LogisticRegression(), cv=3, random_state=0)
 
 
-def _with(key, value):
-    return lambda a: {**a, key: value(a) if callable(value) else value}
-
-
-def _nan_in(key):
-    def mutate(a):
-        v = np.array(a[key], dtype=float)
-        v[(3,) if v.ndim == 1 else (3, 0)] = np.nan
-        return {**a, key: v}
-    return mutate
-
-
 def conformance_cases():
     from ..utils.validation import PositivityWarning
 
     bad = [
-        BadInput("nan-X", _nan_in("X"), ValueError, r"`X` contains NaN"),
-        BadInput("nan-y", _nan_in("y"), ValueError, r"`y` contains NaN"),
-        BadInput("inf-y", _with("y", lambda a: np.where(np.arange(len(a["y"])) == 0, np.inf, a["y"])),
+        BadInput("nan-X", nan_in("X"), ValueError, r"`X` contains NaN"),
+        BadInput("nan-y", nan_in("y"), ValueError, r"`y` contains NaN"),
+        BadInput("inf-y", set_arg("y", lambda a: np.where(np.arange(len(a["y"])) == 0, np.inf, a["y"])),
                  ValueError, r"`y` contains infinite"),
-        BadInput("short-y", _with("y", lambda a: a["y"][:-1]), ValueError, r"inconsistent numbers of rows"),
-        BadInput("2d-y", _with("y", lambda a: np.c_[a["y"], a["y"]]), ValueError, r"`y` must be 1-D"),
-        BadInput("3d-X", _with("X", lambda a: a["X"][:, :, None]), ValueError, r"`X` must be 2-D"),
-        BadInput("nonbinary-treatment", _with("treatment", lambda a: a["treatment"] * 2),
+        BadInput("short-y", set_arg("y", lambda a: a["y"][:-1]), ValueError, r"inconsistent numbers of rows"),
+        BadInput("2d-y", set_arg("y", lambda a: np.c_[a["y"], a["y"]]), ValueError, r"`y` must be 1-D"),
+        BadInput("3d-X", set_arg("X", lambda a: a["X"][:, :, None]), ValueError, r"`X` must be 2-D"),
+        BadInput("nonbinary-treatment", set_arg("treatment", lambda a: a["treatment"] * 2),
                  ValueError, r"`treatment` must be binary"),
-        BadInput("one-arm", _with("treatment", lambda a: np.ones_like(a["treatment"])),
+        BadInput("one-arm", set_arg("treatment", lambda a: np.ones_like(a["treatment"])),
                  ValueError, r"`treatment` takes only the value 1"),
-        BadInput("string-X", _with("X", lambda a: np.full(a["X"].shape, "a")), TypeError, r"`X` must hold numbers"),
-        BadInput("negative-weight", _with("sample_weight", lambda a: -np.ones(len(a["y"]))),
+        BadInput("string-X", set_arg("X", lambda a: np.full(a["X"].shape, "a")), TypeError, r"`X` must hold numbers"),
+        BadInput("negative-weight", set_arg("sample_weight", lambda a: -np.ones(len(a["y"]))),
                  ValueError, r"`sample_weight` must be non-negative"),
         BadInput("trimming-threshold", lambda a: ({"trimming_threshold": 0.7}, a), ValueError,
                  r"`trimming_threshold` must lie in \[0.0, 0.5\)"),

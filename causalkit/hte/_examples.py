@@ -6,7 +6,7 @@ import numpy as np
 from sklearn.linear_model import LinearRegression, LogisticRegression
 from sklearn.neighbors import KNeighborsRegressor
 
-from ..testing import BadInput, ConformanceCase
+from ..testing import BadInput, ConformanceCase, nan_in, set_arg
 
 
 def _data(seed, treatment="binary"):
@@ -35,18 +35,6 @@ def _rlearner_continuous():
     return RLearner(LinearRegression(), LinearRegression(), LinearRegression(), cv=3, random_state=0)
 
 
-def _with(key, value):
-    return lambda a: {**a, key: value(a) if callable(value) else value}
-
-
-def _nan_in(key):
-    def mutate(a):
-        v = np.array(a[key], dtype=float)
-        v[(3,) if v.ndim == 1 else (3, 0)] = np.nan
-        return {**a, key: v}
-    return mutate
-
-
 def _result(e):
     X = _data(0)["X"]
     return [e.ate().value, e.ate().stderr, *e.predict(X[:5]), *e.coef_table().values]
@@ -56,18 +44,18 @@ def _common_bad():
     from ..utils.validation import PositivityWarning
 
     return [
-        BadInput("nan-X", _nan_in("X"), ValueError, r"`X` contains NaN"),
-        BadInput("nan-y", _nan_in("y"), ValueError, r"`y` contains NaN"),
-        BadInput("nan-treatment", _nan_in("treatment"), ValueError, r"`treatment` contains NaN"),
-        BadInput("short-y", _with("y", lambda a: a["y"][:-1]), ValueError, r"inconsistent numbers of rows"),
-        BadInput("short-treatment", _with("treatment", lambda a: a["treatment"][:-1]), ValueError,
+        BadInput("nan-X", nan_in("X"), ValueError, r"`X` contains NaN"),
+        BadInput("nan-y", nan_in("y"), ValueError, r"`y` contains NaN"),
+        BadInput("nan-treatment", nan_in("treatment"), ValueError, r"`treatment` contains NaN"),
+        BadInput("short-y", set_arg("y", lambda a: a["y"][:-1]), ValueError, r"inconsistent numbers of rows"),
+        BadInput("short-treatment", set_arg("treatment", lambda a: a["treatment"][:-1]), ValueError,
                  r"inconsistent numbers of rows"),
-        BadInput("3d-X", _with("X", lambda a: a["X"][:, :, None]), ValueError, r"`X` must be 2-D"),
-        BadInput("one-arm", _with("treatment", lambda a: np.ones_like(a["treatment"])),
+        BadInput("3d-X", set_arg("X", lambda a: a["X"][:, :, None]), ValueError, r"`X` must be 2-D"),
+        BadInput("one-arm", set_arg("treatment", lambda a: np.ones_like(a["treatment"])),
                  ValueError, r"`treatment` takes only the value 1"),
-        BadInput("few-treated", _with("treatment", lambda a: (np.arange(len(a["y"])) < 3).astype(int)),
+        BadInput("few-treated", set_arg("treatment", lambda a: (np.arange(len(a["y"])) < 3).astype(int)),
                  ValueError, r"`treatment` has only 3 unit\(s\) in arm 1"),
-        BadInput("negative-weight", _with("sample_weight", lambda a: -np.ones(len(a["y"]))),
+        BadInput("negative-weight", set_arg("sample_weight", lambda a: -np.ones(len(a["y"]))),
                  ValueError, r"`sample_weight` must be non-negative"),
         BadInput("trimming-threshold", lambda a: ({"trimming_threshold": 0.7}, a), ValueError,
                  r"`trimming_threshold` must lie in \[0.0, 0.5\)"),
@@ -90,7 +78,7 @@ def conformance_cases():
                  {**a, "treatment": a["treatment"] * 2}), ValueError, r"`treatment` must be binary"),
     ]
     w_bad = _common_bad() + [
-        BadInput("nonbinary-treatment", _with("treatment", lambda a: a["treatment"] * 2),
+        BadInput("nonbinary-treatment", set_arg("treatment", lambda a: a["treatment"] * 2),
                  ValueError, r"`treatment` must be binary"),
         BadInput("pseudo", lambda a: ({"pseudo": "x"}, a), ValueError, r"`pseudo` must be one of"),
         BadInput("weights", lambda a: ({"weights": "x"}, a), ValueError, r"`weights` must be one of"),
@@ -101,7 +89,7 @@ def conformance_cases():
                  ValueError, r"`weights`='ivw_x' needs a binary treatment"),
     ]
     c_bad = [
-        BadInput("nan-treatment", _nan_in("treatment"), ValueError, r"`treatment` contains NaN"),
+        BadInput("nan-treatment", nan_in("treatment"), ValueError, r"`treatment` contains NaN"),
         BadInput("classifier-for-dose", lambda a: ({"model_t": LogisticRegression()}, a), TypeError,
                  r"`model_t` must be a regressor"),
     ]

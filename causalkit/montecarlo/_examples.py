@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..testing import BadInput, ConformanceCase
+from ..testing import BadInput, ConformanceCase, nan_in, set_arg
 
 
 def _data(seed):
@@ -21,34 +21,22 @@ def _estimator():
     return ControlVariates(control_means=0.5)
 
 
-def _with(key, value):
-    return lambda a: {**a, key: value(a) if callable(value) else value}
-
-
-def _nan_in(key):
-    def mutate(a):
-        v = np.array(a[key], dtype=float)
-        v[(3,) if v.ndim == 1 else (3, 0)] = np.nan
-        return {**a, key: v}
-    return mutate
-
-
 def conformance_cases():
     from ..utils.validation import FewObservationsWarning
 
     n = 200
     bad = [
-        BadInput("nan-X", _nan_in("X"), ValueError, r"`X` contains NaN"),
-        BadInput("nan-y", _nan_in("y"), ValueError, r"`y` contains NaN"),
-        BadInput("nan-weights", _nan_in("weights"), ValueError, r"`weights` contains NaN"),
-        BadInput("negative-weights", _with("weights", lambda a: -a["weights"]), ValueError,
+        BadInput("nan-X", nan_in("X"), ValueError, r"`X` contains NaN"),
+        BadInput("nan-y", nan_in("y"), ValueError, r"`y` contains NaN"),
+        BadInput("nan-weights", nan_in("weights"), ValueError, r"`weights` contains NaN"),
+        BadInput("negative-weights", set_arg("weights", lambda a: -a["weights"]), ValueError,
                  r"`weights` must be non-negative"),
-        BadInput("short-y", _with("y", lambda a: a["y"][:-1]), ValueError, r"inconsistent numbers of rows"),
-        BadInput("short-weights", _with("weights", lambda a: a["weights"][:-1]), ValueError,
+        BadInput("short-y", set_arg("y", lambda a: a["y"][:-1]), ValueError, r"inconsistent numbers of rows"),
+        BadInput("short-weights", set_arg("weights", lambda a: a["weights"][:-1]), ValueError,
                  r"`weights` has 199 values"),
-        BadInput("2d-y", _with("y", lambda a: np.c_[a["y"], a["y"]]), ValueError, r"`y` must be 1-D"),
-        BadInput("3d-X", _with("X", lambda a: a["X"][:, :, None]), ValueError, r"`X` must be 2-D"),
-        BadInput("string-X", _with("X", lambda a: np.full(a["X"].shape, "a")), TypeError, r"`X` must hold numbers"),
+        BadInput("2d-y", set_arg("y", lambda a: np.c_[a["y"], a["y"]]), ValueError, r"`y` must be 1-D"),
+        BadInput("3d-X", set_arg("X", lambda a: a["X"][:, :, None]), ValueError, r"`X` must be 2-D"),
+        BadInput("string-X", set_arg("X", lambda a: np.full(a["X"].shape, "a")), TypeError, r"`X` must hold numbers"),
         BadInput("means-wrong-shape", lambda a: ({"control_means": [0.5, 0.5, 0.5]}, a), ValueError,
                  r"`control_means` must be a scalar or have one value per control \(2\)"),
         BadInput("means-nan", lambda a: ({"control_means": [0.5, np.nan]}, a), ValueError,
@@ -56,12 +44,12 @@ def conformance_cases():
         BadInput("negative-alpha", lambda a: ({"alpha": -1.0}, a), ValueError, r"`alpha` must be a non-negative"),
         BadInput("bad-solver", lambda a: ({"solver": "inv"}, a), ValueError, r"`solver` must be"),
         BadInput("bad-cv", lambda a: ({"cv": 1}, a), ValueError, r"`cv` must be None"),
-        BadInput("strata-wrong-length", _with("strata", lambda a: a["strata"][:-1]), ValueError,
+        BadInput("strata-wrong-length", set_arg("strata", lambda a: a["strata"][:-1]), ValueError,
                  r"`strata` must be 1-D with one label per row"),
-        BadInput("nan-strata", _with("strata", lambda a: np.where(np.arange(n) == 0, np.nan, 1.0)),
+        BadInput("nan-strata", set_arg("strata", lambda a: np.where(np.arange(n) == 0, np.nan, 1.0)),
                  ValueError, r"`strata` contains NaN"),
         BadInput("small-stratum-pooled",
-                 _with("strata", lambda a: np.where(np.arange(n) < 2, 2, a["strata"])),
+                 set_arg("strata", lambda a: np.where(np.arange(n) < 2, 2, a["strata"])),
                  FewObservationsWarning, r"fewer than 4 draws .* pooled", warns=True),
         BadInput("too-few-rows", lambda a: {**a, "X": a["X"][:1], "y": a["y"][:1], "weights": a["weights"][:1],
                                             "strata": a["strata"][:1]},
@@ -128,14 +116,14 @@ def _sparse_cases():
     bad = [
         BadInput("nan-X", lambda a: _set(first(a), lambda x: np.where(True, np.nan, x))(a), ValueError,
                  r"`X\[\d+\]` contains NaN"),
-        BadInput("nan-y", _nan_in("y"), ValueError, r"`y` contains NaN"),
-        BadInput("nan-weights", _nan_in("weights"), ValueError, r"`weights` contains NaN"),
-        BadInput("negative-weights", _with("weights", lambda a: -a["weights"]), ValueError,
+        BadInput("nan-y", nan_in("y"), ValueError, r"`y` contains NaN"),
+        BadInput("nan-weights", nan_in("weights"), ValueError, r"`weights` contains NaN"),
+        BadInput("negative-weights", set_arg("weights", lambda a: -a["weights"]), ValueError,
                  r"`weights` must be non-negative"),
-        BadInput("short-y", _with("y", lambda a: a["y"][:-1]), ValueError, r"`y` has 599 values"),
+        BadInput("short-y", set_arg("y", lambda a: a["y"][:-1]), ValueError, r"`y` has 599 values"),
         BadInput("ragged-controls", lambda a: _set(first(a), lambda x: np.c_[x, x])(a), ValueError,
                  r"`X\[\d+\]` has \d+ controls per step but earlier tests have \d+"),
-        BadInput("2d-X", _with("X", lambda a: np.zeros((600, 2))), ValueError,
+        BadInput("2d-X", set_arg("X", lambda a: np.zeros((600, 2))), ValueError,
                  r"`X` must be a list with one array"),
         BadInput("stratum-probs-not-summing", lambda a: ({"stratum_probs": [0.5, 0.2]}, a), ValueError,
                  r"`stratum_probs` must be .* summing to 1"),

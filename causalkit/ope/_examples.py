@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 from sklearn.linear_model import LinearRegression
 
-from ..testing import BadInput, ConformanceCase
+from ..testing import BadInput, ConformanceCase, nan_in, set_arg
 
 
 def _data(seed):
@@ -21,46 +21,34 @@ def _policy(n=300, k=3):
     return P
 
 
-def _with(key, value):
-    return lambda a: {**a, key: value(a) if callable(value) else value}
-
-
-def _nan_in(key):
-    def mutate(a):
-        v = np.array(a[key], dtype=float)
-        v[(3,) if v.ndim == 1 else (3, 0)] = np.nan
-        return {**a, key: v}
-    return mutate
-
-
 def _bad_inputs(model_based):
     bad = [
-        BadInput("nan-X", _nan_in("X"), ValueError, r"`X` contains NaN"),
-        BadInput("nan-y", _nan_in("y"), ValueError, r"`y` contains NaN"),
-        BadInput("nan-propensity", _nan_in("propensity"), ValueError, r"`propensity` contains NaN"),
-        BadInput("short-y", _with("y", lambda a: a["y"][:-1]), ValueError, r"inconsistent numbers of rows"),
-        BadInput("2d-y", _with("y", lambda a: np.c_[a["y"], a["y"]]), ValueError, r"`y` must be 1-D"),
-        BadInput("zero-propensity", _with("propensity", lambda a: np.where(np.arange(len(a["y"])) == 5, 0.0, a["propensity"])),
+        BadInput("nan-X", nan_in("X"), ValueError, r"`X` contains NaN"),
+        BadInput("nan-y", nan_in("y"), ValueError, r"`y` contains NaN"),
+        BadInput("nan-propensity", nan_in("propensity"), ValueError, r"`propensity` contains NaN"),
+        BadInput("short-y", set_arg("y", lambda a: a["y"][:-1]), ValueError, r"inconsistent numbers of rows"),
+        BadInput("2d-y", set_arg("y", lambda a: np.c_[a["y"], a["y"]]), ValueError, r"`y` must be 1-D"),
+        BadInput("zero-propensity", set_arg("propensity", lambda a: np.where(np.arange(len(a["y"])) == 5, 0.0, a["propensity"])),
                  ValueError, r"`propensity` must lie in \(0, 1\]"),
-        BadInput("propensity-above-one", _with("propensity", lambda a: a["propensity"] + 1.0),
+        BadInput("propensity-above-one", set_arg("propensity", lambda a: a["propensity"] + 1.0),
                  ValueError, r"`propensity` must lie in \(0, 1\]"),
-        BadInput("negative-action", _with("action", lambda a: np.where(np.arange(len(a["y"])) == 2, -1, a["action"])),
+        BadInput("negative-action", set_arg("action", lambda a: np.where(np.arange(len(a["y"])) == 2, -1, a["action"])),
                  ValueError, r"`action` must lie in \[0, n_actions\)"),
         BadInput("action-beyond-n_actions", lambda a: ({"n_actions": 2}, a), ValueError,
                  r"`action` must lie in \[0, n_actions\)"),
         BadInput("n_actions-not-integer", lambda a: ({"n_actions": 2.5}, a), ValueError,
                  r"`n_actions` must be an integer >= 2"),
-        BadInput("fractional-action", _with("action", lambda a: a["action"] + 0.5), ValueError,
+        BadInput("fractional-action", set_arg("action", lambda a: a["action"] + 0.5), ValueError,
                  r"`action` must hold integer"),
-        BadInput("full-propensity-rows", _with("propensity", lambda a: np.full((len(a["y"]), 3), 0.5)),
+        BadInput("full-propensity-rows", set_arg("propensity", lambda a: np.full((len(a["y"]), 3), 0.5)),
                  ValueError, r"`propensity` rows must sum to 1"),
         BadInput("full-propensity-negative",
-                 _with("propensity", lambda a: np.tile([1.2, -0.1, -0.1], (len(a["y"]), 1))),
+                 set_arg("propensity", lambda a: np.tile([1.2, -0.1, -0.1], (len(a["y"]), 1))),
                  ValueError, r"`propensity` holds negative"),
         BadInput("full-propensity-zero-logged",
-                 _with("propensity", lambda a: np.eye(3)[(a["action"] + 1) % 3]),
+                 set_arg("propensity", lambda a: np.eye(3)[(a["action"] + 1) % 3]),
                  ValueError, r"`propensity` gives probability 0 to the logged action"),
-        BadInput("string-X", _with("X", lambda a: np.full(a["X"].shape, "a")), TypeError, r"`X` must hold numbers"),
+        BadInput("string-X", set_arg("X", lambda a: np.full(a["X"].shape, "a")), TypeError, r"`X` must hold numbers"),
         BadInput("too-rare-action-for-estimated-propensity",
                  lambda a: {**{k: v for k, v in a.items() if k != "propensity"},
                             "action": np.where(np.arange(len(a["y"])) == 0, 2,
@@ -71,7 +59,7 @@ def _bad_inputs(model_based):
         bad.append(BadInput("negative-clip", lambda a: ({"clip": -1.0}, a), ValueError,
                             r"`clip` must be None or a positive"))
     else:
-        bad.append(BadInput("estimated-rewards-shape", _with("estimated_rewards", np.zeros((5, 3))),
+        bad.append(BadInput("estimated-rewards-shape", set_arg("estimated_rewards", np.zeros((5, 3))),
                             ValueError, r"`estimated_rewards` must have shape"))
     return bad
 
@@ -140,20 +128,20 @@ def _mdp_cases():
 
     def bad(iv):
         rows = [
-            BadInput("nan-X", _nan_in("X"), ValueError, r"`X` contains NaN"),
-            BadInput("nan-next_state", _nan_in("next_state"), ValueError, r"`next_state` contains NaN"),
-            BadInput("nonbinary-action", _with("action", lambda a: a["action"] * 2), ValueError,
+            BadInput("nan-X", nan_in("X"), ValueError, r"`X` contains NaN"),
+            BadInput("nan-next_state", nan_in("next_state"), ValueError, r"`next_state` contains NaN"),
+            BadInput("nonbinary-action", set_arg("action", lambda a: a["action"] * 2), ValueError,
                      r"`action` must be binary"),
             BadInput("unequal-trajectories",
-                     _with("episode", lambda a: np.where(np.arange(len(a["y"])) == 12, 0, a["episode"])),
+                     set_arg("episode", lambda a: np.where(np.arange(len(a["y"])) == 12, 0, a["episode"])),
                      ValueError, r"`episode` lengths differ"),
-            BadInput("next-state-columns", _with("next_state", lambda a: a["next_state"][:, :1]),
+            BadInput("next-state-columns", set_arg("next_state", lambda a: a["next_state"][:, :1]),
                      ValueError, r"`next_state` must have the columns of X"),
-            BadInput("short-y", _with("y", lambda a: a["y"][:-1]), ValueError, r"inconsistent numbers of rows"),
+            BadInput("short-y", set_arg("y", lambda a: a["y"][:-1]), ValueError, r"inconsistent numbers of rows"),
             BadInput("gamma-one", lambda a: ({"gamma": 1.0}, a), ValueError, r"`gamma` must lie in \(0, 1\)"),
         ]
         if iv:
-            rows.append(BadInput("nonbinary-instrument", _with("instrument", lambda a: a["instrument"] + 2),
+            rows.append(BadInput("nonbinary-instrument", set_arg("instrument", lambda a: a["instrument"] + 2),
                                  ValueError, r"`instrument` must be binary"))
         return rows
 

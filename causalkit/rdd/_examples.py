@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..testing import BadInput, ConformanceCase
+from ..testing import BadInput, ConformanceCase, set_arg
 
 
 def _r3d_data(seed):
@@ -36,10 +36,6 @@ def _r3d():
     from . import DistributionalRDD
 
     return DistributionalRDD(q_grid=[0.1, 0.25, 0.5, 0.75, 0.9], n_boot=60, random_state=0)
-
-
-def _with(key, value):
-    return lambda a: {**a, key: value(a) if callable(value) else value}
 
 
 def _params(**kw):
@@ -78,11 +74,11 @@ def _r3d_bad():
         BadInput("nan-in-sample", _y_item(5, np.array([1.0, np.nan, 2.0])), ValueError,
                  r"`y\[5\]` contains NaN"),
         BadInput("empty-sample", _y_item(2, np.array([])), ValueError, r"`y\[2\]` is empty"),
-        BadInput("scalar-y", _with("y", lambda a: np.array([s.mean() for s in a["y"]])),
+        BadInput("scalar-y", set_arg("y", lambda a: np.array([s.mean() for s in a["y"]])),
                  ValueError, r"`y` has one number per unit.*causalkit.rdd.RDD"),
-        BadInput("short-y", _with("y", lambda a: a["y"][:-1]), ValueError,
+        BadInput("short-y", set_arg("y", lambda a: a["y"][:-1]), ValueError,
                  r"`y` has 159 units but X has 160 rows"),
-        BadInput("two-column-X", _with("X", lambda a: np.c_[a["X"], a["X"]]), ValueError,
+        BadInput("two-column-X", set_arg("X", lambda a: np.c_[a["X"], a["X"]]), ValueError,
                  r"`X` must be the running variable alone"),
         BadInput("too-few-units-right", _few_right, ValueError,
                  r"Too few units at or above the cutoff: `X` has 3 unit\(s\)"),
@@ -106,9 +102,9 @@ def _r3d_bad():
         BadInput("quantile-matrix-shape", lambda a: ({"y_kind": "quantiles"},
                                                     {**a, "y": np.zeros((160, 3))}),
                  ValueError, r"`y` must have shape \(n_units, len\(q_grid\)\) = \(160, 5\)"),
-        BadInput("nonbinary-treatment", _with("treatment", lambda a: np.arange(len(a["y"])) % 3),
+        BadInput("nonbinary-treatment", set_arg("treatment", lambda a: np.arange(len(a["y"])) % 3),
                  ValueError, r"`treatment` must be binary"),
-        BadInput("negative-weight", _with("sample_weight", lambda a: -np.ones(len(a["y"]))),
+        BadInput("negative-weight", set_arg("sample_weight", lambda a: -np.ones(len(a["y"]))),
                  ValueError, r"`sample_weight` must be non-negative"),
         BadInput("few-units-in-window", _params(bandwidth=0.08), FewObservationsWarning,
                  r"Only \d+ unit\(s\) inside the smallest bandwidth window", warns=True),
@@ -150,9 +146,9 @@ def _rdd_bad():
     return [
         BadInput("nan-X", nan_in("X"), ValueError, r"`X` contains NaN"),
         BadInput("nan-y", nan_in("y"), ValueError, r"`y` contains NaN"),
-        BadInput("short-y", _with("y", lambda a: a["y"][:-1]), ValueError,
+        BadInput("short-y", set_arg("y", lambda a: a["y"][:-1]), ValueError,
                  r"`y` has 499 values but X has 500 rows"),
-        BadInput("2d-y", _with("y", lambda a: np.c_[a["y"], a["y"]]), ValueError, r"`y` must be 1-D"),
+        BadInput("2d-y", set_arg("y", lambda a: np.c_[a["y"], a["y"]]), ValueError, r"`y` must be 1-D"),
         BadInput("cutoff-outside-support", _params(cutoff=-2.0), ValueError,
                  r"`cutoff` = -2 lies outside the support of `X`"),
         BadInput("too-few-units-right", _few_right,
@@ -162,7 +158,7 @@ def _rdd_bad():
         BadInput("bad-bandwidth", _params(bandwidth="ik"), ValueError, r"`bandwidth` must be 'mserd'"),
         BadInput("bad-vce", _params(vce="robust"), ValueError, r"`vce` must be"),
         BadInput("bad-q", _params(p=2, q=2), ValueError, r"`q` must be an integer larger than p"),
-        BadInput("nonbinary-treatment", _with("treatment", lambda a: np.arange(len(a["y"])) % 3),
+        BadInput("nonbinary-treatment", set_arg("treatment", lambda a: np.arange(len(a["y"])) % 3),
                  ValueError, r"`treatment` must be binary"),
     ]
 
@@ -186,11 +182,11 @@ def conformance_cases():
                               e.first_stage_],
             before_fit=(lambda e, d: e.effect(),),
             bad_inputs=[BadInput("nan-treatment",
-                                 _with("treatment", lambda a: np.where(np.arange(len(a["y"])) == 4,
+                                 set_arg("treatment", lambda a: np.where(np.arange(len(a["y"])) == 4,
                                                                        np.nan, a["treatment"])),
                                  ValueError, r"`treatment` contains NaN"),
                         BadInput("one-arm-treatment",
-                                 _with("treatment", lambda a: np.ones(len(a["y"]), dtype=int)),
+                                 set_arg("treatment", lambda a: np.ones(len(a["y"]), dtype=int)),
                                  ValueError, r"`treatment` takes only the value 1")],
         ),
         ConformanceCase(
@@ -209,7 +205,7 @@ def conformance_cases():
             result=_r3d_result,
             before_fit=(lambda e, d: e.effect(),),
             bad_inputs=[BadInput("nan-treatment",
-                                 _with("treatment", lambda a: np.where(np.arange(len(a["y"])) == 4,
+                                 set_arg("treatment", lambda a: np.where(np.arange(len(a["y"])) == 4,
                                                                        np.nan, a["treatment"])),
                                  ValueError, r"`treatment` contains NaN")],
         ),

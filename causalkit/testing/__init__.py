@@ -13,8 +13,10 @@ from ._conformance import (
     BadInput,
     ConformanceCase,
     iter_design_examples,
+    nan_in,
     registered_cases,
+    set_arg,
 )
 
 __all__ = ["CHECKS", "DESIGNS", "BadInput", "ConformanceCase", "iter_design_examples",
-           "registered_cases"]
+           "registered_cases", "set_arg", "nan_in"]

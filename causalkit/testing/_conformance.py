@@ -19,7 +19,7 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import FunctionTransformer
 
 __all__ = ["DESIGNS", "BadInput", "ConformanceCase", "CHECKS", "registered_cases",
-           "iter_design_examples"]
+           "iter_design_examples", "set_arg", "nan_in"]
 
 #: Design subpackages, in the order the demo prints them.
 DESIGNS = ("ate", "hte", "frontdoor", "iv", "rdd", "montecarlo", "ope", "calibration")
@@ -119,6 +119,26 @@ def registered_cases() -> list[ConformanceCase]:
         if hasattr(mod, "conformance_cases"):
             cases.extend(mod.conformance_cases())
     return cases
+
+
+# --------------------------------------------------------------------------- bad-input helpers
+
+
+def set_arg(key, value):
+    """A :class:`BadInput` mutation replacing fit argument ``key``.
+
+    ``value`` is the new value, or a callable taking the fit arguments and returning it.
+    """
+    return lambda a: {**a, key: value(a) if callable(value) else value}
+
+
+def nan_in(key, row: int = 3):
+    """A :class:`BadInput` mutation putting NaN in row ``row`` of fit argument ``key``."""
+    def mutate(a):
+        v = np.array(a[key], dtype=float)
+        v[(row,) if v.ndim == 1 else (row, 0)] = np.nan
+        return {**a, key: v}
+    return mutate
 
 
 # --------------------------------------------------------------------------- helpers
