@@ -11,16 +11,15 @@ __all__ = ["Dataset", "make_ate_data"]
 
 
 def _extend():
-    # Designs add generators in their own private modules; re-export any present.
+    # Designs add generators in their own private modules ``_<name>.py``;
+    # re-export the ``__all__`` of every such module present.
     import importlib
+    import pkgutil
 
-    for mod in ("_hte", "_frontdoor", "_iv", "_rdd", "_montecarlo", "_ope", "_calibration"):
-        try:
-            m = importlib.import_module(f"{__name__}.{mod}")
-        except ModuleNotFoundError as exc:
-            if exc.name != f"{__name__}.{mod}":
-                raise
+    for info in sorted(pkgutil.iter_modules(__path__), key=lambda i: i.name):
+        if not info.name.startswith("_") or info.name in ("_ate", "_base"):
             continue
+        m = importlib.import_module(f"{__name__}.{info.name}")
         for name in getattr(m, "__all__", []):
             globals()[name] = getattr(m, name)
             __all__.append(name)
