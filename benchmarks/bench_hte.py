@@ -16,8 +16,15 @@ Usage::
     python benchmarks/bench_hte.py lgbm 100000
     python benchmarks/bench_hte.py linear 1000000 --repeats 2
     python benchmarks/bench_hte.py lgbm 1000000 --repeats 1 --only bare,bare+final,causalkit,econml
+    python benchmarks/bench_hte.py lgbm 100000 --final linear --clock cpu
 
-Results go to ``benchmarks/results/hte_<kind>_<n>.md`` (medians, ratios to
+``--final linear`` keeps the LightGBM nuisances but fits a linear final model (for
+every candidate alike), so the ratios show the library's own overhead rather than
+the cost of a boosted final model, which is one more fit of nuisance size.
+``--clock cpu`` takes ratios from process CPU time, which other jobs on a shared
+machine do not inflate (every candidate here is single-threaded).
+
+Results go to ``benchmarks/results/hte_<kind>_<n>[_linfinal].md`` (medians, ratios to
 ``bare``, peak traced memory: numpy and Python allocations).
 """
 
@@ -70,11 +77,17 @@ def main():
     ap.add_argument("n", type=int)
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--no-peers", action="store_true")
+    ap.add_argument("--final", choices=["same", "linear"], default="same",
+                    help="final model: the nuisances' kind (default) or linear regression")
+    ap.add_argument("--clock", choices=["wall", "cpu"], default="wall")
     ap.add_argument("--only", default="", help="comma-separated candidates to keep (default: all)")
     a = ap.parse_args()
     X, y, t = make_data(a.n)
     folds = make_folds(a.n, 5, stratify=t, random_state=0)
     my, mt, mf = models(a.kind)
+    if a.final == "linear":
+        mf = LinearRegression()
+    suffix = "_linfinal" if a.final == "linear" and a.kind != "linear" else ""
 
     def bare():
         cross_val_predict(my, X, y, cv=folds)
@@ -90,8 +103,10 @@ def main():
         return lambda: RLearner(my, mt, mf, cv=folds, crossfit_final=crossfit_final,
                                 trimming_threshold=0.0).fit(X, y, treatment=t)
 
-    bench = Benchmark(f"hte_{a.kind}_{a.n}",
-                      f"R-learner with {a.kind} nuisances and final model, n={a.n:,}, p=20, "
+    final_kind = "linear" if a.final == "linear" else a.kind
+    bench = Benchmark(f"hte_{a.kind}_{a.n}{suffix}",
+                      f"R-learner with {a.kind} nuisances and a {final_kind} final model, "
+                      f"n={a.n:,}, p=20, "
                       f"5 folds; X is {X.nbytes / 2**20:.0f} MiB.")
     bench.add("bare", bare).add("bare+final", bare_final)
     bench.add("causalkit", ours(False)).add("causalkit-default", ours(True))
@@ -125,7 +140,8 @@ def main():
                "bare+final adds one weighted final fit.")
     bench.note(f"X size {X.nbytes / 2**20:.1f} MiB; memory target: causalkit peak <= bare+final "
                "peak + 2 x size(X).")
-    report = bench.run(repeats=a.repeats, baseline="bare", warmup=a.repeats > 1)
+    report = bench.run(repeats=a.repeats, baseline="bare", warmup=a.repeats > 1,
+                       clock=a.clock)
     path = report.save()
     print(report.markdown())
     print("saved", path)

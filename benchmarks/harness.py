@@ -86,10 +86,14 @@ class Report:
     facts: dict
     versions: dict
     notes: list = field(default_factory=list)
+    cpu_times: dict = field(default_factory=dict)
+    clock: str = "wall"
 
     @property
     def medians(self) -> dict:
-        return {k: statistics.median(v) for k, v in self.times.items()}
+        """Median seconds per candidate on the report's clock (wall or process CPU)."""
+        source = self.cpu_times if self.clock == "cpu" else self.times
+        return {k: statistics.median(v) for k, v in source.items()}
 
     def ratios(self) -> dict:
         if self.baseline is None:
@@ -99,6 +103,7 @@ class Report:
 
     def as_dict(self) -> dict:
         return {"name": self.name, "description": self.description, "times_s": self.times,
+                "cpu_times_s": self.cpu_times, "clock": self.clock,
                 "median_s": self.medians, "ratio_to_baseline": self.ratios(),
                 "baseline": self.baseline, "peak_traced_mib": self.peak_mib,
                 "machine": self.facts, "versions": self.versions, "notes": self.notes}
@@ -106,13 +111,16 @@ class Report:
     def markdown(self) -> str:
         ratios = self.ratios()
         lines = [f"## {self.name}", "", self.description, "",
-                 "| candidate | median s | min s | repeats | ratio to " + str(self.baseline) +
-                 " | peak traced MiB |", "|---|---:|---:|---:|---:|---:|"]
+                 "| candidate | median wall s | min wall s | median CPU s | repeats | ratio to "
+                 + str(self.baseline) + f" ({self.clock}) | peak traced MiB |",
+                 "|---|---:|---:|---:|---:|---:|---:|"]
         for k, v in self.times.items():
             r = f"{ratios[k]:.3f}" if k in ratios else ""
             peak = self.peak_mib.get(k)
-            lines.append(f"| {k} | {statistics.median(v):.4g} | {min(v):.4g} | {len(v)} | {r} | "
-                         f"{'' if peak is None else f'{peak:.1f}'} |")
+            cpu = self.cpu_times.get(k)
+            cpu = f"{statistics.median(cpu):.4g}" if cpu else ""
+            lines.append(f"| {k} | {statistics.median(v):.4g} | {min(v):.4g} | {cpu} | {len(v)} | "
+                         f"{r} | {'' if peak is None else f'{peak:.1f}'} |")
         lines += ["", "Machine: " + ", ".join(f"{k}={v}" for k, v in self.facts.items()),
                   "", "Versions: " + ", ".join(f"{k} {v}" for k, v in self.versions.items())]
         lines += [f"- {n}" for n in self.notes]
@@ -145,20 +153,30 @@ class Benchmark:
         return self
 
     def run(self, repeats: int = 5, *, baseline: str | None = None, warmup: bool = True,
-            memory: bool = True, verbose: bool = True) -> Report:
+            memory: bool = True, verbose: bool = True, clock: str = "wall") -> Report:
+        """Time every candidate ``repeats`` times, alternating their order.
+
+        ``clock="cpu"`` takes ratios from the process CPU time, which other jobs on a
+        shared machine do not inflate; use it for single-threaded candidates only
+        (CPU time adds up the threads of a parallel one).
+        """
+        if clock not in ("wall", "cpu"):
+            raise ValueError(f"clock must be 'wall' or 'cpu', got {clock!r}")
         if baseline is not None and baseline not in self.candidates:
             raise ValueError(f"baseline {baseline!r} is not a candidate: {list(self.candidates)}")
         if warmup:
             for func in self.candidates.values():
                 func()
         times = {k: [] for k in self.candidates}
+        cpu = {k: [] for k in self.candidates}
         for r in range(repeats):
             order = list(self.candidates) if r % 2 == 0 else list(self.candidates)[::-1]
             for label in order:
                 gc.collect()
-                start = time.perf_counter()
+                start, start_cpu = time.perf_counter(), time.process_time()
                 self.candidates[label]()
                 times[label].append(time.perf_counter() - start)
+                cpu[label].append(time.process_time() - start_cpu)
                 if verbose:
                     print(f"  {self.name} repeat {r + 1}/{repeats} {label}: "
                           f"{times[label][-1]:.4g} s", file=sys.stderr, flush=True)
@@ -171,7 +189,7 @@ class Benchmark:
                 peaks[label] = tracemalloc.get_traced_memory()[1] / 2**20
                 tracemalloc.stop()
         return Report(self.name, self.description, times, peaks, baseline, machine_facts(),
-                      library_versions(), list(self.notes))
+                      library_versions(), list(self.notes), cpu_times=cpu, clock=clock)
 
 
 def write_summary(directory: Path | str = RESULTS) -> Path:

@@ -15,7 +15,14 @@ learners; writes ``hte_fisher_tuned.md``, about 25 minutes on one core). Checked
 (i)   U with unit weights is much worse than the R-learner when e(X) varies (A, C-F);
 (ii)  inverse-variance weights improve DR and Cov in A, C, D, E, F;
 (iii) in B (e = 0.5) all weights give nearly the same MSE;
-(iv)  the T-learner wins in D, E and F (at n = 1000).
+(iv)  the T-learner wins where the authors' stored results say it does. The method
+      note's prose says "D, E and F", but its own table (600 replications) has the
+      T-learner first only in D and F: in E the IVW-weighted DR and Cov learners beat
+      it (0.022 and 0.021 against 0.031). The check compares the T-learner with the
+      learners of that table (DR with IVW(A, X) weights is not in it) and reports the
+      margin in standard errors of the difference.
+
+``--from-json`` re-renders the markdown from a saved ``.json`` without re-running.
 """
 
 from __future__ import annotations
@@ -158,13 +165,24 @@ def check_orderings(table):
             vals = [v for k, v in m["B"].items() if k.startswith(p + ",") and k != "U, w=1"]
             checks.append((f"(iii) B: {p} weights within 15% of each other",
                            max(vals) < 1.15 * min(vals)))
+    idx = {c: i for i, c in enumerate("ABCDEF")}
     for s in "DEF":
-        if s in m:
-            checks.append((f"(iv) {s}: T-learner best", m[s]["T-learner"] <= min(m[s].values())))
+        if s not in m:
+            continue
+        paper_best = min(PAPER, key=lambda k: PAPER[k][idx[s]])
+        expect = paper_best == "T-learner"
+        rivals = {k: v for k, v in m[s].items() if k in PAPER and k != "T-learner"}
+        best_rival = min(rivals, key=rivals.get)
+        diff = m[s]["T-learner"] - rivals[best_rival]
+        se = float(np.hypot(table[s]["T-learner"][1], table[s][best_rival][1]))
+        got = diff <= 0
+        claim = (f"(iv) {s}: T-learner {'best' if expect else 'not best'} as in the stored "
+                 f"results (T-learner minus {best_rival} = {diff:+.3g}, {diff / se:+.1f} SE)")
+        checks.append((claim, got == expect))
     return checks
 
 
-def markdown(table, reps, n, elapsed, tune=False):
+def markdown(table, reps, n, elapsed, tune=False, command=None):
     setups = list(table)
     labels = list(next(iter(table.values())))
     lines = ["## hte_fisher", "",
@@ -184,9 +202,10 @@ def markdown(table, reps, n, elapsed, tune=False):
         lines.append(f"| {lab} | " + " | ".join(cells) + " |")
     lines += ["", "Orderings:", ""]
     lines += [f"- {'PASS' if ok else 'FAIL'}: {claim}" for claim, ok in check_orderings(table)]
+    if command is None:
+        command = f"--reps {reps}" + (" --tune-nuisances" if tune else "")
     lines += ["", f"Run time {elapsed:.0f} s on {os.cpu_count()} shared cores "
-              "(`python benchmarks/hte_fisher_study.py --reps {reps}{flag}`).".replace(
-                  "{reps}", str(reps)).replace("{flag}", " --tune-nuisances" if tune else "")]
+              f"(`python benchmarks/hte_fisher_study.py {command}`)."]
     return "\n".join(lines) + "\n"
 
 
@@ -196,15 +215,30 @@ if __name__ == "__main__":
     ap.add_argument("--reps", type=int, default=50)
     ap.add_argument("--n", type=int, default=1000)
     ap.add_argument("--setups", default="ABCDEF")
+    ap.add_argument("--from-json", default=None,
+                    help="re-render a saved results .json (give --reps and --tune-nuisances "
+                         "as it was run) instead of running")
+    ap.add_argument("--out", default=None,
+                    help="results name (default hte_fisher or hte_fisher_tuned)")
+    ap.add_argument("--elapsed", type=float, default=0.0,
+                    help="with --from-json: the run time to print")
     ap.add_argument("--tune-nuisances", action="store_true",
                     help="choose each nuisance's number of trees by 3-fold CV (as the paper tunes)")
     a = ap.parse_args()
     t0 = time.perf_counter()
-    tab = run_study(a.setups, a.n, a.reps, tune=a.tune_nuisances)
-    md = markdown(tab, a.reps, a.n, time.perf_counter() - t0, tune=a.tune_nuisances)
+    if a.from_json:
+        tab = {s: {k: tuple(v) for k, v in row.items()}
+               for s, row in json.loads(Path(a.from_json).read_text()).items()}
+        elapsed = a.elapsed
+    else:
+        tab = run_study(a.setups, a.n, a.reps, tune=a.tune_nuisances)
+        elapsed = time.perf_counter() - t0
+    command = None if a.from_json else " ".join(sys.argv[1:])
+    md = markdown(tab, a.reps, a.n, elapsed, tune=a.tune_nuisances, command=command)
     suffix = "_tuned" if a.tune_nuisances else ""
-    out = ROOT / "benchmarks" / "results" / f"hte_fisher{suffix}.md"
-    out.with_suffix(".json").write_text(json.dumps(tab, indent=1))
+    out = ROOT / "benchmarks" / "results" / f"{a.out or 'hte_fisher' + suffix}.md"
+    if not a.from_json:
+        out.with_suffix(".json").write_text(json.dumps(tab, indent=1))
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(md)
     print(md)
