@@ -63,3 +63,59 @@ MacKinnon and White, 1985).
         meat *= n / (n - k)
     inv = np.linalg.pinv(bread)
     return coef, inv @ meat @ inv
+
+
+def crossfit_wls_predict(Z, target, weights, folds, *, fit_intercept=True, block: int = _BLOCK,
+                         max_condition: float = 1e10):
+    """Out-of-fold predictions of a weighted least-squares fit, from per-fold normal equations.
+
+    For each fold ``k`` the coefficients solve ``(G - G_k) b = c - c_k`` with
+    ``G_k = sum_{i in k} w_i z_i z_i'`` and ``c_k = sum_{i in k} w_i z_i y_i``: the same
+    fit as refitting on the other folds, in one pass over ``Z`` instead of one pass per
+    fold. ``Z`` is centred and scaled first (a model with an intercept predicts the same
+    under an affine change of its inputs), which keeps the Gram matrices well
+    conditioned. Returns ``None`` when a training Gram matrix is singular or its
+    condition number exceeds ``max_condition``, so the caller can refit instead.
+    """
+    Z = np.asarray(Z, dtype=float)
+    y = np.asarray(target, dtype=float)
+    w = np.asarray(weights, dtype=float)
+    n, p = Z.shape
+    fold_of = np.empty(n, dtype=np.intp)
+    for k, (_, test) in enumerate(folds):
+        fold_of[test] = k
+    n_folds = len(folds)
+    loc = np.average(Z, axis=0, weights=w) if fit_intercept else np.zeros(p)
+    scale = Z.std(axis=0)
+    scale[scale == 0] = 1.0
+    q = p + int(fit_intercept)
+    G = np.zeros((n_folds, q, q))
+    c = np.zeros((n_folds, q))
+    for start in range(0, n, block):
+        sl = slice(start, min(start + block, n))
+        D = (Z[sl] - loc) / scale
+        if fit_intercept:
+            D = np.column_stack([np.ones(D.shape[0]), D])
+        f = fold_of[sl]
+        wd = D * w[sl, None]
+        for k in range(n_folds):
+            m = f == k
+            if m.any():
+                G[k] += wd[m].T @ D[m]
+                c[k] += wd[m].T @ y[sl][m]
+    G_all, c_all = G.sum(axis=0), c.sum(axis=0)
+    coefs = np.empty((n_folds, q))
+    for k in range(n_folds):
+        Gk = G_all - G[k]
+        if not np.all(np.isfinite(Gk)) or np.linalg.cond(Gk) > max_condition:
+            return None
+        coefs[k] = np.linalg.solve(Gk, c_all - c[k])
+    out = np.empty(n)
+    for start in range(0, n, block):
+        sl = slice(start, min(start + block, n))
+        D = (Z[sl] - loc) / scale
+        b = coefs[fold_of[sl]]
+        out[sl] = np.einsum("ij,ij->i", D, b[:, int(fit_intercept):])
+        if fit_intercept:
+            out[sl] += b[:, 0]
+    return out

@@ -24,13 +24,18 @@ from ..utils.validation import (
     check_X,
     warn_positivity,
 )
-from ._inference import wls_sandwich
+from ._inference import crossfit_wls_predict, wls_sandwich
 
 __all__ = ["RLearner", "WeightedPseudoOutcomeLearner"]
 
 PSEUDO_OUTCOMES = ("dr", "u", "cov", "plugin")
 WEIGHTS = ("one", "ivw_x", "ivw_ax", "dr_alt_ax")
 _MIN_RESIDUAL = 1e-12
+
+
+def _is_plain_ols(model):
+    """A LinearRegression whose weighted fit is plain weighted least squares."""
+    return type(model) is LinearRegression and not model.get_params().get("positive", False)
 
 
 def _influence_mean(psi, w, groups):
@@ -243,7 +248,12 @@ class _PseudoOutcomeBase(BaseEstimator):
         tau_in = np.asarray(self.final_model_.predict(Z), dtype=float)
 
         tau_oof = None
-        if self.crossfit_final:
+        if self.crossfit_final and _is_plain_ols(model_final) and isinstance(Z, np.ndarray):
+            # Exact shortcut for a weighted linear final model: per-fold normal equations
+            # in one pass over Z instead of one refit per fold (None: ill-conditioned).
+            tau_oof = crossfit_wls_predict(Z, phi, w_fit, res.folds,
+                                           fit_intercept=model_final.fit_intercept)
+        if self.crossfit_final and tau_oof is None:
             rf = crossfit({"final": Nuisance(model_final, phi, fit_params={sw_key: w_fit})}, Z,
                           folds=res.folds, n_jobs=self.n_jobs, random_state=self.random_state,
                           keep_models=False)
