@@ -65,57 +65,84 @@ MacKinnon and White, 1985).
     return coef, inv @ meat @ inv
 
 
-def crossfit_wls_predict(Z, target, weights, folds, *, fit_intercept=True, block: int = _BLOCK,
-                         max_condition: float = 1e10):
-    """Out-of-fold predictions of a weighted least-squares fit, from per-fold normal equations.
 
-    For each fold ``k`` the coefficients solve ``(G - G_k) b = c - c_k`` with
-    ``G_k = sum_{i in k} w_i z_i z_i'`` and ``c_k = sum_{i in k} w_i z_i y_i``: the same
-    fit as refitting on the other folds, in one pass over ``Z`` instead of one pass per
-    fold. ``Z`` is centred and scaled first (a model with an intercept predicts the same
-    under an affine change of its inputs), which keeps the Gram matrices well
-    conditioned. Returns ``None`` when a training Gram matrix is singular or its
-    condition number exceeds ``max_condition``, so the caller can refit instead.
+def wls_normal_equations(Z, target, weights, folds=None, *, fit_intercept=True,
+                         block: int = _BLOCK, max_condition: float = 1e10):
+    """Weighted least squares from normal equations, with exact leave-fold-out fits.
+
+    One pass over ``Z`` accumulates, per fold ``k``, ``G_k = sum_{i in k} w_i z_i z_i'``
+    and ``c_k = sum_{i in k} w_i z_i y_i``; the full fit solves ``G b = c`` with
+    ``G = sum_k G_k`` and the fit without fold ``k`` solves ``(G - G_k) b = c - c_k``:
+    the same coefficients as refitting on the other folds, without one pass per fold.
+    ``Z`` is centred (at its weighted mean) and scaled first, which keeps the Gram
+    matrices well conditioned; a model with an intercept predicts the same under that
+    affine change of its inputs.
+
+    Returns ``None`` when a Gram matrix is not finite or its condition number exceeds
+    ``max_condition`` (the caller then fits by a QR/SVD solver instead). Otherwise a
+    dict with ``coef`` (p,), ``intercept``, ``singular`` (the singular values of the
+    centred, root-weighted design, as scikit-learn's ``LinearRegression`` reports them)
+    and ``oof`` (out-of-fold predictions when ``folds`` is given, else ``None``).
     """
     Z = np.asarray(Z, dtype=float)
     y = np.asarray(target, dtype=float)
     w = np.asarray(weights, dtype=float)
     n, p = Z.shape
-    fold_of = np.empty(n, dtype=np.intp)
-    for k, (_, test) in enumerate(folds):
-        fold_of[test] = k
-    n_folds = len(folds)
+    n_folds = 1 if folds is None else len(folds)
+    fold_of = np.zeros(n, dtype=np.intp)
+    if folds is not None:
+        for k, (_, test) in enumerate(folds):
+            fold_of[test] = k
     loc = np.average(Z, axis=0, weights=w) if fit_intercept else np.zeros(p)
     scale = Z.std(axis=0)
     scale[scale == 0] = 1.0
-    q = p + int(fit_intercept)
+    j0 = int(fit_intercept)
+    q = p + j0
     G = np.zeros((n_folds, q, q))
     c = np.zeros((n_folds, q))
+
+    def design(sl):
+        D = (Z[sl] - loc) / scale
+        return np.column_stack([np.ones(D.shape[0]), D]) if fit_intercept else D
+
     for start in range(0, n, block):
         sl = slice(start, min(start + block, n))
-        D = (Z[sl] - loc) / scale
-        if fit_intercept:
-            D = np.column_stack([np.ones(D.shape[0]), D])
-        f = fold_of[sl]
+        D = design(sl)
         wd = D * w[sl, None]
+        if n_folds == 1:
+            G[0] += wd.T @ D
+            c[0] += wd.T @ y[sl]
+            continue
+        f = fold_of[sl]
         for k in range(n_folds):
             m = f == k
             if m.any():
                 G[k] += wd[m].T @ D[m]
                 c[k] += wd[m].T @ y[sl][m]
-    G_all, c_all = G.sum(axis=0), c.sum(axis=0)
-    coefs = np.empty((n_folds, q))
-    for k in range(n_folds):
-        Gk = G_all - G[k]
+
+    def solve(Gk, ck):
         if not np.all(np.isfinite(Gk)) or np.linalg.cond(Gk) > max_condition:
             return None
-        coefs[k] = np.linalg.solve(Gk, c_all - c[k])
-    out = np.empty(n)
-    for start in range(0, n, block):
-        sl = slice(start, min(start + block, n))
-        D = (Z[sl] - loc) / scale
-        b = coefs[fold_of[sl]]
-        out[sl] = np.einsum("ij,ij->i", D, b[:, int(fit_intercept):])
-        if fit_intercept:
-            out[sl] += b[:, 0]
-    return out
+        return np.linalg.solve(Gk, ck)
+
+    G_all, c_all = G.sum(axis=0), c.sum(axis=0)
+    b = solve(G_all, c_all)
+    if b is None:
+        return None
+    oof = None
+    if folds is not None:
+        coefs = np.empty((n_folds, q))
+        for k in range(n_folds):
+            bk = solve(G_all - G[k], c_all - c[k])
+            if bk is None:
+                return None
+            coefs[k] = bk
+        oof = np.empty(n)
+        for start in range(0, n, block):
+            sl = slice(start, min(start + block, n))
+            oof[sl] = np.einsum("ij,ij->i", design(sl), coefs[fold_of[sl]])
+    coef = b[j0:] / scale
+    intercept = float(b[0] - loc @ coef) if fit_intercept else 0.0
+    gram = G_all[j0:, j0:] * np.outer(scale, scale)      # centred Gram in the original units
+    singular = np.sqrt(np.clip(np.linalg.eigvalsh(gram), 0, None))[::-1]
+    return {"coef": coef, "intercept": intercept, "singular": singular, "oof": oof}

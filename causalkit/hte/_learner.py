@@ -24,7 +24,7 @@ from ..utils.validation import (
     check_X,
     warn_positivity,
 )
-from ._inference import crossfit_wls_predict, wls_sandwich
+from ._inference import wls_normal_equations, wls_sandwich
 
 __all__ = ["RLearner", "WeightedPseudoOutcomeLearner"]
 
@@ -36,6 +36,17 @@ _MIN_RESIDUAL = 1e-12
 def _is_plain_ols(model):
     """A LinearRegression whose weighted fit is plain weighted least squares."""
     return type(model) is LinearRegression and not model.get_params().get("positive", False)
+
+
+def _fitted_linear(model, fit):
+    """A clone of ``model`` (a LinearRegression) carrying a weighted least-squares fit."""
+    out = clone(model)
+    out.coef_ = fit["coef"]
+    out.intercept_ = fit["intercept"]
+    out.rank_ = int(fit["coef"].shape[0])
+    out.singular_ = fit["singular"]
+    out.n_features_in_ = int(fit["coef"].shape[0])
+    return out
 
 
 def _influence_mean(psi, w, groups):
@@ -244,15 +255,20 @@ class _PseudoOutcomeBase(BaseEstimator):
         Xf = X if names is not None else Xa      # a featurizer sees DataFrame columns by name
         self.featurizer_ = None if self.featurizer is None else clone(self.featurizer).fit(Xf)
         Z = Xa if self.featurizer_ is None else self.featurizer_.transform(Xf)
-        self.final_model_ = _seeded(model_final, self.random_state, 1).fit(Z, phi, **{sw_key: w_fit})
+        fast = None
+        if _is_plain_ols(model_final) and isinstance(Z, np.ndarray):
+            # Weighted least squares from normal equations in one pass over Z, the
+            # cross-fitted final model included (exact; None when ill-conditioned).
+            fast = wls_normal_equations(Z, phi, w_fit, res.folds if self.crossfit_final else None,
+                                        fit_intercept=model_final.fit_intercept)
+        if fast is not None:
+            self.final_model_ = _fitted_linear(model_final, fast)
+        else:
+            self.final_model_ = _seeded(model_final, self.random_state, 1).fit(
+                Z, phi, **{sw_key: w_fit})
         tau_in = np.asarray(self.final_model_.predict(Z), dtype=float)
 
-        tau_oof = None
-        if self.crossfit_final and _is_plain_ols(model_final) and isinstance(Z, np.ndarray):
-            # Exact shortcut for a weighted linear final model: per-fold normal equations
-            # in one pass over Z instead of one refit per fold (None: ill-conditioned).
-            tau_oof = crossfit_wls_predict(Z, phi, w_fit, res.folds,
-                                           fit_intercept=model_final.fit_intercept)
+        tau_oof = None if fast is None else fast["oof"]
         if self.crossfit_final and tau_oof is None:
             rf = crossfit({"final": Nuisance(model_final, phi, fit_params={sw_key: w_fit})}, Z,
                           folds=res.folds, n_jobs=self.n_jobs, random_state=self.random_state,
