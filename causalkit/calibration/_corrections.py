@@ -92,7 +92,7 @@ def _warn_support(self, x):
             f"{out} of {x.size} predictions ({100 * out / x.size:.1f}%) in `X` lie outside the "
             f"calibration range [{lo:.4g}, {hi:.4g}]; the correction extrapolates there. "
             "Use a calibration set that covers the downstream population.",
-            OutOfSupportWarning, stacklevel=3)
+            OutOfSupportWarning, stacklevel=4)  # caller -> set_output wrapper -> transform -> here
 
 
 def _shape_like(out, was_2d):

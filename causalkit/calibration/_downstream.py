@@ -67,6 +67,8 @@ def _calibration_variance(correction, predictions, statistic, n_boot, random_sta
 
 
 def _check_correction(correction):
+    if correction is None:
+        return
     if not hasattr(correction, "transform"):
         raise TypeError("`correction` must be a fitted LinearCalibration or TweedieCorrection.")
     check_is_fitted(correction, "calibration_truth_")
@@ -77,7 +79,15 @@ def _check_nboot(n_boot):
         raise ValueError(f"`n_boot` must be an integer >= 2; got {n_boot!r}.")
 
 
+def _transform(correction, x):
+    if correction is None:
+        return x
+    return np.asarray(correction.transform(x), dtype=float).ravel()
+
+
 def _describe(correction, calibration_uncertainty, n_boot):
+    if correction is None:
+        return "raw predictions (no correction); SE: downstream influence function"
     kind = type(correction).__name__
     if calibration_uncertainty:
         return f"{kind}; SE: downstream influence function + calibration bootstrap ({n_boot} refits)"
@@ -98,7 +108,8 @@ def corrected_mean(correction, predictions, *, sample_weight=None, calibration_u
 
     Parameters
     ----------
-    correction : fitted LinearCalibration or TweedieCorrection
+    correction : fitted LinearCalibration or TweedieCorrection, or None
+        ``None`` gives the naive estimate on the raw predictions, for comparison.
     predictions : array-like of shape (n,)
         Downstream predictions.
     sample_weight : array-like of shape (n,), optional
@@ -131,10 +142,10 @@ def corrected_mean(correction, predictions, *, sample_weight=None, calibration_u
     x = check_vector(predictions, "predictions")
     w = check_weights(sample_weight, n=x.shape[0])
     _check_nboot(n_boot)
-    v = np.asarray(correction.transform(x), dtype=float).ravel()
+    v = _transform(correction, x)
     theta, infl = _mean_if(v, w)
     var = _se(infl) ** 2
-    if calibration_uncertainty:
+    if calibration_uncertainty and correction is not None:
         var += _calibration_variance(correction, x, lambda vb: _mean_if(vb, w)[0], n_boot, random_state, n_jobs)
     return Estimate(theta, np.sqrt(var), n=x.shape[0], name="mean",
                     method=_describe(correction, calibration_uncertainty, n_boot))
@@ -169,7 +180,8 @@ def corrected_ate(correction, predictions, treatment, *, X=None, propensity=None
 
     Parameters
     ----------
-    correction : fitted LinearCalibration or TweedieCorrection
+    correction : fitted LinearCalibration or TweedieCorrection, or None
+        ``None`` gives the naive estimate on the raw predictions, for comparison.
     predictions : array-like of shape (n,)
     treatment : array-like of shape (n,), binary
     X : array-like of shape (n, p), optional
@@ -207,7 +219,7 @@ def corrected_ate(correction, predictions, treatment, *, X=None, propensity=None
     _check_nboot(n_boot)
     if estimator not in ("hajek", "aipw"):
         raise ValueError(f"`estimator` must be 'hajek' or 'aipw'; got {estimator!r}.")
-    v = np.asarray(correction.transform(x), dtype=float).ravel()
+    v = _transform(correction, x)
     if estimator == "aipw":
         from ..ate import AIPW
 
@@ -239,7 +251,7 @@ def corrected_ate(correction, predictions, treatment, *, X=None, propensity=None
         se_down = _se(infl)
         label = "Hajek IPW"
     var = se_down**2
-    if calibration_uncertainty:
+    if calibration_uncertainty and correction is not None:
         def stat(vb):
             return theta + _hajek(vb - v, t, e, None)[0]
         var += _calibration_variance(correction, x, stat, n_boot, random_state, n_jobs)
