@@ -89,60 +89,77 @@ def wls_normal_equations(Z, target, weights, folds=None, *, fit_intercept=True,
     w = np.asarray(weights, dtype=float)
     n, p = Z.shape
     n_folds = 1 if folds is None else len(folds)
-    fold_of = np.zeros(n, dtype=np.intp)
-    if folds is not None:
-        for k, (_, test) in enumerate(folds):
-            fold_of[test] = k
+    # rows grouped by fold, so each block of a fold is one contiguous gather
+    groups = [np.arange(n)] if folds is None else [np.asarray(test) for _, test in folds]
     loc = np.average(Z, axis=0, weights=w) if fit_intercept else np.zeros(p)
-    scale = Z.std(axis=0)
-    scale[scale == 0] = 1.0
+    # per fold: S_k = sum w d d', g_k = sum w d, c_k = sum w d y, a_k = sum w, b_k = sum w y,
+    # with d = z - loc; the intercept's rows and columns are (a, g) and (b)
+    S = np.zeros((n_folds, p, p))
+    g = np.zeros((n_folds, p))
+    cz = np.zeros((n_folds, p))
+    a = np.zeros(n_folds)
+    b = np.zeros(n_folds)
+    for k, rows in enumerate(groups):
+        for start in range(0, rows.size, block):
+            idx = rows[start:start + block]
+            D = Z[idx] - loc
+            wb, yb = w[idx], y[idx]
+            wd = D * wb[:, None]
+            S[k] += wd.T @ D
+            g[k] += wd.sum(axis=0)
+            cz[k] += wd.T @ yb
+            a[k] += wb.sum()
+            b[k] += wb @ yb
+    # scale columns to unit (weighted) spread: exact, and it keeps the systems well conditioned
+    diag = np.diagonal(S.sum(axis=0)).copy()
+    scale = np.sqrt(diag / max(a.sum(), np.finfo(float).tiny))
+    scale[~(scale > 0)] = 1.0
     j0 = int(fit_intercept)
     q = p + j0
-    G = np.zeros((n_folds, q, q))
-    c = np.zeros((n_folds, q))
 
-    def design(sl):
-        D = (Z[sl] - loc) / scale
-        return np.column_stack([np.ones(D.shape[0]), D]) if fit_intercept else D
+    def system(sel):
+        """Scaled normal equations of the folds in ``sel`` (a boolean mask over folds)."""
+        G = np.empty((q, q))
+        c = np.empty(q)
+        G[j0:, j0:] = S[sel].sum(axis=0) / np.outer(scale, scale)
+        c[j0:] = cz[sel].sum(axis=0) / scale
+        if fit_intercept:
+            G[0, 0] = a[sel].sum()
+            G[0, 1:] = G[1:, 0] = g[sel].sum(axis=0) / scale
+            c[0] = b[sel].sum()
+        return G, c
 
-    for start in range(0, n, block):
-        sl = slice(start, min(start + block, n))
-        D = design(sl)
-        wd = D * w[sl, None]
-        if n_folds == 1:
-            G[0] += wd.T @ D
-            c[0] += wd.T @ y[sl]
-            continue
-        f = fold_of[sl]
-        for k in range(n_folds):
-            m = f == k
-            if m.any():
-                G[k] += wd[m].T @ D[m]
-                c[k] += wd[m].T @ y[sl][m]
-
-    def solve(Gk, ck):
-        if not np.all(np.isfinite(Gk)) or np.linalg.cond(Gk) > max_condition:
+    def solve(G, c):
+        if not np.all(np.isfinite(G)) or np.linalg.cond(G) > max_condition:
             return None
-        return np.linalg.solve(Gk, ck)
+        return np.linalg.solve(G, c)
 
-    G_all, c_all = G.sum(axis=0), c.sum(axis=0)
-    b = solve(G_all, c_all)
-    if b is None:
+    everything = np.ones(n_folds, dtype=bool)
+    G_all, c_all = system(everything)
+    beta = solve(G_all, c_all)
+    if beta is None:
         return None
     oof = None
     if folds is not None:
-        coefs = np.empty((n_folds, q))
-        for k in range(n_folds):
-            bk = solve(G_all - G[k], c_all - c[k])
+        oof = np.empty(n)
+        for k, rows in enumerate(groups):
+            sel = everything.copy()
+            sel[k] = False
+            bk = solve(*system(sel))
             if bk is None:
                 return None
-            coefs[k] = bk
-        oof = np.empty(n)
-        for start in range(0, n, block):
-            sl = slice(start, min(start + block, n))
-            oof[sl] = np.einsum("ij,ij->i", design(sl), coefs[fold_of[sl]])
-    coef = b[j0:] / scale
-    intercept = float(b[0] - loc @ coef) if fit_intercept else 0.0
-    gram = G_all[j0:, j0:] * np.outer(scale, scale)      # centred Gram in the original units
+            slope_k = bk[j0:] / scale
+            shift = bk[0] - loc @ slope_k if fit_intercept else 0.0
+            for start in range(0, rows.size, block):
+                idx = rows[start:start + block]
+                oof[idx] = Z[idx] @ slope_k + shift
+    coef = beta[j0:] / scale
+    intercept = float(beta[0] - loc @ coef) if fit_intercept else 0.0
+    if fit_intercept:
+        # centred at the weighted mean: S - g g' / a (g = 0 up to rounding for all rows)
+        gs, at = g.sum(axis=0), a.sum()
+        gram = S.sum(axis=0) - np.outer(gs, gs) / at
+    else:
+        gram = S.sum(axis=0)
     singular = np.sqrt(np.clip(np.linalg.eigvalsh(gram), 0, None))[::-1]
     return {"coef": coef, "intercept": intercept, "singular": singular, "oof": oof}
