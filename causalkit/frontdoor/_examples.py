@@ -91,6 +91,10 @@ def conformance_cases():
                  ValueError, r"rank deficient.*`mediator`"),
     ]
     dr_bad = _common_bad() + _binary_bad() + [
+        BadInput("density-ratio-kind", lambda a: ({"density_ratio": "kernel"}, a), ValueError,
+                 r"`density_ratio` must be 'treatment' or 'mediator'"),
+        BadInput("multi-column-mediator-density", lambda a: ({"density_ratio": "mediator"}, a),
+                 ValueError, r"`mediator` must be a single discrete column"),
         BadInput("regressor-as-propensity", lambda a: ({"model_t": LinearRegression()}, a),
                  TypeError, r"`model_t` must be a classifier with predict_proba"),
         BadInput("extreme-propensity", _separated, PositivityWarning,
@@ -100,6 +104,9 @@ def conformance_cases():
         BadInput("continuous-mediator",
                  set_arg("mediator", lambda a: np.random.default_rng(0).normal(size=len(a["y"]))),
                  ValueError, r"`mediator` must be discrete for method='plugin'"),
+        BadInput("continuous-X",
+                 set_arg("X", lambda a: np.random.default_rng(0).normal(size=np.shape(a["X"]))),
+                 ValueError, r"`X` must be discrete for method='plugin'"),
         BadInput("one-arm-stratum",
                  lambda a: {**a, "treatment": np.where(np.asarray(a["X"])[:, 0] == 1, 1,
                                                        a["treatment"])},

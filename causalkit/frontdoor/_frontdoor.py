@@ -231,6 +231,14 @@ class FrontDoor(BaseEstimator):
         Default as ``model_t``.
     model_nested : regressor, optional
         ``"dr"``: the regressions :math:`\nu_t(t', W)`. Default as ``model_y``.
+    density_ratio : {"treatment", "mediator"}, default "treatment"
+        ``"dr"``: how the mediator density ratio :math:`f(M \mid t, W)/f(M \mid T, W)` is
+        learned. ``"treatment"``: from ``model_tm`` and ``model_t`` by Bayes' rule (any
+        mediator). ``"mediator"``: from a classifier ``model_m`` of a discrete (single
+        column) mediator on :math:`(T, W)`, predicted at both treatment values.
+    model_m : classifier, optional
+        ``"dr"`` with ``density_ratio="mediator"``: :math:`P(M = m \mid T, W)`. Default
+        a regularised :class:`~sklearn.ensemble.HistGradientBoostingClassifier`.
     cv : int or splitter, default 5
         ``"dr"``: cross-fitting folds (stratified on the treatment when an int).
     trimming_threshold : float in [0, 0.5), default 0.01
@@ -256,7 +264,9 @@ class FrontDoor(BaseEstimator):
     coef_ : dict
         ``"linear"``: ``alpha`` (treatment -> mediator) and ``beta`` (mediator -> outcome).
     nuisances_ : dict of ndarray
-        ``"dr"``: out-of-fold ``mu0``, ``mu1``, ``propensity``, ``propensity_m`` and ``nu``.
+        ``"dr"``: out-of-fold ``mu0``, ``mu1``, ``propensity``, ``density_ratio``
+        (columns :math:`t = 0, 1`), ``nu`` and (``density_ratio="treatment"``)
+        ``propensity_m``.
     diagnostics_ : dict
         Propensity ranges and the number of clipped units (``"dr"``), strata counts
         (``"plugin"``).
@@ -291,13 +301,15 @@ class FrontDoor(BaseEstimator):
     """
 
     def __init__(self, method="dr", *, model_y=None, model_t=None, model_tm=None,
-                 model_nested=None, cv=5, trimming_threshold=0.01, max_levels=50, n_jobs=None,
-                 random_state=None):
+                 model_nested=None, density_ratio="treatment", model_m=None, cv=5,
+                 trimming_threshold=0.01, max_levels=50, n_jobs=None, random_state=None):
         self.method = method
         self.model_y = model_y
         self.model_t = model_t
         self.model_tm = model_tm
         self.model_nested = model_nested
+        self.density_ratio = density_ratio
+        self.model_m = model_m
         self.cv = cv
         self.trimming_threshold = trimming_threshold
         self.max_levels = max_levels
@@ -419,18 +431,39 @@ class FrontDoor(BaseEstimator):
                     f"`treatment` has only {(t == arm).sum()} unit(s) in arm {arm}; "
                     f"cross-fitting with cv={self.cv} needs more. Lower `cv` or collect more data."
                 )
-        folds = make_folds(n, self.cv, stratify=t, random_state=self.random_state)
+        if self.density_ratio not in ("treatment", "mediator"):
+            raise ValueError("`density_ratio` must be 'treatment' or 'mediator'; got "
+                             f"{self.density_ratio!r}.")
+        by_mediator = self.density_ratio == "mediator"
+        stratify = t
+        if by_mediator:
+            mcode, m_levels = self._mediator_codes(M, t)
+            stratify = t * m_levels.shape[0] + mcode
+        folds = make_folds(n, self.cv, stratify=stratify, random_state=self.random_state)
         tm = np.hstack([M, Wf])
-        res = crossfit(
-            {
-                "mu": Nuisance(model_y, y, X=np.hstack([t[:, None], tm]),
-                               predict_on={"t0": np.hstack([np.zeros((n, 1)), tm]),
-                                           "t1": np.hstack([np.ones((n, 1)), tm])}),
-                "propensity": Nuisance(model_t, t, method="predict_proba", X=Wf),
-                "propensity_m": Nuisance(model_tm, t, method="predict_proba", X=tm),
-            },
-            folds=folds, n_jobs=self.n_jobs, random_state=self.random_state, keep_models=False,
-        )
+        specs = {
+            "mu": Nuisance(model_y, y, X=np.hstack([t[:, None], tm]),
+                           predict_on={"t0": np.hstack([np.zeros((n, 1)), tm]),
+                                       "t1": np.hstack([np.ones((n, 1)), tm])}),
+            "propensity": Nuisance(model_t, t, method="predict_proba", X=Wf),
+        }
+        if by_mediator:
+            model_m = self.model_m
+            if model_m is None:
+                model_m = HistGradientBoostingClassifier(
+                    max_leaf_nodes=8, min_samples_leaf=40, learning_rate=0.05, max_iter=100)
+            if not hasattr(model_m, "predict_proba"):
+                raise TypeError("`model_m` must be a classifier with predict_proba; got "
+                                f"{type(model_m).__name__}.")
+            tw = np.hstack([t[:, None], Wf])
+            specs["mediator"] = Nuisance(
+                model_m, mcode, method="predict_proba", X=tw,
+                predict_on={"t0": np.hstack([np.zeros((n, 1)), Wf]),
+                            "t1": np.hstack([np.ones((n, 1)), Wf])})
+        else:
+            specs["propensity_m"] = Nuisance(model_tm, t, method="predict_proba", X=tm)
+        res = crossfit(specs, folds=folds, n_jobs=self.n_jobs, random_state=self.random_state,
+                       keep_models=False)
         mu = np.c_[res["mu@t0"], res["mu@t1"]]                  # mu(t', M_i, W_i)
         nested = {}
         for s in (0, 1):
@@ -440,20 +473,34 @@ class FrontDoor(BaseEstimator):
                         random_state=self.random_state, keep_models=False)
         nu = np.stack([np.c_[res2[f"nu{s}0"], res2[f"nu{s}1"]] for s in (0, 1)], axis=1)
         # nu[i, s, t'] = E[mu(t', M, W) | T = s, W_i]
-        e_raw, r_raw = res["propensity"], res["propensity_m"]
+        e_raw = res["propensity"]
         n_out = warn_positivity(e_raw, max(thr, 1e-12), name="propensity P(T=1 | X)")
-        n_out_m = warn_positivity(r_raw, max(thr, 1e-12),
-                                  name="propensity P(T=1 | mediator, X)")
         e = np.clip(e_raw, thr, 1 - thr) if thr > 0 else e_raw
-        r = np.clip(r_raw, thr, 1 - thr) if thr > 0 else r_raw
         pi = np.c_[1 - e, e]                                     # P(t'|W_i)
-        rho = np.c_[1 - r, r]                                    # P(t'|M_i, W_i)
         rows = np.arange(n)
+        if by_mediator:
+            # f(M_i | t', W_i) for t' = 0, 1 from the mediator classifier.
+            fm = np.c_[self._prob_of(res["mediator@t0"], mcode),
+                       self._prob_of(res["mediator@t1"], mcode)]
+            n_out_m = int((fm < thr).sum())
+            if n_out_m:
+                warn_positivity(fm.min(axis=1), max(thr, 1e-12),
+                                name="mediator probability P(M | T, X)")
+            fm = np.clip(fm, max(thr, 1e-12), None)
+            dens = fm / fm[rows, t][:, None]                     # f(M|s,W)/f(M|T,W)
+            r_raw = None
+        else:
+            r_raw = res["propensity_m"]
+            n_out_m = warn_positivity(r_raw, max(thr, 1e-12),
+                                      name="propensity P(T=1 | mediator, X)")
+            r = np.clip(r_raw, thr, 1 - thr) if thr > 0 else r_raw
+            rho = np.c_[1 - r, r]                                # P(t'|M_i, W_i)
+            dens = rho / rho[rows, t][:, None] * (pi[rows, t][:, None] / pi)
         mu_obs = mu[rows, t]
         xi = np.sum(mu * pi, axis=1)
         scores = np.empty((n, 2))
         for s in (0, 1):
-            ratio = np.where(t == s, 1.0, rho[:, s] / rho[rows, t] * pi[rows, t] / pi[:, s])
+            ratio = np.where(t == s, 1.0, dens[:, s])
             theta = np.sum(nu[:, s, :] * pi, axis=1)
             scores[:, s] = (ratio * (y - mu_obs) + (t == s) / pi[:, s] * (xi - theta)
                             + nu[rows, s, t])
@@ -463,15 +510,45 @@ class FrontDoor(BaseEstimator):
         self.potential_means_ = psi
         self.scores_ = diff
         self.nuisances_ = {"mu0": mu[:, 0], "mu1": mu[:, 1], "propensity": e_raw,
-                           "propensity_m": r_raw, "nu": nu}
+                           "density_ratio": dens, "nu": nu}
+        if r_raw is not None:
+            self.nuisances_["propensity_m"] = r_raw
         self.effect_ = Estimate(tau, se, n=n, name="ATE",
                                 method=f"front-door one-step (doubly robust), {len(folds)}-fold "
                                        "cross-fitted, influence-function SE")
         self.diagnostics_ = {
             "propensity_min": float(e_raw.min()), "propensity_max": float(e_raw.max()),
-            "propensity_m_min": float(r_raw.min()), "propensity_m_max": float(r_raw.max()),
+            "density_ratio_max": float(dens.max()),
             "n_outside_threshold": n_out, "n_outside_threshold_m": n_out_m,
         }
+        if r_raw is not None:
+            self.diagnostics_.update(propensity_m_min=float(r_raw.min()),
+                                     propensity_m_max=float(r_raw.max()))
+
+    def _mediator_codes(self, M, t):
+        if M.shape[1] != 1:
+            raise ValueError(
+                "`mediator` must be a single discrete column for density_ratio='mediator'; got "
+                f"{M.shape[1]} columns. Use density_ratio='treatment'."
+            )
+        mcode, levels = _codes(M, "mediator", self.max_levels)
+        k = self.cv if isinstance(self.cv, int) else 2
+        counts = np.zeros((2, levels.shape[0]), dtype=int)
+        np.add.at(counts, (t, mcode), 1)
+        if counts.min() < k:
+            raise ValueError(
+                f"`mediator` has a value seen fewer than cv={k} times within a treatment arm "
+                "(the mediator classifier needs every value in every training fold). Coarsen "
+                "`mediator`, lower `cv`, or use density_ratio='treatment'."
+            )
+        return mcode, levels
+
+    @staticmethod
+    def _prob_of(proba, codes):
+        proba = np.asarray(proba)
+        if proba.ndim == 1:  # binary mediator: P(last class)
+            proba = np.c_[1 - proba, proba]
+        return proba[np.arange(codes.shape[0]), codes]
 
     # ------------------------------------------------------------------ results
 

@@ -176,3 +176,38 @@ def test_datasets_truth():
     assert abs(fd.value - big.true_ate) < 3 * fd.stderr
     with pytest.raises(ValueError, match="`n_mediators`"):
         make_frontdoor_linear_data(10, n_mediators=0)
+
+
+def test_dr_mediator_density_agrees_with_plugin():
+    d = make_frontdoor_data(4000, random_state=5)
+    p = _fit("plugin", d).ate()
+    r = _fit("dr", d, **_light_dr(density_ratio="mediator",
+                                   model_m=HistGradientBoostingClassifier(max_iter=60))).ate()
+    assert abs(r.value - d.true_ate) < 3 * r.stderr
+    assert abs(r.value - p.value) < 0.5 * p.stderr
+    assert 0.8 < r.stderr / p.stderr < 1.25
+
+
+def test_dr_mediator_density_errors():
+    d = make_frontdoor_data(300, random_state=0)
+    rare = d.mediator.copy()
+    rare[np.argmax(d.treatment == 1)] = 7.0
+    with pytest.raises(ValueError, match="`mediator` has a value seen fewer than cv=3"):
+        FrontDoor(method="dr", density_ratio="mediator", cv=3).fit(
+            d.X, d.y, treatment=d.treatment, mediator=rare)
+    with pytest.raises(TypeError, match="`model_m` must be a classifier"):
+        FrontDoor(method="dr", density_ratio="mediator", model_m=LinearRegression(), cv=3).fit(
+            d.X, d.y, treatment=d.treatment, mediator=d.mediator)
+
+
+def test_dr_nuisances_and_diagnostics():
+    d = make_frontdoor_data(600, random_state=0)
+    est = _fit("dr", d, **_light_dr())
+    n = len(d.y)
+    assert est.nuisances_["nu"].shape == (n, 2, 2)
+    assert est.nuisances_["density_ratio"].shape == (n, 2)
+    # The ratio is one for the unit's own arm.
+    np.testing.assert_allclose(est.nuisances_["density_ratio"][np.arange(n), d.treatment], 1.0)
+    assert 0 < est.diagnostics_["propensity_min"] <= est.diagnostics_["propensity_max"] < 1
+    assert est.potential_means_.shape == (2,)
+    np.testing.assert_allclose(est.ate().value, est.potential_means_[1] - est.potential_means_[0])
