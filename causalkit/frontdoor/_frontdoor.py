@@ -391,7 +391,7 @@ class FrontDoor(BaseEstimator):
             n_w = w_levels.shape[0]
         psi, phi, pi = plugin_frontdoor(wcode, t, mcode, y, n_w, n_m, m_levels)
         if thr > 0:
-            warn_positivity(pi[:, 1], thr, name="P(T=1 | X) in some strata")
+            warn_positivity(pi[wcode, 1], thr, name="propensity P(T=1 | X) (stratum frequencies)")
         infl = phi[:, 1] - phi[:, 0]
         n = y.shape[0]
         se = float(np.sqrt(np.sum(infl**2)) / n)
