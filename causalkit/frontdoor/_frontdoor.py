@@ -187,7 +187,7 @@ class FrontDoor(BaseEstimator):
         its exact first-order expansion).
     ``"dr"``
         The one-step (doubly robust) estimator: the mean of the efficient influence
-        function of Fulcher, Shpitser, Marealle and Tchetgen Tchetgen (2020, Theorem 1),
+        function of Fulcher, Shpitser, Marealle and Tchetgen Tchetgen (2020),
         with every nuisance cross-fitted, and the influence-function standard error.
 
     **Efficient influence function.** Write :math:`\mu(t', m, w) = E[Y \mid t', m, w]`,
@@ -209,11 +209,13 @@ class FrontDoor(BaseEstimator):
     :math:`f(M \mid t, W)/f(M \mid 1-t, W) = \frac{P(T=t \mid M, W)}{P(T=1-t \mid M, W)}
     \frac{\pi(1-t \mid W)}{\pi(t \mid W)}`, so ``"dr"`` learns a classifier of
     :math:`T` on :math:`(M, W)` and works for discrete, continuous and multivariate
-    mediators alike. :math:`\nu_t(t', W)` is a regression of the cross-fitted
+    mediators alike (the mediator-density-free parameterisation also used by Guo,
+    Benkeser and Nabi, 2023). :math:`\nu_t(t', W)` is a regression of the cross-fitted
     :math:`\hat\mu(t', M, W)` on :math:`W` among units with :math:`T = t`. The estimator
     :math:`\hat\psi(t) = \frac1n\sum_i\{\varphi_{t,i} + \psi(t)\}` is consistent when
-    either :math:`(\mu, \nu)` or :math:`(\pi, \text{the ratio})` is consistent
-    (plus :math:`\mu` or the ratio for the first term; Fulcher et al., 2020, Sec. 3), and
+    any one of the pairs :math:`(\mu, \nu)`, :math:`(\pi, \text{the ratio})` or
+    :math:`(\mu, \pi)` is consistent (take the expectation of each term with the other
+    nuisances arbitrary; compare the multiple robustness of Fulcher et al., 2020), and
     :math:`\widehat{SE} = \mathrm{sd}(\hat\varphi_1 - \hat\varphi_0)/\sqrt n`.
 
     Parameters
@@ -286,6 +288,8 @@ class FrontDoor(BaseEstimator):
     Fulcher, I. R., Shpitser, I., Marealle, S. and Tchetgen Tchetgen, E. J. (2020). Robust
     inference on population indirect causal effects: the generalized front door criterion.
     JRSS-B 82(1), 199-214.
+    Guo, A., Benkeser, D. and Nabi, R. (2023). Flexible nonparametric inference for causal
+    effects under the front-door model. arXiv:2312.10234.
     Xu, Z., Cheng, D., Li, J., Liu, J., Liu, L. and Yu, K. (2024). Causal inference with
     conditional front-door adjustment and identifiable variational autoencoder. ICLR 2024.
 

@@ -211,3 +211,27 @@ def test_dr_nuisances_and_diagnostics():
     assert 0 < est.diagnostics_["propensity_min"] <= est.diagnostics_["propensity_max"] < 1
     assert est.potential_means_.shape == (2,)
     np.testing.assert_allclose(est.ate().value, est.potential_means_[1] - est.potential_means_[0])
+
+
+@pytest.mark.parametrize("wrong", ["outcome", "treatment", "mediator"])
+def test_dr_multiple_robustness(wrong):
+    # The one-step score is unbiased when (mu, nu), (pi, ratio) or (mu, pi) are right:
+    # replace the other nuisances with constants (badly wrong on this design).
+    from sklearn.dummy import DummyClassifier, DummyRegressor
+
+    good_r, good_c = HistGradientBoostingRegressor(max_iter=60), HistGradientBoostingClassifier(max_iter=60)
+    models = {"model_y": good_r, "model_nested": good_r, "model_t": good_c, "model_m": good_c}
+    if wrong == "outcome":      # (pi, ratio) right
+        models.update(model_y=DummyRegressor(), model_nested=DummyRegressor())
+    elif wrong == "treatment":  # (mu, nu) right
+        models.update(model_t=DummyClassifier(), model_m=DummyClassifier())
+    else:                       # (mu, pi) right
+        models.update(model_nested=DummyRegressor(), model_m=DummyClassifier())
+    d = make_frontdoor_data(6000, random_state=40)
+    est = _fit("dr", d, density_ratio="mediator", cv=3, random_state=0, **models).ate()
+    assert abs(est.value - d.true_ate) < 3 * est.stderr
+    # Both sides wrong: the estimate collapses (far from the truth).
+    bad = _fit("dr", d, density_ratio="mediator", cv=3, random_state=0,
+               model_y=DummyRegressor(), model_nested=DummyRegressor(), model_t=good_c,
+               model_m=DummyClassifier()).ate()
+    assert abs(bad.value - d.true_ate) > 10 * est.stderr
