@@ -1,0 +1,12 @@
+"""Front-door and conditional front-door adjustment.
+
+:class:`FrontDoor` estimates the average treatment effect through an observed mediator
+set when an unmeasured confounder links treatment and outcome; :func:`check_frontdoor`
+and :func:`frontdoor_sets` check the (conditional) front-door criterion on a causal
+graph before any estimation.
+"""
+
+from ._frontdoor import FrontDoor
+from ._graph import FrontDoorCheck, check_frontdoor, frontdoor_sets
+
+__all__ = ["FrontDoor", "FrontDoorCheck", "check_frontdoor", "frontdoor_sets"]

@@ -1,0 +1,167 @@
+"""Registration of the front-door design into the conformance suite and the demo."""
+
+from __future__ import annotations
+
+import numpy as np
+from sklearn.linear_model import LinearRegression, LogisticRegression
+
+from ..testing import BadInput, ConformanceCase, nan_in, set_arg
+
+
+def _linear_data(seed):
+    from ..datasets import make_frontdoor_linear_data
+
+    d = make_frontdoor_linear_data(300, random_state=seed)
+    return {"X": d.X, "y": d.y, "treatment": d.treatment, "mediator": d.mediator}
+
+
+def _discrete_data(seed):
+    from ..datasets import make_frontdoor_data
+
+    d = make_frontdoor_data(600, random_state=seed)
+    return {"X": d.X, "y": d.y, "treatment": d.treatment, "mediator": d.mediator}
+
+
+def _linear():
+    from . import FrontDoor
+
+    return FrontDoor(method="linear")
+
+
+def _plugin():
+    from . import FrontDoor
+
+    return FrontDoor(method="plugin")
+
+
+def _dr():
+    from . import FrontDoor
+
+    return FrontDoor(method="dr", model_y=LinearRegression(), model_t=LogisticRegression(),
+                     model_nested=LinearRegression(), cv=3, random_state=0)
+
+
+def _common_bad():
+    return [
+        BadInput("nan-X", nan_in("X"), ValueError, r"`X` contains NaN"),
+        BadInput("nan-y", nan_in("y"), ValueError, r"`y` contains NaN"),
+        BadInput("nan-mediator", nan_in("mediator"), ValueError, r"`mediator` contains NaN"),
+        BadInput("short-y", set_arg("y", lambda a: a["y"][:-1]), ValueError,
+                 r"inconsistent numbers of rows"),
+        BadInput("short-mediator", set_arg("mediator", lambda a: a["mediator"][:-1]), ValueError,
+                 r"`mediator` has \d+"),
+        BadInput("2d-y", set_arg("y", lambda a: np.c_[a["y"], a["y"]]), ValueError,
+                 r"`y` must be 1-D"),
+        BadInput("3d-X", set_arg("X", lambda a: a["X"][:, :, None]), ValueError, r"`X` must be 2-D"),
+        BadInput("3d-mediator", set_arg("mediator", lambda a: np.asarray(a["mediator"])[:, None, None]),
+                 ValueError, r"`mediator` must be 2-D"),
+        BadInput("mediator-missing", set_arg("mediator", None), ValueError, r"`mediator` is required"),
+        BadInput("mediator-not-passed", lambda a: {k: v for k, v in a.items() if k != "mediator"},
+                 TypeError, r"mediator"),
+        BadInput("string-mediator", set_arg("mediator", lambda a: np.full(np.shape(a["mediator"]), "a")),
+                 TypeError, r"`mediator` must hold numbers"),
+        BadInput("unknown-method", lambda a: ({"method": "ipw"}, a), ValueError, r"`method` must be one of"),
+    ]
+
+
+def _binary_bad():
+    return [
+        BadInput("nonbinary-treatment", set_arg("treatment", lambda a: a["treatment"] * 2),
+                 ValueError, r"`treatment` must be binary"),
+        BadInput("one-arm", set_arg("treatment", lambda a: np.ones_like(a["treatment"])),
+                 ValueError, r"`treatment` takes only the value 1"),
+        BadInput("trimming-threshold", lambda a: ({"trimming_threshold": 0.7}, a), ValueError,
+                 r"`trimming_threshold` must lie in \[0.0, 0.5\)"),
+    ]
+
+
+def conformance_cases():
+    from ..utils.validation import PositivityWarning
+
+    def _separated(a):  # treatment almost determined by X: extreme propensities
+        x = np.asarray(a["X"])[:, 0]
+        noise = np.random.default_rng(1).normal(size=x.shape[0])
+        return {**a, "treatment": (x + 0.05 * noise > 0).astype(int)}
+
+    linear_bad = _common_bad() + [
+        BadInput("constant-treatment", set_arg("treatment", lambda a: np.zeros(len(a["y"]))),
+                 ValueError, r"`treatment` is constant"),
+        BadInput("collinear-mediator",
+                 set_arg("mediator", lambda a: np.c_[a["mediator"], a["mediator"]]),
+                 ValueError, r"rank deficient.*`mediator`"),
+    ]
+    dr_bad = _common_bad() + _binary_bad() + [
+        BadInput("density-ratio-kind", lambda a: ({"density_ratio": "kernel"}, a), ValueError,
+                 r"`density_ratio` must be 'treatment' or 'mediator'"),
+        BadInput("multi-column-mediator-density", lambda a: ({"density_ratio": "mediator"}, a),
+                 ValueError, r"`mediator` must be a single discrete column"),
+        BadInput("regressor-as-propensity", lambda a: ({"model_t": LinearRegression()}, a),
+                 TypeError, r"`model_t` must be a classifier with predict_proba"),
+        BadInput("extreme-propensity", _separated, PositivityWarning,
+                 r"propensity P\(T=1 \| X\)", warns=True),
+    ]
+    plugin_bad = _common_bad() + _binary_bad() + [
+        BadInput("continuous-mediator",
+                 set_arg("mediator", lambda a: np.random.default_rng(0).normal(size=len(a["y"]))),
+                 ValueError, r"`mediator` must be discrete for method='plugin'"),
+        BadInput("continuous-X",
+                 set_arg("X", lambda a: np.random.default_rng(0).normal(size=np.shape(a["X"]))),
+                 ValueError, r"`X` must be discrete for method='plugin'"),
+        BadInput("extreme-stratum-propensity", lambda a: ({"trimming_threshold": 0.45}, a),
+                 PositivityWarning, r"propensity P\(T=1 \| X\) \(stratum frequencies\)",
+                 warns=True),
+        BadInput("one-arm-stratum",
+                 lambda a: {**a, "treatment": np.where(np.asarray(a["X"])[:, 0] == 1, 1,
+                                                       a["treatment"])},
+                 ValueError, r"`treatment` takes a single value in \d+ stratum"),
+        BadInput("empty-mediator-cell",
+                 lambda a: {**a, "mediator": np.where(np.arange(len(a["y"]))
+                                                      == np.argmax(a["treatment"] == 1),
+                                                      5.0, a["mediator"])},
+                 ValueError, r"`mediator` value \[5.0\] occurs .*positivity of the mediator fails"),
+    ]
+    result = lambda e: [e.ate().value, e.ate().stderr]  # noqa: E731
+    before = (lambda e, d: e.ate(),)
+    return [
+        ConformanceCase(name="frontdoor.FrontDoor-linear", estimator=_linear, data=_linear_data,
+                        result=result, before_fit=before, bad_inputs=linear_bad),
+        ConformanceCase(name="frontdoor.FrontDoor-plugin", estimator=_plugin, data=_discrete_data,
+                        result=result, before_fit=before, bad_inputs=plugin_bad),
+        ConformanceCase(name="frontdoor.FrontDoor-dr", estimator=_dr, data=_linear_data,
+                        result=result, before_fit=before, bad_inputs=dr_bad),
+    ]
+
+
+def demo_rows():
+    from .._demo import DemoRow
+
+    def run_plugin(quick):
+        from ..datasets import make_frontdoor_data
+        from . import FrontDoor
+
+        d = make_frontdoor_data(3000 if quick else 30000, random_state=1)
+        est = FrontDoor(method="plugin").fit(d.X, d.y, treatment=d.treatment, mediator=d.mediator)
+        return est.ate(), d.true_ate
+
+    def run_dr(quick):
+        from ..datasets import make_frontdoor_data
+        from . import FrontDoor
+
+        d = make_frontdoor_data(3000 if quick else 30000, random_state=1)
+        est = FrontDoor(method="dr", random_state=0).fit(
+            d.X, d.y, treatment=d.treatment, mediator=d.mediator)
+        return est.ate(), d.true_ate
+
+    def run_linear(quick):
+        from ..datasets import make_frontdoor_linear_data
+        from . import FrontDoor
+
+        d = make_frontdoor_linear_data(3000 if quick else 30000, random_state=1)
+        est = FrontDoor(method="linear").fit(d.X, d.y, treatment=d.treatment, mediator=d.mediator)
+        return est.ate(), d.true_ate
+
+    return [
+        DemoRow("Front-door", "FrontDoor(plugin)", "make_frontdoor_data", run_plugin),
+        DemoRow("Front-door", "FrontDoor(dr)", "make_frontdoor_data", run_dr),
+        DemoRow("Front-door", "FrontDoor(linear)", "make_frontdoor_linear_data", run_linear),
+    ]
