@@ -394,20 +394,21 @@ class DebiasedRegressor(RegressorMixin, BaseEstimator):
         self.oof_predictions_ = np.asarray(cf["f"], dtype=float)
         self.correction_ = correction.fit(self.oof_predictions_, y, sample_weight=w)
         full = clone(est)
-        if "random_state" in full.get_params() and full.get_params()["random_state"] is None \
-                and self.random_state is not None:
-            full.set_params(random_state=np.random.default_rng(self.random_state).integers(2**31 - 1)
-                            if isinstance(self.random_state, numbers.Integral) else None)
+        if self.random_state is not None and full.get_params().get("random_state", 0) is None:
+            from ..inference import seed_sequence
+
+            full.set_params(random_state=int(seed_sequence(self.random_state).generate_state(1)[0] >> 1))
         self.estimator_ = full.fit(X, y) if w is None else full.fit(X, y, sample_weight=w)
         return self
 
     def predict(self, X):
-        """Corrected predictions of the refitted upstream model."""
+        """Corrected predictions of the refitted upstream model.
+
+        Warns (:class:`OutOfSupportWarning`) when more than 1% of the raw
+        predictions fall outside the range of the out-of-fold calibration ones."""
         from sklearn.utils.validation import validate_data
 
         check_is_fitted(self, "estimator_")
         X = validate_data(self, X, reset=False)
         raw = np.asarray(self.estimator_.predict(X), dtype=float).ravel()
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", OutOfSupportWarning)
-            return np.asarray(self.correction_.transform(raw), dtype=float).ravel()
+        return np.asarray(self.correction_.transform(raw), dtype=float).ravel()

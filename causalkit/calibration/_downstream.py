@@ -9,7 +9,7 @@ import numpy as np
 from sklearn.base import clone
 from sklearn.utils.validation import check_is_fitted
 
-from ..inference import Estimate, bootstrap
+from ..inference import Estimate
 from ..utils.validation import check_binary, check_propensity, check_vector, check_weights
 
 __all__ = ["corrected_mean", "corrected_ate", "ppi_mean", "ppi_ate"]

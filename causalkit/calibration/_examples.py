@@ -39,7 +39,7 @@ def _bad_rows():
     return [
         BadInput("nan-X", _nan_in("X"), ValueError, r"`X` contains NaN"),
         BadInput("nan-y", _nan_in("y"), ValueError, r"`y` contains NaN"),
-        BadInput("short-y", _with("y", lambda a: a["y"][:-1]), ValueError, r"inconsistent numbers of rows"),
+        BadInput("short-y", _with("y", lambda a: a["y"][:-1]), ValueError, r"inconsistent numbers of rows: `X` has 300, `y` has 299"),
         BadInput("two-column-X", _with("X", lambda a: np.c_[a["X"], a["X"]]), ValueError,
                  r"`X` must hold one column of predictions"),
         BadInput("constant-X", _with("X", lambda a: np.ones_like(a["X"])), ValueError, r"`X` .* is constant"),
