@@ -117,7 +117,18 @@ def demo_rows():
             return est, d.true_ate
         return run
 
+    def run_ppi(quick):
+        from ..datasets import make_calibration_data
+        from . import ppi_ate
+
+        d = make_calibration_data(2000 if quick else 20000, n_labeled=100 if quick else 300, ate=1.0,
+                                  random_state=1)
+        est = ppi_ate(d.predictions, d.treatment, d.labeled_predictions, d.labeled_truth, d.labeled_treatment,
+                      propensity=d.propensity, labeled_propensity=d.labeled_propensity)
+        return est, d.true_ate
+
     return [
         DemoRow("Calibrated predictions", "LinearCalibration + Hajek", "make_calibration_data", make_run("linear")),
+        DemoRow("Calibrated predictions", "PPI baseline (fresh labels)", "make_calibration_data", run_ppi),
         DemoRow("Calibrated predictions", "TweedieCorrection + Hajek", "make_calibration_data", make_run("tweedie")),
     ]
