@@ -344,8 +344,12 @@ class DebiasedRegressor(RegressorMixin, BaseEstimator):
     correction : {"tweedie", "linear"} or transformer, default "tweedie"
         :class:`TweedieCorrection`, :class:`LinearCalibration` or any transformer
         with ``fit(predictions, truth)`` and ``transform(predictions)``.
-    cv : int or splitter, default 5
-        Cross-fitting folds for the calibration predictions.
+    cv : int, splitter or float, default 5
+        Cross-fitting folds for the calibration predictions. A float in (0, 1)
+        instead holds out that fraction of the rows as a single calibration split
+        (the original method's protocol): ``estimator`` is fitted on the other
+        rows only and not refitted, so the calibrated model is the one that
+        predicts. ``oof_predictions_`` then holds the held-out predictions.
     n_jobs : int or None, default None
     random_state : int, Generator or None, default None
         Seeds the folds and the upstream model.
@@ -356,7 +360,10 @@ class DebiasedRegressor(RegressorMixin, BaseEstimator):
         Refitted on all rows.
     correction_ : transformer
         Fitted on the out-of-fold predictions.
-    oof_predictions_ : ndarray of shape (n,)
+    oof_predictions_ : ndarray
+        Out-of-fold (or held-out) predictions the correction was fitted on.
+    calibration_index_ : ndarray
+        Rows of the training data those predictions belong to.
 
     Examples
     --------
@@ -388,16 +395,36 @@ class DebiasedRegressor(RegressorMixin, BaseEstimator):
         correction = _make_correction(self.correction)
         est = RidgeCV() if self.estimator is None else self.estimator
         w = check_weights(sample_weight, n=X.shape[0])
-        fit_params = None if w is None else {"sample_weight": w}
-        cf = crossfit({"f": Nuisance(est, y, method="predict", fit_params=fit_params)}, X,
-                      cv=self.cv, n_jobs=self.n_jobs, random_state=self.random_state, keep_models=False)
-        self.oof_predictions_ = np.asarray(cf["f"], dtype=float)
-        self.correction_ = correction.fit(self.oof_predictions_, y, sample_weight=w)
         full = clone(est)
         if self.random_state is not None and full.get_params().get("random_state", 0) is None:
             from ..inference import seed_sequence
 
             full.set_params(random_state=int(seed_sequence(self.random_state).generate_state(1)[0] >> 1))
+        if isinstance(self.cv, numbers.Real) and not isinstance(self.cv, numbers.Integral):
+            if not 0 < self.cv < 1:
+                raise ValueError(f"`cv` must be an integer >= 2, a splitter or a fraction in (0, 1); got {self.cv!r}.")
+            n = X.shape[0]
+            n_cal = int(round(self.cv * n))
+            if n_cal < _MIN_N or n - n_cal < 2:
+                raise ValueError(f"`cv`={self.cv} leaves {n_cal} calibration and {n - n_cal} training rows; "
+                                 "use a fraction that leaves enough of both.")
+            from ..inference import seed_sequence
+
+            perm = np.random.default_rng(seed_sequence(self.random_state)).permutation(n)
+            hold, train = np.sort(perm[:n_cal]), np.sort(perm[n_cal:])
+            self.estimator_ = (full.fit(X[train], y[train]) if w is None
+                               else full.fit(X[train], y[train], sample_weight=w[train]))
+            self.oof_predictions_ = np.asarray(self.estimator_.predict(X[hold]), dtype=float).ravel()
+            self.calibration_index_ = hold
+            self.correction_ = correction.fit(self.oof_predictions_, y[hold],
+                                              sample_weight=None if w is None else w[hold])
+            return self
+        fit_params = None if w is None else {"sample_weight": w}
+        cf = crossfit({"f": Nuisance(est, y, method="predict", fit_params=fit_params)}, X,
+                      cv=self.cv, n_jobs=self.n_jobs, random_state=self.random_state, keep_models=False)
+        self.oof_predictions_ = np.asarray(cf["f"], dtype=float)
+        self.correction_ = correction.fit(self.oof_predictions_, y, sample_weight=w)
+        self.calibration_index_ = np.arange(X.shape[0])
         self.estimator_ = full.fit(X, y) if w is None else full.fit(X, y, sample_weight=w)
         return self
 

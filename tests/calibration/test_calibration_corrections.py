@@ -170,3 +170,14 @@ def test_debiased_regressor_in_a_pipeline_removes_attenuation(rng, correction):
     fixed_slope = np.polyfit(y[n:], fixed, 1)[0]
     assert raw_slope < 0.6
     assert abs(fixed_slope - 1.0) < 0.1
+
+
+def test_debiased_regressor_with_a_held_out_calibration_split(rng):
+    n = 3000
+    X = rng.normal(size=(2 * n, 4))
+    y = X[:, 0] + X[:, 1] + 1.5 * rng.normal(size=2 * n)
+    model = DebiasedRegressor(LinearRegression(), correction="linear", cv=0.3, random_state=0).fit(X[:n], y[:n])
+    assert model.oof_predictions_.shape == (900,) and model.calibration_index_.shape == (900,)
+    assert abs(np.polyfit(y[n:], model.predict(X[n:]), 1)[0] - 1.0) < 0.1
+    with pytest.raises(ValueError, match="`cv` must be"):
+        DebiasedRegressor(cv=1.5).fit(X[:100], y[:100])
