@@ -33,6 +33,36 @@ def _hajek(v, t, e, w):
     return float(mu1 - mu0), infl
 
 
+def _aipw(v, t, X, propensity, model_y, model_t, cv, n_jobs, random_state):
+    """Cross-fitted AIPW of ``v`` (Robins, Rotnitzky and Zhao 1994): value, IF SE, propensities."""
+    from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
+
+    from .._crossfit import Nuisance, crossfit
+    from ..utils.validation import check_X, warn_positivity
+
+    Xa, _ = check_X(X, "X")
+    n = v.shape[0]
+    if Xa.shape[0] != n:
+        raise ValueError(f"`X` has {Xa.shape[0]} rows but `predictions` has {n}; pass one row per unit.")
+    my = HistGradientBoostingRegressor() if model_y is None else model_y
+    nuis = {"mu0": Nuisance(my, v, fit_mask=t == 0), "mu1": Nuisance(my, v, fit_mask=t == 1)}
+    if propensity is None:
+        mt = (HistGradientBoostingClassifier(max_leaf_nodes=8, min_samples_leaf=40, learning_rate=0.05,
+                                             max_iter=100) if model_t is None else model_t)
+        nuis["e"] = Nuisance(mt, t, method="predict_proba")
+    res = crossfit(nuis, Xa, cv=cv, stratify=t, n_jobs=n_jobs, random_state=random_state, keep_models=False)
+    if propensity is None:
+        e = res["e"]
+        warn_positivity(e, 0.01)
+        e = np.clip(e, 0.01, 0.99)
+    else:
+        e = check_propensity(propensity, "propensity", n=n)
+    mu0, mu1 = res["mu0"], res["mu1"]
+    psi = mu1 - mu0 + t * (v - mu1) / e - (1 - t) * (v - mu0) / (1 - e)
+    theta = float(psi.mean())
+    return theta, float(psi.std(ddof=1) / np.sqrt(n)), e
+
+
 def _se(infl):
     n = infl.shape[0]
     return float(np.sqrt(np.sum(infl**2)) / n)
@@ -185,8 +215,10 @@ def corrected_ate(correction, predictions, treatment, *, X=None, propensity=None
     with known ``propensity`` or propensities cross-fitted on ``X`` (the
     standard error then holds them fixed, which is conservative for IPW). With
     neither, ``e = 1/2`` (a randomised trial: difference in means).
-    ``estimator="aipw"``: :class:`causalkit.ate.AIPW` on :math:`\tilde Y` with
-    covariates ``X``.
+    ``estimator="aipw"``: the cross-fitted augmented IPW estimator on
+    :math:`\tilde Y` with covariates ``X`` (Robins, Rotnitzky and Zhao 1994),
+    outcome models per arm and the propensity cross-fitted (or the known
+    ``propensity``), propensities clipped to [0.01, 0.99].
 
     The standard error adds to the downstream influence-function variance the
     calibration contribution, estimated by refitting the correction on resampled
@@ -210,11 +242,12 @@ def corrected_ate(correction, predictions, treatment, *, X=None, propensity=None
     X : array-like of shape (n, p), optional
         Covariates (required for ``"aipw"`` or for estimated propensities).
     propensity : array-like of shape (n,), optional
-        Known propensities (Hajek only).
+        Known propensities (used by both estimators).
     estimator : {"hajek", "aipw"}, default "hajek"
     model_y, model_t : estimators, optional
-        Outcome and propensity models (defaults of :class:`causalkit.ate.AIPW`
-        for AIPW; logistic regression for Hajek propensities).
+        Outcome regressor and propensity classifier. Defaults: histogram gradient
+        boosting for AIPW (a regularised classifier for the propensity), logistic
+        regression for Hajek propensities.
     cv : int, default 5
     calibration_uncertainty : bool, default True
     n_boot : int, default 200
@@ -244,18 +277,10 @@ def corrected_ate(correction, predictions, treatment, *, X=None, propensity=None
         raise ValueError(f"`estimator` must be 'hajek' or 'aipw'; got {estimator!r}.")
     v = np.asarray(correction.transform(x), dtype=float).ravel()
     if estimator == "aipw":
-        from ..ate import AIPW
-
         if X is None:
-            raise ValueError("`X` (covariates) is required with estimator='aipw'.")
-        kw = {"cv": cv, "n_jobs": n_jobs, "random_state": random_state}
-        if model_y is not None:
-            kw["model_y"] = model_y
-        if model_t is not None:
-            kw["model_t"] = model_t
-        fit = AIPW(**kw).fit(X, v, treatment=t)
-        theta, se_down = fit.effect_.value, fit.effect_.stderr
-        e = fit.nuisances_["propensity"]
+            raise ValueError("`X` (covariates) is required with estimator='aipw'; pass the covariates "
+                             "or use estimator='hajek'.")
+        theta, se_down, e = _aipw(v, t, X, propensity, model_y, model_t, cv, n_jobs, random_state)
         label = "AIPW"
     else:
         if propensity is not None:
@@ -264,10 +289,16 @@ def corrected_ate(correction, predictions, treatment, *, X=None, propensity=None
             from sklearn.linear_model import LogisticRegression
 
             from .._crossfit import Nuisance, crossfit
+            from ..utils.validation import check_X, warn_positivity
 
+            Xa, _ = check_X(X, "X")
+            if Xa.shape[0] != n:
+                raise ValueError(f"`X` has {Xa.shape[0]} rows but `predictions` has {n}; pass one row per unit.")
             model = LogisticRegression() if model_t is None else model_t
-            e = np.clip(crossfit({"e": Nuisance(model, t)}, X, cv=cv, stratify=t, n_jobs=n_jobs,
-                                 random_state=random_state)["e"], 0.01, 0.99)
+            e = crossfit({"e": Nuisance(model, t)}, Xa, cv=cv, stratify=t, n_jobs=n_jobs,
+                         random_state=random_state)["e"]
+            warn_positivity(e, 0.01)
+            e = np.clip(e, 0.01, 0.99)
         else:
             e = np.full(n, 0.5)
         theta, infl = _hajek(v, t, e, None)

@@ -54,6 +54,20 @@ def test_aipw_with_covariates(data, kind):
     assert "AIPW" in est.method
 
 
+def test_hajek_with_estimated_propensities_and_aipw_with_known_ones(data):
+    from sklearn.linear_model import LinearRegression
+
+    d = data
+    lcc = _fit("linear", d)
+    est = corrected_ate(lcc, d.predictions, d.treatment, X=d.X, cv=3, n_boot=50, random_state=0)
+    assert abs(est.value - d.true_ate) < 3 * est.stderr
+    est = corrected_ate(lcc, d.predictions, d.treatment, X=d.X, propensity=d.propensity, estimator="aipw",
+                        model_y=LinearRegression(), cv=3, n_boot=50, random_state=0)
+    assert abs(est.value - d.true_ate) < 3 * est.stderr
+    with pytest.raises(ValueError, match="`X` has 10 rows"):
+        corrected_ate(lcc, d.predictions, d.treatment, X=d.X[:10])
+
+
 def test_corrected_mean_and_the_delta_method(data):
     d = data
     lcc = _fit("linear", d)
