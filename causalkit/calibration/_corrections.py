@@ -297,6 +297,11 @@ class TweedieCorrection(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         x, _, _ = _predictions(X)
         kde = self.kde_
         if kde is None:
+            if x.shape[0] < 2 or np.ptp(x) == 0:
+                raise ValueError(
+                    "`X` (the predictions to correct) is constant or has fewer than 2 values, so its "
+                    "density cannot be estimated with score_fit_on='downstream'. Use "
+                    "score_fit_on='calibration'.")
             kde = BinnedKDE(x, self._bw(x, None), None, self.grid_size)
         return kde.score(x)
 

@@ -111,6 +111,8 @@ def test_tweedie_downstream_density(rng):
     assert tw.kde_ is None
     b = BinnedKDE(down, scott_bandwidth(down))
     np.testing.assert_allclose(tw.transform(down), down - tw.sigma_**2 * b.score(down))
+    with pytest.raises(ValueError, match="`X` .* is constant"):
+        tw.transform(np.ones(50))
     # the calibration density gives a different answer
     tc = TweedieCorrection().fit(pred, y)
     assert not np.allclose(tc.transform(down), tw.transform(down))
