@@ -72,7 +72,10 @@ for tau in taus:
     rows["PPI"].append((est.value, *est.conf_int()))
 
 # %%
-# Estimated against true effects
+# Estimated against true effects. The naive slope equals the calibration slope
+# (about 0.6): every effect is shrunk by the same factor. The trials share one
+# calibration, so the corrected estimates' errors are correlated across trials and
+# the coverage over the 21 trials is not 21 independent checks.
 fig, axes = plt.subplots(1, 4, figsize=(14, 3.8), sharey=True)
 for ax, (name, r) in zip(axes, rows.items()):
     r = np.array(r)
