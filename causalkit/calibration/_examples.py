@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..testing import BadInput, ConformanceCase
+from ..testing import BadInput, ConformanceCase, nan_in, set_arg
 
 
 def _data(seed):
@@ -20,33 +20,21 @@ def _regressor_data(seed):
     return {"X": X, "y": X[:, 0] + 0.5 * rng.normal(size=200)}
 
 
-def _with(key, value):
-    return lambda a: {**a, key: value(a) if callable(value) else value}
-
-
-def _nan_in(key):
-    def mutate(a):
-        v = np.array(a[key], dtype=float)
-        v[(3,) if v.ndim == 1 else (3, 0)] = np.nan
-        return {**a, key: v}
-    return mutate
-
-
 def _bad_rows():
     from ..utils.validation import FewObservationsWarning
     from ._corrections import OutOfSupportWarning  # noqa: F401  (documented warning)
 
     return [
-        BadInput("nan-X", _nan_in("X"), ValueError, r"`X` contains NaN"),
-        BadInput("nan-y", _nan_in("y"), ValueError, r"`y` contains NaN"),
-        BadInput("short-y", _with("y", lambda a: a["y"][:-1]), ValueError, r"inconsistent numbers of rows: `X` has 300, `y` has 299"),
-        BadInput("two-column-X", _with("X", lambda a: np.c_[a["X"], a["X"]]), ValueError,
+        BadInput("nan-X", nan_in("X"), ValueError, r"`X` contains NaN"),
+        BadInput("nan-y", nan_in("y"), ValueError, r"`y` contains NaN"),
+        BadInput("short-y", set_arg("y", lambda a: a["y"][:-1]), ValueError, r"inconsistent numbers of rows: `X` has 300, `y` has 299"),
+        BadInput("two-column-X", set_arg("X", lambda a: np.c_[a["X"], a["X"]]), ValueError,
                  r"`X` must hold one column of predictions"),
-        BadInput("constant-X", _with("X", lambda a: np.ones_like(a["X"])), ValueError, r"`X` .* is constant"),
-        BadInput("constant-y", _with("y", lambda a: np.ones_like(a["y"])), ValueError, r"`y` .* is constant"),
+        BadInput("constant-X", set_arg("X", lambda a: np.ones_like(a["X"])), ValueError, r"`X` .* is constant"),
+        BadInput("constant-y", set_arg("y", lambda a: np.ones_like(a["y"])), ValueError, r"`y` .* is constant"),
         BadInput("too-small", lambda a: {"X": a["X"][:4], "y": a["y"][:4]}, ValueError,
                  r"calibration set is too small"),
-        BadInput("negative-weight", _with("sample_weight", lambda a: -np.ones(len(a["y"]))),
+        BadInput("negative-weight", set_arg("sample_weight", lambda a: -np.ones(len(a["y"]))),
                  ValueError, r"`sample_weight` must be non-negative"),
         BadInput("few-rows", lambda a: {"X": a["X"][:40], "y": a["y"][:40]}, FewObservationsWarning,
                  r"Only 40 calibration units", warns=True),
@@ -57,7 +45,7 @@ def conformance_cases():
     from . import DebiasedRegressor, LinearCalibration, TweedieCorrection
 
     lcc_bad = _bad_rows() + [
-        BadInput("negative-slope", _with("y", lambda a: -a["y"]), ValueError, r"slope .* not positive"),
+        BadInput("negative-slope", set_arg("y", lambda a: -a["y"]), ValueError, r"slope .* not positive"),
         BadInput("min-slope", lambda a: ({"min_slope": -1.0}, a), ValueError, r"`min_slope` must be"),
     ]
     tw_bad = _bad_rows() + [
@@ -65,7 +53,7 @@ def conformance_cases():
         BadInput("score-fit-on", lambda a: ({"score_fit_on": "test"}, a), ValueError, r"`score_fit_on` must be"),
     ]
     reg_bad = [
-        BadInput("nan-X", _nan_in("X"), ValueError, r"NaN"),
+        BadInput("nan-X", nan_in("X"), ValueError, r"NaN"),
         BadInput("correction", lambda a: ({"correction": "quadratic"}, a), ValueError, r"`correction` must be"),
     ]
 
