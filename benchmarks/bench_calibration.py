@@ -1,34 +1,37 @@
-"""Speed of the corrections on 10^6 predictions, against a scipy ``gaussian_kde`` score.
+"""Tweedie's correction for 10^6 predictions: binned-KDE analytic score vs scipy's gaussian_kde.
 
-The score of Tweedie's correction, d/dy log p(y), is computed by causalkit on a linearly
-binned grid with the kernel's analytic derivative: O(n + G log G). The reference
-computation is the direct one: ``scipy.stats.gaussian_kde`` fitted on the same
-predictions and its ``logpdf`` differenced centrally (two evaluations, O(n_fit * n_query)
-each). The direct computation on 10^6 queries would take minutes to hours, so it is timed
-on the first ``--scipy-queries`` queries and scaled linearly in the number of queries
-(its cost is exactly linear in them); the report says so.
+Data: Y ~ N(0, 1), predictions lam * Y + noise (lam = 0.6), a calibration set of
+n_cal = 10,000 labelled units and m = 10^6 downstream predictions.
 
-Cases, with the calibration density (the default, fitted on ``--n-cal`` calibration
-predictions) and with the downstream density (fitted on the 10^6 predictions themselves,
-where the direct cost is quadratic).
+Candidates (same data, one process, alternating repeats):
 
-Run: ``python benchmarks/bench_calibration.py`` (writes ``benchmarks/results/calibration.md``).
+* ``causalkit linear``: ``LinearCalibration().fit`` on the calibration set, ``transform``
+  of the 10^6 predictions.
+* ``causalkit tweedie``: ``TweedieCorrection().fit`` (KDE on the calibration predictions)
+  and ``transform`` of the 10^6 predictions.
+* ``causalkit tweedie downstream``: the same, with the KDE fitted on the 10^6 downstream
+  predictions themselves (``score_fit_on="downstream"``).
+* ``scipy gaussian_kde (subsample)``: ``scipy.stats.gaussian_kde`` on the calibration
+  predictions and the score by a central finite difference of ``logpdf`` (the usual
+  implementation), evaluated on a 10^4 subsample of the queries: its cost is
+  n_cal x m, linear in m, so the full-size time is extrapolated by m / 10^4 (said in the
+  notes; the scipy run on all 10^6 queries would take minutes here).
+
+Accuracy: the maximum absolute difference between the two corrected values on the
+subsample is printed and saved in the notes.
+
+Run:  OMP_NUM_THREADS=1 python benchmarks/bench_calibration.py
 """
 
 from __future__ import annotations
 
-import argparse
-import os
 import sys
 from pathlib import Path
 
-os.environ.setdefault("OMP_NUM_THREADS", "1")
-
 import numpy as np
 
-HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE.parent))
-sys.path.insert(0, str(HERE))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from harness import Benchmark
 from scipy.stats import gaussian_kde
@@ -36,59 +39,45 @@ from scipy.stats import gaussian_kde
 from causalkit.calibration import LinearCalibration, TweedieCorrection
 
 
-def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--n", type=int, default=1_000_000)
-    ap.add_argument("--n-cal", type=int, default=10_000)
-    ap.add_argument("--scipy-queries", type=int, default=2_000)
-    ap.add_argument("--repeats", type=int, default=5)
-    a = ap.parse_args()
+def main(m=1_000_000, n_cal=10_000, sub=10_000, repeats=5):
     rng = np.random.default_rng(0)
-    y_cal = rng.normal(size=a.n_cal)
-    p_cal = 0.6 * y_cal + 0.5 * rng.normal(size=a.n_cal)
-    pred = 0.6 * rng.normal(size=a.n) + 0.5 * rng.normal(size=a.n)
-    q = pred[:a.scipy_queries]
-    delta = 1e-3 * np.std(p_cal)
+    lam = 0.6
 
-    def scipy_score(fit_on, query):
-        kde = gaussian_kde(fit_on)
-        return (kde.logpdf(query + delta) - kde.logpdf(query - delta)) / (2 * delta)
+    def draw(n):
+        y = rng.normal(size=n)
+        return lam * y + np.sqrt(lam * (1 - lam)) * rng.normal(size=n), y
 
-    bench = Benchmark("calibration",
-                      f"Corrections of {a.n:,} predictions (calibration set {a.n_cal:,}); scipy "
-                      f"timed on {a.scipy_queries:,} queries.")
-    bench.add("linear calibration: fit + transform",
-              lambda: LinearCalibration().fit(p_cal, y_cal).transform(pred))
-    bench.add("Tweedie, calibration density: fit + transform",
-              lambda: TweedieCorrection().fit(p_cal, y_cal).transform(pred))
-    bench.add("Tweedie, downstream density: fit + transform",
-              lambda: TweedieCorrection(score_fit_on="downstream").fit(p_cal, y_cal).transform(pred))
-    bench.add(f"scipy score, calibration density, {a.scipy_queries:,} queries",
-              lambda: scipy_score(p_cal, q))
-    sub = pred[:a.scipy_queries]
-    bench.add(f"scipy score, downstream density, {a.scipy_queries:,} x {a.scipy_queries:,}",
-              lambda: scipy_score(sub, sub))
-    report = bench.run(repeats=a.repeats, warmup=True, clock="cpu", memory=False,
-                       baseline="Tweedie, calibration density: fit + transform")
+    pc, yc = draw(n_cal)
+    pred, _ = draw(m)
+    q = pred[:sub]
 
+    def scipy_tweedie(x):
+        kde = gaussian_kde(pc)
+        sigma2 = np.var(pc - yc)
+        d = 1e-3 * np.std(pc)
+        score = (kde.logpdf(x + d) - kde.logpdf(x - d)) / (2 * d)
+        return x - sigma2 * score
+
+    bench = Benchmark("calibration", description=(
+        f"Corrections of m={m:,} predictions (calibration n={n_cal:,}); scipy on a {sub:,} subsample"))
+    bench.add("causalkit linear", lambda: LinearCalibration().fit(pc, yc).transform(pred))
+    bench.add("causalkit tweedie", lambda: TweedieCorrection().fit(pc, yc).transform(pred))
+    bench.add("causalkit tweedie downstream",
+              lambda: TweedieCorrection(score_fit_on="downstream").fit(pc, yc).transform(pred))
+    bench.add("scipy gaussian_kde (subsample)", lambda: scipy_tweedie(q))
+    report = bench.run(repeats=repeats, baseline="scipy gaussian_kde (subsample)")
     med = report.medians
-    labels = list(med)
-    ours_cal, ours_down = med[labels[1]], med[labels[2]]
-    scale = a.n / a.scipy_queries
-    scipy_cal = med[labels[3]] * scale
-    scipy_down = med[labels[4]] * scale**2
-    # accuracy: our score against the direct one on the timed queries
-    tw = TweedieCorrection().fit(p_cal, y_cal)
-    err = np.max(np.abs(tw.score(q) - scipy_score(p_cal, q)))
-    report.notes += [
-        f"scipy extrapolated to {a.n:,} queries: calibration density {scipy_cal:.1f} s "
-        f"(x{scale:.0f}, linear in queries) -> causalkit is {scipy_cal / ours_cal:.0f}x faster; "
-        f"downstream density {scipy_down:.0f} s (x{scale**2:.0f}, quadratic) -> "
-        f"{scipy_down / ours_down:.0f}x.",
-        f"Largest absolute difference of the scores on the timed queries: {err:.2e} "
-        "(binning + interpolation against central differences of the exact density).",
-        "Target: corrections of 10^6 predictions in under one second.",
+    scipy_full = med["scipy gaussian_kde (subsample)"] * m / sub
+    ours = TweedieCorrection().fit(pc, yc).transform(q)
+    err = float(np.max(np.abs(ours - scipy_tweedie(q))))
+    bench_notes = [
+        f"scipy time extrapolated to all {m:,} queries (linear in the number of queries): {scipy_full:.1f} s",
+        f"speed-up of causalkit tweedie over extrapolated scipy: {scipy_full / med['causalkit tweedie']:.0f}x",
+        f"speed-up of causalkit tweedie downstream (KDE on 10^6 points) over extrapolated scipy on the "
+        f"10^4-point calibration KDE: {scipy_full / med['causalkit tweedie downstream']:.0f}x",
+        f"max |causalkit - scipy| corrected value on the subsample: {err:.2e}",
     ]
+    report.notes.extend(bench_notes)
     path = report.save()
     print(report.markdown())
     print("saved", path)

@@ -1,223 +1,186 @@
-"""Debiasing predicted outcomes: the authors' simulation and the coverage of the intervals.
+"""The simulation of Pettersson, Jerzak and Daoud (2025): one upstream model per true ATE.
 
-Part 1 ("sweep") follows Pettersson, Jerzak and Daoud (2025): for each true ATE tau on
-a grid over [-2, 2], a population of 10,000 units with proxies X = g(Y) + noise
-(:func:`causalkit.datasets.make_proxy_outcome_data`, a new random map per tau), an
-upstream MLP 100 -> 64 -> 32 -> 32 -> 1 trained in torch on 80% (Adam, learning rate
-1e-4, weight decay 1e-2, early stopping on the other 20%, which is the calibration
-split), and a fresh test population from the same map on which the ATE is estimated
-with the true propensities (Hajek): naive predictions, linear calibration, Tweedie
-(score from the calibration predictions, and from the test predictions as in the
-authors' notebook) and PPI with 100 fresh labels. Reported: the slope of the estimates
-on tau (the authors: naive 0.53, Tweedie 0.99, linear calibration 1.01, PPI 0.98), the
-mean absolute error, and how often the 95% intervals cover the test population's
-sample ATE.
+For each true effect tau on a grid in [-2, 2]:
 
-Part 2 ("coverage"): 95% interval coverage of the ATE over ``--reps`` replications of
-:func:`causalkit.datasets.make_calibration_data` with a small calibration set, with the
-calibration held fixed (the authors' intervals) and with its uncertainty included
-(causalkit's default), for both corrections.
+* population (n = 10,000): C ~ N(0, 1), T ~ Bernoulli(expit(C)), Y = tau T + C + N(0, 1);
+  images X = g(Y) + N(0, 0.3^2) 1_100 with g a frozen random MLP 1-50-50-50-100 (ReLU,
+  dropout 0.2 left active, as in the authors' notebook); StandardScaler on X;
+* upstream model f: MLP 100-64-32-32-1 in torch (CPU), MSE, Adam (weight decay 1e-2),
+  early stopping on the 20% validation split, which is also the calibration split;
+* downstream trial: a fresh population (seed + 1), predictions f(X); Hajek IPW ATE with the
+  true propensity on the naive predictions, LinearCalibration, TweedieCorrection (score from
+  the calibration predictions, and from the downstream predictions as in the notebook),
+  and PPI with 100 fresh labels.
 
-Run: ``python benchmarks/calibration_study.py`` (both parts, about 15 minutes on one
-core; ``--n-tau`` and ``--reps`` shrink it). Writes
-``benchmarks/results/calibration_study.md``.
+Reported: the slope of the estimated on the true ATE (OLS over the grid), the mean absolute
+error, and the coverage of the 95% intervals of the true tau, for the SE that includes the
+calibration step and for the one that holds it fixed.
+
+Choices the authors' notebook leaves open or that differ: mini-batches of 256, early-stopping
+patience 10 (at most ``--epochs``), Hajek instead of Horvitz-Thompson weighting, and the grid
+size ``--n-tau`` (authors: 50). Coverage over one draw per tau is coarse (+-3 points).
+
+Run:  OMP_NUM_THREADS=1 python benchmarks/calibration_study.py          (about 10 minutes)
 """
 
 from __future__ import annotations
 
 import argparse
-import os
+import json
 import sys
 import time
 import warnings
 from pathlib import Path
 
-os.environ.setdefault("OMP_NUM_THREADS", "1")
-
 import numpy as np
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from causalkit.calibration import (
-    LinearCalibration,
-    TweedieCorrection,
-    corrected_ate,
-    ppi_ate,
-)
-from causalkit.datasets import make_calibration_data, make_proxy_outcome_data
+from causalkit.calibration import LinearCalibration, TweedieCorrection, corrected_ate, ppi_ate  # noqa: E402
+
+RESULTS = Path(__file__).resolve().parent / "results"
 
 
-def train_upstream(X_tr, y_tr, X_val, y_val, seed, max_epochs=200, patience=10, batch=64):
-    """The authors' upstream MLP in torch (CPU), early-stopped on the validation loss."""
+def population(rng, n, tau):
+    c = rng.normal(size=n)
+    e = 1 / (1 + np.exp(-c))
+    t = (rng.random(n) < e).astype(float)
+    y = tau * t + c + rng.normal(size=n)
+    return c, e, t, y
+
+
+def run_tau(tau, seed, args):
     import torch
-
-    torch.manual_seed(seed)
-    net = torch.nn.Sequential(
-        torch.nn.Linear(X_tr.shape[1], 64), torch.nn.ReLU(), torch.nn.Linear(64, 32),
-        torch.nn.ReLU(), torch.nn.Linear(32, 32), torch.nn.ReLU(), torch.nn.Linear(32, 1))
-    opt = torch.optim.Adam(net.parameters(), lr=1e-4, weight_decay=1e-2)
-    xt = torch.as_tensor(X_tr, dtype=torch.float32)
-    yt = torch.as_tensor(y_tr, dtype=torch.float32)[:, None]
-    xv = torch.as_tensor(X_val, dtype=torch.float32)
-    yv = torch.as_tensor(y_val, dtype=torch.float32)[:, None]
-    gen = torch.Generator().manual_seed(seed)
-    best, best_state, bad = np.inf, None, 0
-    for _ in range(max_epochs):
-        net.train()
-        perm = torch.randperm(xt.shape[0], generator=gen)
-        for s in range(0, xt.shape[0], batch):
-            idx = perm[s:s + batch]
-            opt.zero_grad()
-            loss = torch.mean((net(xt[idx]) - yt[idx]) ** 2)
-            loss.backward()
-            opt.step()
-        net.eval()
-        with torch.no_grad():
-            val = float(torch.mean((net(xv) - yv) ** 2))
-        if val < best - 1e-6:
-            best, bad = val, 0
-            best_state = {k: v.clone() for k, v in net.state_dict().items()}
-        else:
-            bad += 1
-            if bad >= patience:
-                break
-    net.load_state_dict(best_state)
-    net.eval()
-
-    def predict(X):
-        with torch.no_grad():
-            return net(torch.as_tensor(X, dtype=torch.float32))[:, 0].numpy().astype(float)
-    return predict
-
-
-def one_tau(tau, k, n=10000, n_labeled=100, n_boot=100):
     from sklearn.preprocessing import StandardScaler
 
-    pop = make_proxy_outcome_data(n, ate=tau, map_seed=1000 + k, random_state=k)
-    test = make_proxy_outcome_data(n, ate=tau, map_seed=1000 + k, random_state=10_000 + k)
-    n_tr = int(0.8 * n)
-    scaler = StandardScaler().fit(pop.X[:n_tr])
-    predict = train_upstream(scaler.transform(pop.X[:n_tr]), pop.y[:n_tr],
-                             scaler.transform(pop.X[n_tr:]), pop.y[n_tr:], seed=k)
-    cal_pred, cal_truth = predict(scaler.transform(pop.X[n_tr:])), pop.y[n_tr:]
-    pred = predict(scaler.transform(test.X))
-    t, e = test.treatment, test.propensity
-    sample_ate = float(np.sum(t * test.y / e) / np.sum(t / e)
-                       - np.sum((1 - t) * test.y / (1 - e)) / np.sum((1 - t) / (1 - e)))
-    out = {"sample ATE (true Y)": (sample_ate, np.nan, np.nan)}
-    ests = {"naive": corrected_ate(None, pred, t, propensity=e)}
+    torch.manual_seed(seed)
+    g = torch.nn.Sequential(
+        torch.nn.Linear(1, 50), torch.nn.ReLU(), torch.nn.Dropout(0.2),
+        torch.nn.Linear(50, 50), torch.nn.ReLU(), torch.nn.Dropout(0.2),
+        torch.nn.Linear(50, 50), torch.nn.ReLU(), torch.nn.Dropout(0.2),
+        torch.nn.Linear(50, 100))  # left in train mode: dropout active, as in the authors' code
+
+    def images(rng, y):
+        with torch.no_grad():
+            x = g(torch.tensor(y[:, None], dtype=torch.float32)).numpy()
+        return x + 0.3 * rng.normal(size=x.shape)
+
+    rng = np.random.default_rng(seed)
+    _, _, _, y = population(rng, args.n, tau)
+    X = images(rng, y)
+    scaler = StandardScaler().fit(X)
+    X = scaler.transform(X)
+    ntr = int(0.8 * args.n)
+    Xtr, ytr, Xva, yva = X[:ntr], y[:ntr], X[ntr:], y[ntr:]
+
+    f = torch.nn.Sequential(torch.nn.Linear(100, 64), torch.nn.ReLU(), torch.nn.Linear(64, 32), torch.nn.ReLU(),
+                            torch.nn.Linear(32, 32), torch.nn.ReLU(), torch.nn.Linear(32, 1))
+    opt = torch.optim.Adam(f.parameters(), lr=args.lr, weight_decay=1e-2)
+    xt, yt = torch.tensor(Xtr, dtype=torch.float32), torch.tensor(ytr[:, None], dtype=torch.float32)
+    xv, yv = torch.tensor(Xva, dtype=torch.float32), torch.tensor(yva[:, None], dtype=torch.float32)
+    best, best_state, wait = np.inf, None, 0
+    gen = torch.Generator().manual_seed(seed)
+    for _epoch in range(args.epochs):
+        f.train()
+        perm = torch.randperm(ntr, generator=gen)
+        for s in range(0, ntr, 256):
+            b = perm[s:s + 256]
+            opt.zero_grad()
+            loss = torch.mean((f(xt[b]) - yt[b]) ** 2)
+            loss.backward()
+            opt.step()
+        f.eval()
+        with torch.no_grad():
+            vl = float(torch.mean((f(xv) - yv) ** 2))
+        if vl < best - 1e-5:
+            best, wait = vl, 0
+            best_state = {k: v.clone() for k, v in f.state_dict().items()}
+        else:
+            wait += 1
+            if wait >= args.patience:
+                break
+    f.load_state_dict(best_state)
+    f.eval()
+
+    def predict(Xs):
+        with torch.no_grad():
+            return f(torch.tensor(Xs, dtype=torch.float32)).numpy().ravel().astype(float)
+
+    pva = predict(Xva)
+    rng2 = np.random.default_rng(seed + 1)
+    _, e, t, y2 = population(rng2, args.n, tau)
+    p2 = predict(scaler.transform(images(rng2, y2)))
+    out = {"tau": tau}
+
+    def hajek(v):
+        return np.average(v, weights=t / e) - np.average(v, weights=(1 - t) / (1 - e))
+
+    out["sample"] = hajek(y2)
+    out["naive"] = hajek(p2)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        lcc = LinearCalibration().fit(cal_pred, cal_truth)
-        ests["linear calibration"] = corrected_ate(lcc, pred, t, propensity=e, n_boot=n_boot,
-                                                   random_state=k)
-        tw = TweedieCorrection().fit(cal_pred, cal_truth)
-        ests["Tweedie (calibration density)"] = corrected_ate(tw, pred, t, propensity=e,
-                                                              n_boot=n_boot, random_state=k)
-        twd = TweedieCorrection(score_fit_on="downstream").fit(cal_pred, cal_truth)
-        ests["Tweedie (downstream density)"] = corrected_ate(twd, pred, t, propensity=e,
-                                                             n_boot=n_boot, random_state=k)
-    lab = np.random.default_rng(k).choice(n, n_labeled, replace=False)
-    unl = np.setdiff1d(np.arange(n), lab)
-    ests["PPI (100 labels)"] = ppi_ate(pred[unl], t[unl], pred[lab], test.y[lab], t[lab],
-                                       propensity=e[unl], labeled_propensity=e[lab])
-    for name, est in ests.items():
-        lo, hi = est.conf_int(0.05)
-        out[name] = (est.value, lo, hi)
-    out["_sigma"] = (float(np.std(cal_pred - cal_truth)), np.nan, np.nan)
-    return sample_ate, out
-
-
-def sweep(n_tau):
-    taus = np.linspace(-2, 2, n_tau)
-    rows = []
-    for k, tau in enumerate(taus):
-        start = time.perf_counter()
-        sample_ate, out = one_tau(float(tau), k)
-        rows.append((tau, sample_ate, out))
-        print(f"tau={tau:+.2f}: naive {out['naive'][0]:+.3f}, LCC "
-              f"{out['linear calibration'][0]:+.3f}, Tweedie "
-              f"{out['Tweedie (calibration density)'][0]:+.3f} "
-              f"({time.perf_counter() - start:.1f} s)", file=sys.stderr, flush=True)
-    names = [k for k in rows[0][2] if not k.startswith("_")]
-    table = []
-    for name in names:
-        est = np.array([r[2][name][0] for r in rows])
-        slope = float(np.polyfit(taus, est, 1)[0])
-        mae = float(np.mean(np.abs(est - taus)))
-        if name.startswith("sample"):
-            cover = ""
-        else:
-            cover = np.mean([r[2][name][1] <= r[1] <= r[2][name][2] for r in rows])
-            cover = f"{cover:.2f}"
-        table.append((name, slope, mae, cover))
-    sigma = float(np.mean([r[2]["_sigma"][0] for r in rows]))
-    return table, sigma
-
-
-def coverage(reps, n=20000, n_cal=200, n_boot=100):
-    res = {}
-    for kind in ("linear", "tweedie"):
-        for fixed in (True, False):
-            res[(kind, fixed)] = []
-    for r in range(reps):
-        d = make_calibration_data(n, n_calibration=n_cal, ate=1.0, shrinkage=0.5, noise=0.5,
-                                  random_state=r)
-        for kind in ("linear", "tweedie"):
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                corr = (LinearCalibration() if kind == "linear" else TweedieCorrection()).fit(
-                    d.calibration_predictions, d.calibration_truth)
-                full = corrected_ate(corr, d.predictions, d.treatment, propensity=d.propensity,
-                                     n_boot=n_boot, random_state=r)
-                fixed = corrected_ate(corr, d.predictions, d.treatment, propensity=d.propensity,
-                                      calibration_uncertainty=False)
-            for est, is_fixed in ((fixed, True), (full, False)):
-                lo, hi = est.conf_int(0.05)
-                res[(kind, is_fixed)].append((est.value, est.stderr, lo <= d.true_ate <= hi))
-    return res
+        corrections = {"linear": LinearCalibration(), "tweedie": TweedieCorrection(),
+                       "tweedie_downstream": TweedieCorrection(score_fit_on="downstream")}
+        for name, c in corrections.items():
+            c.fit(pva, yva)
+            for cu in (True, False):
+                est = corrected_ate(c, p2, t, propensity=e, calibration_uncertainty=cu, n_boot=args.n_boot,
+                                    random_state=seed)
+                lo, hi = est.conf_int()
+                key = name + ("" if cu else "_fixed")
+                out[key] = est.value
+                out[key + "_se"] = est.stderr
+                out[key + "_cover"] = bool(lo < tau < hi)
+    lab = np.random.default_rng(seed + 2).choice(args.n, size=100, replace=False)
+    unl = np.setdiff1d(np.arange(args.n), lab)
+    est = ppi_ate(p2[unl], t[unl], p2[lab], y2[lab], t[lab], propensity=e[unl], labeled_propensity=e[lab])
+    lo, hi = est.conf_int()
+    out.update(ppi=est.value, ppi_se=est.stderr, ppi_cover=bool(lo < tau < hi))
+    out["sigma"] = float(corrections["tweedie"].sigma_)
+    out["epochs"] = _epoch + 1
+    return out
 
 
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--n-tau", type=int, default=50)
-    ap.add_argument("--reps", type=int, default=500)
-    ap.add_argument("--skip", choices=["sweep", "coverage"], default=None)
-    a = ap.parse_args()
-    lines = ["## calibration_study", ""]
-    t0 = time.perf_counter()
-    if a.skip != "sweep":
-        table, sigma = sweep(a.n_tau)
-        lines += [f"### Sweep: {a.n_tau} true ATEs in [-2, 2], n = 10,000 per population, "
-                  "torch MLP upstream, Hajek with true propensities", "",
-                  f"Mean calibration residual SD: {sigma:.3f} (the authors: 1.27 at tau = 2).", "",
-                  "| estimator | slope on tau | MAE | 95% CI covers the sample ATE |",
-                  "|---|---:|---:|---:|"]
-        lines += [f"| {nm} | {sl:.4f} | {mae:.4f} | {cv} |" for nm, sl, mae, cv in table]
-        lines += ["", "The authors (50 values of tau): sample ATE 1.0022, naive 0.5346, Tweedie "
-                  "0.9947, linear calibration 1.0068, PPI 0.9834 (slopes).", ""]
-    if a.skip != "coverage":
-        res = coverage(a.reps)
-        mc = 1.96 * np.sqrt(0.95 * 0.05 / a.reps)
-        lines += [f"### Coverage: {a.reps} replications of make_calibration_data(n=20000, "
-                  "n_calibration=200, lambda=0.5, noise=0.5), true ATE 1, nominal 95% "
-                  f"(Monte Carlo error +-{mc:.3f})", "",
-                  "| correction | SE | coverage | mean SE | MC sd of the estimate | bias |",
-                  "|---|---|---:|---:|---:|---:|"]
-        for (kind, fixed), rows in res.items():
-            v = np.array([r[0] for r in rows])
-            se = np.array([r[1] for r in rows])
-            cov = np.mean([r[2] for r in rows])
-            label = "calibration held fixed" if fixed else "with calibration uncertainty"
-            lines.append(f"| {kind} | {label} | {cov:.3f} | {se.mean():.4f} | {v.std(ddof=1):.4f} | "
-                         f"{v.mean() - 1.0:+.4f} |")
-    lines += ["", f"Run time {time.perf_counter() - t0:.0f} s on {os.cpu_count()} shared cores "
-              f"(`python benchmarks/calibration_study.py {' '.join(sys.argv[1:])}`)."]
-    out = ROOT / "benchmarks" / "results" / "calibration_study.md"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text("\n".join(lines) + "\n")
-    print("\n".join(lines))
+    ap.add_argument("--n", type=int, default=10_000)
+    ap.add_argument("--epochs", type=int, default=400)
+    ap.add_argument("--patience", type=int, default=10)
+    ap.add_argument("--lr", type=float, default=1e-4)
+    ap.add_argument("--n-boot", type=int, default=200)
+    args = ap.parse_args()
+    import torch
+
+    torch.set_num_threads(1)
+    t0 = time.time()
+    rows = []
+    for i, tau in enumerate(np.linspace(-2, 2, args.n_tau)):
+        rows.append(run_tau(float(tau), 1000 + i, args))
+        r = rows[-1]
+        print(f"tau={tau:+.2f} naive={r['naive']:+.3f} linear={r['linear']:+.3f} tweedie={r['tweedie']:+.3f} "
+              f"tw_down={r['tweedie_downstream']:+.3f} ppi={r['ppi']:+.3f} sigma={r['sigma']:.3f} "
+              f"epochs={r['epochs']} ({time.time() - t0:.0f}s)", flush=True)
+    taus = np.array([r["tau"] for r in rows])
+    lines = ["## Calibration study (Pettersson, Jerzak and Daoud 2025 simulation)", "",
+             f"{args.n_tau} true ATEs in [-2, 2], n = {args.n} per population, torch MLP upstream "
+             f"(lr {args.lr}, batch 256, patience {args.patience}), Hajek IPW with true propensities, "
+             f"{args.n_boot} calibration bootstrap replicates; {time.time() - t0:.0f} s.", "",
+             "| estimator | slope on true ATE | MAE | coverage (with calibration) | coverage (held fixed) |",
+             "|---|---:|---:|---:|---:|"]
+    for key in ("sample", "naive", "linear", "tweedie", "tweedie_downstream", "ppi"):
+        v = np.array([r[key] for r in rows])
+        slope = np.polyfit(taus, v, 1)[0]
+        mae = np.mean(np.abs(v - taus))
+        cov = np.mean([r[key + "_cover"] for r in rows]) if key + "_cover" in rows[0] else np.nan
+        covf = np.mean([r[key + "_fixed_cover"] for r in rows]) if key + "_fixed_cover" in rows[0] else np.nan
+        lines.append(f"| {key} | {slope:.4f} | {mae:.4f} | {cov:.3f} | {covf:.3f} |")
+    lines += ["", "Authors (50 values, notebook): slope naive 0.5346, Tweedie 0.9947, LCC 1.0068, PPI 0.9834."]
+    text = "\n".join(lines) + "\n"
+    print(text)
+    RESULTS.mkdir(exist_ok=True)
+    (RESULTS / "calibration_study.md").write_text(text)
+    (RESULTS / "calibration_study.json").write_text(json.dumps(rows, indent=1))
 
 
 if __name__ == "__main__":

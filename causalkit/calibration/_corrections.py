@@ -92,7 +92,7 @@ def _warn_support(self, x):
             f"{out} of {x.size} predictions ({100 * out / x.size:.1f}%) in `X` lie outside the "
             f"calibration range [{lo:.4g}, {hi:.4g}]; the correction extrapolates there. "
             "Use a calibration set that covers the downstream population.",
-            OutOfSupportWarning, stacklevel=4)  # caller -> set_output wrapper -> transform -> here
+            OutOfSupportWarning, stacklevel=3)
 
 
 def _shape_like(out, was_2d):
@@ -297,6 +297,11 @@ class TweedieCorrection(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         x, _, _ = _predictions(X)
         kde = self.kde_
         if kde is None:
+            if x.shape[0] < 2 or np.ptp(x) == 0:
+                raise ValueError(
+                    "`X` (the predictions to correct) is constant or has fewer than 2 values, so its "
+                    "density cannot be estimated with score_fit_on='downstream'. Use "
+                    "score_fit_on='calibration'.")
             kde = BinnedKDE(x, self._bw(x, None), None, self.grid_size)
         return kde.score(x)
 
@@ -304,8 +309,7 @@ class TweedieCorrection(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         """Corrected outcomes ``X - sigma_**2 * score(X)``, shaped like ``X``."""
         check_is_fitted(self, "sigma_")
         x, was_2d, _ = _predictions(X)
-        if self.kde_ is not None:
-            _warn_support(self, x)
+        _warn_support(self, x)
         if self.sigma_ == 0:
             return _shape_like(x.copy(), was_2d)
         return _shape_like(x - self.sigma_**2 * self.score(x), was_2d)
@@ -345,8 +349,12 @@ class DebiasedRegressor(RegressorMixin, BaseEstimator):
     correction : {"tweedie", "linear"} or transformer, default "tweedie"
         :class:`TweedieCorrection`, :class:`LinearCalibration` or any transformer
         with ``fit(predictions, truth)`` and ``transform(predictions)``.
-    cv : int or splitter, default 5
-        Cross-fitting folds for the calibration predictions.
+    cv : int, splitter or float, default 5
+        Cross-fitting folds for the calibration predictions. A float in (0, 1)
+        instead holds out that fraction of the rows as a single calibration split
+        (the original method's protocol): ``estimator`` is fitted on the other
+        rows only and not refitted, so the calibrated model is the one that
+        predicts. ``oof_predictions_`` then holds the held-out predictions.
     n_jobs : int or None, default None
     random_state : int, Generator or None, default None
         Seeds the folds and the upstream model.
@@ -357,7 +365,10 @@ class DebiasedRegressor(RegressorMixin, BaseEstimator):
         Refitted on all rows.
     correction_ : transformer
         Fitted on the out-of-fold predictions.
-    oof_predictions_ : ndarray of shape (n,)
+    oof_predictions_ : ndarray
+        Out-of-fold (or held-out) predictions the correction was fitted on.
+    calibration_index_ : ndarray
+        Rows of the training data those predictions belong to.
 
     Examples
     --------
@@ -389,26 +400,47 @@ class DebiasedRegressor(RegressorMixin, BaseEstimator):
         correction = _make_correction(self.correction)
         est = RidgeCV() if self.estimator is None else self.estimator
         w = check_weights(sample_weight, n=X.shape[0])
+        full = clone(est)
+        if self.random_state is not None and full.get_params().get("random_state", 0) is None:
+            from ..inference import seed_sequence
+
+            full.set_params(random_state=int(seed_sequence(self.random_state).generate_state(1)[0] >> 1))
+        if isinstance(self.cv, numbers.Real) and not isinstance(self.cv, numbers.Integral):
+            if not 0 < self.cv < 1:
+                raise ValueError(f"`cv` must be an integer >= 2, a splitter or a fraction in (0, 1); got {self.cv!r}.")
+            n = X.shape[0]
+            n_cal = int(round(self.cv * n))
+            if n_cal < _MIN_N or n - n_cal < 2:
+                raise ValueError(f"`cv`={self.cv} leaves {n_cal} calibration and {n - n_cal} training rows; "
+                                 "use a fraction that leaves enough of both.")
+            from ..inference import seed_sequence
+
+            perm = np.random.default_rng(seed_sequence(self.random_state)).permutation(n)
+            hold, train = np.sort(perm[:n_cal]), np.sort(perm[n_cal:])
+            self.estimator_ = (full.fit(X[train], y[train]) if w is None
+                               else full.fit(X[train], y[train], sample_weight=w[train]))
+            self.oof_predictions_ = np.asarray(self.estimator_.predict(X[hold]), dtype=float).ravel()
+            self.calibration_index_ = hold
+            self.correction_ = correction.fit(self.oof_predictions_, y[hold],
+                                              sample_weight=None if w is None else w[hold])
+            return self
         fit_params = None if w is None else {"sample_weight": w}
         cf = crossfit({"f": Nuisance(est, y, method="predict", fit_params=fit_params)}, X,
                       cv=self.cv, n_jobs=self.n_jobs, random_state=self.random_state, keep_models=False)
         self.oof_predictions_ = np.asarray(cf["f"], dtype=float)
         self.correction_ = correction.fit(self.oof_predictions_, y, sample_weight=w)
-        full = clone(est)
-        if "random_state" in full.get_params() and full.get_params()["random_state"] is None \
-                and self.random_state is not None:
-            full.set_params(random_state=np.random.default_rng(self.random_state).integers(2**31 - 1)
-                            if isinstance(self.random_state, numbers.Integral) else None)
+        self.calibration_index_ = np.arange(X.shape[0])
         self.estimator_ = full.fit(X, y) if w is None else full.fit(X, y, sample_weight=w)
         return self
 
     def predict(self, X):
-        """Corrected predictions of the refitted upstream model."""
+        """Corrected predictions of the refitted upstream model.
+
+        Warns (:class:`OutOfSupportWarning`) when more than 1% of the raw
+        predictions fall outside the range of the out-of-fold calibration ones."""
         from sklearn.utils.validation import validate_data
 
         check_is_fitted(self, "estimator_")
         X = validate_data(self, X, reset=False)
         raw = np.asarray(self.estimator_.predict(X), dtype=float).ravel()
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", OutOfSupportWarning)
-            return np.asarray(self.correction_.transform(raw), dtype=float).ravel()
+        return np.asarray(self.correction_.transform(raw), dtype=float).ravel()

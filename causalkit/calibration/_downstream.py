@@ -9,7 +9,7 @@ import numpy as np
 from sklearn.base import clone
 from sklearn.utils.validation import check_is_fitted
 
-from ..inference import Estimate, bootstrap
+from ..inference import Estimate
 from ..utils.validation import check_binary, check_propensity, check_vector, check_weights
 
 __all__ = ["corrected_mean", "corrected_ate", "ppi_mean", "ppi_ate"]
@@ -33,36 +33,88 @@ def _hajek(v, t, e, w):
     return float(mu1 - mu0), infl
 
 
+def _aipw(v, t, X, propensity, model_y, model_t, cv, n_jobs, random_state):
+    """Cross-fitted AIPW of ``v`` (Robins, Rotnitzky and Zhao 1994): value, IF SE, propensities."""
+    from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
+
+    from .._crossfit import Nuisance, crossfit
+    from ..utils.validation import check_X, warn_positivity
+
+    Xa, _ = check_X(X, "X")
+    n = v.shape[0]
+    if Xa.shape[0] != n:
+        raise ValueError(f"`X` has {Xa.shape[0]} rows but `predictions` has {n}; pass one row per unit.")
+    my = HistGradientBoostingRegressor() if model_y is None else model_y
+    nuis = {"mu0": Nuisance(my, v, fit_mask=t == 0), "mu1": Nuisance(my, v, fit_mask=t == 1)}
+    if propensity is None:
+        mt = (HistGradientBoostingClassifier(max_leaf_nodes=8, min_samples_leaf=40, learning_rate=0.05,
+                                             max_iter=100) if model_t is None else model_t)
+        nuis["e"] = Nuisance(mt, t, method="predict_proba")
+    res = crossfit(nuis, Xa, cv=cv, stratify=t, n_jobs=n_jobs, random_state=random_state, keep_models=False)
+    if propensity is None:
+        e = res["e"]
+        warn_positivity(e, 0.01)
+        e = np.clip(e, 0.01, 0.99)
+    else:
+        e = check_propensity(propensity, "propensity", n=n)
+    mu0, mu1 = res["mu0"], res["mu1"]
+    psi = mu1 - mu0 + t * (v - mu1) / e - (1 - t) * (v - mu0) / (1 - e)
+    theta = float(psi.mean())
+    return theta, float(psi.std(ddof=1) / np.sqrt(n)), e
+
+
 def _se(infl):
     n = infl.shape[0]
     return float(np.sqrt(np.sum(infl**2)) / n)
 
 
-def _calibration_variance(correction, predictions, statistic, n_boot, random_state, n_jobs):
-    """Bootstrap variance of the downstream estimate over refits of the correction.
+def _score_on_downstream(correction):
+    if correction is None:
+        return False
+    return getattr(correction, "score_fit_on", "calibration") == "downstream"
 
-    Calibration rows are resampled, the correction is refitted and the downstream
-    statistic is recomputed on the *fixed* downstream sample; the spread is the
-    calibration step's contribution to the variance.
+
+def _correction_bootstrap(correction, predictions, statistic, n_boot, random_state, n_jobs):
+    """Two-sample bootstrap replicates over refits of the correction.
+
+    Each replicate resamples the calibration rows and refits the correction. When
+    the correction also depends on the downstream sample (Tweedie's score fitted on
+    the downstream predictions), the downstream rows are resampled in the same
+    replicate (a joint bootstrap over both samples), otherwise they are held fixed.
+    ``statistic(v_b, idx)`` receives the corrected outcomes of the (resampled)
+    downstream rows and their row indices (``None`` when held fixed).
     """
-    x = correction.calibration_predictions_
-    t = correction.calibration_truth_
-    w = correction.calibration_weights_
-    arrays = (x, t) if w is None else (x, t, w)
+    from joblib import Parallel, delayed
 
-    def stat(xb, tb, wb=None):
+    from ..inference import seed_sequence
+
+    xc = correction.calibration_predictions_
+    tc = correction.calibration_truth_
+    wc = correction.calibration_weights_
+    nc, n = xc.shape[0], predictions.shape[0]
+    joint = _score_on_downstream(correction)
+
+    def one(seed):
+        rng = np.random.default_rng(seed)
+        ic = rng.integers(0, nc, size=nc)
+        idx = rng.integers(0, n, size=n) if joint else None
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             try:
-                c = clone(correction).fit(xb, tb, sample_weight=wb)
-            except ValueError:  # a degenerate resample (e.g. slope not positive)
+                c = clone(correction).fit(xc[ic], tc[ic], sample_weight=None if wc is None else wc[ic])
+            except ValueError:  # a degenerate resample (e.g. a slope that is not positive)
                 return np.nan
-            return statistic(np.asarray(c.transform(predictions), dtype=float).ravel())
+            xb = predictions if idx is None else predictions[idx]
+            return float(statistic(np.asarray(c.transform(xb), dtype=float).ravel(), idx))
 
-    reps = bootstrap(stat, *arrays, n_boot=n_boot, random_state=random_state, n_jobs=n_jobs)[:, 0]
+    seeds = seed_sequence(random_state).spawn(n_boot)
+    reps = np.asarray(Parallel(n_jobs=n_jobs)(delayed(one)(sd) for sd in seeds), dtype=float)
     reps = reps[np.isfinite(reps)]
-    if reps.size < 2:
-        raise ValueError("The calibration bootstrap failed on every replicate; the calibration set is degenerate.")
+    if reps.size < max(2, n_boot // 2):
+        raise ValueError(
+            f"The calibration bootstrap failed on {n_boot - reps.size} of {n_boot} replicates (the "
+            "correction could not be refitted on resampled calibration rows); the calibration set is "
+            "too small or degenerate. Use more calibration units or `calibration_uncertainty=False`.")
     return float(np.var(reps, ddof=1))
 
 
@@ -80,6 +132,7 @@ def _check_nboot(n_boot):
 
 
 def _transform(correction, x):
+    """Corrected outcomes; the raw predictions when ``correction`` is None (naive)."""
     if correction is None:
         return x
     return np.asarray(correction.transform(x), dtype=float).ravel()
@@ -89,9 +142,11 @@ def _describe(correction, calibration_uncertainty, n_boot):
     if correction is None:
         return "raw predictions (no correction); SE: downstream influence function"
     kind = type(correction).__name__
-    if calibration_uncertainty:
-        return f"{kind}; SE: downstream influence function + calibration bootstrap ({n_boot} refits)"
-    return f"{kind}; SE: downstream influence function (calibration held fixed)"
+    if not calibration_uncertainty:
+        return f"{kind}; SE: downstream influence function (calibration held fixed)"
+    if _score_on_downstream(correction):
+        return f"{kind}; SE: joint bootstrap over calibration and downstream rows ({n_boot} replicates)"
+    return f"{kind}; SE: downstream influence function + calibration bootstrap ({n_boot} refits)"
 
 
 def corrected_mean(correction, predictions, *, sample_weight=None, calibration_uncertainty=True,
@@ -104,7 +159,11 @@ def corrected_mean(correction, predictions, *, sample_weight=None, calibration_u
     calibration contribution: the bootstrap variance of the estimate over refits of
     the correction on resampled calibration rows, the downstream sample held fixed
     (a two-sample bootstrap decomposition; first-order equivalent to the joint
-    bootstrap over both samples at a fraction of its cost).
+    bootstrap over both samples at a fraction of its cost). When the correction
+    itself depends on the downstream sample (``TweedieCorrection(score_fit_on=
+    "downstream")``, whose density is refitted on the downstream predictions), the
+    influence function misses the density's variability, so the variance is the
+    joint bootstrap over calibration and downstream rows instead.
 
     Parameters
     ----------
@@ -146,7 +205,10 @@ def corrected_mean(correction, predictions, *, sample_weight=None, calibration_u
     theta, infl = _mean_if(v, w)
     var = _se(infl) ** 2
     if calibration_uncertainty and correction is not None:
-        var += _calibration_variance(correction, x, lambda vb: _mean_if(vb, w)[0], n_boot, random_state, n_jobs)
+        def stat(vb, idx):
+            return _mean_if(vb, w if (w is None or idx is None) else w[idx])[0]
+        boot = _correction_bootstrap(correction, x, stat, n_boot, random_state, n_jobs)
+        var = boot if _score_on_downstream(correction) else var + boot
     return Estimate(theta, np.sqrt(var), n=x.shape[0], name="mean",
                     method=_describe(correction, calibration_uncertainty, n_boot))
 
@@ -167,16 +229,24 @@ def corrected_ate(correction, predictions, treatment, *, X=None, propensity=None
     with known ``propensity`` or propensities cross-fitted on ``X`` (the
     standard error then holds them fixed, which is conservative for IPW). With
     neither, ``e = 1/2`` (a randomised trial: difference in means).
-    ``estimator="aipw"``: :class:`causalkit.ate.AIPW` on :math:`\tilde Y` with
-    covariates ``X``.
+    ``estimator="aipw"``: the cross-fitted augmented IPW estimator on
+    :math:`\tilde Y` with covariates ``X`` (Robins, Rotnitzky and Zhao 1994),
+    outcome models per arm and the propensity cross-fitted (or the known
+    ``propensity``), propensities clipped to [0.01, 0.99].
 
     The standard error adds to the downstream influence-function variance the
     calibration contribution, estimated by refitting the correction on resampled
     calibration rows and recomputing the effect on the fixed downstream sample
     (with AIPW the perturbation of the outcome is propagated through the Hajek
     form with the same propensities: the first-order effect, without refitting
-    the outcome models). ``calibration_uncertainty=False`` holds the calibration
-    fixed, as the original method does (Pettersson, Jerzak and Daoud 2025).
+    the outcome models). With a downstream-fitted Tweedie score and Hajek, the
+    variance is a joint bootstrap over calibration and downstream rows (the
+    density is refitted on each downstream resample); with AIPW the same joint
+    perturbation is added to the AIPW influence-function variance (their
+    covariance is neglected). ``calibration_uncertainty=False`` holds the
+    calibration fixed, as the original method does (Pettersson, Jerzak and Daoud
+    2025); its confidence intervals under-cover when the calibration set is small
+    (see the calibration user guide for the coverage study).
 
     Parameters
     ----------
@@ -187,11 +257,12 @@ def corrected_ate(correction, predictions, treatment, *, X=None, propensity=None
     X : array-like of shape (n, p), optional
         Covariates (required for ``"aipw"`` or for estimated propensities).
     propensity : array-like of shape (n,), optional
-        Known propensities (Hajek only).
+        Known propensities (used by both estimators).
     estimator : {"hajek", "aipw"}, default "hajek"
     model_y, model_t : estimators, optional
-        Outcome and propensity models (defaults of :class:`causalkit.ate.AIPW`
-        for AIPW; logistic regression for Hajek propensities).
+        Outcome regressor and propensity classifier. Defaults: histogram gradient
+        boosting for AIPW (a regularised classifier for the propensity), logistic
+        regression for Hajek propensities.
     cv : int, default 5
     calibration_uncertainty : bool, default True
     n_boot : int, default 200
@@ -221,18 +292,10 @@ def corrected_ate(correction, predictions, treatment, *, X=None, propensity=None
         raise ValueError(f"`estimator` must be 'hajek' or 'aipw'; got {estimator!r}.")
     v = _transform(correction, x)
     if estimator == "aipw":
-        from ..ate import AIPW
-
         if X is None:
-            raise ValueError("`X` (covariates) is required with estimator='aipw'.")
-        kw = {"cv": cv, "n_jobs": n_jobs, "random_state": random_state}
-        if model_y is not None:
-            kw["model_y"] = model_y
-        if model_t is not None:
-            kw["model_t"] = model_t
-        fit = AIPW(**kw).fit(X, v, treatment=t)
-        theta, se_down = fit.effect_.value, fit.effect_.stderr
-        e = fit.nuisances_["propensity"]
+            raise ValueError("`X` (covariates) is required with estimator='aipw'; pass the covariates "
+                             "or use estimator='hajek'.")
+        theta, se_down, e = _aipw(v, t, X, propensity, model_y, model_t, cv, n_jobs, random_state)
         label = "AIPW"
     else:
         if propensity is not None:
@@ -241,10 +304,16 @@ def corrected_ate(correction, predictions, treatment, *, X=None, propensity=None
             from sklearn.linear_model import LogisticRegression
 
             from .._crossfit import Nuisance, crossfit
+            from ..utils.validation import check_X, warn_positivity
 
+            Xa, _ = check_X(X, "X")
+            if Xa.shape[0] != n:
+                raise ValueError(f"`X` has {Xa.shape[0]} rows but `predictions` has {n}; pass one row per unit.")
             model = LogisticRegression() if model_t is None else model_t
-            e = np.clip(crossfit({"e": Nuisance(model, t)}, X, cv=cv, stratify=t, n_jobs=n_jobs,
-                                 random_state=random_state)["e"], 0.01, 0.99)
+            e = crossfit({"e": Nuisance(model, t)}, Xa, cv=cv, stratify=t, n_jobs=n_jobs,
+                         random_state=random_state)["e"]
+            warn_positivity(e, 0.01)
+            e = np.clip(e, 0.01, 0.99)
         else:
             e = np.full(n, 0.5)
         theta, infl = _hajek(v, t, e, None)
@@ -252,9 +321,18 @@ def corrected_ate(correction, predictions, treatment, *, X=None, propensity=None
         label = "Hajek IPW"
     var = se_down**2
     if calibration_uncertainty and correction is not None:
-        def stat(vb):
-            return theta + _hajek(vb - v, t, e, None)[0]
-        var += _calibration_variance(correction, x, stat, n_boot, random_state, n_jobs)
+        joint = _score_on_downstream(correction)
+        if estimator == "hajek":
+            def stat(vb, idx):
+                return _hajek(vb, t, e, None)[0] if idx is None else _hajek(vb, t[idx], e[idx], None)[0]
+            boot = _correction_bootstrap(correction, x, stat, n_boot, random_state, n_jobs)
+            var = boot if joint else var + boot
+        else:
+            def stat(vb, idx):
+                if idx is None:
+                    return _hajek(vb - v, t, e, None)[0]
+                return _hajek(vb - v[idx], t[idx], e[idx], None)[0]
+            var += _correction_bootstrap(correction, x, stat, n_boot, random_state, n_jobs)
     return Estimate(theta, np.sqrt(var), n=n, name="ATE",
                     method=f"{label} on corrected outcomes; " + _describe(correction, calibration_uncertainty, n_boot))
 

@@ -27,7 +27,7 @@ def _bad_rows():
     return [
         BadInput("nan-X", nan_in("X"), ValueError, r"`X` contains NaN"),
         BadInput("nan-y", nan_in("y"), ValueError, r"`y` contains NaN"),
-        BadInput("short-y", set_arg("y", lambda a: a["y"][:-1]), ValueError, r"inconsistent numbers of rows"),
+        BadInput("short-y", set_arg("y", lambda a: a["y"][:-1]), ValueError, r"inconsistent numbers of rows: `X` has 300, `y` has 299"),
         BadInput("two-column-X", set_arg("X", lambda a: np.c_[a["X"], a["X"]]), ValueError,
                  r"`X` must hold one column of predictions"),
         BadInput("constant-X", set_arg("X", lambda a: np.ones_like(a["X"])), ValueError, r"`X` .* is constant"),
@@ -39,15 +39,6 @@ def _bad_rows():
         BadInput("few-rows", lambda a: {"X": a["X"][:40], "y": a["y"][:40]}, FewObservationsWarning,
                  r"Only 40 calibration units", warns=True),
     ]
-
-
-_NOISE = ("scikit-learn fits on random targets unrelated to X, so the out-of-fold predictions do not "
-          "increase with the truth and the calibration slope is not positive: fit refuses to invert it "
-          "(by design) instead of returning a meaningless correction.")
-_SKLEARN_XFAIL = {name: _NOISE for name in (
-    "check_fit_score_takes_y", "check_estimators_dtypes", "check_sample_weights_pandas_series",
-    "check_sample_weights_not_an_array", "check_sample_weights_list", "check_dtype_object",
-    "check_estimators_nan_inf", "check_supervised_y_2d", "check_fit_idempotent", "check_n_features_in")}
 
 
 def conformance_cases():
@@ -85,7 +76,18 @@ def conformance_cases():
             name="calibration.DebiasedRegressor",
             estimator=lambda: DebiasedRegressor(correction="linear", cv=3, random_state=0),
             data=_regressor_data, result=reg_res, before_fit=(lambda e, d: e.predict(d["X"]),),
-            bad_inputs=reg_bad, sklearn_checks=True, sklearn_expected_failed=_SKLEARN_XFAIL),
+            bad_inputs=reg_bad),
+        # scikit-learn's suite runs on the Tweedie variant: with the linear correction its
+        # checks fit random targets whose out-of-fold predictions do not increase with the
+        # truth, and fit refuses a slope that is not positive (by design).
+        ConformanceCase(
+            name="calibration.DebiasedRegressor[tweedie]",
+            estimator=lambda: DebiasedRegressor(correction="tweedie", cv=3, random_state=0),
+            data=_regressor_data, result=reg_res, before_fit=(lambda e, d: e.predict(d["X"]),),
+            bad_inputs=reg_bad[:1], sklearn_checks=True, sklearn_expected_failed={
+                "check_sample_weight_equivalence_on_dense_data": (
+                    "cross-fitting assigns repeated rows to different folds, so weights and repetitions "
+                    "give different out-of-fold predictions")}),
     ]
 
 
@@ -105,7 +107,18 @@ def demo_rows():
             return est, d.true_ate
         return run
 
+    def run_ppi(quick):
+        from ..datasets import make_calibration_data
+        from . import ppi_ate
+
+        d = make_calibration_data(2000 if quick else 20000, n_labeled=100 if quick else 300, ate=1.0,
+                                  random_state=1)
+        est = ppi_ate(d.predictions, d.treatment, d.labeled_predictions, d.labeled_truth, d.labeled_treatment,
+                      propensity=d.propensity, labeled_propensity=d.labeled_propensity)
+        return est, d.true_ate
+
     return [
         DemoRow("Calibrated predictions", "LinearCalibration + Hajek", "make_calibration_data", make_run("linear")),
+        DemoRow("Calibrated predictions", "PPI baseline (fresh labels)", "make_calibration_data", run_ppi),
         DemoRow("Calibrated predictions", "TweedieCorrection + Hajek", "make_calibration_data", make_run("tweedie")),
     ]

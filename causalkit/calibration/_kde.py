@@ -23,6 +23,7 @@ __all__ = ["BinnedKDE", "scott_bandwidth", "silverman_bandwidth"]
 
 _TRUNCATE = 8.0  # kernel truncated at 8 bandwidths: phi(8) / phi(0) ~ 1.3e-14
 _LOG_SQRT_2PI = 0.5 * np.log(2.0 * np.pi)
+_MAX_GRID = 2**22
 
 
 def _weighted_var_neff(x, w):
@@ -61,6 +62,8 @@ class BinnedKDE:
         Non-negative weights.
     grid_size : int
         Number of grid points ``G``; the grid spans ``[min x - 4h, max x + 4h]``.
+        It is enlarged (up to ``2**22`` points) so that the spacing is at most
+        ``h / 8``: an outlying point cannot make the grid too coarse for the kernel.
     """
 
     def __init__(self, x, bandwidth, weights=None, grid_size=4096):
@@ -68,9 +71,9 @@ class BinnedKDE:
         h = float(bandwidth)
         if not h > 0:
             raise ValueError(f"`bandwidth` must be positive; got {bandwidth}.")
-        G = int(grid_size)
         lo = float(x.min()) - 4.0 * h
         hi = float(x.max()) + 4.0 * h
+        G = int(max(grid_size, min(_MAX_GRID, np.ceil(8.0 * (hi - lo) / h) + 1)))
         dx = (hi - lo) / (G - 1)
         w = np.ones_like(x) if weights is None else np.asarray(weights, dtype=float)
         # linear binning

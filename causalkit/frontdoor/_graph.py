@@ -23,7 +23,7 @@ __all__ = ["FrontDoorCheck", "check_frontdoor", "frontdoor_sets"]
 
 def _d_separated(G, x, y, z):
     # networkx >= 3.3 names it is_d_separator; older versions d_separated.
-    fn = getattr(nx, "is_d_separator", None) or getattr(nx, "d_separated")
+    fn = getattr(nx, "is_d_separator", None) or nx.d_separated
     return fn(G, set(x), set(y), set(z))
 
 

@@ -44,6 +44,17 @@ def test_binned_score_far_outside_the_grid_is_exact(rng):
     assert np.all(np.isfinite(b.score(np.array([-1e3, 1e3]))))
 
 
+def test_binned_grid_stays_fine_with_an_outlier(rng):
+    # one far point would make a 4096-point grid coarser than the kernel; the grid grows
+    x = np.r_[rng.normal(size=400), 500.0]
+    h = 0.05
+    b = BinnedKDE(x, h, grid_size=256)
+    assert b.dx <= h / 8 + 1e-12
+    ref = gaussian_kde(x, bw_method=h / np.std(x, ddof=1))
+    y = np.linspace(-1.5, 1.5, 7)
+    np.testing.assert_allclose(b.score(y), _fd_score(ref, y), atol=0.05)
+
+
 def test_linear_calibration_recovers_known_line(rng):
     n = 4000
     y = rng.normal(2.0, 1.5, n)
@@ -60,33 +71,29 @@ def test_linear_calibration_recovers_known_line(rng):
     assert lcc.transform(pred[:, None]).shape == (n, 1)
 
 
-def test_tweedie_matches_the_gaussian_answer(rng):
-    # Y ~ N(0, 1), prediction = E[Y | Y + noise] ~ N(0, lam): the prediction density is
-    # Gaussian, so the (KDE-smoothed, variance lam + h^2) score is -p / (lam + h^2) and
-    # Tweedie's correction multiplies predictions by 1 + sigma^2 / (lam + h^2), which
-    # is 1 / lam up to the smoothing: E[corrected | Y] = Y.
+def test_tweedie_matches_the_gaussian_posterior_mean_answer(rng):
+    # Y ~ N(0, 1), prediction = E[Y | Y + noise] = lam * (Y + u) ~ N(0, lam): Tweedie's
+    # correction with the true density is exactly prediction / lam. With a Gaussian KDE of
+    # bandwidth h the expected density is N(0, lam + h^2), so the expected correction is
+    # y * (1 + sigma^2 / (lam + h^2)); the KDE derivative has standard deviation
+    # sqrt(f R(K') / (n h^3)) with R(K') = 1 / (4 sqrt(pi)) (Wand and Jones 1995, 2.7).
     n, lam = 20000, 0.6
     y = rng.normal(size=n)
     pred = lam * y + np.sqrt(lam * (1 - lam)) * rng.normal(size=n)
     tw = TweedieCorrection().fit(pred, y)
     assert tw.sigma_ == pytest.approx(np.std(pred - y))
-    # the binned score equals the exact KDE score (a direct sum over all points)
-    grid = np.quantile(pred, [0.02, 0.1, 0.3, 0.5, 0.7, 0.9, 0.98])
+    assert abs(tw.sigma_**2 - (1 - lam)) < 4 * np.sqrt(2 * (1 - lam) ** 2 / n)
+    grid = np.quantile(pred, [0.1, 0.3, 0.5, 0.7, 0.9])
     h = tw.bandwidth_
-    d = grid[:, None] - pred[None, :]
-    k = np.exp(-0.5 * (d / h) ** 2)
-    exact = -(k * d).sum(axis=1) / (h**2 * k.sum(axis=1))
-    np.testing.assert_allclose(tw.score(grid), exact, rtol=1e-3, atol=1e-3)
-    corrected = tw.transform(pred)
-    factor = np.polyfit(pred, corrected, 1)[0]
-    v = np.var(pred, ddof=1)
-    # sampling noise of the KDE score averages out in the fitted slope
-    assert factor == pytest.approx(1 + tw.sigma_**2 / (v + h**2), abs=0.02)
-    slope = np.polyfit(y, corrected, 1)[0]
-    se = np.std(corrected - slope * y) / (np.std(y) * np.sqrt(n))
-    assert abs(slope - 1.0) < 0.02 + 3 * se
+    expected = grid * (1 + tw.sigma_**2 / (lam + h**2))
+    f = np.exp(-0.5 * grid**2 / lam) / np.sqrt(2 * np.pi * lam)
+    sd_score = np.sqrt(f / (4 * np.sqrt(np.pi)) / (n * h**3)) / f
+    assert np.all(np.abs(tw.transform(grid) - expected) < 4 * tw.sigma_**2 * sd_score)
+    # the smoothing bias itself is small next to the correction
+    np.testing.assert_allclose(expected, grid / lam, atol=0.02)
     naive_gap = abs(np.polyfit(y, pred, 1)[0] - 1.0)
-    assert naive_gap > 0.35
+    tw_gap = abs(np.polyfit(y, tw.transform(pred), 1)[0] - 1.0)
+    assert naive_gap > 0.35 and tw_gap < 0.05
 
 
 def test_tweedie_with_zero_noise_is_the_identity(rng):
@@ -104,6 +111,8 @@ def test_tweedie_downstream_density(rng):
     assert tw.kde_ is None
     b = BinnedKDE(down, scott_bandwidth(down))
     np.testing.assert_allclose(tw.transform(down), down - tw.sigma_**2 * b.score(down))
+    with pytest.raises(ValueError, match="`X` .* is constant"):
+        tw.transform(np.ones(50))
     # the calibration density gives a different answer
     tc = TweedieCorrection().fit(pred, y)
     assert not np.allclose(tc.transform(down), tw.transform(down))
@@ -113,7 +122,7 @@ def test_errors_and_warnings(rng):
     y = rng.normal(size=200)
     with pytest.raises(ValueError, match="slope .* not positive"):
         LinearCalibration().fit(-y + 0.1 * rng.normal(size=200), y)
-    with pytest.warns(CausalkitWarning, match=r"slope is 0\.0\d+ \(< 0\.2\)"):
+    with pytest.warns(CausalkitWarning, match=r"slope is 0\.\d+ \(< 0\.2\)"):
         LinearCalibration().fit(0.1 * y + 0.01 * rng.normal(size=200), y)
     with pytest.warns(FewObservationsWarning, match="Only 50 calibration"):
         TweedieCorrection().fit(y[:50] + 0.1, y[:50])
@@ -163,3 +172,14 @@ def test_debiased_regressor_in_a_pipeline_removes_attenuation(rng, correction):
     fixed_slope = np.polyfit(y[n:], fixed, 1)[0]
     assert raw_slope < 0.6
     assert abs(fixed_slope - 1.0) < 0.1
+
+
+def test_debiased_regressor_with_a_held_out_calibration_split(rng):
+    n = 3000
+    X = rng.normal(size=(2 * n, 4))
+    y = X[:, 0] + X[:, 1] + 1.5 * rng.normal(size=2 * n)
+    model = DebiasedRegressor(LinearRegression(), correction="linear", cv=0.3, random_state=0).fit(X[:n], y[:n])
+    assert model.oof_predictions_.shape == (900,) and model.calibration_index_.shape == (900,)
+    assert abs(np.polyfit(y[n:], model.predict(X[n:]), 1)[0] - 1.0) < 0.1
+    with pytest.raises(ValueError, match="`cv` must be"):
+        DebiasedRegressor(cv=1.5).fit(X[:100], y[:100])

@@ -1,6 +1,8 @@
-"""Downstream means and effects on corrected outcomes, their standard errors, and PPI."""
+"""Downstream means and effects on corrected predictions, and the PPI baseline."""
 
 from __future__ import annotations
+
+import warnings
 
 import numpy as np
 import pytest
@@ -14,88 +16,154 @@ from causalkit.calibration import (
     ppi_mean,
 )
 from causalkit.datasets import make_calibration_data
+from causalkit.inference import Estimate
 
 
-def test_calibration_bootstrap_matches_the_delta_method_for_linear_calibration():
-    d = make_calibration_data(5000, n_calibration=300, random_state=3)
-    lcc = LinearCalibration().fit(d.calibration_predictions, d.calibration_truth)
-    fixed = corrected_mean(lcc, d.predictions, calibration_uncertainty=False)
-    full = corrected_mean(lcc, d.predictions, n_boot=600, random_state=0)
-    assert full.value == fixed.value
-    # mean((p - m) / k): gradient (-1/k, -(mean(p) - m) / k^2) against the HC0 covariance
-    m, k = lcc.intercept_, lcc.slope_
-    g = np.array([-1.0 / k, -(d.predictions.mean() - m) / k**2])
-    delta = g @ lcc.coef_cov_ @ g
-    boot = full.stderr**2 - fixed.stderr**2
-    assert boot == pytest.approx(delta, rel=0.25)
-    # the calibration term dominates here (300 labels against 5000 predictions)
-    assert full.stderr > 1.5 * fixed.stderr
+@pytest.fixture(scope="module")
+def data():
+    return make_calibration_data(6000, n_calibration=800, n_labeled=400, ate=1.5, random_state=3)
 
 
-@pytest.mark.parametrize("correction", [LinearCalibration, TweedieCorrection])
-def test_corrected_ate_recovers_the_truth_where_the_naive_one_is_attenuated(correction):
-    d = make_calibration_data(20000, n_calibration=2000, ate=1.0, shrinkage=0.5, random_state=4)
-    corr = correction().fit(d.calibration_predictions, d.calibration_truth)
-    est = corrected_ate(corr, d.predictions, d.treatment, propensity=d.propensity, n_boot=100,
+def _fit(kind, d, **kw):
+    c = LinearCalibration() if kind == "linear" else TweedieCorrection(**kw)
+    return c.fit(d.calibration_predictions, d.calibration_truth)
+
+
+def test_naive_effect_is_attenuated_and_corrections_remove_it(data):
+    d = data
+    naive = (np.average(d.predictions, weights=d.treatment / d.propensity)
+             - np.average(d.predictions, weights=(1 - d.treatment) / (1 - d.propensity)))
+    assert abs(naive - 0.5 * d.true_ate) < 0.15  # shrinkage 0.5 halves the effect
+    for kind in ("linear", "tweedie"):
+        est = corrected_ate(_fit(kind, d), d.predictions, d.treatment, propensity=d.propensity,
+                            n_boot=100, random_state=0)
+        assert isinstance(est, Estimate)
+        assert abs(est.value - d.true_ate) < 3 * est.stderr, kind
+        assert abs(naive - d.true_ate) > 5 * est.stderr
+
+
+@pytest.mark.parametrize("kind", ["linear", "tweedie"])
+def test_aipw_with_covariates(data, kind):
+    d = data
+    from sklearn.linear_model import LinearRegression, LogisticRegression
+
+    est = corrected_ate(_fit(kind, d), d.predictions, d.treatment, X=d.X, estimator="aipw",
+                        model_y=LinearRegression(), model_t=LogisticRegression(), cv=3, n_boot=50,
                         random_state=0)
     assert abs(est.value - d.true_ate) < 3 * est.stderr
-    naive = corrected_ate(None, d.predictions, d.treatment, propensity=d.propensity)
-    assert abs(naive.value - 0.5 * d.true_ate) < 3 * naive.stderr  # attenuated by lambda
-    assert "calibration bootstrap" in est.method and "no correction" in naive.method
+    assert "AIPW" in est.method
 
 
-def test_corrected_ate_with_estimated_propensities_and_aipw():
-    d = make_calibration_data(6000, n_calibration=1500, ate=-1.0, random_state=5)
-    lcc = LinearCalibration().fit(d.calibration_predictions, d.calibration_truth)
-    hajek = corrected_ate(lcc, d.predictions, d.treatment, X=d.X, n_boot=50, random_state=0)
-    aipw = corrected_ate(lcc, d.predictions, d.treatment, X=d.X, estimator="aipw", n_boot=50,
-                         random_state=0)
-    for est in (hajek, aipw):
-        assert abs(est.value - d.true_ate) < 3 * est.stderr
-    assert aipw.method.startswith("AIPW")
-    with pytest.raises(ValueError, match="`X` .* is required"):
-        corrected_ate(lcc, d.predictions, d.treatment, estimator="aipw")
-    with pytest.raises(ValueError, match="`estimator` must be"):
-        corrected_ate(lcc, d.predictions, d.treatment, estimator="ols")
-    with pytest.raises(ValueError, match="treatment"):
-        corrected_ate(lcc, d.predictions, d.treatment + 2)
+def test_hajek_with_estimated_propensities_and_aipw_with_known_ones(data):
+    from sklearn.linear_model import LinearRegression
+
+    d = data
+    lcc = _fit("linear", d)
+    est = corrected_ate(lcc, d.predictions, d.treatment, X=d.X, cv=3, n_boot=50, random_state=0)
+    assert abs(est.value - d.true_ate) < 3 * est.stderr
+    est = corrected_ate(lcc, d.predictions, d.treatment, X=d.X, propensity=d.propensity, estimator="aipw",
+                        model_y=LinearRegression(), cv=3, n_boot=50, random_state=0)
+    assert abs(est.value - d.true_ate) < 3 * est.stderr
+    with pytest.raises(ValueError, match="`X` has 10 rows"):
+        corrected_ate(lcc, d.predictions, d.treatment, X=d.X[:10])
 
 
-def test_same_seed_same_standard_error_and_inputs_untouched():
-    d = make_calibration_data(3000, n_calibration=400, random_state=6)
-    tw = TweedieCorrection().fit(d.calibration_predictions, d.calibration_truth)
+def test_corrected_mean_and_the_delta_method(data):
+    d = data
+    lcc = _fit("linear", d)
+    est = corrected_mean(lcc, d.predictions, n_boot=400, random_state=0)
+    fixed = corrected_mean(lcc, d.predictions, calibration_uncertainty=False)
+    assert est.value == fixed.value
+    assert abs(est.value - d.true_mean) < 3 * est.stderr
+    # calibration part: the delta method for mean((x - m) / k) in (m, k)
+    xbar = d.predictions.mean()
+    g = np.array([-1.0 / lcc.slope_, -(xbar - lcc.intercept_) / lcc.slope_**2])
+    var_cal = g @ lcc.coef_cov_ @ g
+    var_boot = est.stderr**2 - fixed.stderr**2
+    assert var_boot == pytest.approx(var_cal, rel=0.3)  # 400 replicates: ~7% Monte Carlo sd
+    assert est.stderr > fixed.stderr
+
+
+def test_tweedie_downstream_score_uses_a_joint_bootstrap(data):
+    d = data
+    tw = _fit("tweedie", d, score_fit_on="downstream")
+    est = corrected_ate(tw, d.predictions, d.treatment, propensity=d.propensity, n_boot=100, random_state=0)
+    assert "joint bootstrap" in est.method
+    assert abs(est.value - d.true_ate) < 3 * est.stderr
+    m = corrected_mean(tw, d.predictions, n_boot=50, random_state=0)
+    assert "joint bootstrap" in m.method and np.isfinite(m.stderr)
+
+
+def test_same_seed_same_numbers_and_inputs_untouched(data):
+    d = data
+    lcc = _fit("linear", d)
     p0 = d.predictions.copy()
-    a = corrected_ate(tw, d.predictions, d.treatment, propensity=d.propensity, n_boot=60,
-                      random_state=11)
-    b = corrected_ate(tw, d.predictions, d.treatment, propensity=d.propensity, n_boot=60,
-                      random_state=11, n_jobs=2)
+    a = corrected_ate(lcc, d.predictions, d.treatment, n_boot=30, random_state=7)
+    b = corrected_ate(lcc, d.predictions, d.treatment, n_boot=30, random_state=7)
     assert a.stderr == b.stderr
     np.testing.assert_array_equal(d.predictions, p0)
 
 
-def test_ppi_mean_equals_the_ppi_py_package():
+def test_ppi_mean_matches_ppi_python(data):
     ppi_py = pytest.importorskip("ppi_py")
-    d = make_calibration_data(4000, n_labeled=300, random_state=7)
+    d = data
     est = ppi_mean(d.predictions, d.labeled_predictions, d.labeled_truth)
-    ref = ppi_py.ppi_mean_pointestimate(d.labeled_truth, d.labeled_predictions, d.predictions,
-                                        lam=1)
-    assert est.value == pytest.approx(float(np.ravel(ref)[0]), rel=1e-12)
-    lo, hi = ppi_py.ppi_mean_ci(d.labeled_truth, d.labeled_predictions, d.predictions,
-                                alpha=0.05, lam=1)
-    ours = est.conf_int(0.05)
-    assert ours[0] == pytest.approx(float(np.ravel(lo)[0]), rel=2e-2)
-    assert ours[1] == pytest.approx(float(np.ravel(hi)[0]), rel=2e-2)
+    ref_value = ppi_py.ppi_mean_pointestimate(d.labeled_truth, d.labeled_predictions, d.predictions, lam=1)
+    lo, hi = ppi_py.ppi_mean_ci(d.labeled_truth, d.labeled_predictions, d.predictions, alpha=0.1, lam=1)
+    assert est.value == pytest.approx(float(np.ravel(ref_value)[0]), rel=1e-10)
+    mine = est.conf_int(0.1)
+    assert mine[0] == pytest.approx(float(np.ravel(lo)[0]), rel=1e-3)
+    assert mine[1] == pytest.approx(float(np.ravel(hi)[0]), rel=1e-3)
 
 
-def test_ppi_ate_recovers_the_truth():
-    d = make_calibration_data(20000, n_labeled=400, ate=2.0, random_state=8)
-    est = ppi_ate(d.predictions, d.treatment, d.labeled_predictions, d.labeled_truth,
-                  d.labeled_treatment, propensity=d.propensity,
-                  labeled_propensity=d.labeled_propensity)
+def test_ppi_ate_is_unbiased_with_labels(data):
+    d = data
+    est = ppi_ate(d.predictions, d.treatment, d.labeled_predictions, d.labeled_truth, d.labeled_treatment,
+                  propensity=d.propensity, labeled_propensity=d.labeled_propensity)
     assert abs(est.value - d.true_ate) < 3 * est.stderr
-    with pytest.raises(ValueError, match="labeled_truth"):
-        ppi_ate(d.predictions, d.treatment, d.labeled_predictions, d.labeled_truth[:-1],
-                d.labeled_treatment)
-    with pytest.raises(ValueError, match="propensity"):
-        ppi_ate(d.predictions, d.treatment, d.labeled_predictions, d.labeled_truth,
-                d.labeled_treatment, propensity=np.zeros_like(d.propensity))
+    # with labels, PPI pays for them in variance: wider than the corrected estimate
+    lin = corrected_ate(_fit("linear", d), d.predictions, d.treatment, propensity=d.propensity,
+                        n_boot=50, random_state=0)
+    assert est.stderr > lin.stderr
+
+
+def test_downstream_bad_inputs(data):
+    d = data
+    lcc = _fit("linear", d)
+    with pytest.raises(ValueError, match="`treatment`"):
+        corrected_ate(lcc, d.predictions, d.treatment[:-1])
+    bad = d.predictions.copy()
+    bad[2] = np.nan
+    with pytest.raises(ValueError, match="`predictions` contains NaN"):
+        corrected_mean(lcc, bad)
+    with pytest.raises(ValueError, match="`estimator` must be"):
+        corrected_ate(lcc, d.predictions, d.treatment, estimator="tmle")
+    with pytest.raises(ValueError, match="`X`"):
+        corrected_ate(lcc, d.predictions, d.treatment, estimator="aipw")
+    with pytest.raises(ValueError, match="`n_boot`"):
+        corrected_mean(lcc, d.predictions, n_boot=1)
+    from sklearn.exceptions import NotFittedError
+    with pytest.raises(NotFittedError):
+        corrected_mean(LinearCalibration(), d.predictions)
+    with pytest.raises(ValueError, match="`labeled_truth`"):
+        ppi_mean(d.predictions, d.labeled_predictions, d.labeled_truth[:-1])
+
+
+@pytest.mark.slow
+def test_calibration_uncertainty_restores_coverage():
+    """Small calibration sets: held-fixed intervals under-cover, the full ones do not."""
+    reps, truth = 200, 1.0
+    hits = {True: [], False: []}
+    for r in range(reps):
+        d = make_calibration_data(3000, n_calibration=150, ate=truth, random_state=1000 + r)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            lcc = LinearCalibration().fit(d.calibration_predictions, d.calibration_truth)
+        for cu in (True, False):
+            lo, hi = corrected_mean(lcc, d.predictions, calibration_uncertainty=cu, n_boot=100,
+                                    random_state=r).conf_int()
+            hits[cu].append(lo < d.true_mean < hi)
+    full, fixed = np.mean(hits[True]), np.mean(hits[False])
+    se = np.sqrt(0.95 * 0.05 / reps)
+    assert abs(full - 0.95) < 3 * se + 0.01
+    assert fixed < full - 0.1

@@ -92,7 +92,7 @@ def test_plugin_is_theorem3_by_hand():
     psi = {}
     for s in (0, 1):
         total = 0.0
-        for (w1, w2), g in df.groupby(["w1", "w2"]):
+        for _, g in df.groupby(["w1", "w2"]):
             pw = len(g) / len(df)
             pm = g[g.t == s].m.value_counts(normalize=True)
             for mv, pmv in pm.items():
