@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import importlib.util
+
 import numpy as np
 from sklearn.linear_model import LinearRegression, LogisticRegression
 
@@ -75,6 +77,42 @@ def _binary_bad():
     ]
 
 
+def _cfd_data(seed):
+    from ..datasets import make_cfd_data
+
+    d = make_cfd_data(2000, random_state=seed)
+    return {"X": d.X, "y": d.y, "treatment": d.treatment, "proxies": d.proxies}
+
+
+def _cfdivae():
+    from ._cfdivae import CFDiVAE
+
+    # a quick configuration that still learns (the estimate is rough at this size)
+    return CFDiVAE(hidden=32, epochs=5, batch_size=32, lr=3e-3, n_boot=10, random_state=0)
+
+
+def _cfdivae_bad():
+    from ..utils.validation import FewObservationsWarning
+
+    return [
+        BadInput("nan-proxies", nan_in("proxies"), ValueError, r"`proxies` contains NaN"),
+        BadInput("nan-y", nan_in("y"), ValueError, r"`y` contains NaN"),
+        BadInput("two-proxies", set_arg("proxies", lambda a: a["proxies"][:, :2]), ValueError,
+                 r"`proxies` must have at least 3 columns"),
+        BadInput("constant-proxy",
+                 set_arg("proxies", lambda a: np.c_[a["proxies"][:, :3], np.ones(len(a["y"]))]),
+                 ValueError, r"`proxies` column\(s\) \[3\] are constant"),
+        BadInput("non-binary-treatment", set_arg("treatment", lambda a: a["treatment"] * 2 + 1),
+                 ValueError, r"`treatment` must be binary"),
+        BadInput("short-X", set_arg("X", lambda a: a["X"][:-1]), ValueError, r"`X` has \d+ rows"),
+        BadInput("few-units",
+                 lambda a: {k: (v[:1500] if hasattr(v, "__len__") else v) for k, v in a.items()},
+                 FewObservationsWarning, r"Only 1500 units", warns=True),
+        BadInput("bootstrap-kind", lambda a: ({"bootstrap": "both"}, a), ValueError,
+                 r"`bootstrap` must be"),
+    ]
+
+
 def conformance_cases():
     from ..utils.validation import PositivityWarning
 
@@ -122,7 +160,14 @@ def conformance_cases():
     ]
     result = lambda e: [e.ate().value, e.ate().stderr]  # noqa: E731
     before = (lambda e, d: e.ate(),)
-    return [
+    cases = []
+    if importlib.util.find_spec("torch") is not None:
+        cases.append(ConformanceCase(
+            name="frontdoor.CFDiVAE", estimator=_cfdivae, data=_cfd_data, result=result,
+            before_fit=before + (lambda e, d: e.transform(d["X"], treatment=d["treatment"],
+                                                         proxies=d["proxies"]),),
+            bad_inputs=_cfdivae_bad(), rtol=1e-6))
+    return cases + [
         ConformanceCase(name="frontdoor.FrontDoor-linear", estimator=_linear, data=_linear_data,
                         result=result, before_fit=before, bad_inputs=linear_bad),
         ConformanceCase(name="frontdoor.FrontDoor-plugin", estimator=_plugin, data=_discrete_data,
@@ -160,7 +205,21 @@ def demo_rows():
         est = FrontDoor(method="linear").fit(d.X, d.y, treatment=d.treatment, mediator=d.mediator)
         return est.ate(), d.true_ate
 
-    return [
+    def run_cfdivae(quick):
+        from ..datasets import make_cfd_data
+        from ._cfdivae import CFDiVAE
+
+        d = make_cfd_data(5000 if quick else 20000, random_state=1)
+        est = (CFDiVAE(hidden=64, epochs=20, batch_size=64, n_boot=50, random_state=0) if quick
+               else CFDiVAE(random_state=0))
+        est.fit(d.X, d.y, treatment=d.treatment, proxies=d.proxies)
+        return est.ate(), d.true_ate
+
+    rows = []
+    if importlib.util.find_spec("torch") is not None:
+        rows.append(DemoRow("Conditional front-door (learned)", "CFDiVAE", "make_cfd_data",
+                            run_cfdivae))
+    return rows + [
         DemoRow("Front-door", "FrontDoor(plugin)", "make_frontdoor_data", run_plugin),
         DemoRow("Front-door", "FrontDoor(dr)", "make_frontdoor_data", run_dr),
         DemoRow("Front-door", "FrontDoor(linear)", "make_frontdoor_linear_data", run_linear),

@@ -298,6 +298,10 @@ def check_metadata_routing(case):
     X, y, kw = _split(data)
     with config_context(enable_metadata_routing=True):
         est = case.estimator().set_fit_request(**{k: True for k in kw})
+        if hasattr(est, "set_transform_request"):
+            # a last step with transform(X, *, design variables) must say so for transform too
+            params = inspect.signature(est.transform).parameters
+            est = est.set_transform_request(**{k: True for k in kw if k in params})
         pipe = _pipe(est).fit(X, y, **kw)
     _assert_same(case, ref, _numbers(case, pipe[-1]), "metadata routing")
 
