@@ -310,7 +310,7 @@ class CFDiVAE(BaseEstimator):
 
         self._check_params()
         W, yv, t, P = self._check_data(X, y, treatment, proxies, fitting=True)
-        torch = require("torch", extra="torch")
+        require("torch", extra="torch")  # a clear message when the extra is missing
         n = P.shape[0]
         if n < _SMALL_N:
             warnings.warn(
