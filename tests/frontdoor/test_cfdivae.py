@@ -151,3 +151,15 @@ def test_missing_torch_names_the_extra(monkeypatch):
     monkeypatch.setitem(sys.modules, "torch", None)
     with pytest.raises(ImportError, match=r"causalkit\[torch\]"):
         CFDiVAE(epochs=1).fit(d.X, d.y, treatment=d.treatment, proxies=d.proxies)
+
+
+def test_frontdoor_estimator_as_the_second_stage(fitted, data):
+    from causalkit.frontdoor import FrontDoor
+
+    est = CFDiVAE(second_stage=FrontDoor(method="linear"), **{**FAST, "n_boot": 2},
+                  random_state=0).fit(data.X, data.y, treatment=data.treatment,
+                                      proxies=data.proxies)
+    # FrontDoor's linear product of coefficients on the active dimensions equals the
+    # two-step on the same representation (Frisch-Waugh-Lovell), with its delta-method SE
+    assert est.ate().value == pytest.approx(fitted.ate().value, rel=1e-6)
+    assert "FrontDoor" in est.ate().method and est.ate().stderr > 0
