@@ -88,6 +88,9 @@ class TSLS(BaseEstimator):
     True
     """
 
+    def __init__(self):
+        pass
+
     def fit(self, X, y, *, treatment, instrument):
         """Fit the two stages; return self."""
         Xa, names, yv, a, z = _validate(X, y, treatment, instrument)

@@ -49,8 +49,9 @@ def _check_strata(strata, z, a, n):
     for k, lev in enumerate(levels):
         zk = z[codes == k]
         if zk.min() == zk.max():
+            label = lev.item() if hasattr(lev, "item") else lev
             raise ValueError(
-                f"`instrument` is constant ({int(zk[0])}) within stratum {lev!r} of `strata` "
+                f"`instrument` is constant ({int(zk[0])}) within stratum {label!r} of `strata` "
                 f"({zk.size} units), so its instrument propensity is 0 or 1 there and the effect "
                 "is not identified. Drop or merge that stratum.")
     return codes

@@ -107,3 +107,27 @@ def test_weak_identification_warns_and_is_recorded():
 def test_dataset_rejects_unknown_blocks():
     with pytest.raises(ValueError, match="`misspecify`"):
         make_invalid_iv_data(100, misspecify=("propensity",))
+
+
+def test_demo_rows_recover_the_truth():
+    from causalkit.iv._examples import demo_rows
+
+    rows = demo_rows()
+    assert len(rows) == 2
+    for row in rows:
+        est, truth = row.run(True)
+        assert abs(est.value - truth) < 3 * est.stderr, row.estimator
+
+
+def test_strata_check_and_pandas_outputs():
+    import pandas as pd
+
+    d = make_invalid_iv_data(3000, random_state=0)
+    X = pd.DataFrame(d.X_basis, columns=["x", "tanh_x"])
+    strata = np.where(d.X[:, 0] > 0, "high", "low")
+    est = _mr(effect_model="constant").fit(X, pd.Series(d.y), treatment=d.treatment,
+                                           instrument=d.instrument, strata=strata)
+    assert list(est.feature_names_in_) == ["x", "tanh_x"]
+    z = np.where(strata == "high", 0, d.instrument)
+    with pytest.raises(ValueError, match=r"`instrument` is constant \(0\) within stratum 'high'"):
+        _mr().fit(X, d.y, treatment=d.treatment, instrument=z, strata=strata)
