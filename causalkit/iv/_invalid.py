@@ -80,8 +80,11 @@ def _mdml_scores(z, a, y, pi, ma0, ma1, m00, m01, m10, m11, floor):
     v1, v0 = ma1 * (1 - ma1), ma0 * (1 - ma0)
     cov1, cov0 = v1 * (m11 - m01), v0 * (m10 - m00)
     d = v1 - v0
-    sign = np.where(d < 0, -1.0, 1.0)
-    small = np.abs(d) < floor
+    sign = 1.0 if d.mean() >= 0 else -1.0
+    if floor == "auto":
+        floor = 0.5 * abs(float(d.mean()))
+    # The contrast keeps the sign of its average and at least `floor` in size.
+    small = sign * d < floor
     d_used = np.where(small, sign * floor, d)
     beta = (cov1 - cov0) / d_used
     c = (v1 * cov0 - v0 * cov1) / d_used
@@ -216,10 +219,14 @@ class InvalidIV(BaseEstimator):
     trimming_threshold : float in [0, 0.5), default 0.01
         Instrument propensities are clipped to ``[t, 1 - t]``; a
         :class:`~causalkit.utils.validation.PositivityWarning` names units outside.
-    denominator_floor : float in [0, 0.25), default 0.01
+    denominator_floor : "auto" or float in [0, 0.25), default "auto"
         ``"mdml"``: the estimated variance contrast
-        :math:`\mathrm{Var}(A \mid 1, X) - \mathrm{Var}(A \mid 0, X)` is kept at
-        least this far from zero (the count is in ``diagnostics_``).
+        :math:`d(X) = \mathrm{Var}(A \mid 1, X) - \mathrm{Var}(A \mid 0, X)` is given
+        the sign of its average and kept at least this far from zero; ``"auto"``
+        uses half the absolute average contrast. Without it, units whose estimated
+        contrast is pure noise near zero dominate the estimate (an upward bias of
+        more than one standard error was seen with boosted learners at n = 5,000).
+        The number of units affected is ``diagnostics_["n_floored_denominator"]``.
     n_jobs : int or None, default None
         Parallel jobs over (nuisance, fold) pairs.
     random_state : int or None, default None
@@ -272,7 +279,7 @@ class InvalidIV(BaseEstimator):
 
     def __init__(self, model_instrument=None, model_treatment=None, model_outcome=None, *,
                  method="mdml", learners=None, selection="mixed-minimax", effect_model="linear",
-                 cv=5, trimming_threshold=0.01, denominator_floor=0.01, n_jobs=None,
+                 cv=5, trimming_threshold=0.01, denominator_floor="auto", n_jobs=None,
                  random_state=None):
         self.model_instrument = model_instrument
         self.model_treatment = model_treatment
@@ -324,7 +331,9 @@ class InvalidIV(BaseEstimator):
                 raise ValueError(f"`learners` must be a dict keyed by blocks {list(BLOCKS)}; "
                                  f"got {self.learners!r}.")
         thr = check_fraction(self.trimming_threshold, "trimming_threshold", low=0.0, high=0.5)
-        floor = check_fraction(self.denominator_floor, "denominator_floor", low=0.0, high=0.25)
+        floor = self.denominator_floor
+        if not (isinstance(floor, str) and floor == "auto"):
+            floor = check_fraction(floor, "denominator_floor", low=0.0, high=0.25)
         Xa, names = check_X(X, "X")
         n = Xa.shape[0]
         yv = check_vector(y, "y")
