@@ -95,9 +95,8 @@ def _invalid_bad():
                  r"instrument propensity outside \[0.01, 0.99\]", warns=True),
         BadInput("equal-treatment-variance", _equal_variance, WeakInstrumentWarning,
                  r"Weak identification", warns=True),
-        BadInput("empty-cell", lambda a: {**a, "treatment": np.where(
-            (np.asarray(a["instrument"]) == 0) & (np.arange(len(a["y"])) > 5), 0, a["treatment"])},
-            ValueError, r"\(instrument, treatment\) cell has only"),
+        BadInput("tiny-treatment-arm", set_arg("treatment", lambda a: (np.arange(len(a["y"])) < 3).astype(int)),
+                 ValueError, r"`treatment` has only 3 unit\(s\) at 1"),
         BadInput("method", lambda a: ({"method": "gmm"}, a), ValueError, r"`method` must be"),
         BadInput("selection", lambda a: ({"selection": "best"}, a), ValueError, r"`selection` must be"),
         BadInput("effect-model", lambda a: ({"effect_model": "cubic"}, a), ValueError,

@@ -341,13 +341,15 @@ class InvalidIV(BaseEstimator):
         z = check_binary(instrument, "instrument").astype(float)
         check_consistent_length(X=Xa, y=yv, treatment=a, instrument=z)
         codes = _check_strata(strata, z, a, n)
-        cells = np.bincount((2 * z + a).astype(int), minlength=4)
         k = self.cv if isinstance(self.cv, (int, np.integer)) else 2
-        if cells.min() < 2 * k:
-            raise ValueError(
-                f"Some (instrument, treatment) cell has only {cells.min()} unit(s) "
-                f"(counts by 2*instrument+treatment: {cells.tolist()}); every cell needs at "
-                f"least {2 * k}. Lower `cv` or collect more data.")
+        for name, v in (("instrument", z), ("treatment", a)):
+            for arm in (0, 1):
+                if (v == arm).sum() < 2 * k:
+                    raise ValueError(
+                        f"`{name}` has only {int((v == arm).sum())} unit(s) at {arm}; "
+                        f"cross-fitting with cv={self.cv} needs at least {2 * k}. Lower `cv` "
+                        "or collect more data.")
+        # One-sided noncompliance (no treated units in one instrument arm) is allowed.
 
         if self.method == "mr":
             self._fit_mr(Xa, yv, a, z, thr)

@@ -85,8 +85,9 @@ def test_compare_shows_the_exclusion_gap():
 
 def test_exclusion_estimators_agree_with_truth_when_the_instrument_is_valid():
     d = make_invalid_iv_data(20000, direct_effect=0.0, random_state=6)
-    late = DMLIV(cv=3, random_state=0).fit(d.X, d.y, treatment=d.treatment,
-                                           instrument=d.instrument).late()
+    late = DMLIV(LinearRegression(), LogisticRegression(), LogisticRegression(), cv=3,
+                 random_state=0).fit(d.X_basis, d.y, treatment=d.treatment,
+                                     instrument=d.instrument).late()
     assert abs(late.value - 1.0) < 3 * late.stderr
     t = TSLS().fit(d.X, d.y, treatment=d.treatment, instrument=d.instrument).effect()
     assert abs(t.value - 1.0) < 3 * t.stderr
@@ -131,3 +132,20 @@ def test_strata_check_and_pandas_outputs():
     z = np.where(strata == "high", 0, d.instrument)
     with pytest.raises(ValueError, match=r"`instrument` is constant \(0\) within stratum 'high'"):
         _mr().fit(X, d.y, treatment=d.treatment, instrument=z, strata=strata)
+
+
+def test_401k_like_data_one_sided_noncompliance():
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    from causalkit.datasets import make_401k_like_data
+
+    d = make_401k_like_data(random_state=0)
+    assert d.treatment[d.instrument == 0].max() == 0  # only the eligible participate
+    assert abs(d.true_ate - d.true_ate_sample) < 200
+    est = InvalidIV(method="mr", model_instrument=make_pipeline(StandardScaler(), LogisticRegression()),
+                    model_treatment=LinearRegression())
+    table = est.fit(d.X, d.y, treatment=d.treatment, instrument=d.instrument).compare()
+    ate, t = table["ATE (invalid IV)"], table["2SLS"]
+    assert abs(ate.value - d.true_ate) < 3 * ate.stderr
+    assert t.value - d.true_ate > 4 * t.stderr
