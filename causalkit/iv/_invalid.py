@@ -239,10 +239,13 @@ class InvalidIV(BaseEstimator):
         Per-unit influence-function values plus the estimate.
     nuisances_ : dict of ndarray
     diagnostics_ : dict
-        ``denominator`` (:math:`E[\kappa(X)]`), its standard error and t-ratio
-        (a :class:`~causalkit.utils.validation.WeakInstrumentWarning` is raised
-        when :math:`|t| < 2`), the instrument-propensity range, the number of
-        clipped units and of floored variance contrasts.
+        ``denominator`` (:math:`E[\kappa(X)]`, estimated as the mean of
+        :math:`(Z - \hat\pi)(A - \hat\mu_A(Z, X))^2`), its standard error and
+        t-ratio (a :class:`~causalkit.utils.validation.WeakInstrumentWarning` is
+        raised when :math:`|t| < 2`); ``variance_contrast_mean``, the average of
+        :math:`\widehat{\mathrm{Var}}(A \mid 1, X) - \widehat{\mathrm{Var}}(A \mid 0, X)`;
+        the instrument-propensity range, the number of clipped units and (MDML)
+        of floored variance contrasts and of model fits.
     selection_ : pandas.DataFrame
         Only with ``learners``: one row per combination with its estimate and
         criterion, sorted by the criterion, the chosen one flagged.
@@ -452,6 +455,7 @@ class InvalidIV(BaseEstimator):
             "instrument_propensity_min": float(pi_raw.min()),
             "instrument_propensity_max": float(pi_raw.max()),
             "n_outside_threshold": n_out,
+            "variance_contrast_mean": float(np.mean(ma[1] * (1 - ma[1]) - ma[0] * (1 - ma[0]))),
         }
 
     # ------------------------------------------------------------------ MDML / selection
@@ -470,9 +474,7 @@ class InvalidIV(BaseEstimator):
         Xaz = {(u, v): np.c_[Xa, np.full(n, float(u)), np.full(n, float(v))]
                for u in (0, 1) for v in (0, 1)}
         strat = (2 * z + a).astype(int) + (0 if codes is None else 4 * codes)
-        folds = make_folds(n, self.cv, stratify=strat, random_state=self.random_state) \
-            if isinstance(self.cv, (int, np.integer)) else \
-            make_folds(n, self.cv, stratify=strat, random_state=self.random_state)
+        folds = make_folds(n, self.cv, stratify=strat, random_state=self.random_state)
         spec = {}
         for i, (_, m) in enumerate(cands["instrument"]):
             spec[f"instrument[{i}]"] = Nuisance(m, z, method="predict_proba")
@@ -528,6 +530,7 @@ class InvalidIV(BaseEstimator):
             "instrument_propensity_min": float(P[f"instrument[{chosen[0]}]"].min()),
             "instrument_propensity_max": float(P[f"instrument[{chosen[0]}]"].max()),
             "n_outside_threshold": self._n_out,
+            "variance_contrast_mean": float(np.mean(ma1 * (1 - ma1) - ma0 * (1 - ma0))),
             "n_floored_denominator": extra["n_floored"],
             "n_fits": len(folds) * len(spec),
         }

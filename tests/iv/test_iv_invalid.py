@@ -62,6 +62,8 @@ def test_mdml_recovers_the_ate_with_default_learners():
     assert ate.stderr < 0.6
     assert est.diagnostics_["n_fits"] == 15
     assert est.diagnostics_["denominator_t"] > 3
+    # E[Var(A|1,X) - Var(A|0,X)] = E[0.4 (0.2 - 0.1 tanh X)] = 0.08 in this design
+    assert abs(est.diagnostics_["variance_contrast_mean"] - 0.08) < 0.02
 
 
 def test_mdml_robust_to_a_wrong_outcome_model():
