@@ -10,7 +10,7 @@ import itertools
 import warnings
 
 import numpy as np
-from sklearn.base import BaseEstimator, is_classifier
+from sklearn.base import BaseEstimator, clone, is_classifier
 from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
 from sklearn.linear_model import LogisticRegression
 from sklearn.utils.validation import check_is_fitted
@@ -394,8 +394,6 @@ class InvalidIV(BaseEstimator):
 
     def _fit_mr(self, Xa, y, a, z, thr):
         n = Xa.shape[0]
-        from sklearn.base import clone
-
         m_pi = clone(self._default("instrument"))
         m_a = clone(self._default("treatment"))
         self._check_model(m_pi, "instrument")
@@ -436,8 +434,9 @@ class InvalidIV(BaseEstimator):
         beta_x = b @ theta
         psi = float(beta_x.mean())
         U = b * (zr * (e[:, 0] - e[:, 1:] @ theta))[:, None]
-        infl = beta_x - psi + U @ np.linalg.solve(G / n, b.mean(0))
-        theta_hat, se = influence_mean(psi + infl)
+        # theta - theta0 ~ (G/n)^{-1} mean(U), so psi's influence adds b_bar' (G/n)^{-1} U_i
+        infl = beta_x - psi + U @ np.linalg.solve(G.T / n, b.mean(0))
+        _, se = influence_mean(psi + infl)
         self.coef_ = theta
         self.effect_ = Estimate(psi, se, n=n, method=(
             f"invalid-IV ATE, multiply robust (parametric working models, effect_model="
