@@ -151,3 +151,17 @@ def test_401k_like_data_one_sided_noncompliance():
     ate, t = table["ATE (invalid IV)"], table["2SLS"]
     assert abs(ate.value - d.true_ate) < 3 * ate.stderr
     assert t.value - d.true_ate > 4 * t.stderr
+
+
+def test_mr_linear_effect_standard_error_matches_the_bootstrap():
+    d = make_invalid_iv_data(3000, random_state=8)
+    est = _mr(effect_model="linear")
+    se = _fit(est, d, X=d.X).ate().stderr
+    rng = np.random.default_rng(0)
+    boot = []
+    for _ in range(100):
+        i = rng.integers(0, 3000, 3000)
+        boot.append(_mr(effect_model="linear").fit(
+            d.X[i], d.y[i], treatment=d.treatment[i], instrument=d.instrument[i]).ate().value)
+    # 100 bootstrap draws estimate an SD to within about 15% (two standard errors)
+    assert 0.7 < se / np.std(boot, ddof=1) < 1.4
