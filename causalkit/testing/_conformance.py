@@ -170,6 +170,11 @@ def _param_equal(a, b) -> bool:
         return np.array_equal(np.asarray(a), np.asarray(b))
     if hasattr(a, "get_params") and hasattr(b, "get_params"):
         return type(a) is type(b) and repr(a) == repr(b)
+    if isinstance(a, dict) and isinstance(b, dict):  # e.g. {block: [candidate estimators]}
+        return a.keys() == b.keys() and all(_param_equal(a[k], b[k]) for k in a)
+    if isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)):
+        return type(a) is type(b) and len(a) == len(b) and all(
+            _param_equal(x, y) for x, y in zip(a, b))
     try:
         return bool(a == b) or (a is None and b is None)
     except Exception:
