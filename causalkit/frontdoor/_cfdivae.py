@@ -169,7 +169,7 @@ class CFDiVAE(BaseEstimator):
     history_ : dict
         ``"train"`` (and ``"validation"``) negative ELBO per unit, per epoch.
     latent_dim_ : int
-    kl_per_dim_ : ndarray of shape (latent_dim_,)
+    kl_per_dim_ : ndarray of shape (n_latent,)
         Average KL of each latent dimension from the prior (nats).
     active_dims_ : ndarray of int
         Dimensions used by the adjustment (KL above 0.1 nats).
@@ -458,7 +458,7 @@ class CFDiVAE(BaseEstimator):
 
         Returns
         -------
-        ndarray of shape (n, latent_dim_)
+        ndarray of shape (n, n_latent), n_latent = ``latent_dim_``
         """
         check_is_fitted(self, "effect_")
         W, _, t, P = self._check_data(X, None, treatment, proxies, fitting=False)
