@@ -10,7 +10,7 @@ model is trained).
 
 from ._cfdivae import CFDiVAE, linear_cfd_two_step
 from ._frontdoor import FrontDoor
-from ._graph import FrontDoorCheck, check_frontdoor, frontdoor_sets
+from ..graphs import FrontDoorCheck, check_frontdoor, frontdoor_sets
 
 __all__ = ["CFDiVAE", "FrontDoor", "FrontDoorCheck", "check_frontdoor", "frontdoor_sets",
            "linear_cfd_two_step"]
