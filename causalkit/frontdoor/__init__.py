@@ -8,9 +8,9 @@ adjustment variable from proxies with an identifiable VAE (torch, imported when 
 model is trained).
 """
 
+from ..graphs import FrontDoorCheck, check_frontdoor, frontdoor_sets
 from ._cfdivae import CFDiVAE, linear_cfd_two_step
 from ._frontdoor import FrontDoor
-from ..graphs import FrontDoorCheck, check_frontdoor, frontdoor_sets
 
 __all__ = ["CFDiVAE", "FrontDoor", "FrontDoorCheck", "check_frontdoor", "frontdoor_sets",
            "linear_cfd_two_step"]
