@@ -39,3 +39,22 @@ def test_demo_quick_prints_truth_beside_estimate(capsys):
     assert "AIPW" in out and "truth" in out
     aipw = next(r for r in rows if r["estimator"] == "AIPW")
     assert aipw["truth"] == 1.0 and aipw["covers"]
+
+
+def test_packaged_data_files_are_hash_checked():
+    import hashlib
+    from importlib import resources
+
+    import pytest
+
+    from causalkit.datasets._base import read_packaged_file
+
+    kw = dict(loader="load_x", what="the test file", install="pip install x")
+    raw = (resources.files("causalkit") / "datasets/_base.py").read_bytes()
+    good = hashlib.sha256(raw).hexdigest()
+    assert read_packaged_file("causalkit", "datasets/_base.py", good, **kw) == raw
+    with pytest.raises(ValueError, match="has SHA-256 .* not 0{64}; its contents changed"):
+        read_packaged_file("causalkit", "datasets/_base.py", "0" * 64, **kw)
+    with pytest.raises(ImportError, match=r"load_x reads the test file; install it with "
+                                          r"`pip install x`"):
+        read_packaged_file("causalkit_no_such_package", "a.csv", good, **kw)

@@ -18,3 +18,26 @@ class Dataset(Bunch):
     def fit_kwargs(self, *names: str) -> dict:
         """The named design variables as keyword arguments for ``fit``."""
         return {k: self[k] for k in names}
+
+
+def read_packaged_file(package: str, path: str, sha256: str, *, loader: str, what: str,
+                       install: str) -> bytes:
+    """The bytes of a data file that an installed package bundles, checked against its card.
+
+    ``loader`` (the calling function) and ``what`` (e.g. "the IHDP file bundled with
+    EconML") name it in messages; ``install`` is the command that installs ``package``. Raises ImportError when the
+    package or file is missing and ValueError when the SHA-256 differs from the card's.
+    """
+    import hashlib
+    from importlib import resources
+
+    try:
+        raw = (resources.files(package) / path).read_bytes()
+    except (ModuleNotFoundError, FileNotFoundError) as exc:
+        raise ImportError(f"{loader} reads {what}; install it with `{install}`.") from exc
+    digest = hashlib.sha256(raw).hexdigest()
+    if digest != sha256:
+        raise ValueError(f"{what[0].upper()}{what[1:]} (installed `{package}`) has SHA-256 "
+                         f"{digest}, not {sha256}; its contents changed, so the card no longer "
+                         "describes it.")
+    return raw

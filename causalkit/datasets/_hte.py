@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 from scipy.special import expit
 
-from ._base import Dataset
+from ._base import Dataset, read_packaged_file
 
 __all__ = ["load_ihdp", "make_cate_data", "make_fisher_hte"]
 
@@ -205,19 +205,9 @@ def load_ihdp(*, as_frame: bool = True) -> Dataset:
     on cognitive function of low birth weight preterm infants. J. Pediatrics 120(3).
     Hill, J. L. (2011). Bayesian nonparametric modeling for causal inference. JCGS 20(1).
     """
-    import hashlib
-    from importlib import resources
-
-    try:
-        path = resources.files("econml") / "data" / "ihdp" / "example.csv"
-        raw = path.read_bytes()
-    except (ModuleNotFoundError, FileNotFoundError) as exc:
-        raise ImportError("load_ihdp reads the IHDP file bundled with EconML; install it with "
-                          "`pip install econml`.") from exc
-    digest = hashlib.sha256(raw).hexdigest()
-    if digest != IHDP_SHA256:
-        raise ValueError(f"The IHDP file in the installed econml has SHA-256 {digest}, not "
-                         f"{IHDP_SHA256}; its contents changed, so the card no longer describes it.")
+    raw = read_packaged_file("econml", "data/ihdp/example.csv", IHDP_SHA256,
+                             loader="load_ihdp", what="the IHDP file bundled with EconML",
+                             install="pip install econml")
     import io
 
     df = pd.read_csv(io.BytesIO(raw))

