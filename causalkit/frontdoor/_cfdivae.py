@@ -10,7 +10,7 @@ import numpy as np
 from sklearn.base import BaseEstimator, clone
 from sklearn.utils.validation import check_is_fitted
 
-from ..inference import Estimate, bootstrap
+from ..inference import Estimate, bootstrap, seed_sequence
 from ..utils.validation import (
     FewObservationsWarning,
     check_binary,
@@ -25,6 +25,11 @@ __all__ = ["CFDiVAE", "linear_cfd_two_step"]
 _ACTIVE_KL = 0.1
 #: Below this many units the paper's bias exceeds the back-door methods' (Xu et al. 2024, Table 2).
 _SMALL_N = 2000
+
+
+def _conditioning(t, W):
+    """The prior's and encoder's conditioning variables: (T, W) as columns, T first."""
+    return t[:, None].astype(float) if W is None else np.column_stack([t, W])
 
 
 def linear_cfd_two_step(Z, W, treatment, y):
@@ -272,10 +277,9 @@ class CFDiVAE(BaseEstimator):
                     f"`proxies` column(s) {const.tolist()} are constant: a constant proxy "
                     "carries no information about the adjustment variable. Drop them.")
         t = check_binary(treatment, "treatment", n=n)
-        W = None
-        self._x_names = None
+        W = names = None
         if X is not None:
-            W, self._x_names = check_X(X, "X")
+            W, names = check_X(X, "X")
             if W.shape[0] != n:
                 raise ValueError(f"`X` has {W.shape[0]} rows but `proxies` has {n}; pass the "
                                  "covariates of the same units.")
@@ -286,7 +290,7 @@ class CFDiVAE(BaseEstimator):
             raise ValueError(f"`X` is None but the model was fitted with {self.n_covariates_} "
                              "covariates.")
         yv = None if y is None else check_vector(y, "y", n=n)
-        return W, yv, t, P
+        return W, yv, t, P, names
 
     # ------------------------------------------------------------------ fit
     def fit(self, X, y, *, treatment, proxies):
@@ -309,7 +313,7 @@ class CFDiVAE(BaseEstimator):
         from .._lazy import require
 
         self._check_params()
-        W, yv, t, P = self._check_data(X, y, treatment, proxies, fitting=True)
+        W, yv, t, P, names = self._check_data(X, y, treatment, proxies, fitting=True)
         require("torch", extra="torch")  # a clear message when the extra is missing
         n = P.shape[0]
         if n < _SMALL_N:
@@ -321,17 +325,16 @@ class CFDiVAE(BaseEstimator):
         self.n_proxies_ = P.shape[1]
         self.n_covariates_ = 0 if W is None else W.shape[1]
         self.n_features_in_ = self.n_covariates_
-        if self._x_names is not None:
-            self.feature_names_in_ = np.asarray(self._x_names, dtype=object)
+        if names is not None:
+            self.feature_names_in_ = np.asarray(names, dtype=object)
         elif hasattr(self, "feature_names_in_"):
             del self.feature_names_in_
         self.latent_dim_ = int(self.latent_dim or P.shape[1])
         self.proxy_dist_ = self._proxy_families(P)
         self.device_ = str(torch_device(self.device))
-        seeds = np.random.SeedSequence(self._seed()).spawn(2)
+        seeds = seed_sequence(self.random_state).spawn(2)
         self._net, self.history_ = self._train(P, t, W, seeds[0])
-        Zhat = self._encode(P, t, W)
-        self.kl_per_dim_ = self._kl(P, t, W)
+        Zhat, self.kl_per_dim_ = self._posterior(P, t, W, with_kl=True)
         self.active_dims_ = np.flatnonzero(self.kl_per_dim_ > _ACTIVE_KL)
         if self.active_dims_.size == 0:
             raise RuntimeError(
@@ -340,24 +343,6 @@ class CFDiVAE(BaseEstimator):
                 "proxies depend on the mediator.")
         self._estimate(Zhat[:, self.active_dims_], W, t, yv, P, seeds[1])
         return self
-
-    def _kl(self, P, t, W):
-        from ._cfdivae_torch import kl_per_dimension
-
-        cond = t[:, None].astype(float) if W is None else np.column_stack([t, W])
-        return kl_per_dimension(self._net, P, cond, device=self.device_)
-
-    def _seed(self):
-        rs = self.random_state
-        if rs is None:
-            return None
-        if isinstance(rs, numbers.Integral):
-            return int(rs)
-        if isinstance(rs, np.random.Generator):
-            return int(rs.integers(2**63 - 1))
-        if isinstance(rs, np.random.RandomState):
-            return int(rs.randint(2**31 - 1))
-        raise ValueError(f"`random_state` must be an int, a numpy Generator or None; got {rs!r}.")
 
     def _proxy_families(self, P):
         if self.proxy_dist != "auto":
@@ -368,21 +353,20 @@ class CFDiVAE(BaseEstimator):
     def _train(self, P, t, W, seed_seq):
         from ._cfdivae_torch import train_ivae
 
-        cond = t[:, None].astype(float) if W is None else np.column_stack([t, W])
         seed = int(seed_seq.generate_state(1)[0])
         return train_ivae(
-            P, cond, latent_dim=self.latent_dim_, families=self.proxy_dist_, hidden=self.hidden,
+            P, _conditioning(t, W), latent_dim=self.latent_dim_, families=self.proxy_dist_, hidden=self.hidden,
             n_layers=self.n_layers, epochs=self.epochs, batch_size=self.batch_size, lr=self.lr,
             lr_decay=self.lr_decay, weight_decay=self.weight_decay,
             early_stopping=self.early_stopping, validation_fraction=self.validation_fraction,
             patience=self.patience, device=self.device_, seed=seed,
             log=(lambda msg: print(msg, file=sys.stderr, flush=True)) if self.verbose else None)
 
-    def _encode(self, P, t, W):
-        from ._cfdivae_torch import encode
+    def _posterior(self, P, t, W, with_kl=False):
+        from ._cfdivae_torch import posterior
 
-        cond = t[:, None].astype(float) if W is None else np.column_stack([t, W])
-        return encode(self._net, P, cond, device=self.device_)
+        return posterior(self._net, P, _conditioning(t, W), device=self.device_,
+                         with_kl=with_kl)
 
     def _estimate(self, Zhat, W, t, y, P, seed_seq):
         n = Zhat.shape[0]
@@ -461,8 +445,8 @@ class CFDiVAE(BaseEstimator):
         ndarray of shape (n, n_latent), n_latent = ``latent_dim_``
         """
         check_is_fitted(self, "effect_")
-        W, _, t, P = self._check_data(X, None, treatment, proxies, fitting=False)
-        return self._encode(P, t, W)
+        W, _, t, P, _ = self._check_data(X, None, treatment, proxies, fitting=False)
+        return self._posterior(P, t, W)[0]
 
     def ate(self) -> Estimate:
         """The average treatment effect with its bootstrap (or second-stage) SE."""

@@ -49,6 +49,12 @@ class IVAE(nn.Module):
     def encode(self, x, c):
         return self._split(self.encoder(torch.cat([x, c], dim=-1)))
 
+    def kl(self, mu_q, logvar_q, c):
+        """KL(q(Z_k | T, W, X) || p(Z_k | T, W)) of each unit and latent dimension."""
+        mu_p, logvar_p = self._split(self.prior(c))
+        return 0.5 * (logvar_p - logvar_q
+                      + (torch.exp(logvar_q) + (mu_q - mu_p) ** 2) * torch.exp(-logvar_p) - 1.0)
+
     def neg_elbo(self, x, c, eps):
         """Per-unit negative ELBO, -E_q[log p(x | z)] + KL(q || p), one reparameterised draw.
 
@@ -56,15 +62,11 @@ class IVAE(nn.Module):
         """
         mu_q, logvar_q = self.encode(x, c)
         z = mu_q if eps is None else mu_q + torch.exp(0.5 * logvar_q) * eps
-        mu_p, logvar_p = self._split(self.prior(c))
         mean, logvar = self._split(self.decoder(z))
         gauss = -0.5 * (_LOG_2PI + logvar + (x - mean) ** 2 * torch.exp(-logvar))
         bern = -nn.functional.binary_cross_entropy_with_logits(mean, x, reduction="none")
         log_px = torch.where(self.normal, gauss, bern).sum(dim=-1)
-        kl = 0.5 * (logvar_p - logvar_q
-                    + (torch.exp(logvar_q) + (mu_q - mu_p) ** 2) * torch.exp(-logvar_p)
-                    - 1.0).sum(dim=-1)
-        return kl - log_px
+        return self.kl(mu_q, logvar_q, c).sum(dim=-1) - log_px
 
 
 def _standardise(net, P, cond, device):
@@ -148,31 +150,24 @@ def train_ivae(P, cond, *, latent_dim, families, hidden, n_layers, epochs, batch
     return net, history
 
 
-def encode(net, P, cond, *, device, batch=65536):
-    """Posterior means of Z, in batches."""
-    net = net.to(device)
-    out = []
-    with torch.no_grad():
-        x, c = _standardise(net, P, cond, device)
-        for s in range(0, x.shape[0], batch):
-            out.append(net.encode(x[s:s + batch], c[s:s + batch])[0].cpu().numpy())
-    return np.concatenate(out).astype(float)
+def posterior(net, P, cond, *, device, with_kl=False, batch=65536):
+    """Posterior means of Z in batches, and (``with_kl``) each dimension's average KL.
 
-
-def kl_per_dimension(net, P, cond, *, device, batch=65536):
-    """Average KL(q(Z_k | T, W, X) || p(Z_k | T, W)) of each latent dimension, in nats."""
+    The KL is that of q(Z_k | T, W, X) from the prior p(Z_k | T, W), in nats, averaged
+    over units; ``None`` when ``with_kl`` is false.
+    """
     net = net.to(device)
-    total = None
+    means, total = [], None
     with torch.no_grad():
         x, c = _standardise(net, P, cond, device)
         for s in range(0, x.shape[0], batch):
             mu_q, logvar_q = net.encode(x[s:s + batch], c[s:s + batch])
-            mu_p, logvar_p = net._split(net.prior(c[s:s + batch]))
-            kl = 0.5 * (logvar_p - logvar_q
-                        + (torch.exp(logvar_q) + (mu_q - mu_p) ** 2) * torch.exp(-logvar_p) - 1.0)
-            part = kl.sum(dim=0).cpu().numpy()
-            total = part if total is None else total + part
-    return total / x.shape[0]
+            means.append(mu_q.cpu().numpy())
+            if with_kl:
+                part = net.kl(mu_q, logvar_q, c[s:s + batch]).sum(dim=0).cpu().numpy()
+                total = part if total is None else total + part
+    kl = None if total is None else total / x.shape[0]
+    return np.concatenate(means).astype(float), kl
 
 
 def net_to_numpy(net):
