@@ -74,9 +74,10 @@ def wls_normal_equations(Z, target, weights, folds=None, *, fit_intercept=True,
     and ``c_k = sum_{i in k} w_i z_i y_i``; the full fit solves ``G b = c`` with
     ``G = sum_k G_k`` and the fit without fold ``k`` solves ``(G - G_k) b = c - c_k``:
     the same coefficients as refitting on the other folds, without one pass per fold.
-    ``Z`` is centred (at its weighted mean) and scaled first, which keeps the Gram
-    matrices well conditioned; a model with an intercept predicts the same under that
-    affine change of its inputs.
+    ``Z`` is centred at its weighted mean as it is read, and the accumulated Gram
+    matrices are rescaled to unit column spread before solving, which keeps them well
+    conditioned; a model with an intercept predicts the same under that affine change
+    of its inputs.
 
     Returns ``None`` when a Gram matrix is not finite or its condition number exceeds
     ``max_condition`` (the caller then fits by a QR/SVD solver instead). Otherwise a
