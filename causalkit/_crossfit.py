@@ -25,6 +25,8 @@ from sklearn.pipeline import Pipeline
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import has_fit_parameter
 
+from .config import inner_threads, limit_threads
+
 __all__ = ["Nuisance", "CrossFitResult", "crossfit", "make_folds"]
 
 _METHODS = ("auto", "predict", "predict_proba", "decision_function")
@@ -155,11 +157,12 @@ def _predict(model, X, method):
     return model.predict(X)
 
 
-def _fit_one(*args):
+def _fit_one(threads, *args):
     # Models left at n_jobs=None run sequentially inside a task, whatever backend the
     # task runs on (a Dask worker would otherwise hand them its own parallel config,
-    # and threaded reductions sum in a varying order: last-bit differences).
-    with parallel_config(backend="sequential"):
+    # and threaded reductions sum in a varying order: last-bit differences). Inner
+    # BLAS/OpenMP/torch threads follow the library's thread policy (causalkit.config).
+    with parallel_config(backend="sequential"), limit_threads(threads):
         return _fit_one_task(*args)
 
 
@@ -251,7 +254,8 @@ def crossfit(
     sample_weight : array-like, optional
         Passed to every model whose ``fit`` accepts it (a warning names the others).
     n_jobs : int or None
-        joblib jobs over (nuisance, fold) pairs.
+        joblib jobs over (nuisance, fold) pairs. Each task's inner BLAS/OpenMP/torch
+        threads follow :mod:`causalkit.config` (by default ``cores // workers``).
     random_state : int or None
         Seeds the folds and every model left with ``random_state=None``.
     keep_models : bool
@@ -296,14 +300,16 @@ def crossfit(
     fold_models = _seed_models({k: v.model for k, v in nuisances.items()}, random_state, len(folds))
     targets = {name: (nu.target.to_numpy() if hasattr(nu.target, "to_numpy") else np.asarray(nu.target))
                for name, nu in nuisances.items()}
+    threads = inner_threads(n_jobs)
     tasks = []
     for name, nu in nuisances.items():
         mask = None if nu.fit_mask is None else np.asarray(nu.fit_mask, dtype=bool)
         for f, (train, test) in enumerate(folds):
             tasks.append(delayed(_fit_one)(
-                name, fold_models[name][f], nu.X if nu.X is not None else X, targets[name],
+                threads, name, fold_models[name][f], nu.X if nu.X is not None else X, targets[name],
                 train, test, mask, nu.predict_on, methods[name], sw, nu.fit_params, n, keep_models))
-    outputs = Parallel(n_jobs=n_jobs)(tasks)
+    with limit_threads(threads):
+        outputs = Parallel(n_jobs=n_jobs)(tasks)
 
     result = CrossFitResult(folds=list(folds))
     for name, test, preds, model in outputs:

@@ -5,7 +5,15 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-import pytest
+# The suite runs one inner thread per process (causalkit's thread policy, causalkit.config):
+# on a shared machine, OpenMP and torch threads that spin-wait on a busy core make a run
+# ten to a hundred times slower with identical numbers. Set before numpy/OpenMP load, and
+# inherited by joblib workers and subprocesses. A variable the caller set wins.
+for _var in ("CAUSALKIT_NUM_THREADS", "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS",
+             "MKL_NUM_THREADS"):
+    os.environ.setdefault(_var, "1")
+
+import pytest  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = Path(os.environ.get("CAUSALKIT_SHARED", ROOT.parent / "shared"))

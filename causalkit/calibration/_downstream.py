@@ -86,6 +86,7 @@ def _correction_bootstrap(correction, predictions, statistic, n_boot, random_sta
     """
     from joblib import Parallel, delayed
 
+    from ..config import inner_threads, limit_threads
     from ..inference import seed_sequence
 
     xc = correction.calibration_predictions_
@@ -108,7 +109,8 @@ def _correction_bootstrap(correction, predictions, statistic, n_boot, random_sta
             return float(statistic(np.asarray(c.transform(xb), dtype=float).ravel(), idx))
 
     seeds = seed_sequence(random_state).spawn(n_boot)
-    reps = np.asarray(Parallel(n_jobs=n_jobs)(delayed(one)(sd) for sd in seeds), dtype=float)
+    with limit_threads(inner_threads(n_jobs)):
+        reps = np.asarray(Parallel(n_jobs=n_jobs)(delayed(one)(sd) for sd in seeds), dtype=float)
     reps = reps[np.isfinite(reps)]
     if reps.size < max(2, n_boot // 2):
         raise ValueError(

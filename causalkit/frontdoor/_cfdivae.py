@@ -10,6 +10,7 @@ import numpy as np
 from sklearn.base import BaseEstimator, clone
 from sklearn.utils.validation import check_is_fitted
 
+from ..config import inner_threads, limit_threads
 from ..inference import Estimate, bootstrap, seed_sequence
 from ..utils.validation import (
     FewObservationsWarning,
@@ -354,19 +355,22 @@ class CFDiVAE(BaseEstimator):
         from ._cfdivae_torch import train_ivae
 
         seed = int(seed_seq.generate_state(1)[0])
-        return train_ivae(
-            P, _conditioning(t, W), latent_dim=self.latent_dim_, families=self.proxy_dist_, hidden=self.hidden,
-            n_layers=self.n_layers, epochs=self.epochs, batch_size=self.batch_size, lr=self.lr,
-            lr_decay=self.lr_decay, weight_decay=self.weight_decay,
-            early_stopping=self.early_stopping, validation_fraction=self.validation_fraction,
-            patience=self.patience, device=self.device_, seed=seed,
-            log=(lambda msg: print(msg, file=sys.stderr, flush=True)) if self.verbose else None)
+        with limit_threads(inner_threads()):
+            return train_ivae(
+                P, _conditioning(t, W), latent_dim=self.latent_dim_, families=self.proxy_dist_,
+                hidden=self.hidden, n_layers=self.n_layers, epochs=self.epochs,
+                batch_size=self.batch_size, lr=self.lr, lr_decay=self.lr_decay,
+                weight_decay=self.weight_decay, early_stopping=self.early_stopping,
+                validation_fraction=self.validation_fraction, patience=self.patience,
+                device=self.device_, seed=seed,
+                log=(lambda msg: print(msg, file=sys.stderr, flush=True)) if self.verbose else None)
 
     def _posterior(self, P, t, W, with_kl=False):
         from ._cfdivae_torch import posterior
 
-        return posterior(self._net, P, _conditioning(t, W), device=self.device_,
-                         with_kl=with_kl)
+        with limit_threads(inner_threads()):
+            return posterior(self._net, P, _conditioning(t, W), device=self.device_,
+                             with_kl=with_kl)
 
     def _estimate(self, Zhat, W, t, y, P, seed_seq):
         n = Zhat.shape[0]

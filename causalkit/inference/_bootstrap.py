@@ -14,6 +14,7 @@ from collections.abc import Callable
 import numpy as np
 from joblib import Parallel, delayed
 
+from ..config import inner_threads, limit_threads
 from ..utils.validation import check_groups
 
 __all__ = [
@@ -45,7 +46,12 @@ def _batches(n_boot: int, batch_size: int):
     return [(s, min(s + batch_size, n_boot)) for s in range(0, n_boot, batch_size)]
 
 
-def _resample_batch(statistic, arrays, seeds, cluster_index, n):
+def _resample_batch(threads, statistic, arrays, seeds, cluster_index, n):
+    with limit_threads(threads):
+        return _resample_batch_task(statistic, arrays, seeds, cluster_index, n)
+
+
+def _resample_batch_task(statistic, arrays, seeds, cluster_index, n):
     out = []
     for seed in seeds:
         rng = np.random.default_rng(seed)
@@ -85,6 +91,7 @@ def bootstrap(
         Seed; the same seed gives the same replicates on every joblib backend.
     n_jobs : int or None
         Parallel jobs (joblib); ``None`` means 1 unless a ``parallel_config`` says otherwise.
+        Inner BLAS/OpenMP threads per task follow :mod:`causalkit.config`.
     batch_size : int
         Replicates per joblib task.
 
@@ -120,10 +127,12 @@ def bootstrap(
         bounds = np.searchsorted(codes[order], np.arange(codes.max() + 2))
         cluster_index = [order[bounds[g]:bounds[g + 1]] for g in range(codes.max() + 1)]
     seeds = seed_sequence(random_state).spawn(int(n_boot))
-    parts = Parallel(n_jobs=n_jobs)(
-        delayed(_resample_batch)(statistic, arrays, seeds[s:e], cluster_index, n)
-        for s, e in _batches(int(n_boot), batch_size)
-    )
+    threads = inner_threads(n_jobs)
+    with limit_threads(threads):
+        parts = Parallel(n_jobs=n_jobs)(
+            delayed(_resample_batch)(threads, statistic, arrays, seeds[s:e], cluster_index, n)
+            for s, e in _batches(int(n_boot), batch_size)
+        )
     return np.vstack([r for part in parts for r in part])
 
 
@@ -204,10 +213,11 @@ def multiplier_bootstrap(
     codes = check_groups(groups, n=psi.shape[0])
     n_clusters = None if codes is None else int(codes.max()) + 1
     seeds = seed_sequence(random_state).spawn(int(n_boot))
-    parts = Parallel(n_jobs=n_jobs)(
-        delayed(_multiplier_batch)(psi, seeds[s:e], weights, codes, n_clusters)
-        for s, e in _batches(int(n_boot), batch_size)
-    )
+    with limit_threads(inner_threads(n_jobs)):
+        parts = Parallel(n_jobs=n_jobs)(
+            delayed(_multiplier_batch)(psi, seeds[s:e], weights, codes, n_clusters)
+            for s, e in _batches(int(n_boot), batch_size)
+        )
     return np.vstack(parts)
 
 
