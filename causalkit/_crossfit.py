@@ -27,7 +27,7 @@ from sklearn.utils.validation import has_fit_parameter
 
 from .config import inner_threads, limit_threads
 
-__all__ = ["Nuisance", "CrossFitResult", "crossfit", "make_folds"]
+__all__ = ["Nuisance", "CrossFitResult", "crossfit", "make_folds", "check_folds"]
 
 _METHODS = ("auto", "predict", "predict_proba", "decision_function")
 
@@ -125,6 +125,34 @@ def make_folds(n: int, cv=5, *, stratify=None, groups=None, random_state=None, X
     return [(np.asarray(tr), np.asarray(te)) for tr, te in splitter.split(X, y, groups)]
 
 
+def check_folds(folds, n: int) -> list:
+    """Check that ``folds`` hold each of the ``n`` units out exactly once, never in its own
+    training set; return them as a list of ``(train, test)`` integer arrays."""
+    folds = [(np.asarray(tr, dtype=np.int64), np.asarray(te, dtype=np.int64)) for tr, te in folds]
+    if len(folds) < 2:
+        raise ValueError(f"`cv` gave {len(folds)} fold(s); cross-fitting needs at least 2.")
+    seen = np.zeros(n, dtype=np.int64)
+    for k, (train, test) in enumerate(folds):
+        if test.size == 0 or train.size == 0:
+            raise ValueError(f"`cv` fold {k} has an empty training or test set; use fewer folds.")
+        if np.intersect1d(train, test, assume_unique=False).size:
+            raise ValueError(
+                f"`cv` fold {k} trains on {np.intersect1d(train, test).size} of its own test "
+                "rows, so its predictions are not out-of-fold. Use a splitter whose training "
+                "and test rows are disjoint (KFold, GroupKFold, StratifiedKFold).")
+        np.add.at(seen, test, 1)
+    if (seen > 1).any():
+        raise ValueError(
+            f"`cv` puts {int((seen > 1).sum())} unit(s) in more than one test fold; each unit "
+            "must be held out exactly once. Use a splitter that partitions the units "
+            "(KFold-like), not a repeated or shuffled-split one.")
+    if (seen == 0).any():
+        raise ValueError(
+            f"`cv` leaves {int((seen == 0).sum())} unit(s) out of every test fold, so they get "
+            "no out-of-fold prediction. Use a splitter that partitions the units (KFold-like).")
+    return folds
+
+
 def _accepts_sample_weight(model) -> tuple[bool, str]:
     if isinstance(model, Pipeline):
         last_name, last = model.steps[-1]
@@ -148,9 +176,48 @@ def _rows(X, idx):
     return X.iloc[idx] if hasattr(X, "iloc") else X[idx]
 
 
-def _predict(model, X, method):
+class _ConstantClassifier:
+    """The fold model when every training row has the same class.
+
+    Its probabilities are the known constant (1 for that class, 0 for the others), with
+    the columns of the classes seen in the whole target. Some classifiers refuse one
+    class (LogisticRegression); others accept it and return a single column, which would
+    be misread as P(last class).
+    """
+
+    def __init__(self, classes, value):
+        self.classes_ = np.asarray(classes)
+        self.value_ = value
+
+    def fit(self, X, y, **kwargs):  # pragma: no cover - never refitted
+        return self
+
+    def predict_proba(self, X):
+        p = np.zeros((_n_rows(X), len(self.classes_)))
+        p[:, int(np.flatnonzero(self.classes_ == self.value_)[0])] = 1.0
+        return p
+
+    def predict(self, X):
+        return np.full(_n_rows(X), self.value_)
+
+    def __repr__(self):
+        return f"_ConstantClassifier(class={self.value_!r})"
+
+
+def _n_rows(X):
+    return X.shape[0] if hasattr(X, "shape") else len(X)
+
+
+def _predict(model, X, method, classes=None):
     if method == "predict_proba":
-        p = model.predict_proba(X)
+        p = np.asarray(model.predict_proba(X), dtype=float)
+        seen = getattr(model, "classes_", None)
+        if classes is not None and seen is not None and (
+                len(seen) != len(classes) or not np.array_equal(np.asarray(seen), classes)):
+            # the fold saw fewer classes than the target has: put each column in its place
+            full = np.zeros((p.shape[0], len(classes)))
+            full[:, np.searchsorted(classes, np.asarray(seen))] = p
+            p = full
         return p[:, -1] if p.shape[1] == 2 else p
     if method == "decision_function":
         return model.decision_function(X)
@@ -167,22 +234,28 @@ def _fit_one(threads, *args):
 
 
 def _fit_one_task(name, model, X, y, train, test, fit_mask, predict_on, method, sample_weight,
-                  fit_params, n, keep_model):
+                  fit_params, n, keep_model, classes=None):
     tr = train if fit_mask is None else train[fit_mask[train]]
     if tr.size == 0:
         raise ValueError(
             f"Nuisance '{name}' has no training rows in a fold (its fit mask selects none). "
             "Use fewer folds or check the treatment arms."
         )
-    kwargs = {k: _take(v, tr, n) for k, v in (fit_params or {}).items()}
-    if sample_weight is not None:
-        ok, key = _accepts_sample_weight(model)
-        if ok:
-            kwargs[key] = sample_weight[tr]
-    model.fit(_rows(X, tr), y[tr], **kwargs)
-    preds = {name: _predict(model, _rows(X, test), method)}
+    ytr = y[tr]
+    if classes is not None and np.all(ytr == ytr[0]):
+        # one class in this training fold (e.g. one-sided noncompliance): its probability
+        # is known, 1 for that class and 0 for the others; no model is fitted.
+        model = _ConstantClassifier(classes, ytr[0])
+    else:
+        kwargs = {k: _take(v, tr, n) for k, v in (fit_params or {}).items()}
+        if sample_weight is not None:
+            ok, key = _accepts_sample_weight(model)
+            if ok:
+                kwargs[key] = sample_weight[tr]
+        model.fit(_rows(X, tr), ytr, **kwargs)
+    preds = {name: _predict(model, _rows(X, test), method, classes)}
     for key, Xk in (predict_on or {}).items():
-        preds[f"{name}@{key}"] = _predict(model, _rows(Xk, test), method)
+        preds[f"{name}@{key}"] = _predict(model, _rows(Xk, test), method, classes)
     return name, test, preds, (model if keep_model else None)
 
 
@@ -289,6 +362,7 @@ def crossfit(
             raise ValueError(f"Nuisance '{name}': features and target must both have {n} rows.")
     if folds is None:
         folds = make_folds(n, cv, stratify=stratify, groups=groups, random_state=random_state)
+    folds = check_folds(folds, n)
     sw = None if sample_weight is None else np.asarray(sample_weight, dtype=float)
     methods = {name: _resolve_method(nu.model, nu.method, name) for name, nu in nuisances.items()}
     if sw is not None:
@@ -300,6 +374,8 @@ def crossfit(
     fold_models = _seed_models({k: v.model for k, v in nuisances.items()}, random_state, len(folds))
     targets = {name: (nu.target.to_numpy() if hasattr(nu.target, "to_numpy") else np.asarray(nu.target))
                for name, nu in nuisances.items()}
+    classes = {name: (np.unique(targets[name]) if methods[name] == "predict_proba" else None)
+               for name in nuisances}
     threads = inner_threads(n_jobs)
     tasks = []
     for name, nu in nuisances.items():
@@ -307,7 +383,8 @@ def crossfit(
         for f, (train, test) in enumerate(folds):
             tasks.append(delayed(_fit_one)(
                 threads, name, fold_models[name][f], nu.X if nu.X is not None else X, targets[name],
-                train, test, mask, nu.predict_on, methods[name], sw, nu.fit_params, n, keep_models))
+                train, test, mask, nu.predict_on, methods[name], sw, nu.fit_params, n, keep_models,
+                classes[name]))
     with limit_threads(threads):
         outputs = Parallel(n_jobs=n_jobs)(tasks)
 
@@ -320,12 +397,4 @@ def crossfit(
             result.predictions[key][test] = p
         if keep_models:
             result.models.setdefault(name, []).append(model)
-    covered = np.zeros(n, dtype=bool)
-    for _, test in folds:
-        covered[test] = True
-    if not covered.all():
-        raise ValueError(
-            f"The folds leave {int((~covered).sum())} unit(s) out of every test fold, so they "
-            "get no out-of-fold prediction. Use a splitter that partitions the units (KFold-like)."
-        )
     return result

@@ -179,3 +179,95 @@ def test_dask_local_cluster_gives_identical_predictions(data):
         assert len(client.scheduler_info()["workers"]) == 2
     for key in ref.predictions:
         np.testing.assert_array_equal(ref[key], dist[key])
+
+
+# --------------------------------------------------------------------------- single-class folds
+
+
+@pytest.mark.parametrize("model", ["forest", "logistic", "tree"])
+def test_single_class_training_fold_predicts_the_known_constant(model):
+    from sklearn.ensemble import RandomForestClassifier
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.tree import DecisionTreeClassifier
+
+    clf = {"forest": RandomForestClassifier(n_estimators=5), "logistic": LogisticRegression(),
+           "tree": DecisionTreeClassifier()}[model]
+    rng = np.random.default_rng(0)
+    n = 200
+    X = rng.normal(size=(n, 2))
+    z = rng.integers(0, 2, n)
+    a = np.where(z == 1, (rng.random(n) < 0.6).astype(int), 0)  # one-sided noncompliance
+    res = crossfit({"a0": Nuisance(clf, a, fit_mask=z == 0), "a1": Nuisance(clf, a, fit_mask=z == 1)},
+                   X, cv=3, random_state=0)
+    assert res["a0"].shape == (n,) and res["a1"].shape == (n,)
+    np.testing.assert_array_equal(res["a0"], 0.0)           # P(A = 1 | Z = 0) is known: 0
+    assert 0.2 < res["a1"].mean() < 0.9
+    # a target whose only class among the rows fitted is 1 predicts exactly 1
+    res1 = crossfit({"a": Nuisance(clf, a, fit_mask=a == 1)}, X, cv=3, random_state=0)
+    np.testing.assert_array_equal(res1["a"], 1.0)
+
+
+def test_multiclass_fold_missing_a_class_keeps_columns_in_place():
+    from sklearn.linear_model import LogisticRegression
+
+    rng = np.random.default_rng(1)
+    n = 90
+    X = rng.normal(size=(n, 2))
+    y = np.repeat([0, 1, 2], n // 3)
+    folds = [(np.arange(30, 90), np.arange(0, 30)), (np.arange(0, 60), np.arange(60, 90)),
+             (np.r_[0:30, 60:90], np.arange(30, 60))]
+    res = crossfit({"y": Nuisance(LogisticRegression(), y)}, X, folds=folds, random_state=0)
+    p = res["y"]
+    assert p.shape == (n, 3)
+    np.testing.assert_allclose(p.sum(axis=1), 1.0)
+    np.testing.assert_array_equal(p[:30, 0], 0.0)    # class 0 never seen in fold 1's training rows
+    np.testing.assert_array_equal(p[60:, 2], 0.0)    # class 2 never seen in fold 2's training rows
+    np.testing.assert_array_equal(p[30:60, 1], 0.0)  # class 1 never seen in fold 3's training rows
+
+
+def test_dmliv_with_a_forest_under_one_sided_noncompliance():
+    """A one-column predict_proba once broadcast into an n x n matrix and gave a tiny SE."""
+    from sklearn.ensemble import RandomForestClassifier, RandomForestRegressor
+    from sklearn.linear_model import LinearRegression, LogisticRegression
+
+    from causalkit.iv import DMLIV
+
+    rng = np.random.default_rng(2)
+    n = 1500
+    X = rng.normal(size=(n, 2))
+    z = (rng.random(n) < 0.5).astype(int)
+    a = np.where(z == 1, (rng.random(n) < 0.5 + 0.2 * np.tanh(X[:, 0])).astype(int), 0)
+    y = 2.0 * a + X[:, 0] + rng.normal(size=n)
+    fits = {}
+    for label, mt in (("forest", RandomForestClassifier(n_estimators=50, min_samples_leaf=20)),
+                      ("logistic", LogisticRegression())):
+        my = RandomForestRegressor(n_estimators=50, min_samples_leaf=20) if label == "forest" \
+            else LinearRegression()
+        fits[label] = DMLIV(my, mt, LogisticRegression(), cv=3, random_state=0).fit(
+            X, y, treatment=a, instrument=z).late()
+    for est in fits.values():
+        assert abs(est.value - 2.0) < 4 * est.stderr
+    assert fits["forest"].stderr > 0.5 * fits["logistic"].stderr
+
+
+# --------------------------------------------------------------------------- folds
+
+
+@pytest.mark.parametrize("kind,match", [
+    ("leaky", r"`cv` fold 0 trains on \d+ of its own test rows"),
+    ("overlap", r"`cv` puts \d+ unit\(s\) in more than one test fold"),
+    ("incomplete", r"`cv` leaves 4 unit\(s\) out of every test fold"),
+])
+def test_folds_that_are_not_a_partition_are_refused(kind, match):
+    from sklearn.linear_model import LinearRegression
+
+    n = 40
+    idx = np.arange(n)
+    folds = {
+        "leaky": [(idx, idx[::2]), (idx, idx[1::2])],
+        "overlap": [(idx[25:], idx[:25]), (idx[:15], idx[15:])],
+        "incomplete": [(idx[18:36], idx[:18]), (idx[:18], idx[18:36])],
+    }[kind]
+    X = np.arange(n, dtype=float)[:, None]
+    with pytest.raises(ValueError, match=match):
+        crossfit({"y": Nuisance(LinearRegression(), X[:, 0])}, X, folds=folds)

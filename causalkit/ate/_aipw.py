@@ -10,6 +10,7 @@ from sklearn.utils.validation import check_is_fitted
 from .._crossfit import Nuisance, crossfit
 from ..inference import Estimate
 from ..utils.validation import (
+    check_aligned,
     check_binary,
     check_consistent_length,
     check_fraction,
@@ -163,6 +164,7 @@ class AIPW(BaseEstimator):
         -------
         self
         """
+        check_aligned(X=X, y=y, treatment=treatment, sample_weight=sample_weight, groups=groups)
         if self.trimming not in ("clip", "drop"):
             raise ValueError(f"`trimming` must be 'clip' or 'drop'; got {self.trimming!r}.")
         thr = check_fraction(self.trimming_threshold, "trimming_threshold", low=0.0, high=0.5)

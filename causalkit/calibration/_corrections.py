@@ -13,7 +13,9 @@ from .._crossfit import Nuisance, crossfit
 from ..utils.validation import (
     CausalkitWarning,
     FewObservationsWarning,
+    check_aligned,
     check_consistent_length,
+    check_feature_names,
     check_vector,
     check_weights,
     feature_names,
@@ -161,6 +163,7 @@ class LinearCalibration(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
 
     def fit(self, X, y, sample_weight=None):
         """Fit the calibration line on predictions ``X`` and truth ``y``; return self."""
+        check_aligned(X=X, y=y, sample_weight=sample_weight)
         if not isinstance(self.min_slope, numbers.Real) or self.min_slope < 0:
             raise ValueError(f"`min_slope` must be a non-negative number; got {self.min_slope!r}.")
         x, t, w = _check_calibration(self, X, y, sample_weight)
@@ -281,6 +284,7 @@ class TweedieCorrection(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
 
     def fit(self, X, y, sample_weight=None):
         """Estimate the residual variance (and the calibration density); return self."""
+        check_aligned(X=X, y=y, sample_weight=sample_weight)
         self._check_params()
         x, t, w = _check_calibration(self, X, y, sample_weight)
         r = x - t
@@ -391,6 +395,7 @@ class DebiasedRegressor(RegressorMixin, BaseEstimator):
 
     def fit(self, X, y, sample_weight=None):
         """Cross-fit, calibrate and refit; return self."""
+        check_aligned(X=X, y=y, sample_weight=sample_weight)
         from sklearn.linear_model import RidgeCV
         from sklearn.utils.validation import validate_data
 
@@ -441,6 +446,7 @@ class DebiasedRegressor(RegressorMixin, BaseEstimator):
         from sklearn.utils.validation import validate_data
 
         check_is_fitted(self, "estimator_")
+        check_feature_names(self, X)
         X = validate_data(self, X, reset=False)
         raw = np.asarray(self.estimator_.predict(X), dtype=float).ravel()
         return np.asarray(self.correction_.transform(raw), dtype=float).ravel()

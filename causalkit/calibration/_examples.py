@@ -122,3 +122,54 @@ def demo_rows():
         DemoRow("Calibrated predictions", "PPI baseline (fresh labels)", "make_calibration_data", run_ppi),
         DemoRow("Calibrated predictions", "TweedieCorrection + Hajek", "make_calibration_data", make_run("tweedie")),
     ]
+
+
+def function_cases():
+    """The downstream functions in the shared bad-input battery."""
+    from ..testing import FunctionCase
+    from . import LinearCalibration, corrected_ate, corrected_mean, ppi_ate, ppi_mean
+
+    def data(seed):
+        from ..datasets import make_calibration_data
+
+        return make_calibration_data(300, n_calibration=200, n_labeled=60, random_state=seed)
+
+    def fitted(d):
+        return LinearCalibration().fit(d.calibration_predictions[:, None], d.calibration_truth)
+
+    def value(e):
+        return [e.value, e.stderr]
+
+    def mean_data(seed):
+        d = data(seed)
+        return {"correction": fitted(d), "predictions": d.predictions, "n_boot": 20,
+                "random_state": 0}
+
+    def ate_data(seed):
+        d = data(seed)
+        return {"correction": fitted(d), "predictions": d.predictions, "treatment": d.treatment,
+                "propensity": d.propensity, "n_boot": 20, "random_state": 0}
+
+    def ppi_mean_data(seed):
+        d = data(seed)
+        return {"predictions": d.predictions, "labeled_predictions": d.labeled_predictions,
+                "labeled_truth": d.labeled_truth}
+
+    def ppi_ate_data(seed):
+        d = data(seed)
+        return {"predictions": d.predictions, "treatment": d.treatment,
+                "labeled_predictions": d.labeled_predictions, "labeled_truth": d.labeled_truth,
+                "labeled_treatment": d.labeled_treatment, "propensity": d.propensity,
+                "labeled_propensity": d.labeled_propensity}
+
+    return [
+        FunctionCase("calibration.corrected_mean", corrected_mean, mean_data, value,
+                     rows=("predictions",)),
+        FunctionCase("calibration.corrected_ate", corrected_ate, ate_data, value,
+                     rows=("predictions", "treatment", "propensity")),
+        FunctionCase("calibration.ppi_mean", ppi_mean, ppi_mean_data, value,
+                     rows=("predictions", "labeled_predictions", "labeled_truth")),
+        FunctionCase("calibration.ppi_ate", ppi_ate, ppi_ate_data, value,
+                     rows=("predictions", "treatment", "labeled_predictions", "labeled_truth",
+                           "labeled_treatment", "propensity", "labeled_propensity")),
+    ]

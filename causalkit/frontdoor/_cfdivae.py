@@ -14,7 +14,9 @@ from ..config import inner_threads, limit_threads
 from ..inference import Estimate, bootstrap, seed_sequence
 from ..utils.validation import (
     FewObservationsWarning,
+    check_aligned,
     check_binary,
+    check_feature_names,
     check_fraction,
     check_vector,
     check_X,
@@ -310,6 +312,7 @@ class CFDiVAE(BaseEstimator):
         -------
         self
         """
+        check_aligned(X=X, y=y, treatment=treatment, proxies=proxies)
         from .._accel import torch_device
         from .._lazy import require
 
@@ -449,6 +452,8 @@ class CFDiVAE(BaseEstimator):
         ndarray of shape (n, n_latent), n_latent = ``latent_dim_``
         """
         check_is_fitted(self, "effect_")
+        check_aligned(X=X, treatment=treatment, proxies=proxies)
+        check_feature_names(self, X)
         W, _, t, P, _ = self._check_data(X, None, treatment, proxies, fitting=False)
         return self._posterior(P, t, W)[0]
 

@@ -11,6 +11,7 @@ from sklearn.utils.validation import check_is_fitted
 from .._crossfit import Nuisance, crossfit, make_folds
 from ..inference import Estimate
 from ..utils.validation import (
+    check_aligned,
     check_binary,
     check_consistent_length,
     check_fraction,
@@ -358,6 +359,7 @@ class FrontDoor(BaseEstimator):
         -------
         self
         """
+        check_aligned(X=X, y=y, treatment=treatment, mediator=mediator)
         if self.method not in _METHODS:
             raise ValueError(f"`method` must be one of {_METHODS}; got {self.method!r}.")
         thr = check_fraction(self.trimming_threshold, "trimming_threshold", low=0.0, high=0.5)

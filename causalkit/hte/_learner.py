@@ -15,8 +15,10 @@ from sklearn.utils.validation import check_is_fitted
 from .._crossfit import Nuisance, _accepts_sample_weight, crossfit
 from ..inference import Estimate, EstimateTable
 from ..utils.validation import (
+    check_aligned,
     check_binary,
     check_consistent_length,
+    check_feature_names,
     check_fraction,
     check_groups,
     check_vector,
@@ -193,6 +195,7 @@ class _PseudoOutcomeBase(BaseEstimator):
         -------
         self
         """
+        check_aligned(X=X, y=y, treatment=treatment, sample_weight=sample_weight, groups=groups)
         pseudo, weights, dr_outcome, thr = self._check_params()
         Xa, names = check_X(X, "X")
         n = Xa.shape[0]
@@ -333,6 +336,7 @@ class _PseudoOutcomeBase(BaseEstimator):
     # ------------------------------------------------------------------ predictions
     def _features(self, X, with_frame=False):
         check_is_fitted(self, "final_model_")
+        check_feature_names(self, X)
         Xa, names = check_X(X, "X")
         if Xa.shape[1] != self.n_features_in_:
             raise ValueError(f"`X` has {Xa.shape[1]} features, but the learner was fitted with "

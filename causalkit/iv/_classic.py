@@ -15,6 +15,7 @@ from sklearn.utils.validation import check_is_fitted
 from .._crossfit import Nuisance, crossfit
 from ..inference import Estimate
 from ..utils.validation import (
+    check_aligned,
     check_binary,
     check_consistent_length,
     check_fraction,
@@ -93,6 +94,7 @@ class TSLS(BaseEstimator):
 
     def fit(self, X, y, *, treatment, instrument):
         """Fit the two stages; return self."""
+        check_aligned(X=X, y=y, treatment=treatment, instrument=instrument)
         Xa, names, yv, a, z = _validate(X, y, treatment, instrument)
         self.effect_ = tsls(Xa, yv, a, z)
         self.n_features_in_ = Xa.shape[1]
@@ -162,6 +164,7 @@ class DMLIV(BaseEstimator):
 
     def fit(self, X, y, *, treatment, instrument):
         """Cross-fit the nuisances and compute the ratio; return self."""
+        check_aligned(X=X, y=y, treatment=treatment, instrument=instrument)
         thr = check_fraction(self.trimming_threshold, "trimming_threshold", low=0.0, high=0.5)
         Xa, names, yv, a, z = _validate(X, y, treatment, instrument)
 

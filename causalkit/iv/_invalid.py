@@ -20,6 +20,7 @@ from ..ate._aipw import influence_mean
 from ..inference import Estimate, EstimateTable
 from ..utils.validation import (
     WeakInstrumentWarning,
+    check_aligned,
     check_binary,
     check_consistent_length,
     check_fraction,
@@ -320,6 +321,7 @@ class InvalidIV(BaseEstimator):
         -------
         self
         """
+        check_aligned(X=X, y=y, treatment=treatment, instrument=instrument, strata=strata)
         if self.method not in ("mdml", "mr"):
             raise ValueError(f"`method` must be 'mdml' or 'mr'; got {self.method!r}.")
         if self.selection not in ("mixed-minimax", "minimax"):

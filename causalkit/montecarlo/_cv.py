@@ -13,6 +13,7 @@ from sklearn.utils.validation import check_is_fitted
 from ..inference import Estimate
 from ..utils.validation import (
     FewObservationsWarning,
+    check_aligned,
     check_consistent_length,
     check_vector,
     check_X,
@@ -257,6 +258,7 @@ class ControlVariates(BaseEstimator):
         -------
         self
         """
+        check_aligned(X=X, y=y, weights=weights, strata=strata)
         if sparse.issparse(X):
             raise TypeError("`X` is a sparse matrix; sparse input is not supported. "
                             "Pass a dense array (X.toarray()).")

@@ -163,3 +163,19 @@ def demo_rows():
 
     return [DemoRow("Monte Carlo", "ControlVariates", "E[exp(U)], U uniform", run),
             DemoRow("Monte Carlo", "SparseControlVariates", "make_overtaking_tests", run_sparse)]
+
+
+def function_cases():
+    """``cuped`` in the shared bad-input battery."""
+    from ..testing import FunctionCase
+    from . import cuped
+
+    def data(seed):
+        rng = np.random.default_rng(seed)
+        x = rng.normal(size=(300, 2))
+        t = (rng.random(300) < 0.5).astype(int)
+        return {"y": x @ [1.0, 0.5] + 0.3 * t + rng.normal(size=300), "treatment": t,
+                "covariates": x}
+
+    return [FunctionCase("montecarlo.cuped", cuped, data, lambda e: [e.value, e.stderr],
+                         rows=("y", "treatment", "covariates"))]

@@ -11,7 +11,7 @@ from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
 
 from ..inference import Estimate
-from ..utils.validation import FewObservationsWarning, check_vector
+from ..utils.validation import FewObservationsWarning, check_aligned, check_vector
 from ._cv import ControlVariates
 
 __all__ = ["SparseControlVariates"]
@@ -168,6 +168,7 @@ class SparseControlVariates(BaseEstimator):
         -------
         self
         """
+        check_aligned(X=X, y=y, weights=weights)
         c = self.min_tests_per_coef
         if not isinstance(c, numbers.Real) or isinstance(c, bool) or c < 1:
             raise ValueError(f"`min_tests_per_coef` must be a number >= 1; got {c!r}.")

@@ -29,6 +29,7 @@ from ..inference import Estimate, EstimateTable
 from ..utils.validation import (
     PositivityWarning,
     _check_finite,
+    check_aligned,
     check_consistent_length,
     check_vector,
     check_weights,
@@ -141,6 +142,8 @@ class _BanditOPE(BaseEstimator):
         -------
         self
         """
+        check_aligned(X=X, y=y, action=action, propensity=propensity,
+                      estimated_rewards=estimated_rewards, sample_weight=sample_weight)
         Xa, names = check_X(X, "X")
         yv = check_vector(y, "y")
         a, k = _check_actions(action, getattr(self, "n_actions", None))

@@ -24,6 +24,7 @@ from ..inference import Estimate, EstimateTable
 from ..utils.validation import (
     WeakInstrumentWarning,
     _check_finite,
+    check_aligned,
     check_binary,
     check_consistent_length,
     check_groups,
@@ -276,6 +277,8 @@ class IVMDPEvaluator(_MDPBase):
         -------
         self
         """
+        check_aligned(X=X, y=y, instrument=instrument, action=action,
+                      next_state=next_state, episode=episode)
         self._check_common()
         S, names, r, a, Sn, z, tr, first = _check_trajectories(
             X, y, action, next_state, episode, instrument)
@@ -452,6 +455,7 @@ class MDPEvaluator(_MDPBase):
 
     def fit(self, X, y, *, action, next_state, episode):
         """Cross-fit the behaviour policy :math:`b(a|s)`; arguments as :meth:`IVMDPEvaluator.fit`."""
+        check_aligned(X=X, y=y, action=action, next_state=next_state, episode=episode)
         self._check_common()
         S, names, r, a, Sn, _, tr, first = _check_trajectories(X, y, action, next_state, episode)
         ma = LogisticRegression() if self.model_action is None else self.model_action

@@ -236,3 +236,33 @@ def demo_rows():
 
     return [DemoRow("RDD (sharp)", "RDD", "make_rdd_data", run_scalar),
             DemoRow("RDD (distributional)", "DistributionalRDD", "make_r3d_data", run)]
+
+
+def function_cases():
+    """``rd_bandwidth`` and ``pooled_quantile_rdd`` in the shared bad-input battery."""
+    from ..testing import FunctionCase
+    from . import pooled_quantile_rdd, rd_bandwidth
+
+    def bw_data(seed):
+        rng = np.random.default_rng(seed)
+        x = rng.uniform(-1, 1, 500)
+        return {"X": x, "y": x + (x >= 0) + 0.3 * rng.normal(size=500)}
+
+    def pooled_data(seed):
+        rng = np.random.default_rng(seed)
+        x = rng.uniform(-1, 1, 120)
+        return {"X": x, "y": [xi + (xi >= 0) + rng.normal(size=20) for xi in x],
+                "q_grid": np.array([0.25, 0.5, 0.75]), "bandwidth": 0.5}
+
+    def pooled_numbers(out):
+        values = getattr(out, "values", None)
+        if values is None:
+            values = getattr(out, "estimate", out)
+        return np.asarray(values, dtype=float).ravel()
+
+    return [
+        FunctionCase("rdd.rd_bandwidth", rd_bandwidth, bw_data,
+                     lambda h: np.atleast_1d(np.asarray(h, dtype=float)).ravel(), rows=("X", "y")),
+        FunctionCase("rdd.pooled_quantile_rdd", pooled_quantile_rdd, pooled_data, pooled_numbers,
+                     rows=("X",)),
+    ]

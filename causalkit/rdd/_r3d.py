@@ -13,6 +13,7 @@ from ..inference import EffectCurve, seed_sequence
 from ..utils.validation import (
     FewObservationsWarning,
     WeakInstrumentWarning,
+    check_aligned,
     check_binary,
     check_weights,
     check_X,
@@ -371,6 +372,7 @@ class DistributionalRDD(BaseEstimator):
         -------
         self
         """
+        check_aligned(X=X, y=y, treatment=treatment, sample_weight=sample_weight)
         self._check_params()
         x, names = check_running_variable(X, self.cutoff)
         n = x.shape[0]

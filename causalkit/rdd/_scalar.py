@@ -14,6 +14,7 @@ from ..inference import Estimate
 from ..utils.validation import (
     FewObservationsWarning,
     WeakInstrumentWarning,
+    check_aligned,
     check_binary,
     check_vector,
     check_weights,
@@ -227,6 +228,7 @@ class RDD(BaseEstimator):
         -------
         self
         """
+        check_aligned(X=X, y=y, treatment=treatment, sample_weight=sample_weight)
         if self.kernel not in _PILOT:
             raise ValueError(f"`kernel` must be one of {tuple(_PILOT)}; got {self.kernel!r}.")
         if self.vce not in ("nn", "hc0", "hc1", "hc2", "hc3"):

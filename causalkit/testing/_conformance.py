@@ -82,6 +82,15 @@ class ConformanceCase:
         Check name -> reason, for ``expected_failed_checks``.
     rtol : float
         Relative tolerance of "the same numbers" (floating-point reordering only).
+    roles : dict
+        Role of a fit argument in the shared battery when its name does not say it
+        (defaults by name: ``treatment``/``instrument`` binary, ``propensity``,
+        ``action``/``groups``/``strata``/``episode`` labels; a "binary" argument with
+        more than two values is read as continuous).
+    nan_ok : tuple of str
+        Arguments where NaN gives a finite, documented answer instead of an error.
+    documented : dict
+        Battery case id -> reason, for behaviours left on purpose (listed in the docs).
     """
 
     name: str
@@ -95,6 +104,9 @@ class ConformanceCase:
     sklearn_checks: bool = False
     sklearn_expected_failed: dict = field(default_factory=dict)
     rtol: float = 1e-9
+    roles: dict = field(default_factory=dict)
+    nan_ok: tuple = ()
+    documented: dict = field(default_factory=dict)
 
     def __repr__(self):
         return self.name
@@ -118,6 +130,15 @@ def registered_cases() -> list[ConformanceCase]:
     for _, mod in iter_design_examples():
         if hasattr(mod, "conformance_cases"):
             cases.extend(mod.conformance_cases())
+    return cases
+
+
+def registered_function_cases() -> list:
+    """Every public function the designs register into the battery (``function_cases()``)."""
+    cases = []
+    for _, mod in iter_design_examples():
+        if hasattr(mod, "function_cases"):
+            cases.extend(mod.function_cases())
     return cases
 
 

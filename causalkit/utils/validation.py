@@ -30,6 +30,8 @@ __all__ = [
     "check_fraction",
     "warn_positivity",
     "feature_names",
+    "check_aligned",
+    "check_feature_names",
 ]
 
 
@@ -62,11 +64,40 @@ def feature_names(X) -> np.ndarray | None:
     return None
 
 
+def _pandas_to_numpy(x, name: str):
+    """A pandas object as a numpy array, with messages that say what is wrong."""
+    import pandas as pd
+
+    frame = x.to_frame() if isinstance(x, pd.Series) else x
+    if isinstance(frame, pd.DataFrame):
+        for col, dt in frame.dtypes.items():
+            if isinstance(dt, pd.CategoricalDtype):
+                raise TypeError(
+                    f"`{name}` has a categorical column {col!r}; causalkit needs numbers here. "
+                    "Encode it first (e.g. pandas.get_dummies or OneHotEncoder).")
+        missing = frame.isna().to_numpy()
+        if missing.any():
+            rows = np.flatnonzero(missing.any(axis=1))
+            raise ValueError(
+                f"`{name}` contains missing values (NaN or pd.NA) in {len(rows)} row(s) (first at "
+                f"row {int(rows[0])}). Drop or impute those rows before fitting.")
+        if all(pd.api.types.is_numeric_dtype(dt) or pd.api.types.is_bool_dtype(dt)
+               for dt in frame.dtypes):
+            return frame.to_numpy(dtype=np.float64) if isinstance(x, pd.DataFrame) else (
+                x.to_numpy(dtype=np.float64) if not pd.api.types.is_bool_dtype(x.dtype)
+                else x.to_numpy(dtype=bool))
+    return x.to_numpy()
+
+
 def _to_numeric(x, name: str, dtype):
     if isinstance(x, (str, bytes)):
         raise TypeError(f"`{name}` must be array-like of numbers; got a string.")
+    if hasattr(x, "tocsr") and hasattr(x, "nnz"):  # scipy sparse
+        raise TypeError(
+            f"`{name}` is a scipy sparse matrix; causalkit needs a dense array here. Pass "
+            f"`{name}.toarray()` (or select fewer columns first if it does not fit in memory).")
     if _is_pandas(x):
-        x = x.to_numpy()
+        x = _pandas_to_numpy(x, name)
     try:
         arr = np.asarray(x)
     except Exception as exc:  # pragma: no cover - defensive
@@ -231,8 +262,14 @@ def check_propensity(p, name: str = "propensity", *, n: int | None = None) -> np
     return arr
 
 
-def check_weights(w, name: str = "sample_weight", *, n: int | None = None) -> np.ndarray | None:
-    """Validate non-negative finite weights (``None`` passes through)."""
+def check_weights(w, name: str = "sample_weight", *, n: int | None = None,
+                  normalize: bool | None = None) -> np.ndarray | None:
+    """Validate non-negative finite weights (``None`` passes through).
+
+    Sample weights are relative: with ``normalize`` (the default for ``sample_weight``)
+    they are returned divided by their mean, so multiplying every weight by the same
+    constant never changes a result (penalised nuisance models included).
+    """
     if w is None:
         return None
     arr = check_vector(w, name, n=n)
@@ -243,6 +280,13 @@ def check_weights(w, name: str = "sample_weight", *, n: int | None = None) -> np
         )
     if not (arr > 0).any():
         raise ValueError(f"`{name}` are all zero; at least one unit needs positive weight.")
+    if normalize is None:
+        normalize = name == "sample_weight"
+    if normalize:
+        scale = float(np.mean(arr / arr.max())) * arr.max()
+        if not np.isfinite(scale) or scale <= 0:
+            raise ValueError(f"`{name}` cannot be normalised (mean {scale}); rescale them.")
+        arr = arr / scale
     return arr
 
 
@@ -257,6 +301,14 @@ def check_groups(groups, name: str = "groups", *, n: int | None = None) -> np.nd
         raise ValueError(f"`{name}` has {arr.shape[0]} labels but X has {n} rows.")
     if arr.dtype.kind == "f" and np.isnan(arr).any():
         raise ValueError(f"`{name}` contains NaN; give every unit a cluster label.")
+    if arr.dtype == object:
+        import pandas as pd
+
+        if pd.isna(arr).any():
+            raise ValueError(f"`{name}` contains missing labels (None/NaN); give every unit a "
+                             "cluster label.")
+        if len({type(v) for v in arr}) > 1:  # mixed label types cannot be sorted
+            arr = arr.astype(str)
     _, codes = np.unique(arr, return_inverse=True)
     return codes.astype(np.int64)
 
@@ -289,3 +341,66 @@ def warn_positivity(p: np.ndarray, threshold: float, name: str = "propensity") -
             stacklevel=3,
         )
     return outside
+
+
+def check_aligned(**arrays) -> None:
+    """The library's rule for pandas rows: positions pair units, so indexes must agree.
+
+    When two or more of the given inputs are pandas objects and their row indexes differ,
+    raise a ValueError naming the argument; causalkit never pairs misaligned rows
+    silently and never reorders them for you. ``None`` and numpy inputs are skipped.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from causalkit.utils.validation import check_aligned
+    >>> X = pd.DataFrame({"a": [1.0, 2.0]}, index=[0, 1])
+    >>> check_aligned(X=X, y=pd.Series([1.0, 2.0], index=[0, 1]))
+    >>> check_aligned(X=X, y=pd.Series([2.0, 1.0], index=[1, 0]))
+    Traceback (most recent call last):
+    ...
+    ValueError: `y` is a pandas object whose index differs from that of `X` ...
+    """
+    ref_name, ref = None, None
+    for name, v in arrays.items():
+        if v is None or not _is_pandas(v) or not hasattr(v, "index"):
+            continue
+        if ref is None:
+            ref_name, ref = name, v.index
+            continue
+        if len(v.index) == len(ref) and not v.index.equals(ref):
+            same_labels = v.index.sort_values().equals(ref.sort_values()) if (
+                v.index.is_unique and ref.is_unique) else False
+            hint = (f"Align it first, e.g. `{name}.reindex({ref_name}.index)`" if same_labels
+                    else "Give both the same index (e.g. `.reset_index(drop=True)`)")
+            raise ValueError(
+                f"`{name}` is a pandas object whose index differs from that of `{ref_name}` "
+                "(same length, other row labels or order); causalkit pairs rows by position "
+                f"and will not guess. {hint}, or pass `.to_numpy()` if the positions already "
+                "match.")
+
+
+def check_feature_names(estimator, X, name: str = "X") -> None:
+    """At predict time, ``X`` must have the columns seen in ``fit``, in the same order.
+
+    A DataFrame whose columns differ in names or order from ``feature_names_in_`` raises
+    a ValueError that lists the difference (as scikit-learn does); a numpy ``X`` given
+    to an estimator fitted on a DataFrame is accepted by position.
+    """
+    fitted = getattr(estimator, "feature_names_in_", None)
+    names = feature_names(X)
+    if fitted is None or names is None:
+        return
+    fitted = [str(c) for c in fitted]
+    got = [str(c) for c in names]
+    if got == fitted:
+        return
+    if sorted(got) == sorted(fitted):
+        raise ValueError(
+            f"`{name}` has the fitted columns in another order ({got[:5]}... vs {fitted[:5]}...). "
+            f"Reorder them: `{name}[estimator.feature_names_in_]`.")
+    missing = [c for c in fitted if c not in got]
+    extra = [c for c in got if c not in fitted]
+    raise ValueError(
+        f"`{name}` does not have the columns seen in fit: missing {missing[:5]}, unexpected "
+        f"{extra[:5]}. Pass the same columns as in fit, in the same order.")

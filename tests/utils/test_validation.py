@@ -94,3 +94,70 @@ def test_warnings_are_named_subclasses():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         assert warn_positivity(np.array([0.2, 0.8]), 0.01) == 0
+
+
+# --------------------------------------------------------------------------- pandas rules
+
+
+def test_check_aligned_refuses_misaligned_pandas_rows():
+    import pandas as pd
+
+    from causalkit.utils.validation import check_aligned
+
+    X = pd.DataFrame({"a": [1.0, 2.0, 3.0]}, index=[10, 11, 12])
+    check_aligned(X=X, y=pd.Series([1.0, 2.0, 3.0], index=[10, 11, 12]), treatment=np.ones(3))
+    with pytest.raises(ValueError, match=r"`y` is a pandas object whose index differs from that "
+                                         r"of `X`.*y.reindex\(X.index\)"):
+        check_aligned(X=X, y=pd.Series([1.0, 2.0, 3.0], index=[12, 11, 10]))
+    with pytest.raises(ValueError, match=r"`treatment` .*reset_index"):
+        check_aligned(X=X, treatment=pd.Series([1, 0, 1]))
+
+
+def test_check_feature_names_refuses_reordered_or_other_columns():
+    import pandas as pd
+
+    from causalkit.utils.validation import check_feature_names
+
+    class Fitted:
+        feature_names_in_ = np.array(["a", "b"], dtype=object)
+
+    check_feature_names(Fitted(), pd.DataFrame({"a": [1.0], "b": [2.0]}))
+    check_feature_names(Fitted(), np.ones((1, 2)))   # numpy: by position
+    with pytest.raises(ValueError, match=r"`X` has the fitted columns in another order"):
+        check_feature_names(Fitted(), pd.DataFrame({"b": [1.0], "a": [2.0]}))
+    with pytest.raises(ValueError, match=r"missing \['b'\], unexpected \['c'\]"):
+        check_feature_names(Fitted(), pd.DataFrame({"a": [1.0], "c": [2.0]}))
+
+
+def test_pandas_missing_categorical_and_sparse_inputs_get_their_own_messages():
+    import pandas as pd
+    from scipy import sparse
+
+    X = pd.DataFrame({"a": [1.0, 2.0, 3.0], "b": [1.0, 2.0, 3.0]}).astype("Float64")
+    X.iloc[1, 0] = pd.NA
+    with pytest.raises(ValueError, match=r"`X` contains missing values \(NaN or pd.NA\) in 1 row"):
+        check_X(X)
+    Xc = pd.DataFrame({"a": pd.Categorical(["u", "v", "u"])})
+    with pytest.raises(TypeError, match=r"`X` has a categorical column 'a'"):
+        check_X(Xc)
+    with pytest.raises(TypeError, match=r"`X` is a scipy sparse matrix.*X.toarray\(\)"):
+        check_X(sparse.csr_matrix(np.eye(3)))
+    # nullable numbers without missing values are ordinary numbers
+    ok, _ = check_X(pd.DataFrame({"a": [1, 2, 3]}).astype("Int64"))
+    assert ok.dtype == np.float64 and ok[:, 0].tolist() == [1.0, 2.0, 3.0]
+
+
+def test_sample_weights_are_relative():
+    from causalkit.utils.validation import check_weights
+
+    w = check_weights([1.0, 2.0, 3.0], n=3)
+    np.testing.assert_allclose(w, [0.5, 1.0, 1.5])
+    np.testing.assert_allclose(check_weights([7.0, 14.0, 21.0], n=3), w)
+    np.testing.assert_allclose(check_weights([1.0, 2.0], "weights"), [1.0, 2.0])  # ratios stay
+
+
+def test_groups_with_missing_labels_are_refused():
+    from causalkit.utils.validation import check_groups
+
+    with pytest.raises(ValueError, match=r"`groups` contains missing labels"):
+        check_groups(np.array(["a", None, "b"], dtype=object))
