@@ -310,8 +310,9 @@ def _fit_params(est):
         return set()
 
 
-def _ragged_set(v, value, unit=3):
+def _ragged_set(v, value):
     out = [np.array(u, dtype=float, copy=True) for u in v]
+    unit = next(i for i, u in enumerate(out) if u.size)
     out[unit].reshape(-1)[0] = value
     return out
 
