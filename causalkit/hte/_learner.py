@@ -312,6 +312,17 @@ class _PseudoOutcomeBase(BaseEstimator):
         self._resid = (resid_y, resid_t)
         self._sw = sw
         self._groups = codes
+        if not continuous:
+            # Private copies for causalkit.sensitivity (it never refits): the arm means of
+            # the AIPW score, implied by E[Y|X] and the CATE for the U/Cov pseudo-outcomes.
+            if mu0 is None:
+                mu0, mu1 = m - e * tau_for_ate, m + (1 - e) * tau_for_ate
+            self._score_parts_ = {
+                "y": yv.copy(), "treatment": t.copy(), "mu0": mu0, "mu1": mu1, "propensity": e,
+                "keep": np.ones(n, dtype=bool), "sample_weight": None if sw is None else sw.copy(),
+                "groups": None if codes is None else codes.copy(),
+                "folds": [(tr.copy(), te.copy()) for tr, te in res.folds],
+            }
         self.coef_table_ = None
         if isinstance(model_final, LinearRegression):
             self.coef_table_ = self._coef_table(Xa, Xf, names, phi, w_fit, codes,
