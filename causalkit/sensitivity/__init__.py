@@ -9,6 +9,10 @@ folds) and never refits them. One verb per question, each taking the fitted esti
   of Yadlowsky, Namkoong, Basu, Duchi & Tian (2022).
 """
 
+from ._gamma import GammaBounds, GammaStar, cate_bounds, gamma_bounds, gamma_star
 from ._ovb import OVBBenchmark, OVBBounds, ovb_benchmark, ovb_bounds, plot_ovb_contour
 
-__all__ = ["OVBBounds", "OVBBenchmark", "ovb_bounds", "ovb_benchmark", "plot_ovb_contour"]
+__all__ = [
+    "OVBBounds", "OVBBenchmark", "ovb_bounds", "ovb_benchmark", "plot_ovb_contour",
+    "GammaBounds", "GammaStar", "gamma_bounds", "gamma_star", "cate_bounds",
+]
