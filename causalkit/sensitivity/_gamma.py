@@ -46,6 +46,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from scipy import optimize, stats
+from scipy.linalg import cho_factor, cho_solve
 
 from ..inference import EffectCurve, Estimate
 from ..utils.validation import check_X
@@ -82,35 +83,66 @@ def _wls(F, r, w, pen):
     return np.linalg.solve(A, F.T @ (w * r))
 
 
-def _expectile_fit(F, r, w0, gamma, pen, max_iter=100):
-    """Linear ``1/(1+gamma)``-expectile regression by IRLS (weight gamma below the fit)."""
-    beta = _wls(F, r, w0, pen)
-    if gamma == 1.0:
+class _Fold:
+    """One (bound, fold) nuisance problem: training rows of the arm, warm-started over Γ.
+
+    The expectile fit is iteratively reweighted least squares with weight Γ below the fit;
+    the weighted Gram matrix is ``G0 + (Γ - 1) Gb`` where ``Gb`` sums the rows below the fit
+    and is updated only with the rows that cross it. ``nu`` is a ridge logistic regression
+    fitted by Böhning's bounded-Hessian Newton steps (one Cholesky factor per fold).
+    """
+
+    def __init__(self, F, r, w, pen, test):
+        self.F, self.r, self.w, self.pen, self.test = F, r, w, pen, test
+        Fw = F * w[:, None]
+        self.G0 = Fw.T @ F + pen
+        self.c0 = Fw.T @ r
+        self.beta1 = np.linalg.solve(self.G0, self.c0)
+        self.below = r < F @ self.beta1
+        self._set_below_sums()
+        self.chol = cho_factor(0.25 * Fw.T @ F + pen + 1e-10 * np.eye(F.shape[1]))
+        self.nu_beta = None
+
+    def _set_below_sums(self):
+        Fb, wb = self.F[self.below], self.w[self.below]
+        self.Gb = (Fb * wb[:, None]).T @ Fb
+        self.cb = Fb.T @ (wb * self.r[self.below])
+
+    def expectile(self, gamma, max_iter=200):
+        if gamma == 1.0:
+            return self.beta1
+        for _ in range(max_iter):
+            beta = np.linalg.solve(self.G0 + (gamma - 1.0) * self.Gb, self.c0 + (gamma - 1.0) * self.cb)
+            new = self.r < self.F @ beta
+            changed = new != self.below
+            if not changed.any():
+                return beta
+            if changed.sum() > 0.25 * changed.size:
+                self.below = new
+                self._set_below_sums()
+                continue
+            sign = np.where(new[changed], 1.0, -1.0) * self.w[changed]
+            Fc = self.F[changed]
+            self.Gb += (Fc * sign[:, None]).T @ Fc
+            self.cb += Fc.T @ (sign * self.r[changed])
+            self.below = new
         return beta
-    below = r < F @ beta
-    for _ in range(max_iter):
-        beta = _wls(F, r, w0 * np.where(below, gamma, 1.0), pen)
-        new = r < F @ beta
-        if np.array_equal(new, below):
-            break
-        below = new
-    return beta
 
-
-def _logistic_fit(F, b, w0, pen, max_iter=50):
-    """Ridge-penalised logistic regression by Newton steps."""
-    beta = np.zeros(F.shape[1])
-    p0 = np.clip(np.sum(w0 * b) / np.sum(w0), 1e-3, 1 - 1e-3)
-    beta[0] = np.log(p0 / (1 - p0))
-    for _ in range(max_iter):
-        p = 1.0 / (1.0 + np.exp(-np.clip(F @ beta, -30, 30)))
-        g = F.T @ (w0 * (b - p)) - pen @ beta
-        H = (F * (w0 * p * (1 - p))[:, None]).T @ F + pen
-        step = np.linalg.solve(H, g)
-        beta += step
-        if np.max(np.abs(step)) < 1e-8:
-            break
-    return beta
+    def nu(self, target, max_iter=500, tol=1e-8):
+        F, w = self.F, self.w
+        beta = self.nu_beta
+        if beta is None:
+            beta = np.zeros(F.shape[1])
+            p0 = np.clip(np.sum(w * target) / np.sum(w), 1e-3, 1 - 1e-3)
+            beta[0] = np.log(p0 / (1 - p0))
+        for _ in range(max_iter):
+            p = 1.0 / (1.0 + np.exp(-np.clip(F @ beta, -30, 30)))
+            step = cho_solve(self.chol, F.T @ (w * (target - p)) - self.pen @ beta)
+            beta = beta + step
+            if np.max(np.abs(step)) < tol:
+                break
+        self.nu_beta = beta
+        return beta
 
 
 class _Engine:
@@ -143,30 +175,25 @@ class _Engine:
                 ea = p.e if a == 1 else 1 - p.e
                 mu = s * (p.mu1 if a == 1 else p.mu0)
                 ys = s * p.y
-                base = []
+                folds = []
                 for tr, te in p.folds:
                     rows = tr[z[tr] == 1]
                     if rows.size == 0:
                         raise ValueError("A training fold has no units in one arm; the bounds "
                                          "need both arms in every fold.")
-                    Fr, rr = self.F[rows], ys[rows] - mu[rows]
-                    base.append((rows, te, _wls(Fr, rr, self.w[rows], self.pen)))
-                self.combos[(s, a)] = (z, ea, mu, ys, base)
+                    folds.append(_Fold(self.F[rows], ys[rows] - mu[rows], self.w[rows], self.pen, te))
+                self.combos[(s, a)] = (z, ea, mu, ys, folds)
 
     def _one(self, key, gamma):
-        z, ea, mu, ys, base = self.combos[key]
+        z, ea, mu, ys, folds = self.combos[key]
         theta = np.empty(self.p.n)
-        nu = np.empty(self.p.n)
-        for rows, te, b1 in base:
-            Fr, rr, wr = self.F[rows], ys[rows] - mu[rows], self.w[rows]
-            shift = _expectile_fit(Fr, rr, wr, gamma, self.pen) - b1
-            theta[te] = mu[te] + self.F[te] @ shift
+        nu = np.zeros(self.p.n)
+        for fd in folds:
+            shift = fd.expectile(gamma) - fd.beta1
+            theta[fd.test] = mu[fd.test] + self.F[fd.test] @ shift
             if gamma != 1.0:
-                below = (rr < Fr @ shift).astype(float)
-                bn = _logistic_fit(Fr, below, wr, self.pen)
-                nu[te] = 1.0 / (1.0 + np.exp(-np.clip(self.F[te] @ bn, -30, 30)))
-        if gamma == 1.0:
-            nu[:] = 0.0
+                bn = fd.nu((fd.r < fd.F @ shift).astype(float))
+                nu[fd.test] = 1.0 / (1.0 + np.exp(-np.clip(self.F[fd.test] @ bn, -30, 30)))
         W = 1.0 + (gamma - 1.0) * (ys < theta)
         psi = z * ys + (1 - z) * theta + z * (1 - ea) / ea * W / (1.0 + (gamma - 1.0) * nu) * (ys - theta)
         return psi, theta
