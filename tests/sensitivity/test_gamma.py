@@ -153,3 +153,27 @@ def test_plot(fitted):
     ax = gamma_bounds(est, d.X, gamma=[1, 2, 4]).plot()
     assert ax.get_xscale() == "log" and len(ax.lines) >= 2
     plt.close("all")
+
+
+def test_hte_learner_and_dataframe_input():
+    import pandas as pd
+
+    from causalkit.hte import RLearner
+
+    d = make_ate_data(600, random_state=6)
+    Xdf = pd.DataFrame(d.X, columns=[f"c{i}" for i in range(d.X.shape[1])])
+    rl = RLearner(LinearRegression(), LogisticRegression(), LinearRegression(), cv=3,
+                  random_state=0).fit(Xdf, d.y, treatment=d.treatment)
+    res = gamma_bounds(rl, Xdf, gamma=[1.0, 2.0])
+    assert res.lower.values[0] == pytest.approx(rl.ate().value, abs=1e-10)
+    assert res.lower.stderr[0] == pytest.approx(rl.ate().stderr, rel=1e-8)
+    assert res.lower.values[1] < res.lower.values[0] < res.upper.values[1]
+
+
+def test_clustered_standard_errors():
+    d = make_ate_data(600, random_state=7)
+    groups = np.repeat(np.arange(200), 3)
+    est = AIPW(LinearRegression(), LogisticRegression(), cv=3, random_state=0).fit(
+        d.X, d.y, treatment=d.treatment, groups=groups)
+    res = gamma_bounds(est, d.X, gamma=[1.0, 2.0])
+    assert res.lower.stderr[0] == pytest.approx(est.ate().stderr, rel=1e-8)

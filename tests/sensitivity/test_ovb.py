@@ -212,3 +212,18 @@ def test_conf_int_level_is_two_sided_bonferroni(fitted):
     z = stats.norm.ppf(0.975)
     assert b.conf_int(0.05) == pytest.approx(
         (b.lower.value - z * b.lower.stderr, b.upper.value + z * b.upper.stderr))
+
+
+def test_clusters_and_a_negative_effect():
+    d = make_ate_data(600, effect=-1.0, random_state=12)
+    groups = np.repeat(np.arange(150), 4)
+    est = AIPW(LinearRegression(), LogisticRegression(), cv=3, random_state=0).fit(
+        d.X, d.y, treatment=d.treatment, groups=groups)
+    b0 = ovb_bounds(est, cf_y=0.0, cf_d=0.0)
+    assert b0.lower.stderr == pytest.approx(est.ate().stderr, rel=1e-8)   # cluster-robust SE
+    b = ovb_bounds(est, rho=1.0, null=0.0)
+    assert est.ate().value < 0
+    at_rv = ovb_bounds(est, cf_y=b.rv, cf_d=b.rv)
+    assert at_rv.upper.value == pytest.approx(0.0, abs=1e-9)              # the upper bound moves
+    at_rva = ovb_bounds(est, cf_y=b.rva, cf_d=b.rva)
+    assert at_rva.conf_int()[1] == pytest.approx(0.0, abs=1e-7)
