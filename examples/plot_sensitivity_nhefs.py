@@ -26,8 +26,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from causalkit.ate import AIPW
-from causalkit.sensitivity import (gamma_bounds, gamma_star, ovb_benchmark, ovb_bounds,
-                                   plot_ovb_contour)
+from causalkit.sensitivity import gamma_bounds, gamma_star, ovb_benchmark, ovb_bounds, plot_ovb_contour
 
 df = nhefs_complete.load_pandas().data
 cont = ["age", "smokeintensity", "smokeyrs", "wt71"]
