@@ -6,6 +6,8 @@ import pytest
 from scipy import stats
 from sklearn.exceptions import NotFittedError
 from sklearn.linear_model import LinearRegression, LogisticRegression
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
 
 from causalkit._crossfit import make_folds
 from causalkit.ate import AIPW
@@ -227,3 +229,31 @@ def test_clusters_and_a_negative_effect():
     assert at_rv.upper.value == pytest.approx(0.0, abs=1e-9)              # the upper bound moves
     at_rva = ovb_bounds(est, cf_y=b.rva, cf_d=b.rva)
     assert at_rva.conf_int()[1] == pytest.approx(0.0, abs=1e-7)
+
+
+def test_agrees_with_doubleml_on_real_data_nhefs():
+    # NHEFS as shipped by causaldata: effect of quitting smoking on weight gain.
+    dml = pytest.importorskip("doubleml")
+    causaldata = pytest.importorskip("causaldata")
+    df = causaldata.nhefs_complete.load_pandas().data
+    cols = ["sex", "race", "age", "education", "smokeintensity", "smokeyrs", "exercise",
+            "active", "wt71"]
+    X = df[cols].to_numpy(float)
+    y, t = df["wt82_71"].to_numpy(float), df["qsmk"].to_numpy(int)
+    clf = make_pipeline(StandardScaler(), LogisticRegression())
+    est = AIPW(LinearRegression(), clf, cv=5, random_state=1).fit(X, y, treatment=t)
+    folds = make_folds(len(y), 5, stratify=t, random_state=1)
+    data = dml.DoubleMLData(pd.DataFrame(X, columns=cols).assign(y=y, d=t), "y", "d")
+    irm = dml.DoubleMLIRM(data, ml_g=LinearRegression(), ml_m=clf, n_folds=5)
+    irm.set_sample_splitting([(tr, te) for tr, te in folds])
+    irm.fit()
+    irm.sensitivity_analysis(cf_y=0.05, cf_d=0.05, rho=1.0, level=0.95)
+    sp = irm.sensitivity_params
+    ours = ovb_bounds(est, cf_y=0.05, cf_d=0.05, rho=1.0, alpha=0.10)
+    assert ours.lower.value == pytest.approx(sp["theta"]["lower"][0], abs=1e-6)
+    assert ours.upper.value == pytest.approx(sp["theta"]["upper"][0], abs=1e-6)
+    assert ours.rv == pytest.approx(sp["rv"][0], abs=2e-5)
+    ref = irm.sensitivity_benchmark(["wt71"])
+    bm = ovb_benchmark(est, pd.DataFrame(X, columns=cols), y, treatment=t, drop=["wt71"])
+    for key in ("cf_y", "cf_d", "rho", "delta_theta"):
+        assert getattr(bm, key) == pytest.approx(float(ref[key].iloc[0]), abs=1e-6), key
