@@ -265,8 +265,8 @@ class GammaBounds:
             raise ValueError(f"`gamma`={gamma} is not on the grid {self.gamma.tolist()}.")
         i = int(i[0])
         m = self.lower.method
-        return (Estimate(self.lower.values[i], self.lower.stderr[i], self.lower.n, m, name="ATE lower bound"),
-                Estimate(self.upper.values[i], self.upper.stderr[i], self.upper.n, m, name="ATE upper bound"))
+        return (Estimate(self.lower.values[i], self.lower.stderr[i], self.lower.n, m, name=self.lower.name),
+                Estimate(self.upper.values[i], self.upper.stderr[i], self.upper.n, m, name=self.upper.name))
 
     def summary(self, alpha: float | None = None):
         """DataFrame over Γ: bounds, standard errors and confidence limits."""
@@ -305,7 +305,8 @@ class GammaBounds:
                 f"[{lo[-1]:.4g}, {hi[-1]:.4g}]; {len(self.gamma)} Gamma values)")
 
 
-def gamma_bounds(est, X, gamma=(1.0, 1.5, 2.0, 3.0), *, alpha=0.05, degree=1, ridge=1.0) -> GammaBounds:
+def gamma_bounds(est, X, gamma=(1.0, 1.5, 2.0, 3.0), *, alpha=0.05, degree=1, ridge=1.0,
+                 subset=None) -> GammaBounds:
     r"""Bounds on the ATE of a fitted back-door estimator under Γ-selection.
 
     Yadlowsky, Namkoong, Basu, Duchi & Tian (2022): for each Γ the lower bound is the mean
@@ -328,6 +329,9 @@ def gamma_bounds(est, X, gamma=(1.0, 1.5, 2.0, 3.0), *, alpha=0.05, degree=1, ri
         Sieve for :math:`\theta - \mu`: linear, or with squares and interactions.
     ridge : float, default 1.0
         Ridge penalty of the sieve (intercept unpenalised).
+    subset : bool array-like of shape (n,), optional
+        Bound the average effect of this subgroup instead (the same scores averaged over
+        it; the nuisances still use every unit).
 
     Returns
     -------
@@ -365,18 +369,37 @@ def gamma_bounds(est, X, gamma=(1.0, 1.5, 2.0, 3.0), *, alpha=0.05, degree=1, ri
     hi_s = np.empty((p.n, g.size))
     for j, gj in enumerate(g):
         lo_s[:, j], hi_s[:, j], _, _ = eng.evaluate(float(gj))
-    cov_lo = _score_cov(lo_s, p.sw, p.groups)
-    cov_hi = _score_cov(hi_s, p.sw, p.groups)
-    w = eng.w
+    sw, groups, estimate = p.sw, p.groups, est.ate()
+    name = "ATE"
+    if subset is not None:
+        mask = np.asarray(subset)
+        if mask.dtype != bool or mask.shape != (p.n_total,):
+            raise ValueError(f"`subset` must be a boolean mask of length {p.n_total} (one entry "
+                             "per unit `est` was fitted on).")
+        sel = mask[p.keep]
+        if sel.sum() < 2:
+            raise ValueError("`subset` selects fewer than 2 of the estimator's units.")
+        lo_s, hi_s = lo_s[sel], hi_s[sel]
+        sw = None if sw is None else sw[sel]
+        if groups is not None:
+            groups = np.unique(groups[sel], return_inverse=True)[1]
+        v, se = mean_and_se(p.scores()[sel], sw, groups)
+        estimate = Estimate(v, se, n=int(sel.sum()), method="AIPW scores of the subgroup",
+                            name="subgroup ATE")
+        name = "subgroup ATE"
+    cov_lo = _score_cov(lo_s, sw, groups)
+    cov_hi = _score_cov(hi_s, sw, groups)
+    w = np.ones(lo_s.shape[0]) if sw is None else sw
     val_lo = (w @ lo_s) / w.sum()
     val_hi = (w @ hi_s) / w.sum()
     method = (f"Gamma-selection bounds (Yadlowsky et al. 2022), {len(p.folds)}-fold cross-fitted, "
               "orthogonal score, influence-function SE")
-    lower = EffectCurve(g, val_lo, np.sqrt(np.diag(cov_lo)), n=p.n, method=method,
-                        name="ATE lower bound", grid_name="gamma", cov=cov_lo)
-    upper = EffectCurve(g, val_hi, np.sqrt(np.diag(cov_hi)), n=p.n, method=method,
-                        name="ATE upper bound", grid_name="gamma", cov=cov_hi)
-    return GammaBounds(gamma=g, lower=lower, upper=upper, estimate=est.ate(), alpha=a)
+    n = lo_s.shape[0]
+    lower = EffectCurve(g, val_lo, np.sqrt(np.diag(cov_lo)), n=n, method=method,
+                        name=f"{name} lower bound", grid_name="gamma", cov=cov_lo)
+    upper = EffectCurve(g, val_hi, np.sqrt(np.diag(cov_hi)), n=n, method=method,
+                        name=f"{name} upper bound", grid_name="gamma", cov=cov_hi)
+    return GammaBounds(gamma=g, lower=lower, upper=upper, estimate=estimate, alpha=a)
 
 
 @dataclass(frozen=True, eq=False)

@@ -177,3 +177,16 @@ def test_clustered_standard_errors():
         d.X, d.y, treatment=d.treatment, groups=groups)
     res = gamma_bounds(est, d.X, gamma=[1.0, 2.0])
     assert res.lower.stderr[0] == pytest.approx(est.ate().stderr, rel=1e-8)
+
+
+def test_subgroup_bounds(fitted):
+    d, est = fitted
+    mask = d.X[:, 0] > 0
+    res = gamma_bounds(est, d.X, gamma=[1.0, 2.0], subset=mask)
+    psi = est.scores_[mask]
+    assert res.lower.values[0] == pytest.approx(psi.mean(), abs=1e-10)
+    assert res.lower.stderr[0] == pytest.approx(psi.std() / np.sqrt(mask.sum()), rel=1e-8)
+    assert res.estimate.value == pytest.approx(psi.mean(), abs=1e-10)
+    assert res.lower.n == mask.sum()
+    with pytest.raises(ValueError, match="`subset` must be a boolean mask"):
+        gamma_bounds(est, d.X, subset=mask[:-1])
