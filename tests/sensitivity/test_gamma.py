@@ -190,3 +190,14 @@ def test_subgroup_bounds(fitted):
     assert res.lower.n == mask.sum()
     with pytest.raises(ValueError, match="`subset` must be a boolean mask"):
         gamma_bounds(est, d.X, subset=mask[:-1])
+
+
+def test_cate_bounds_contain_the_true_cate_at_the_generating_gamma():
+    # Constant true CATE 1 under exact Gamma-selection at Gamma0 = 3 (confounded: every
+    # unit's CATE estimate at Gamma = 1 misses it).
+    d = make_gamma_selection_data(4000, gamma=3.0, random_state=3)
+    est = _aipw(d)
+    lo1, hi1 = cate_bounds(est, d.X, 1.0)
+    assert np.mean((lo1 <= 1) & (1 <= hi1)) < 0.05
+    lo, hi = cate_bounds(est, d.X, 3.0)
+    assert np.mean((lo <= 1) & (1 <= hi)) > 0.9

@@ -257,3 +257,15 @@ def test_agrees_with_doubleml_on_real_data_nhefs():
     bm = ovb_benchmark(est, pd.DataFrame(X, columns=cols), y, treatment=t, drop=["wt71"])
     for key in ("cf_y", "cf_d", "rho", "delta_theta"):
         assert getattr(bm, key) == pytest.approx(float(ref[key].iloc[0]), abs=1e-6), key
+
+
+def test_benchmark_of_an_hte_learner():
+    d = make_ate_data(600, random_state=13)
+    rl = RLearner(LinearRegression(), LogisticRegression(), LinearRegression(), cv=3,
+                  random_state=0).fit(d.X, d.y, treatment=d.treatment)
+    bm = ovb_benchmark(rl, d.X, d.y, treatment=d.treatment, drop=[0])
+    assert 0 <= bm.cf_y <= 1 and 0 <= bm.cf_d <= 1 and -1 <= bm.rho <= 1
+    # Leaving out the confounder X0 moves the estimate: the benchmark sees it.
+    assert abs(bm.delta_theta) > 3 * rl.ate().stderr
+    b = bm.bounds(rl)
+    assert b.lower.value < rl.ate().value < b.upper.value
