@@ -317,11 +317,14 @@ class _PseudoOutcomeBase(BaseEstimator):
             # the AIPW score, implied by E[Y|X] and the CATE for the U/Cov pseudo-outcomes.
             if mu0 is None:
                 mu0, mu1 = m - e * tau_for_ate, m + (1 - e) * tau_for_ate
+            fold_id = np.full(n, -1, dtype=np.int32)
+            for k, (_, te) in enumerate(res.folds):
+                fold_id[te] = k
             self._score_parts_ = {
                 "y": yv.copy(), "treatment": t.copy(), "mu0": mu0, "mu1": mu1, "propensity": e,
                 "keep": np.ones(n, dtype=bool), "sample_weight": None if sw is None else sw.copy(),
                 "groups": None if codes is None else codes.copy(),
-                "folds": [(tr.copy(), te.copy()) for tr, te in res.folds],
+                "fold_id": fold_id,
             }
         self.coef_table_ = None
         if isinstance(model_final, LinearRegression):

@@ -26,7 +26,7 @@ import numpy as np
 from scipy import optimize, stats
 
 from ..inference import Estimate
-from ._parts import mean_and_se, score_parts
+from ._parts import folds_from_ids, mean_and_se, score_parts
 
 __all__ = ["OVBBounds", "OVBBenchmark", "ovb_bounds", "ovb_benchmark", "plot_ovb_contour"]
 
@@ -369,7 +369,7 @@ def ovb_benchmark(est, X, y, *, treatment, drop, sample_weight=None, groups=None
     if getattr(X, "shape", (None,))[0] != yv.shape[0]:
         raise ValueError(f"`X` must have the {yv.shape[0]} rows `est` was fitted on.")
     X_short, dropped = _drop_columns(X, drop)
-    short = clone(est).set_params(cv=[(tr.copy(), te.copy()) for tr, te in raw["folds"]])
+    short = clone(est).set_params(cv=folds_from_ids(raw["fold_id"]))
     short.fit(X_short, y, treatment=treatment, sample_weight=sample_weight, groups=groups)
     s = _Core(score_parts(short))
     var_g = s.sigma2 - long.sigma2

@@ -5,7 +5,8 @@ A design that supports sensitivity analysis keeps, after ``fit``, a private dict
 
 ``y``, ``treatment`` (0/1), ``mu0``, ``mu1`` (out-of-fold arm means), ``propensity``
 (as used in the score, after clipping), ``keep`` (units in the estimand),
-``sample_weight``, ``groups`` (cluster codes) and ``folds`` (the cross-fitting folds).
+``sample_weight``, ``groups`` (cluster codes) and ``fold_id`` (each unit's cross-fitting
+test fold; the training fold is every other unit).
 """
 
 from __future__ import annotations
@@ -15,7 +16,14 @@ from dataclasses import dataclass
 import numpy as np
 from sklearn.exceptions import NotFittedError
 
-_KEYS = ("y", "treatment", "mu0", "mu1", "propensity", "keep", "sample_weight", "groups", "folds")
+_KEYS = ("y", "treatment", "mu0", "mu1", "propensity", "keep", "sample_weight", "groups", "fold_id")
+
+
+def folds_from_ids(fold_id):
+    """``[(train, test), ...]`` index arrays from each unit's test-fold number."""
+    fold_id = np.asarray(fold_id)
+    return [(np.flatnonzero(fold_id != k), np.flatnonzero(fold_id == k))
+            for k in np.unique(fold_id[fold_id >= 0])]
 
 
 @dataclass(frozen=True)
@@ -100,7 +108,7 @@ def score_parts(est, name: str = "est") -> ScoreParts:
     pos = np.full(keep.shape[0], -1)
     pos[idx] = np.arange(idx.size)
     folds = []
-    for tr, te in parts["folds"]:
+    for tr, te in folds_from_ids(parts["fold_id"]):
         tr2, te2 = pos[tr], pos[te]
         folds.append((tr2[tr2 >= 0], te2[te2 >= 0]))
     return ScoreParts(
