@@ -492,23 +492,34 @@ def gamma_star(est, X, *, alpha=0.05, null=0.0, gamma_max=50.0, degree=1, ridge=
     return GammaStar(value=root(0.0), lower=root(-z), upper=root(z), alpha=a, null=null, side=side)
 
 
-def cate_bounds(est, X, gamma=2.0, *, degree=1, ridge=1.0):
-    r"""Bounds on the CATE :math:`\tau(X_i)` of every fitted unit under Γ-selection.
+def cate_bounds(est, X, gamma=2.0, *, X_new=None, model_final=None, degree=1, ridge=1.0):
+    r"""Bounds on the CATE under Γ-selection, at the fitted units or at new points.
 
+    At the fitted units (``X_new=None``) the plug-in bounds
     :math:`\tau^-(x) = e\mu_1 + (1 - e)\theta_1^- - [(1 - e)\mu_0 + e\,\theta_0^+]` and
     :math:`\tau^+(x) = e\mu_1 + (1 - e)\theta_1^+ - [(1 - e)\mu_0 + e\,\theta_0^-]`
     (Yadlowsky et al. 2022, Section 2), with every nuisance predicted out of fold.
+
+    At new points the orthogonal scores :math:`\psi^\mp` of :func:`gamma_bounds`, whose
+    conditional means given :math:`X` are :math:`\tau^\mp(X)` at the true nuisances, are
+    regressed on ``X`` with ``model_final`` (a DR-learner of each bound, as Kennedy's
+    DR-learner regresses the AIPW score; this construction is ours, not the paper's) and
+    predicted at ``X_new``.
 
     Parameters
     ----------
     est, X, degree, ridge
         As for :func:`gamma_bounds`.
     gamma : float >= 1, default 2.0
+    X_new : array-like of shape (m, p), optional
+        Where to predict the bounds; default the fitted units.
+    model_final : regressor, optional
+        Second-stage regression for ``X_new`` (cloned; default ``LinearRegression()``).
 
     Returns
     -------
-    lower, upper : ndarray of shape (n,)
-        Per-unit bounds (NaN for units the estimator dropped).
+    lower, upper : ndarray of shape (n,) or (m,)
+        Bounds (NaN at fitted units the estimator dropped).
 
     Examples
     --------
@@ -522,12 +533,32 @@ def cate_bounds(est, X, gamma=2.0, *, degree=1, ridge=1.0):
     >>> lo, hi = cate_bounds(est, d.X, gamma=2.0)
     >>> bool((lo <= hi).all())
     True
+    >>> lo_new, hi_new = cate_bounds(est, d.X, gamma=2.0, X_new=d.X[:5])
+    >>> lo_new.shape
+    (5,)
     """
     g = _check_gamma(gamma)
     if g.size != 1:
         raise ValueError("`gamma` must be one number for `cate_bounds`; loop over a grid.")
     eng = _Engine(est, X, degree, ridge)
-    _, _, lo, hi = eng.evaluate(float(g[0]))
+    psi_lo, psi_hi, lo, hi = eng.evaluate(float(g[0]))
+    if X_new is not None:
+        from sklearn.base import clone
+        from sklearn.linear_model import LinearRegression
+
+        Xn, _ = check_X(X_new, "X_new")
+        Xa, _ = check_X(X, "X")
+        if Xn.shape[1] != Xa.shape[1]:
+            raise ValueError(f"`X_new` has {Xn.shape[1]} columns but `X` has {Xa.shape[1]}.")
+        model = LinearRegression() if model_final is None else model_final
+        if not hasattr(model, "fit") or not hasattr(model, "predict"):
+            raise TypeError(f"`model_final` must be a regressor with fit/predict; got "
+                            f"{type(model).__name__}.")
+        kw = {} if eng.p.sw is None else {"sample_weight": eng.p.sw}
+        Xk = Xa[eng.p.keep]
+        out = [np.asarray(clone(model).fit(Xk, psi, **kw).predict(Xn), dtype=float)
+               for psi in (psi_lo, psi_hi)]
+        return out[0], out[1]
     out_lo = np.full(eng.p.n_total, np.nan)
     out_hi = np.full(eng.p.n_total, np.nan)
     out_lo[eng.p.keep], out_hi[eng.p.keep] = lo, hi

@@ -201,3 +201,20 @@ def test_cate_bounds_contain_the_true_cate_at_the_generating_gamma():
     assert np.mean((lo1 <= 1) & (1 <= hi1)) < 0.05
     lo, hi = cate_bounds(est, d.X, 3.0)
     assert np.mean((lo <= 1) & (1 <= hi)) > 0.9
+
+
+def test_cate_bounds_at_new_points_by_score_regression():
+    # Constant true CATE 1 under exact Gamma-selection at Gamma0 = 3: the regressed bounds at
+    # fresh points contain it at Gamma0, and at Gamma = 1 they equal the DR-learner of the AIPW
+    # score (a linear regression of est.scores_ on X).
+    d = make_gamma_selection_data(4000, gamma=3.0, random_state=3)
+    new = make_gamma_selection_data(200, gamma=3.0, random_state=4)
+    est = _aipw(d)
+    lo, hi = cate_bounds(est, d.X, 3.0, X_new=new.X)
+    assert lo.shape == (200,)
+    assert np.mean((lo <= 1) & (1 <= hi)) > 0.9
+    lo1, hi1 = cate_bounds(est, d.X, 1.0, X_new=new.X)
+    dr = LinearRegression().fit(d.X, est.scores_).predict(new.X)
+    assert np.allclose(lo1, dr) and np.allclose(hi1, dr)
+    with pytest.raises(ValueError, match="`X_new` has 2 columns"):
+        cate_bounds(est, d.X, 2.0, X_new=new.X[:, :2])
