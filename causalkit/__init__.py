@@ -16,7 +16,7 @@ __version__ = "0.1.0.dev0"
 
 _SUBPACKAGES = (
     "ate", "hte", "frontdoor", "iv", "rdd", "montecarlo", "ope", "calibration",
-    "inference", "datasets", "graphs", "plotting", "utils", "testing", "config",
+    "sensitivity", "inference", "datasets", "graphs", "plotting", "utils", "testing", "config",
 )
 _CONFIG = ("get_config", "set_config", "config_context")
 

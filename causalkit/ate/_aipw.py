@@ -234,6 +234,17 @@ class AIPW(BaseEstimator):
             "effective_sample_size_treated": ess[1],
             "effective_sample_size_control": ess[0],
         }
+        # Private copies for causalkit.sensitivity, which reads them and never refits:
+        # outcome, treatment, the propensities as used in the score, the folds.
+        fold_id = np.full(n, -1, dtype=np.int32)
+        for k, (_, te) in enumerate(res.folds):
+            fold_id[te] = k
+        self._score_parts_ = {
+            "y": yv.copy(), "treatment": t.copy(), "mu0": mu0, "mu1": mu1, "propensity": e_used,
+            "keep": keep, "sample_weight": None if sw is None else sw.copy(),
+            "groups": None if codes is None else codes.copy(),
+            "fold_id": fold_id,
+        }
         self.n_features_in_ = Xa.shape[1]
         if names is not None:
             self.feature_names_in_ = names

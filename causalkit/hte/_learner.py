@@ -315,6 +315,20 @@ class _PseudoOutcomeBase(BaseEstimator):
         self._resid = (resid_y, resid_t)
         self._sw = sw
         self._groups = codes
+        if not continuous:
+            # Private copies for causalkit.sensitivity (it never refits): the arm means of
+            # the AIPW score, implied by E[Y|X] and the CATE for the U/Cov pseudo-outcomes.
+            if mu0 is None:
+                mu0, mu1 = m - e * tau_for_ate, m + (1 - e) * tau_for_ate
+            fold_id = np.full(n, -1, dtype=np.int32)
+            for k, (_, te) in enumerate(res.folds):
+                fold_id[te] = k
+            self._score_parts_ = {
+                "y": yv.copy(), "treatment": t.copy(), "mu0": mu0, "mu1": mu1, "propensity": e,
+                "keep": np.ones(n, dtype=bool), "sample_weight": None if sw is None else sw.copy(),
+                "groups": None if codes is None else codes.copy(),
+                "fold_id": fold_id,
+            }
         self.coef_table_ = None
         if isinstance(model_final, LinearRegression):
             self.coef_table_ = self._coef_table(Xa, Xf, names, phi, w_fit, codes,
