@@ -18,6 +18,7 @@ from ..utils.validation import (
     check_feature_names,
     check_vector,
     check_weights,
+    check_X,
     feature_names,
 )
 from ._kde import BinnedKDE, scott_bandwidth, silverman_bandwidth
@@ -399,6 +400,20 @@ class DebiasedRegressor(RegressorMixin, BaseEstimator):
         from sklearn.linear_model import RidgeCV
         from sklearn.utils.validation import validate_data
 
+        # causalkit's checks first (messages that name the argument), then scikit-learn's
+        # bookkeeping (n_features_in_, feature_names_in_) on the validated arrays.
+        if y is None:
+            raise ValueError("`y` is required: DebiasedRegressor requires y to be passed, but the "
+                             "target y is None.")
+        Xa, _ = check_X(X, "X")
+        yv = check_vector(y, "y")
+        n = check_consistent_length(X=Xa, y=yv)
+        needed = max(_MIN_N, self.cv if isinstance(self.cv, numbers.Integral) else 2)
+        if n < needed:
+            raise ValueError(f"`X` has {n} row(s) (n_samples = {n}); DebiasedRegressor needs at "
+                             f"least {needed} to cross-fit and calibrate. Collect more rows.")
+        if isinstance(X, np.ndarray) and X.ndim == 1:
+            X = Xa
         X, y = validate_data(self, X, y, y_numeric=True)
         if y.ndim == 2 and y.shape[1] == 1:
             y = y[:, 0]
@@ -447,6 +462,9 @@ class DebiasedRegressor(RegressorMixin, BaseEstimator):
 
         check_is_fitted(self, "estimator_")
         check_feature_names(self, X)
+        Xa, _ = check_X(X, "X")
+        if isinstance(X, np.ndarray) and X.ndim == 1:
+            X = Xa
         X = validate_data(self, X, reset=False)
         raw = np.asarray(self.estimator_.predict(X), dtype=float).ravel()
         return np.asarray(self.correction_.transform(raw), dtype=float).ravel()

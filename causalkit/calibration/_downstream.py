@@ -10,7 +10,13 @@ from sklearn.base import clone
 from sklearn.utils.validation import check_is_fitted
 
 from ..inference import Estimate
-from ..utils.validation import check_binary, check_propensity, check_vector, check_weights
+from ..utils.validation import (
+    check_binary,
+    check_propensity,
+    check_vector,
+    check_weights,
+    warn_positivity,
+)
 
 __all__ = ["corrected_mean", "corrected_ate", "ppi_mean", "ppi_ate"]
 
@@ -56,7 +62,8 @@ def _aipw(v, t, X, propensity, model_y, model_t, cv, n_jobs, random_state):
         warn_positivity(e, 0.01)
         e = np.clip(e, 0.01, 0.99)
     else:
-        e = check_propensity(propensity, "propensity", n=n)
+        e = check_propensity(propensity, "propensity", n=n, n_name="predictions", ndim=(1,))
+        warn_positivity(e, 0.01, name="known propensity")
     mu0, mu1 = res["mu0"], res["mu1"]
     psi = mu1 - mu0 + t * (v - mu1) / e - (1 - t) * (v - mu0) / (1 - e)
     theta = float(psi.mean())
@@ -288,7 +295,7 @@ def corrected_ate(correction, predictions, treatment, *, X=None, propensity=None
     _check_correction(correction)
     x = check_vector(predictions, "predictions")
     n = x.shape[0]
-    t = check_binary(treatment, "treatment", n=n)
+    t = check_binary(treatment, "treatment", n=n, n_name="predictions")
     _check_nboot(n_boot)
     if estimator not in ("hajek", "aipw"):
         raise ValueError(f"`estimator` must be 'hajek' or 'aipw'; got {estimator!r}.")
@@ -301,12 +308,13 @@ def corrected_ate(correction, predictions, treatment, *, X=None, propensity=None
         label = "AIPW"
     else:
         if propensity is not None:
-            e = check_propensity(propensity, "propensity", n=n)
+            e = check_propensity(propensity, "propensity", n=n, n_name="predictions", ndim=(1,))
+            warn_positivity(e, 0.01, name="known propensity")
         elif X is not None:
             from sklearn.linear_model import LogisticRegression
 
             from .._crossfit import Nuisance, crossfit
-            from ..utils.validation import check_X, warn_positivity
+            from ..utils.validation import check_X
 
             Xa, _ = check_X(X, "X")
             if Xa.shape[0] != n:
@@ -365,7 +373,7 @@ def ppi_mean(predictions, labeled_predictions, labeled_truth) -> Estimate:
     """
     xu = check_vector(predictions, "predictions")
     xl = check_vector(labeled_predictions, "labeled_predictions", min_length=2)
-    yl = check_vector(labeled_truth, "labeled_truth", n=xl.shape[0])
+    yl = check_vector(labeled_truth, "labeled_truth", n=xl.shape[0], n_name="labeled_predictions")
     rect = yl - xl
     theta = xu.mean() + rect.mean()
     se = np.sqrt(xu.var() / xu.size + rect.var() / rect.size)
@@ -401,13 +409,18 @@ def ppi_ate(predictions, treatment, labeled_predictions, labeled_truth, labeled_
     True
     """
     xu = check_vector(predictions, "predictions")
-    tu = check_binary(treatment, "treatment", n=xu.shape[0])
+    tu = check_binary(treatment, "treatment", n=xu.shape[0], n_name="predictions")
     xl = check_vector(labeled_predictions, "labeled_predictions", min_length=4)
-    yl = check_vector(labeled_truth, "labeled_truth", n=xl.shape[0])
-    tl = check_binary(labeled_treatment, "labeled_treatment", n=xl.shape[0])
-    eu = np.full(xu.size, 0.5) if propensity is None else check_propensity(propensity, "propensity", n=xu.size)
+    yl = check_vector(labeled_truth, "labeled_truth", n=xl.shape[0], n_name="labeled_predictions")
+    tl = check_binary(labeled_treatment, "labeled_treatment", n=xl.shape[0],
+                      n_name="labeled_predictions")
+    eu = np.full(xu.size, 0.5) if propensity is None else check_propensity(
+        propensity, "propensity", n=xu.size, n_name="predictions", ndim=(1,))
     el = (np.full(xl.size, 0.5) if labeled_propensity is None
-          else check_propensity(labeled_propensity, "labeled_propensity", n=xl.size))
+          else check_propensity(labeled_propensity, "labeled_propensity", n=xl.size,
+                                n_name="labeled_predictions", ndim=(1,)))
+    warn_positivity(eu, 0.01, name="propensity")
+    warn_positivity(el, 0.01, name="labeled_propensity")
     tau_u, if_u = _hajek(xu, tu, eu, None)
     tau_l, if_l = _hajek(yl - xl, tl, el, None)
     se = np.sqrt(_se(if_u) ** 2 + _se(if_l) ** 2)

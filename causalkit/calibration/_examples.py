@@ -85,6 +85,9 @@ def conformance_cases():
             estimator=lambda: DebiasedRegressor(correction="tweedie", cv=3, random_state=0),
             data=_regressor_data, result=reg_res, before_fit=(lambda e, d: e.predict(d["X"]),),
             bad_inputs=reg_bad[:1], sklearn_checks=True, sklearn_expected_failed={
+                "check_fit1d": ("a 1-D X is read as one feature, as by every causalkit "
+                                "estimator (the library's rule), not refused"),
+                "check_fit2d_predict1d": "the same rule at predict time",
                 "check_sample_weight_equivalence_on_dense_data": (
                     "cross-fitting assigns repeated rows to different folds, so weights and repetitions "
                     "give different out-of-fold predictions")}),

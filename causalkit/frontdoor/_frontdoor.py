@@ -15,6 +15,7 @@ from ..utils.validation import (
     check_binary,
     check_consistent_length,
     check_fraction,
+    check_treatment,
     check_vector,
     check_X,
     warn_positivity,
@@ -373,7 +374,7 @@ class FrontDoor(BaseEstimator):
                              "row per unit.")
         M, _ = check_X(mediator, "mediator")
         if self.method == "linear":
-            t = check_vector(treatment, "treatment")
+            t = check_treatment(treatment, "treatment", binary=False)
             if np.unique(t).size < 2:
                 raise ValueError("`treatment` is constant; it must vary to estimate an effect.")
         else:

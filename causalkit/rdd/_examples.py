@@ -147,7 +147,7 @@ def _rdd_bad():
         BadInput("nan-X", nan_in("X"), ValueError, r"`X` contains NaN"),
         BadInput("nan-y", nan_in("y"), ValueError, r"`y` contains NaN"),
         BadInput("short-y", set_arg("y", lambda a: a["y"][:-1]), ValueError,
-                 r"`y` has 499 values but X has 500 rows"),
+                 r"`y` has 499 values but `X` has 500"),
         BadInput("2d-y", set_arg("y", lambda a: np.c_[a["y"], a["y"]]), ValueError, r"`y` must be 1-D"),
         BadInput("cutoff-outside-support", _params(cutoff=-2.0), ValueError,
                  r"`cutoff` = -2 lies outside the support of `X`"),

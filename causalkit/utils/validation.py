@@ -24,6 +24,7 @@ __all__ = [
     "check_vector",
     "check_consistent_length",
     "check_binary",
+    "check_treatment",
     "check_propensity",
     "check_weights",
     "check_groups",
@@ -108,14 +109,19 @@ def _to_numeric(x, name: str, dtype):
         except (TypeError, ValueError) as exc:
             raise TypeError(
                 f"`{name}` must hold numbers; found values of type "
-                f"{type(arr.flat[0]).__name__ if arr.size else 'unknown'}. Encode "
+                f"{type(arr.flat[0]).__name__ if arr.size else 'unknown'} ({exc}). Encode "
                 "categories as numbers (e.g. with OneHotEncoder) before fitting."
             ) from exc
     elif arr.dtype.kind == "c":
-        raise TypeError(f"`{name}` must be real-valued; got complex numbers.")
+        raise ValueError(f"`{name}` must be real-valued (Complex data not supported); pass the "
+                         "real part or the modulus.")
     elif dtype is not None:
         arr = arr.astype(dtype, copy=False)
     return arr
+
+
+#: Largest magnitude accepted in numeric inputs: sums of squares of larger values overflow.
+MAX_MAGNITUDE = 1e100
 
 
 def _check_finite(arr: np.ndarray, name: str, allow_nan: bool = False) -> None:
@@ -131,6 +137,17 @@ def _check_finite(arr: np.ndarray, name: str, allow_nan: bool = False) -> None:
             f"`{name}` contains {kind} in {len(rows)} row(s) (first at row {int(rows[0])}). "
             "Drop or impute those rows before fitting."
         )
+    with np.errstate(invalid="ignore"):
+        big = float(np.nanmax(np.abs(arr))) if not np.isnan(arr).all() else 0.0
+    if 0.0 < big < 1.0 / MAX_MAGNITUDE:
+        raise ValueError(
+            f"`{name}` has no value larger than {big:.3g} in magnitude; squares of such numbers "
+            f"underflow to zero in double precision. Rescale `{name}` (e.g. change its units).")
+    if big > MAX_MAGNITUDE:
+        raise ValueError(
+            f"`{name}` has values as large as {big:.3g}; variances of numbers beyond "
+            f"{MAX_MAGNITUDE:.0e} overflow in double precision. Rescale `{name}` (e.g. divide "
+            "by its standard deviation, or change its units) and scale the result back.")
 
 
 def check_vector(
@@ -141,6 +158,7 @@ def check_vector(
     allow_nan: bool = False,
     n: int | None = None,
     min_length: int = 1,
+    n_name: str = "X",
 ) -> np.ndarray:
     """Validate a 1-D array (a column vector ``(n, 1)`` is accepted and flattened).
 
@@ -174,7 +192,8 @@ def check_vector(
         raise ValueError(f"`{name}` needs at least {min_length} value(s); got {arr.shape[0]}.")
     if n is not None and arr.shape[0] != n:
         raise ValueError(
-            f"`{name}` has {arr.shape[0]} values but X has {n} rows; pass one value per row of X."
+            f"`{name}` has {arr.shape[0]} values but `{n_name}` has {n}; pass one value per "
+            f"row of `{n_name}`."
         )
     _check_finite(arr, name, allow_nan)
     return arr
@@ -207,7 +226,8 @@ def check_X(
     if arr.shape[0] < min_samples:
         raise ValueError(f"`{name}` needs at least {min_samples} rows; got {arr.shape[0]}.")
     if arr.shape[1] == 0:
-        raise ValueError(f"`{name}` has no columns; pass at least one feature.")
+        raise ValueError(f"`{name}` has no columns: 0 feature(s) (shape={arr.shape}) while a "
+                         "minimum of 1 is required. Pass at least one feature.")
     _check_finite(arr, name, allow_nan)
     return arr, names
 
@@ -221,9 +241,10 @@ def check_consistent_length(**arrays) -> int:
     return next(iter(lengths.values())) if lengths else 0
 
 
-def check_binary(x, name: str = "treatment", *, n: int | None = None) -> np.ndarray:
+def check_binary(x, name: str = "treatment", *, n: int | None = None,
+                 n_name: str = "X") -> np.ndarray:
     """Validate a binary 0/1 (or boolean) vector; return it as ``int8`` 0/1."""
-    arr = check_vector(x, name, dtype=None, n=n)
+    arr = check_vector(x, name, dtype=None, n=n, n_name=n_name)
     if arr.dtype == bool:
         return arr.astype(np.int8)
     if arr.dtype.kind == "f":
@@ -242,15 +263,42 @@ def check_binary(x, name: str = "treatment", *, n: int | None = None) -> np.ndar
     return arr.astype(np.int8)
 
 
-def check_propensity(p, name: str = "propensity", *, n: int | None = None) -> np.ndarray:
-    """Validate probabilities in (0, 1]; 2-D arrays (n, k) are checked elementwise."""
+def check_treatment(x, name: str = "treatment", *, binary: bool, n: int | None = None) -> np.ndarray:
+    """The library's one rule for treatment codings.
+
+    A binary treatment is coded 0/1 (or bool; floats 0.0/1.0 are the same). A continuous
+    treatment (``binary=False``) may take any real values, but one with exactly two
+    distinct values other than 0 and 1 (say -1/+1 or 1/2) is refused: it is almost always
+    a binary treatment in another coding, and reading it as a dose changes the estimand
+    (an effect per unit of dose) without a word.
+    """
+    if binary:
+        return check_binary(x, name, n=n)
+    arr = check_vector(x, name, n=n)
+    values = np.unique(arr)
+    if values.size == 2 and not np.array_equal(values, [0.0, 1.0]):
+        raise ValueError(
+            f"`{name}` takes exactly two values {values.tolist()}; causalkit reads a binary "
+            f"treatment only when it is coded 0/1. Recode it, e.g. `({name} == {values[1]:g})."
+            "astype(int)`; for a dose with two levels, divide the effect by their difference.")
+    return arr
+
+
+def check_propensity(p, name: str = "propensity", *, n: int | None = None, n_name: str = "X",
+                     ndim: tuple = (1, 2)) -> np.ndarray:
+    """Validate probabilities in (0, 1]; 2-D arrays (n, k) are checked elementwise.
+
+    ``ndim=(1,)`` asks for one propensity per unit (a binary treatment).
+    """
     arr = _to_numeric(p, name, np.float64)
     if arr.ndim == 2 and arr.shape[1] == 1:
         arr = arr[:, 0]
-    if arr.ndim not in (1, 2):
-        raise ValueError(f"`{name}` must be 1-D or 2-D; got shape {arr.shape}.")
+    if arr.ndim not in ndim:
+        want = "1-D (one probability per unit)" if tuple(ndim) == (1,) else "1-D or 2-D"
+        raise ValueError(f"`{name}` must be {want}; got shape {arr.shape}.")
     if n is not None and arr.shape[0] != n:
-        raise ValueError(f"`{name}` has {arr.shape[0]} rows but X has {n}; pass one per unit.")
+        raise ValueError(f"`{name}` has {arr.shape[0]} rows but `{n_name}` has {n}; pass one per "
+                         "unit.")
     _check_finite(arr, name)
     bad = (arr <= 0) | (arr > 1)
     if bad.any():
