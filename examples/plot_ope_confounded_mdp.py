@@ -35,8 +35,11 @@ for i, n in enumerate(sizes):
         est["NUC-MIS"][i, r] = nuc.value(1.0, method="mis").value
         est["NUC-DR"][i, r] = nuc.value(1.0).value
 
+print("absolute relative bias |mean estimate - truth| / truth, by number of trajectories")
+print(f"{'method':8s}" + "".join(f"{f'n = {n}':>10s}" for n in sizes))
 for m in methods:
-    print(m, np.round(np.abs(est[m].mean(axis=1) - truth) / truth, 3))
+    bias = np.abs(est[m].mean(axis=1) - truth) / truth
+    print(f"{m:8s}" + "".join(f"{b:10.3f}" for b in bias))
 
 # %%
 # Relative bias (mean over replications) with Monte Carlo error bars.

@@ -27,7 +27,7 @@ def test_lazy_subpackages_and_version():
 def test_require_names_the_extra():
     from causalkit._lazy import require
 
-    with pytest.raises(ImportError, match=r'causalkit\[torch\]'):
+    with pytest.raises(ImportError, match=r'pip install "causalkit-inference\[torch\]"'):
         require("torch_does_not_exist_here", extra="torch")
 
 

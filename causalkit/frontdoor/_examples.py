@@ -193,8 +193,15 @@ def demo_rows():
         from . import FrontDoor
 
         d = make_frontdoor_data(3000 if quick else 30000, random_state=1)
-        est = FrontDoor(method="dr", random_state=0).fit(
-            d.X, d.y, treatment=d.treatment, mediator=d.mediator)
+        if quick:  # small, fast outcome and treatment models
+            from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
+
+            small = dict(max_iter=50, max_leaf_nodes=8, early_stopping=False)
+            est = FrontDoor(method="dr", model_y=HistGradientBoostingRegressor(**small),
+                            model_t=HistGradientBoostingClassifier(**small), cv=3, random_state=0)
+        else:
+            est = FrontDoor(method="dr", random_state=0)
+        est.fit(d.X, d.y, treatment=d.treatment, mediator=d.mediator)
         return est.ate(), d.true_ate
 
     def run_linear(quick):
@@ -215,11 +222,10 @@ def demo_rows():
         est.fit(d.X, d.y, treatment=d.treatment, proxies=d.proxies)
         return est.ate(), d.true_ate
 
-    rows = []
-    if importlib.util.find_spec("torch") is not None:
-        rows.append(DemoRow("Conditional front-door (learned)", "CFDiVAE", "make_cfd_data",
-                            run_cfdivae))
-    return rows + [
+    # listed with or without torch: the demo prints "skipped: needs torch" when it is missing
+    return [
+        DemoRow("Conditional front-door (learned)", "CFDiVAE", "make_cfd_data", run_cfdivae,
+                needs=("torch",), extra="torch"),
         DemoRow("Front-door", "FrontDoor(plugin)", "make_frontdoor_data", run_plugin),
         DemoRow("Front-door", "FrontDoor(dr)", "make_frontdoor_data", run_dr),
         DemoRow("Front-door", "FrontDoor(linear)", "make_frontdoor_linear_data", run_linear),
