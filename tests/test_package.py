@@ -34,7 +34,7 @@ def test_require_names_the_extra():
 def test_demo_quick_prints_truth_beside_estimate(capsys):
     from causalkit._demo import run_demo
 
-    rows = run_demo(quick=True)
+    rows = run_demo(quick=True, families=["ate"])  # the whole demo: tests/test_demo.py (slow)
     out = capsys.readouterr().out
     assert "AIPW" in out and "truth" in out
     aipw = next(r for r in rows if r["estimator"] == "AIPW")
