@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import math
+import os
 import re
 import warnings
 
@@ -129,8 +130,14 @@ def test_cli_rejects_an_unknown_family_and_bad_threads(capsys):
     assert "positive integer" in capsys.readouterr().err
 
 
-def test_cli_runs_one_family(capsys):
+def test_cli_runs_one_family(capsys, monkeypatch):
+    for var in _cli._THREAD_ENV:
+        monkeypatch.delenv(var, raising=False)  # restored after the test
+    monkeypatch.setenv("MKL_NUM_THREADS", "3")  # a user's own setting is kept
     assert _cli.main(["demo", "--quick", "--family", "montecarlo"]) == 0
+    # OpenMP and BLAS are capped from the start (a pool capped later keeps a spinning thread)
+    assert os.environ["OMP_NUM_THREADS"] == "1" and os.environ["OPENBLAS_NUM_THREADS"] == "1"
+    assert os.environ["MKL_NUM_THREADS"] == "3"
     out = capsys.readouterr().out
     assert "ControlVariates" in out and "AIPW" not in out
     assert "2 of 2 95% intervals cover the truth" in out
