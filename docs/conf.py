@@ -18,6 +18,12 @@ import re
 import socket
 import sys
 
+# The gallery's examples are small: one inner thread each is fastest, and OpenMP must
+# learn that before scikit-learn or torch load (a pool capped later keeps a spinning
+# thread). A value the user set is kept.
+for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "CAUSALKIT_NUM_THREADS"):
+    os.environ.setdefault(_var, "1")
+
 sys.path.insert(0, os.path.abspath(".."))
 sys.path.insert(0, os.path.abspath(os.path.dirname(__file__)))
 

@@ -24,16 +24,14 @@ DOCS = ROOT / "docs"
 @pytest.fixture(scope="module")
 def conf():
     pytest.importorskip("sphinx")
-    old = os.environ.get("CAUSALKIT_DOCS_INTERSPHINX")
+    saved = dict(os.environ)  # conf.py sets thread variables for the build; not for this session
     os.environ["CAUSALKIT_DOCS_INTERSPHINX"] = "0"  # no network probe in the default tests
     try:
         ns = {"__file__": str(DOCS / "conf.py")}
         exec(compile((DOCS / "conf.py").read_text(), str(DOCS / "conf.py"), "exec"), ns)
     finally:
-        if old is None:
-            del os.environ["CAUSALKIT_DOCS_INTERSPHINX"]
-        else:
-            os.environ["CAUSALKIT_DOCS_INTERSPHINX"] = old
+        os.environ.clear()
+        os.environ.update(saved)
     return ns
 
 
