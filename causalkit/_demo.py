@@ -118,6 +118,33 @@ def format_seconds(secs: float) -> str:
     return f"{secs:.0f}"
 
 
+_LEFT = ("design", "estimator", "estimand")
+
+
+def _format_table(table: list[dict]) -> str:
+    """Text columns left-aligned, numbers right-aligned, every cell whole."""
+    if not table:
+        return "(no rows)"
+    cols = list(table[0])
+    skipped = [r for r in table if str(r.get("estimate", "")).startswith("skipped")]
+    fitted = [r for r in table if r not in skipped]
+    width = {c: max([len(c)] + [len(str(r.get(c, ""))) for r in (table if c in _LEFT else fitted)])
+             for c in cols}
+
+    def line(cells):
+        return "  ".join(f"{cells[c]:<{width[c]}}" if c in _LEFT else f"{cells[c]:>{width[c]}}"
+                         for c in cols).rstrip()
+
+    rows = [line({c: c for c in cols})]
+    for r in table:
+        if r in skipped:  # the reason runs across the number columns
+            head = "  ".join(f"{str(r[c]):<{width[c]}}" for c in _LEFT)
+            rows.append(f"{head}  {r['estimate']}")
+        else:
+            rows.append(line({c: str(r.get(c, "")) for c in cols}))
+    return "\n".join(rows)
+
+
 def _show_warnings(caught, progress) -> list[str]:
     """Print each named causalkit warning once; return the lines printed."""
     from .utils.validation import CausalkitWarning
@@ -158,8 +185,6 @@ def run_demo(quick: bool = False, out=None, progress=None, *, families=None,
         ``ci_low``, ``ci_high``, ``truth``, ``covers``, ``seconds``, ``cpu_seconds``,
         ``status`` (``"ok"`` or ``"skipped: ..."``) and ``warnings``.
     """
-    import pandas as pd
-
     from ._lazy import install_hint
     from .config import config_context
 
@@ -182,7 +207,7 @@ def run_demo(quick: bool = False, out=None, progress=None, *, families=None,
                 results.append({"design": row.design, "estimator": row.estimator,
                                 "status": why, "warnings": []})
                 table.append({"design": row.design, "estimator": row.estimator,
-                              "estimand": "", "estimate": why, "SE": "", "95% CI": "",
+                              "estimand": "", "estimate": why + hint, "SE": "", "95% CI": "",
                               "truth": "", "covers": "", "seconds": ""})
                 continue
             print(f"{head} ...", file=progress, flush=True)
@@ -206,14 +231,12 @@ def run_demo(quick: bool = False, out=None, progress=None, *, families=None,
                           **format_estimate(est, truth), "covers": "yes" if covers else "NO",
                           "seconds": format_seconds(secs)})
     wall, cpu = time.perf_counter() - wall0, time.process_time() - cpu0
-    frame = pd.DataFrame(table)
-    with pd.option_context("display.width", 250, "display.max_columns", 20,
-                           "display.max_colwidth", 60):
-        print(frame.to_string(index=False), file=out)
+    print(_format_table(table), file=out)
     fitted = [r for r in results if r["status"] == "ok"]
     n_cover = sum(r["covers"] for r in fitted)
     skipped = len(results) - len(fitted)
-    print(f"\n{len(fitted)} rows fitted, {n_cover} of {len(fitted)} 95% intervals cover the truth"
+    print(f"\n{len(fitted)} row{'' if len(fitted) == 1 else 's'} fitted, {n_cover} of "
+          f"{len(fitted)} 95% intervals cover the truth"
           + (f", {skipped} skipped" if skipped else "")
           + f". Total {format_seconds(wall)} s wall, {format_seconds(cpu)} s CPU.", file=out)
     return results
