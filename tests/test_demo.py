@@ -153,7 +153,7 @@ def test_quick_demo_every_row_covers_its_truth():
         assert math.isfinite(r["estimate"]) and r["stderr"] > 0
         if r["estimator"] == "CFDiVAE":
             # its bootstrap SE is the second stage's only; the learned mediator adds a bias
-            # of a few per cent at 4000 units (the tolerance of tests/frontdoor)
+            # of a few per cent at 3000 units (the tolerance of tests/frontdoor)
             assert abs(r["estimate"] - r["truth"]) < 3 * r["stderr"] + 0.1 * abs(r["truth"]), r
         else:
             # every row's data have a known truth and a fixed seed; the 95% interval covers it
