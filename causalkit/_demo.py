@@ -169,7 +169,7 @@ def run_demo(quick: bool = False, out=None, progress=None, *, families=None,
     Parameters
     ----------
     quick : bool, default False
-        Small samples and small, fast nuisance models (about 25 s of CPU in all, so under
+        Small samples and small, fast nuisance models (about 17 s of CPU in all, so under
         a minute on two idle cores).
     out, progress : file-like, optional
         Where the table (default ``sys.stdout``) and the per-row progress, warnings and
