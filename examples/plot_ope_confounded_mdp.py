@@ -51,9 +51,11 @@ for j, m in enumerate(methods):
                 label=m, capsize=2, linestyle="-" if m.startswith("IV") else "--")
 ax.axhline(0, color="k", lw=0.8)
 ax.set_xscale("log")
+ax.set_xticks(sizes, [str(n) for n in sizes])  # the sample sizes run, as whole numbers
+ax.minorticks_off()
 ax.set_xlabel("number of trajectories (T = 100)")
 ax.set_ylabel("relative bias of the value estimate")
 ax.set_title("Always-treat value in a confounded MDP")
-ax.legend(fontsize=8)
+ax.legend(fontsize=8, loc="center left", bbox_to_anchor=(1.0, 0.5))  # beside the points
 fig.tight_layout()
 plt.show()
