@@ -6,4 +6,4 @@ def reset_pandas(gallery_conf, fname):
 
     pd.set_option("display.width", 160)
     pd.set_option("display.max_columns", 30)
-    pd.set_option("display.max_colwidth", 60)
+    pd.set_option("display.max_colwidth", None)
