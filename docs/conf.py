@@ -133,16 +133,17 @@ except ImportError:  # pragma: no cover
 html_title = f"causalkit {release}"
 html_static_path = ["_static"]
 html_css_files = ["causalkit.css"]
+_PYDATA_OPTIONS = {
+    # the top bar lists the five sections; the guide and API pages sit in each
+    # section's own menu, so the bar stays on one line
+    "header_links_before_dropdown": 5,
+    "navbar_align": "left",
+    "show_toc_level": 2,
+    "navigation_with_keys": False,
+    "secondary_sidebar_items": ["page-toc", "sourcelink"],
+}
 if html_theme == "pydata_sphinx_theme":
-    html_theme_options = {
-        # the top bar lists the five sections; the guide and API pages sit in each
-        # section's own menu, so the bar stays on one line
-        "header_links_before_dropdown": 5,
-        "navbar_align": "left",
-        "show_toc_level": 2,
-        "navigation_with_keys": False,
-        "secondary_sidebar_items": ["page-toc", "sourcelink"],
-    }
+    html_theme_options = _PYDATA_OPTIONS
     html_sidebars = {"index": []}
 
 # --------------------------------------------------------------------------- docstrings
