@@ -41,7 +41,9 @@ ax.errorbar(x, aipw, yerr=[np.array(aipw) - lo, np.array(hi) - aipw], fmt="o", c
 ax.scatter(x, naive, marker="x", color="C3", label="naive difference in means")
 ax.axhline(1.0, color="k", lw=1, label="true ATE")
 ax.set_xlabel("replication (seed)")
+ax.set_xticks(x[::2])  # seeds are integers
 ax.set_ylabel("estimated ATE")
-ax.legend(frameon=False)
+# above the axes, so the legend covers no estimate
+ax.legend(frameon=False, ncol=3, loc="lower center", bbox_to_anchor=(0.5, 1.0))
 fig.tight_layout()
 plt.show()

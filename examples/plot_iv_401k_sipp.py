@@ -1,6 +1,6 @@
 """
 401(k) participation and net financial assets (SIPP 1991), eligibility as a possibly invalid instrument
-======================================================================================================
+=======================================================================================================
 
 Real data: 9,275 households of the 1991 Survey of Income and Program Participation
 (the extract of Abadie, 2003, read by :func:`causalkit.datasets.load_401k` from the

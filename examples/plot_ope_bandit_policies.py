@@ -52,7 +52,9 @@ for name, est in estimators.items():
     est.fit(d.X, d.y, action=d.action, propensity=d.logging_policy)
     tables[name] = est.compare(policies)
 print(tables["DR"].summary())
-print(estimators["IPS"].diagnostics(d.target_policy))
+print("IPS weight diagnostics for the target policy:")
+for key, value in estimators["IPS"].diagnostics(d.target_policy).items():
+    print(f"  {key:32s} {value:.4g}" if isinstance(value, float) else f"  {key:32s} {value}")
 
 # %%
 # Estimates with 95% intervals; the dashed lines are the true values on these

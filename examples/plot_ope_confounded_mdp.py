@@ -35,8 +35,11 @@ for i, n in enumerate(sizes):
         est["NUC-MIS"][i, r] = nuc.value(1.0, method="mis").value
         est["NUC-DR"][i, r] = nuc.value(1.0).value
 
+print("absolute relative bias |mean estimate - truth| / truth, by number of trajectories")
+print(f"{'method':8s}" + "".join(f"{f'n = {n}':>10s}" for n in sizes))
 for m in methods:
-    print(m, np.round(np.abs(est[m].mean(axis=1) - truth) / truth, 3))
+    bias = np.abs(est[m].mean(axis=1) - truth) / truth
+    print(f"{m:8s}" + "".join(f"{b:10.3f}" for b in bias))
 
 # %%
 # Relative bias (mean over replications) with Monte Carlo error bars.
@@ -48,9 +51,11 @@ for j, m in enumerate(methods):
                 label=m, capsize=2, linestyle="-" if m.startswith("IV") else "--")
 ax.axhline(0, color="k", lw=0.8)
 ax.set_xscale("log")
+ax.set_xticks(sizes, [str(n) for n in sizes])  # the sample sizes run, as whole numbers
+ax.minorticks_off()
 ax.set_xlabel("number of trajectories (T = 100)")
 ax.set_ylabel("relative bias of the value estimate")
 ax.set_title("Always-treat value in a confounded MDP")
-ax.legend(fontsize=8)
+ax.legend(fontsize=8, loc="center left", bbox_to_anchor=(1.0, 0.5))  # beside the points
 fig.tight_layout()
 plt.show()

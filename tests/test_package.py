@@ -27,14 +27,14 @@ def test_lazy_subpackages_and_version():
 def test_require_names_the_extra():
     from causalkit._lazy import require
 
-    with pytest.raises(ImportError, match=r'causalkit\[torch\]'):
+    with pytest.raises(ImportError, match=r'pip install "causalkit-inference\[torch\]"'):
         require("torch_does_not_exist_here", extra="torch")
 
 
 def test_demo_quick_prints_truth_beside_estimate(capsys):
     from causalkit._demo import run_demo
 
-    rows = run_demo(quick=True)
+    rows = run_demo(quick=True, families=["ate"])  # the whole demo: tests/test_demo.py (slow)
     out = capsys.readouterr().out
     assert "AIPW" in out and "truth" in out
     aipw = next(r for r in rows if r["estimator"] == "AIPW")

@@ -60,6 +60,14 @@ def conformance_cases():
     ]
 
 
+def _demo_quick_models():
+    """Small, fast nuisance models for ``causalkit demo --quick`` (outcome, propensity)."""
+    from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
+
+    small = dict(max_iter=50, max_leaf_nodes=8, early_stopping=False)
+    return HistGradientBoostingRegressor(**small), HistGradientBoostingClassifier(**small)
+
+
 def demo_rows():
     from .._demo import DemoRow
 
@@ -68,7 +76,9 @@ def demo_rows():
         from . import AIPW
 
         d = make_ate_data(2000 if quick else 20000, random_state=1)
-        est = AIPW(random_state=0).fit(d.X, d.y, treatment=d.treatment)
+        est = (AIPW(*_demo_quick_models(), cv=3, random_state=0) if quick
+               else AIPW(random_state=0))
+        est.fit(d.X, d.y, treatment=d.treatment)
         return est.ate(), d.true_ate
 
     return [DemoRow("ATE (back-door)", "AIPW", "make_ate_data", run)]

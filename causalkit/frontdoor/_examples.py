@@ -193,8 +193,15 @@ def demo_rows():
         from . import FrontDoor
 
         d = make_frontdoor_data(3000 if quick else 30000, random_state=1)
-        est = FrontDoor(method="dr", random_state=0).fit(
-            d.X, d.y, treatment=d.treatment, mediator=d.mediator)
+        if quick:  # small, fast outcome and treatment models
+            from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
+
+            small = dict(max_iter=50, max_leaf_nodes=8, early_stopping=False)
+            est = FrontDoor(method="dr", model_y=HistGradientBoostingRegressor(**small),
+                            model_t=HistGradientBoostingClassifier(**small), cv=3, random_state=0)
+        else:
+            est = FrontDoor(method="dr", random_state=0)
+        est.fit(d.X, d.y, treatment=d.treatment, mediator=d.mediator)
         return est.ate(), d.true_ate
 
     def run_linear(quick):
@@ -209,17 +216,19 @@ def demo_rows():
         from ..datasets import make_cfd_data
         from ._cfdivae import CFDiVAE
 
-        d = make_cfd_data(5000 if quick else 20000, random_state=1)
-        est = (CFDiVAE(hidden=64, epochs=20, batch_size=64, n_boot=50, random_state=0) if quick
-               else CFDiVAE(random_state=0))
+        d = make_cfd_data(3000 if quick else 20000, random_state=1)
+        # --quick: about 700 optimiser steps (15 epochs at twice the default learning rate);
+        # verbose: one line per training epoch, the demo's progress inside this long row
+        est = (CFDiVAE(hidden=64, epochs=15, batch_size=64, lr=2e-3, n_boot=30, verbose=True,
+                       random_state=0) if quick
+               else CFDiVAE(verbose=True, random_state=0))
         est.fit(d.X, d.y, treatment=d.treatment, proxies=d.proxies)
         return est.ate(), d.true_ate
 
-    rows = []
-    if importlib.util.find_spec("torch") is not None:
-        rows.append(DemoRow("Conditional front-door (learned)", "CFDiVAE", "make_cfd_data",
-                            run_cfdivae))
-    return rows + [
+    # listed with or without torch: the demo prints "skipped: needs torch" when it is missing
+    return [
+        DemoRow("Conditional front-door (learned)", "CFDiVAE", "make_cfd_data", run_cfdivae,
+                needs=("torch",), extra="torch"),
         DemoRow("Front-door", "FrontDoor(plugin)", "make_frontdoor_data", run_plugin),
         DemoRow("Front-door", "FrontDoor(dr)", "make_frontdoor_data", run_dr),
         DemoRow("Front-door", "FrontDoor(linear)", "make_frontdoor_linear_data", run_linear),

@@ -105,6 +105,18 @@ def conformance_cases():
     ]
 
 
+def _demo_quick_models():
+    """Small, fast models for ``causalkit demo --quick``: outcome, propensity, final.
+
+    The data's propensity is logistic and its CATE linear, so the small boosted outcome
+    model is the only flexible one.
+    """
+    from sklearn.ensemble import HistGradientBoostingRegressor
+
+    return (HistGradientBoostingRegressor(max_iter=50, max_leaf_nodes=8, early_stopping=False),
+            LogisticRegression(), LinearRegression())
+
+
 def demo_rows():
     from .._demo import DemoRow
 
@@ -113,7 +125,9 @@ def demo_rows():
         from . import RLearner
 
         d = make_cate_data(2000 if quick else 20000, random_state=1)
-        est = RLearner(random_state=0).fit(d.X, d.y, treatment=d.treatment)
+        est = (RLearner(*_demo_quick_models(), cv=3, random_state=0) if quick
+               else RLearner(random_state=0))
+        est.fit(d.X, d.y, treatment=d.treatment)
         return est.ate(), d.true_ate
 
     def run_w(quick):
@@ -121,7 +135,9 @@ def demo_rows():
         from . import WeightedPseudoOutcomeLearner
 
         d = make_cate_data(2000 if quick else 20000, random_state=2)
-        est = WeightedPseudoOutcomeLearner(random_state=0).fit(d.X, d.y, treatment=d.treatment)
+        est = (WeightedPseudoOutcomeLearner(*_demo_quick_models(), cv=3, random_state=0) if quick
+               else WeightedPseudoOutcomeLearner(random_state=0))
+        est.fit(d.X, d.y, treatment=d.treatment)
         return est.ate(), d.true_ate
 
     return [DemoRow("CATE (back-door)", "RLearner", "make_cate_data", run_r),

@@ -150,7 +150,7 @@ def test_bad_input():
 def test_missing_torch_names_the_extra(monkeypatch):
     d = make_cfd_data(300, random_state=7)
     monkeypatch.setitem(sys.modules, "torch", None)
-    with pytest.raises(ImportError, match=r"causalkit\[torch\]"):
+    with pytest.raises(ImportError, match=r"causalkit-inference\[torch\]"):
         CFDiVAE(epochs=1).fit(d.X, d.y, treatment=d.treatment, proxies=d.proxies)
 
 
