@@ -101,6 +101,9 @@ def make_folds(n: int, cv=5, *, stratify=None, groups=None, random_state=None, X
     if isinstance(cv, (int, np.integer)):
         if cv < 2:
             raise ValueError(f"`cv` must be at least 2 folds; got {cv}.")
+        if n < cv:
+            raise ValueError(f"`cv`={cv} folds need at least {cv} units; got {n}. Lower `cv` or "
+                             "collect more data.")
         if groups is not None:
             n_groups = len(np.unique(groups))
             if n_groups < cv:

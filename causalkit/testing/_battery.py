@@ -229,10 +229,11 @@ def battery_cases(case) -> list[BatteryCase]:
         if v0.ndim == 1 and role != "matrix":
             add(BatteryCase(f"2d-{k}", k, "error",
                             lambda a, k=k: ({}, _with(a, k, np.c_[a[k], a[k]]))))
-        else:
+        elif v0.ndim == 2:
             add(BatteryCase(f"3d-{k}", k, "error",
                             lambda a, k=k: ({}, _with(a, k, a[k][..., None].copy()))))
-        add(BatteryCase(f"string-{k}", k, "error",
+        # strings are valid labels (strata, clusters): then one label for all is an answer
+        add(BatteryCase(f"string-{k}", k, "error_or_finite" if role == "labels" else "error",
                         lambda a, k=k: ({}, _with(a, k, np.full(a[k].shape, "a", dtype=object)))))
         if role in ("values", "continuous", "matrix") and _is_float(v0):
             add(BatteryCase(f"huge-{k}", k, "error_or_finite",

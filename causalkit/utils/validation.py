@@ -301,6 +301,11 @@ def check_propensity(p, name: str = "propensity", *, n: int | None = None, n_nam
                          "unit.")
     _check_finite(arr, name)
     bad = (arr <= 0) | (arr > 1)
+    if not bad.any() and arr.size and float(arr.min()) < 1.0 / MAX_MAGNITUDE:
+        raise ValueError(
+            f"`{name}` has values as small as {float(arr.min()):.3g}: their inverse weights "
+            "overflow double precision. Such a unit was (almost) never going to receive its "
+            "logged treatment or action; check the logging, or drop or trim those units.")
     if bad.any():
         raise ValueError(
             f"`{name}` must lie in (0, 1]; {int(bad.sum())} value(s) fall outside "
