@@ -48,7 +48,6 @@ def _clustered(seed, G=20, m=50):
 
 
 def one(seed, designs):
-    import numpy as np
     from scipy import stats
     from sklearn.linear_model import LinearRegression, LogisticRegression
 

@@ -436,17 +436,30 @@ class DMLIV(BaseEstimator):
             my = self.model_y if self.model_y is not None else HistGradientBoostingRegressor()
             mt = self.model_t if self.model_t is not None else clf()
             mz = self.model_z if self.model_z is not None else clf()
-            res = crossfit({
-                "y0": Nuisance(my, yv, fit_mask=z == 0), "y1": Nuisance(my, yv, fit_mask=z == 1),
-                "a0": Nuisance(mt, a, fit_mask=z == 0), "a1": Nuisance(mt, a, fit_mask=z == 1),
-                "z": Nuisance(mz, z, method="predict_proba"),
-            }, Xa, cv=self.cv, stratify=(2 * z + a).astype(int), n_jobs=self.n_jobs,
-                random_state=self.random_state, keep_models=False)
+            spec = {"y0": Nuisance(my, yv, fit_mask=z == 0), "y1": Nuisance(my, yv, fit_mask=z == 1),
+                    "z": Nuisance(mz, z, method="predict_proba")}
+            # One-sided noncompliance: where the treatment is constant within an instrument
+            # arm, E[A | Z = z, X] is that constant; a classifier fitted on one class would
+            # return a one-column probability, so the arm is not fitted at all.
+            constant = {}
+            for v in (0, 1):
+                arm = a[z == v]
+                if arm.min() == arm.max():
+                    constant[v] = float(arm[0])
+                else:
+                    spec[f"a{v}"] = Nuisance(mt, a, fit_mask=z == v)
+            res = crossfit(spec, Xa, cv=self.cv, stratify=(2 * z + a).astype(int),
+                           n_jobs=self.n_jobs, random_state=self.random_state, keep_models=False)
             pi = res["z"]
             warn_positivity(pi, max(thr, 1e-12), name="instrument propensity")
             pi = np.clip(pi, thr, 1 - thr) if thr > 0 else pi
-            y0, y1, a0, a1 = res["y0"], res["y1"], res["a0"], res["a1"]
+            y0, y1 = res["y0"], res["y1"]
+            a0, a1 = (np.full_like(yv, constant[v]) if v in constant else res[f"a{v}"]
+                      for v in (0, 1))
             how = f"{len(res.folds)}-fold cross-fitted"
+            if constant:
+                how += ("; treatment constant in instrument arm(s) "
+                        + ", ".join(f"Z={v} (A={c:g})" for v, c in constant.items()))
         est, den = _late_scores(z, a, yv, pi, a0, a1, y0, y1, return_parts=True)
         share = float(den.mean())
         share_se = float(den.std() / np.sqrt(den.size))

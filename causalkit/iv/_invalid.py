@@ -356,6 +356,8 @@ class InvalidIV(BaseEstimator):
         Xa, names = check_X(X, "X")
         n = Xa.shape[0]
         yv = check_vector(y, "y")
+        # compare() refits 2SLS and the LATE from stored arrays: keep private copies
+        Xa, yv = Xa.copy(), yv.copy()
         a = _binary_only(treatment, "treatment")
         z = _binary_only(instrument, "instrument")
         check_consistent_length(X=Xa, y=yv, treatment=a, instrument=z)
@@ -594,6 +596,15 @@ class InvalidIV(BaseEstimator):
         the "IIVM" score); ``2SLS``, linear two-stage least squares with ``X``
         as controls. The gap between them shows how much the exclusion
         restriction moves the answer.
+
+        The LATE row is the same formula as :class:`DMLIV` (one function
+        computes both), but it is fed this fit's nuisances: the treatment model
+        fitted on ``[X, Z]`` and the outcome regression ``E[Y | A, Z, X]``
+        combined into ``E[Y | Z, X]``, on folds stratified also by
+        ``strata``. A standalone :class:`DMLIV` fits its own per-arm models with
+        its own defaults, so the two numbers differ by the nuisance estimates
+        (on the 401(k) data 12.00 against 11.91, within a tenth of a standard
+        error), not by the estimator.
         """
         check_is_fitted(self, "effect_")
         late = _late_scores(*self._late_parts)

