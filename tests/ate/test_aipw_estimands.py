@@ -154,3 +154,25 @@ def test_att_on_nsw_treated_against_cps_controls_equals_doubleml():
     # the adjusted observational ATT should not be the naive gap of about -8,500
     naive = y[t == 1].mean() - y[t == 0].mean()
     assert naive < -8000 and est.att().value > naive + 5 * est.att().stderr
+
+
+@pytest.mark.slow
+def test_clustered_coverage_with_twenty_clusters():
+    """Quick coverage of the default (t(G-1)) interval with 20 clusters lies in [0.90, 0.99].
+
+    The tight band is held by benchmarks/ate_iv_coverage.py (2,000 replications).
+    """
+    from scipy.special import expit
+
+    hits = []
+    for seed in range(150):
+        rng = np.random.default_rng(seed)
+        g = np.repeat(np.arange(20), 50)
+        cx, ce, cy, ct = (rng.normal(size=20) for _ in range(4))
+        x = rng.normal(size=(1000, 2)) + cx[g][:, None]
+        t = (rng.random(1000) < expit(0.6 * x[:, 0] + 0.5 * ce[g])).astype(int)
+        y = x[:, 0] + 0.5 * x[:, 1] + cy[g] + t * (1.0 + 0.5 * ct[g]) + rng.normal(size=1000)
+        lo, hi = AIPW(LinearRegression(), LogisticRegression(), cv=4, random_state=seed).fit(
+            x, y, treatment=t, groups=g).ate().conf_int()
+        hits.append(lo <= 1.0 <= hi)
+    assert 0.90 <= np.mean(hits) <= 0.99
