@@ -138,6 +138,17 @@ def _tsls(Xa, y, d, Z):
     V = Ainv @ ((Rhat * u[:, None] ** 2).T @ Rhat) @ Ainv.T
     diag = {"first_stage_F": float(F1), "first_stage_F_pvalue": float(stats.chi2.sf(wald, k)),
             "first_stage_partial_r2": partial_r2, "n_instruments": k}
+    if k > 1:
+        # Wooldridge's (1995) robust score test of the k - 1 over-identifying restrictions:
+        # residualise k - 1 instruments on [1, X, fitted treatment], multiply by the 2SLS
+        # residual and regress 1 on the products; n - SSR ~ chi2(k - 1).
+        C = np.c_[np.ones(n), Xa, Rhat[:, -1]]
+        q = Z[:, : k - 1]
+        q_res = q - C @ np.linalg.lstsq(C, q, rcond=None)[0]
+        Fm = q_res * u[:, None]
+        b = np.linalg.lstsq(Fm, np.ones(n), rcond=None)[0]
+        stat = float(n - np.sum((1.0 - Fm @ b) ** 2))
+        diag.update(overid_stat=stat, overid_pvalue=float(stats.chi2.sf(stat, k - 1)))
     return float(coef[-1]), float(np.sqrt(V[-1, -1])), diag
 
 
@@ -182,7 +193,11 @@ class TSLS(BaseEstimator):
     effect_ : Estimate
     diagnostics_ : dict
         ``first_stage_F`` (robust), its chi-square p-value, the instruments'
-        ``first_stage_partial_r2`` and ``n_instruments``.
+        ``first_stage_partial_r2`` and ``n_instruments``; with more than one
+        instrument also ``overid_stat`` and ``overid_pvalue``, Wooldridge's (1995)
+        heteroscedasticity-robust score test of the over-identifying restrictions
+        (:math:`n - SSR` from regressing 1 on the 2SLS residual times the
+        instruments residualised on :math:`(1, X, \hat A)`; :math:`\chi^2_{k-1}`).
     n_features_in_ : int
     feature_names_in_ : ndarray of str
 
@@ -192,6 +207,8 @@ class TSLS(BaseEstimator):
     MIT Press.
     Staiger, D. and Stock, J. H. (1997). Instrumental variables regression with weak
     instruments. Econometrica 65(3).
+    Wooldridge, J. M. (1995). Score diagnostics for linear models estimated by two stage
+    least squares. In Advances in Econometrics and Quantitative Economics, Blackwell.
 
     Examples
     --------

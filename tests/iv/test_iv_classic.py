@@ -72,6 +72,10 @@ def test_mroz_both_parents_education_with_experience():
     # linearmodels reports the robust first-stage Wald statistic; ours divides it by k
     assert 2 * e.diagnostics_["first_stage_F"] == pytest.approx(
         lm.first_stage.diagnostics.iloc[0]["f.stat"], rel=1e-8)
+    # Wooldridge's robust score test of the one over-identifying restriction
+    assert e.diagnostics_["overid_stat"] == pytest.approx(lm.wooldridge_overid.stat, rel=1e-8)
+    assert e.diagnostics_["overid_pvalue"] == pytest.approx(lm.wooldridge_overid.pval, rel=1e-6)
+    assert e.diagnostics_["overid_pvalue"] > 0.3  # no evidence against the extra instrument
     # no covariates, two instruments: TSLS and DMLIV both equal linearmodels
     lm0 = _iv2sls(y, None, d, Z)
     for est in (TSLS(), DMLIV()):
@@ -125,6 +129,13 @@ def test_continuous_iv_recovers_the_effect_where_ols_is_biased():
                                         instrument=d.instrument).effect()
     for e in (t, m):
         assert abs(e.value - d.true_effect) < 3 * e.stderr
+    tsls_fit = TSLS().fit(d.X, d.y, treatment=d.treatment, instrument=d.instrument)
+    lm = _iv2sls(d.y, d.X, d.treatment, d.instrument)
+    assert tsls_fit.diagnostics_["overid_stat"] == pytest.approx(lm.wooldridge_overid.stat, rel=1e-8)
+    # an instrument that reaches the outcome directly is rejected by the over-identification test
+    y_bad = d.y + 0.5 * d.instrument[:, 0]
+    bad = TSLS().fit(d.X, y_bad, treatment=d.treatment, instrument=d.instrument)
+    assert bad.diagnostics_["overid_pvalue"] < 1e-3
     ols = np.linalg.lstsq(np.c_[np.ones(6000), d.treatment, d.X], d.y, rcond=None)[0][1]
     assert ols - d.true_effect > 10 * t.stderr
 
