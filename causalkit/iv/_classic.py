@@ -138,6 +138,17 @@ def _tsls(Xa, y, d, Z):
     V = Ainv @ ((Rhat * u[:, None] ** 2).T @ Rhat) @ Ainv.T
     diag = {"first_stage_F": float(F1), "first_stage_F_pvalue": float(stats.chi2.sf(wald, k)),
             "first_stage_partial_r2": partial_r2, "n_instruments": k}
+    if k == 1:
+        # reduced forms of y and of the treatment on Q, with the joint HC0 covariance of
+        # their instrument coefficients (for the Anderson-Rubin interval)
+        B = np.linalg.pinv(Q.T @ Q)
+        cy = B @ (Q.T @ y)
+        cd = B @ (Q.T @ d)
+        ey, ed = y - Q @ cy, d - Q @ cd
+        row = (B @ Q.T)[-1]  # influence weights of the last coefficient (the instrument)
+        V_rf = np.array([[np.sum(row**2 * ey * ey), np.sum(row**2 * ey * ed)],
+                         [np.sum(row**2 * ey * ed), np.sum(row**2 * ed * ed)]])
+        diag["_ar"] = (float(cy[-1]), float(cd[-1]), V_rf)
     if k > 1:
         # Wooldridge's (1995) robust score test of the k - 1 over-identifying restrictions:
         # residualise k - 1 instruments on [1, X, fitted treatment], multiply by the 2SLS
@@ -207,6 +218,10 @@ class TSLS(BaseEstimator):
     MIT Press.
     Staiger, D. and Stock, J. H. (1997). Instrumental variables regression with weak
     instruments. Econometrica 65(3).
+    Anderson, T. W. and Rubin, H. (1949). Estimation of the parameters of a single equation
+    in a complete system of stochastic equations. Annals of Mathematical Statistics 20(1).
+    Andrews, I., Stock, J. H. and Sun, L. (2019). Weak instruments in instrumental variables
+    regression: theory and practice. Annual Review of Economics 11.
     Wooldridge, J. M. (1995). Score diagnostics for linear models estimated by two stage
     least squares. In Advances in Econometrics and Quantitative Economics, Blackwell.
 
@@ -244,6 +259,7 @@ class TSLS(BaseEstimator):
         """
         Xa, names, yv, d, Z = _validate(X, y, treatment, instrument)
         value, se, diag = _tsls(Xa, yv, d, Z)
+        self._ar = diag.pop("_ar", None)
         _warn_weak(diag["first_stage_F"], Z.shape[1], "robust first-stage")
         ctrl = "covariates as controls" if Xa.shape[1] else "no covariates"
         self.effect_ = Estimate(value, se, n=yv.shape[0], name="2SLS", method=(
@@ -258,6 +274,45 @@ class TSLS(BaseEstimator):
         """The treatment coefficient as an :class:`~causalkit.inference.Estimate`."""
         check_is_fitted(self, "effect_")
         return self.effect_
+
+    def ar_conf_int(self, alpha: float = 0.05) -> list[tuple[float, float]]:
+        r"""Anderson-Rubin confidence set, robust to weak instruments (one instrument).
+
+        The set of :math:`b` at which the heteroscedasticity-robust (HC0) Wald test
+        of the instrument's coefficient in the regression of :math:`Y - bA` on
+        :math:`(1, X, Z)` does not reject at level ``alpha`` (Anderson and Rubin,
+        1949; the robust version as in Andrews, Stock and Sun, 2019, Section 5).
+        With the reduced-form coefficients :math:`\hat a` (of :math:`Y`) and
+        :math:`\hat g` (of :math:`A`) and their joint robust covariance
+        :math:`V`, it solves :math:`(\hat a - b\hat g)^2 \le c\,(V_{yy} - 2bV_{ya} +
+        b^2 V_{aa})`, :math:`c = \chi^2_{1, 1-lpha}`: a bounded interval when the
+        robust first-stage F exceeds :math:`c`, otherwise two half-lines or the
+        whole line. Its coverage does not depend on the instrument's strength.
+
+        Returns
+        -------
+        list of (lower, upper)
+            One interval, two half-lines ``[(-inf, r1), (r2, inf)]``, or ``[(-inf, inf)]``.
+        """
+        check_is_fitted(self, "effect_")
+        if self._ar is None:
+            raise ValueError("The Anderson-Rubin set is implemented for one instrument; this fit "
+                             f"has {self.diagnostics_['n_instruments']}.")
+        if not 0 < alpha < 1:
+            raise ValueError(f"`alpha` must lie in (0, 1); got {alpha}.")
+        a, g, V = self._ar
+        c = float(stats.chi2.ppf(1 - alpha, 1))
+        A = g * g - c * V[1, 1]
+        Bq = -2 * a * g + 2 * c * V[0, 1]
+        C = a * a - c * V[0, 0]
+        disc = Bq * Bq - 4 * A * C
+        if A > 0:
+            r = np.sqrt(max(disc, 0.0))
+            return [(float((-Bq - r) / (2 * A)), float((-Bq + r) / (2 * A)))]
+        if disc <= 0 or A == 0:
+            return [(-np.inf, np.inf)]
+        r1, r2 = sorted(((-Bq - np.sqrt(disc)) / (2 * A), (-Bq + np.sqrt(disc)) / (2 * A)))
+        return [(-np.inf, float(r1)), (float(r2), np.inf)]
 
 
 # --------------------------------------------------------------------------- DML-IV

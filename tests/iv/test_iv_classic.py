@@ -252,3 +252,34 @@ def test_dmliv_one_sided_noncompliance_on_401k_equals_doubleml():
     assert ours.stderr == pytest.approx(float(iivm.se[0]), rel=1e-8)
     assert "treatment constant in instrument arm(s) Z=0 (A=0)" in ours.method
     assert np.isfinite(forest.value) and forest.stderr > 0.2 * ours.stderr
+
+
+def test_anderson_rubin_set_inverts_the_robust_reduced_form_test():
+    """At each end of the AR interval the HC0 t-test of Z in y - bA on (1, X, Z) has t^2 = chi2 crit."""
+    linearmodels = pytest.importorskip("linearmodels")
+    from scipy import stats
+
+    y, d, X, Z = _mroz()
+    est = TSLS().fit(X, y, treatment=d, instrument=Z[:, 0])
+    (lo, hi), = est.ar_conf_int(0.05)
+    assert lo < est.effect().value < hi
+    crit = stats.chi2.ppf(0.95, 1)
+    for b in (lo, hi):
+        ols = linearmodels.iv.IV2SLS(y - b * d, np.c_[np.ones(len(y)), X, Z[:, 0]], None, None).fit(
+            cov_type="robust")
+        assert ols.tstats.iloc[-1] ** 2 == pytest.approx(crit, rel=1e-8)
+    with pytest.raises(ValueError, match="implemented for one instrument"):
+        TSLS().fit(X, y, treatment=d, instrument=Z).ar_conf_int()
+
+
+def test_anderson_rubin_set_is_unbounded_with_a_useless_instrument():
+    rng = np.random.default_rng(0)
+    n = 1000
+    u = rng.normal(size=n)
+    z = rng.normal(size=n)
+    a = u + rng.normal(size=n)  # the instrument does not move the treatment
+    y = a + u + rng.normal(size=n)
+    with pytest.warns(WeakInstrumentWarning):
+        est = TSLS().fit(None, y, treatment=a, instrument=z)
+    sets = est.ar_conf_int()
+    assert sets[0][0] == -np.inf and sets[-1][1] == np.inf
