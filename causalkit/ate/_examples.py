@@ -53,10 +53,66 @@ def conformance_cases():
             name="ate.AIPW",
             estimator=_estimator,
             data=_data,
-            result=lambda e: [e.ate().value, e.ate().stderr],
+            result=lambda e: [e.ate().value, e.ate().stderr, e.att().value, e.att().stderr,
+                              e.atc().value, e.atc().stderr],
+            before_fit=(lambda e, d: e.ate(), lambda e, d: e.att(), lambda e, d: e.effects()),
+            bad_inputs=bad + [
+                BadInput("n-rep", lambda a: ({"n_rep": 0}, a), ValueError, r"`n_rep` must be a positive"),
+                BadInput("rep-aggregation", lambda a: ({"rep_aggregation": "mean"}, a), ValueError,
+                         r"`rep_aggregation` must be one of"),
+            ],
+        ),
+        ConformanceCase(
+            name="ate.AIPW-nrep",
+            estimator=lambda: _estimator().set_params(n_rep=3),
+            data=_data,
+            result=lambda e: [e.ate().value, e.ate().stderr, e.att().value, e.att().stderr],
             before_fit=(lambda e, d: e.ate(),),
-            bad_inputs=bad,
-        )
+            bad_inputs=[BadInput("nan-X", nan_in("X"), ValueError, r"`X` contains NaN")],
+        ),
+        ConformanceCase(
+            name="ate.MultiArmAIPW",
+            estimator=_multi,
+            data=_multi_data,
+            result=lambda e: [*e.apo().values, *e.apo().stderrs, *e.contrast().values,
+                              *e.contrast().stderrs],
+            before_fit=(lambda e, d: e.apo(), lambda e, d: e.contrast()),
+            bad_inputs=_multi_bad(),
+        ),
+    ]
+
+
+def _multi_data(seed):
+    from ..datasets import make_multiarm_data
+
+    d = make_multiarm_data(450, random_state=seed)
+    return {"X": d.X, "y": d.y, "treatment": d.treatment}
+
+
+def _multi():
+    from . import MultiArmAIPW
+
+    return MultiArmAIPW(LinearRegression(), LogisticRegression(), cv=3, random_state=0)
+
+
+def _multi_bad():
+    return [
+        BadInput("nan-X", nan_in("X"), ValueError, r"`X` contains NaN"),
+        BadInput("nan-y", nan_in("y"), ValueError, r"`y` contains NaN"),
+        BadInput("nan-treatment", nan_in("treatment"), ValueError, r"`treatment` contains NaN"),
+        BadInput("short-y", set_arg("y", lambda a: a["y"][:-1]), ValueError, r"inconsistent numbers of rows"),
+        BadInput("2d-y", set_arg("y", lambda a: np.c_[a["y"], a["y"]]), ValueError, r"`y` must be 1-D"),
+        BadInput("3d-X", set_arg("X", lambda a: a["X"][:, :, None]), ValueError, r"`X` must be 2-D"),
+        BadInput("string-X", set_arg("X", lambda a: np.full(a["X"].shape, "a")), TypeError,
+                 r"`X` must hold numbers"),
+        BadInput("one-level", set_arg("treatment", lambda a: np.ones_like(a["treatment"])),
+                 ValueError, r"`treatment` takes only the value 1"),
+        BadInput("continuous-treatment", set_arg("treatment", lambda a: np.linspace(0, 1, len(a["y"]))),
+                 ValueError, r"`treatment` has 450 distinct values"),
+        BadInput("regressor-as-propensity", lambda a: ({"model_t": LinearRegression()}, a), TypeError,
+                 r"`model_t` must be a classifier with predict_proba"),
+        BadInput("trimming-threshold", lambda a: ({"trimming_threshold": 0.7}, a), ValueError,
+                 r"`trimming_threshold` must lie in"),
     ]
 
 

@@ -4,10 +4,10 @@ Each design keeps its generators in a private module ``_<design>.py``; this
 package re-exports them all.
 """
 
-from ._ate import make_ate_data
+from ._ate import make_ate_data, make_multiarm_data
 from ._base import Dataset
 
-__all__ = ["Dataset", "make_ate_data"]
+__all__ = ["Dataset", "make_ate_data", "make_multiarm_data"]
 
 
 def _extend():

@@ -1,22 +1,27 @@
 """Instrumental-variable estimates that assume the exclusion restriction.
 
-Two-stage least squares and the cross-fitted doubly robust Wald ratio (DML-IV,
-the local average treatment effect), kept beside :class:`InvalidIV` so that a
-user can see how much the exclusion assumption moves the answer.
+Two-stage least squares, and DML-IV: the cross-fitted doubly robust Wald ratio
+(the local average treatment effect) for a binary treatment and instrument, or
+the partially linear IV model for continuous treatments and several
+instruments. They sit beside :class:`InvalidIV` so that a user can see how much
+the exclusion assumption moves the answer.
 """
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
-from sklearn.base import BaseEstimator
+from scipy import stats
+from sklearn.base import BaseEstimator, is_classifier
 from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
 from sklearn.utils.validation import check_is_fitted
 
 from .._crossfit import Nuisance, crossfit
 from ..inference import Estimate
 from ..utils.validation import (
+    WeakInstrumentWarning,
     check_aligned,
-    check_binary,
     check_consistent_length,
     check_fraction,
     check_vector,
@@ -26,66 +31,210 @@ from ..utils.validation import (
 
 __all__ = ["TSLS", "DMLIV", "tsls"]
 
+#: First-stage F below which a WeakInstrumentWarning is raised (Staiger and Stock, 1997).
+WEAK_F = 10.0
+SCORES = ("auto", "LATE", "partialling out")
+
+
+# --------------------------------------------------------------------------- validation
+
+
+def _validate(X, y, treatment, instrument):
+    """Arrays for the IV estimators; ``X=None`` means no covariates.
+
+    The treatment may be binary or continuous; the instrument may have several
+    columns, binary or continuous.
+    """
+    yv = check_vector(y, "y")
+    d = check_vector(treatment, "treatment")
+    Z, _ = check_X(instrument, "instrument")
+    if X is None:
+        Xa, names = np.empty((yv.shape[0], 0)), None
+    else:
+        Xa, names = check_X(X, "X")
+    check_consistent_length(X=None if X is None else Xa, y=yv, treatment=d, instrument=Z)
+    if d.min() == d.max():
+        raise ValueError(f"`treatment` takes only the value {d[0]:g}; it must vary for its "
+                         "effect to be identified.")
+    for j in range(Z.shape[1]):
+        if Z[0, j] == Z[:, j].min() == Z[:, j].max():
+            where = "" if Z.shape[1] == 1 else f" (column {j})"
+            raise ValueError(f"`instrument`{where} takes only the value {Z[0, j]:g}; an "
+                             "instrument must vary. Drop that column.")
+    return Xa, names, yv, d, Z
+
+
+def _is_binary(v):
+    return np.all((v == 0) | (v == 1))
+
+
+def _check_full_rank(M, labels, what):
+    """Raise a ValueError naming the first column that is a combination of the ones before."""
+    if M.shape[1] == 0:
+        return
+    scale = np.sqrt((M**2).mean(axis=0))
+    scale[scale == 0] = 1.0
+    Ms = M / scale
+    if np.linalg.matrix_rank(Ms) == M.shape[1]:
+        return
+    for j in range(1, M.shape[1] + 1):
+        if np.linalg.matrix_rank(Ms[:, :j]) < j:
+            raise ValueError(
+                f"{labels[j - 1]} is a linear combination of the columns before it in {what} "
+                "(a duplicated column, a constant that the intercept already covers, or dummies "
+                "that sum to one). Drop it before fitting.")
+
+
+def _hc0_wald(F, target, cols):
+    """OLS of ``target`` on ``F``; HC0 Wald statistic of the coefficients ``cols``."""
+    coef, *_ = np.linalg.lstsq(F, target, rcond=None)
+    u = target - F @ coef
+    bread = np.linalg.pinv(F.T @ F)
+    V = bread @ ((F * u[:, None] ** 2).T @ F) @ bread
+    b = coef[cols]
+    Vb = V[np.ix_(cols, cols)]
+    wald = float(b @ np.linalg.pinv(Vb) @ b)
+    return wald, coef, u
+
+
+def _warn_weak(F, k, where, stacklevel=3):
+    if not np.isfinite(F) or F < WEAK_F:
+        warnings.warn(
+            f"Weak instrument: the {where} F statistic is {F:.3g} (< {WEAK_F:g}; Staiger and "
+            f"Stock, 1997) with {k} instrument(s). The estimate is biased toward the "
+            "confounded regression and its normal interval undercovers.",
+            WeakInstrumentWarning, stacklevel=stacklevel)
+
+
+# --------------------------------------------------------------------------- 2SLS
+
+
+def _tsls(Xa, y, d, Z):
+    """2SLS with an intercept and ``Xa`` as controls; HC0 covariance; first-stage diagnostics."""
+    n = y.shape[0]
+    p, k = Xa.shape[1], Z.shape[1]
+    xlab = [f"`X` column {j}" for j in range(p)]
+    zlab = ([f"`instrument` column {j}" for j in range(k)] if k > 1 else ["`instrument`"])
+    _check_full_rank(np.c_[np.ones(n), Xa], ["the intercept"] + xlab, "[1, X]")
+    Q = np.c_[np.ones(n), Xa, Z]
+    _check_full_rank(Q, ["the intercept"] + xlab + zlab, "[1, X, instrument]")
+    R = np.c_[np.ones(n), Xa, d]
+    # first stage: d on [1, X, Z]; robust Wald test of the instruments' coefficients
+    wald, _, _ = _hc0_wald(Q, d, list(range(1 + p, 1 + p + k)))
+    F1 = wald / k
+    # partial R^2 of the instruments: d and Z with X partialled out
+    Xc = np.c_[np.ones(n), Xa]
+    d_t = d - Xc @ np.linalg.lstsq(Xc, d, rcond=None)[0]
+    Z_t = Z - Xc @ np.linalg.lstsq(Xc, Z, rcond=None)[0]
+    fit = Z_t @ np.linalg.lstsq(Z_t, d_t, rcond=None)[0]
+    partial_r2 = float(fit @ fit / (d_t @ d_t)) if d_t @ d_t > 0 else 0.0
+    Rhat = Q @ np.linalg.lstsq(Q, R, rcond=None)[0]
+    A = Rhat.T @ R
+    if partial_r2 < 1e-12 or np.linalg.matrix_rank(A) < A.shape[0]:
+        raise ValueError("The instruments do not predict `treatment` once `X` is controlled "
+                         "for (first-stage partial R^2 is 0); the effect is not identified.")
+    coef = np.linalg.solve(A, Rhat.T @ y)
+    u = y - R @ coef
+    Ainv = np.linalg.inv(A)
+    V = Ainv @ ((Rhat * u[:, None] ** 2).T @ Rhat) @ Ainv.T
+    diag = {"first_stage_F": float(F1), "first_stage_F_pvalue": float(stats.chi2.sf(wald, k)),
+            "first_stage_partial_r2": partial_r2, "n_instruments": k}
+    if k == 1:
+        # reduced forms of y and of the treatment on Q, with the joint HC0 covariance of
+        # their instrument coefficients (for the Anderson-Rubin interval)
+        B = np.linalg.pinv(Q.T @ Q)
+        cy = B @ (Q.T @ y)
+        cd = B @ (Q.T @ d)
+        ey, ed = y - Q @ cy, d - Q @ cd
+        row = (B @ Q.T)[-1]  # influence weights of the last coefficient (the instrument)
+        V_rf = np.array([[np.sum(row**2 * ey * ey), np.sum(row**2 * ey * ed)],
+                         [np.sum(row**2 * ey * ed), np.sum(row**2 * ed * ed)]])
+        diag["_ar"] = (float(cy[-1]), float(cd[-1]), V_rf)
+    if k > 1:
+        # Wooldridge's (1995) robust score test of the k - 1 over-identifying restrictions:
+        # residualise k - 1 instruments on [1, X, fitted treatment], multiply by the 2SLS
+        # residual and regress 1 on the products; n - SSR ~ chi2(k - 1).
+        C = np.c_[np.ones(n), Xa, Rhat[:, -1]]
+        q = Z[:, : k - 1]
+        q_res = q - C @ np.linalg.lstsq(C, q, rcond=None)[0]
+        Fm = q_res * u[:, None]
+        b = np.linalg.lstsq(Fm, np.ones(n), rcond=None)[0]
+        stat = float(n - np.sum((1.0 - Fm @ b) ** 2))
+        diag.update(overid_stat=stat, overid_pvalue=float(stats.chi2.sf(stat, k - 1)))
+    return float(coef[-1]), float(np.sqrt(V[-1, -1])), diag
+
 
 def tsls(X, y, treatment, instrument) -> Estimate:
     r"""Two-stage least squares of ``y`` on ``treatment`` with ``X`` as controls.
 
-    Instruments :math:`(1, Z, X)` for regressors :math:`(1, A, X)`; heteroscedasticity-
-    robust (HC0) sandwich standard error. Consistent for the effect only under the
-    exclusion restriction (and a constant effect, or it targets a weighted LATE).
+    Instruments :math:`(1, X, Z)` for regressors :math:`(1, X, A)`;
+    heteroscedasticity-robust (HC0) sandwich standard error. Consistent for the
+    effect only under the exclusion restriction (and a constant effect, or it
+    targets a weighted LATE). ``X`` may be ``None`` (no covariates).
     """
-    Xa = np.asarray(X, dtype=float).reshape(len(y), -1)
-    n = Xa.shape[0]
-    R = np.c_[np.ones(n), treatment, Xa]
-    Q = np.c_[np.ones(n), instrument, Xa]
-    QtQ_inv = np.linalg.pinv(Q.T @ Q)
-    Rhat = Q @ (QtQ_inv @ (Q.T @ R))
-    A = Rhat.T @ R
-    coef = np.linalg.solve(A, Rhat.T @ y)
-    u = y - R @ coef
-    Ainv = np.linalg.inv(A)
-    meat = (Rhat * u[:, None] ** 2).T @ Rhat
-    V = Ainv @ meat @ Ainv.T
-    return Estimate(float(coef[1]), float(np.sqrt(V[1, 1])), n=n,
-                    method="2SLS with covariates as controls, HC0 SE (assumes exclusion)",
-                    name="2SLS")
-
-
-def _late_scores(z, a, y, pi, ma0, ma1, my0, my1) -> Estimate:
-    """Doubly robust Wald ratio (LATE) with its influence-function SE."""
-    num = my1 - my0 + z * (y - my1) / pi - (1 - z) * (y - my0) / (1 - pi)
-    den = ma1 - ma0 + z * (a - ma1) / pi - (1 - z) * (a - ma0) / (1 - pi)
-    d = den.mean()
-    theta = num.mean() / d
-    infl = (num - theta * den) / d
-    se = float(infl.std(ddof=1) / np.sqrt(infl.size))
-    return Estimate(float(theta), se, n=int(z.size),
-                    method="DML-IV doubly robust Wald ratio, influence-function SE (assumes exclusion)",
-                    name="LATE (DML-IV)")
-
-
-def _validate(X, y, treatment, instrument):
-    Xa, names = check_X(X, "X")
-    yv = check_vector(y, "y")
-    a = check_binary(treatment, "treatment").astype(float)
-    z = check_binary(instrument, "instrument").astype(float)
-    check_consistent_length(X=Xa, y=yv, treatment=a, instrument=z)
-    return Xa, names, yv, a, z
+    yv = np.asarray(y, dtype=float)
+    Xa = np.empty((yv.shape[0], 0)) if X is None else np.asarray(X, dtype=float).reshape(len(yv), -1)
+    Z = np.asarray(instrument, dtype=float).reshape(len(yv), -1)
+    value, se, _ = _tsls(Xa, yv, np.asarray(treatment, dtype=float), Z)
+    ctrl = "covariates as controls" if Xa.shape[1] else "no covariates"
+    return Estimate(value, se, n=yv.shape[0],
+                    method=f"2SLS with {ctrl}, HC0 SE (assumes exclusion)", name="2SLS")
 
 
 class TSLS(BaseEstimator):
-    """Two-stage least squares with covariates as controls (assumes exclusion).
+    r"""Two-stage least squares with covariates as controls (assumes exclusion).
 
-    ``fit(X, y, *, treatment, instrument)``; :meth:`effect` returns the
-    coefficient of the treatment with an HC0 standard error.
+    The coefficient of the treatment :math:`A` in the regression of :math:`Y`
+    on :math:`(1, X, A)`, with :math:`(1, X, Z)` as instruments (Wooldridge,
+    2010, Section 5.2):
+    :math:`\hat\beta = (\hat R^\top R)^{-1}\hat R^\top Y` with
+    :math:`\hat R = Q(Q^\top Q)^{-1}Q^\top R`, and the heteroscedasticity-robust
+    (HC0) covariance :math:`(\hat R^\top R)^{-1}(\sum_i \hat u_i^2 \hat R_i \hat R_i^\top)
+    (R^\top \hat R)^{-1}`. The treatment may be binary or continuous, the
+    instrument one column or several (over-identified), and ``X`` may be
+    ``None`` (an intercept only).
+
+    The first stage is checked: the heteroscedasticity-robust Wald statistic of
+    the instruments' coefficients in the regression of :math:`A` on
+    :math:`(1, X, Z)`, divided by the number of instruments, is the first-stage
+    F; below 10 (Staiger and Stock, 1997) a
+    :class:`~causalkit.utils.validation.WeakInstrumentWarning` is raised.
+
+    Attributes
+    ----------
+    effect_ : Estimate
+    diagnostics_ : dict
+        ``first_stage_F`` (robust), its chi-square p-value, the instruments'
+        ``first_stage_partial_r2`` and ``n_instruments``; with more than one
+        instrument also ``overid_stat`` and ``overid_pvalue``, Wooldridge's (1995)
+        heteroscedasticity-robust score test of the over-identifying restrictions
+        (:math:`n - SSR` from regressing 1 on the 2SLS residual times the
+        instruments residualised on :math:`(1, X, \hat A)`; :math:`\chi^2_{k-1}`).
+    n_features_in_ : int
+    feature_names_in_ : ndarray of str
+
+    References
+    ----------
+    Wooldridge, J. M. (2010). Econometric Analysis of Cross Section and Panel Data, 2nd ed.
+    MIT Press.
+    Staiger, D. and Stock, J. H. (1997). Instrumental variables regression with weak
+    instruments. Econometrica 65(3).
+    Anderson, T. W. and Rubin, H. (1949). Estimation of the parameters of a single equation
+    in a complete system of stochastic equations. Annals of Mathematical Statistics 20(1).
+    Andrews, I., Stock, J. H. and Sun, L. (2019). Weak instruments in instrumental variables
+    regression: theory and practice. Annual Review of Economics 11.
+    Wooldridge, J. M. (1995). Score diagnostics for linear models estimated by two stage
+    least squares. In Advances in Econometrics and Quantitative Economics, Blackwell.
 
     Examples
     --------
     >>> from causalkit.iv import TSLS
-    >>> from causalkit.datasets import make_invalid_iv_data
-    >>> d = make_invalid_iv_data(20000, direct_effect=0.0, random_state=0)
+    >>> from causalkit.datasets import make_linear_iv_data
+    >>> d = make_linear_iv_data(5000, n_instruments=2, random_state=0)
     >>> est = TSLS().fit(d.X, d.y, treatment=d.treatment, instrument=d.instrument)
-    >>> bool(abs(est.effect().value - 1.0) < 4 * est.effect().stderr)
+    >>> bool(abs(est.effect().value - d.true_effect) < 4 * est.effect().stderr)
+    True
+    >>> est.diagnostics_["first_stage_F"] > 10
     True
     """
 
@@ -93,10 +242,31 @@ class TSLS(BaseEstimator):
         pass
 
     def fit(self, X, y, *, treatment, instrument):
-        """Fit the two stages; return self."""
+        """Fit the two stages; return self.
+
+        Parameters
+        ----------
+        X : array-like of shape (n, p), or None
+            Exogenous covariates (controls); ``None`` for none.
+        y : array-like of shape (n,)
+        treatment : array-like of shape (n,)
+            The endogenous regressor, binary or continuous.
+        instrument : array-like of shape (n,) or (n, k)
+            One or several instruments, binary or continuous.
+
+        Returns
+        -------
+        self
+        """
         check_aligned(X=X, y=y, treatment=treatment, instrument=instrument)
-        Xa, names, yv, a, z = _validate(X, y, treatment, instrument)
-        self.effect_ = tsls(Xa, yv, a, z)
+        Xa, names, yv, d, Z = _validate(X, y, treatment, instrument)
+        value, se, diag = _tsls(Xa, yv, d, Z)
+        self._ar = diag.pop("_ar", None)
+        _warn_weak(diag["first_stage_F"], Z.shape[1], "robust first-stage")
+        ctrl = "covariates as controls" if Xa.shape[1] else "no covariates"
+        self.effect_ = Estimate(value, se, n=yv.shape[0], name="2SLS", method=(
+            f"2SLS with {ctrl}, {Z.shape[1]} instrument(s), HC0 SE (assumes exclusion)"))
+        self.diagnostics_ = diag
         self.n_features_in_ = Xa.shape[1]
         if names is not None:
             self.feature_names_in_ = names
@@ -107,9 +277,93 @@ class TSLS(BaseEstimator):
         check_is_fitted(self, "effect_")
         return self.effect_
 
+    def ar_conf_int(self, alpha: float = 0.05) -> list[tuple[float, float]]:
+        r"""Anderson-Rubin confidence set, robust to weak instruments (one instrument).
+
+        The set of :math:`b` at which the heteroscedasticity-robust (HC0) Wald test
+        of the instrument's coefficient in the regression of :math:`Y - bA` on
+        :math:`(1, X, Z)` does not reject at level ``alpha`` (Anderson and Rubin,
+        1949; the robust version as in Andrews, Stock and Sun, 2019, Section 5).
+        With the reduced-form coefficients :math:`\hat a` (of :math:`Y`) and
+        :math:`\hat g` (of :math:`A`) and their joint robust covariance
+        :math:`V`, it solves :math:`(\hat a - b\hat g)^2 \le c\,(V_{yy} - 2bV_{ya} +
+        b^2 V_{aa})`, :math:`c = \chi^2_{1, 1-lpha}`: a bounded interval when the
+        robust first-stage F exceeds :math:`c`, otherwise two half-lines or the
+        whole line. Its coverage does not depend on the instrument's strength.
+
+        Returns
+        -------
+        list of (lower, upper)
+            One interval, two half-lines ``[(-inf, r1), (r2, inf)]``, or ``[(-inf, inf)]``.
+        """
+        check_is_fitted(self, "effect_")
+        if self._ar is None:
+            raise ValueError("The Anderson-Rubin set is implemented for one instrument; this fit "
+                             f"has {self.diagnostics_['n_instruments']}.")
+        if not 0 < alpha < 1:
+            raise ValueError(f"`alpha` must lie in (0, 1); got {alpha}.")
+        a, g, V = self._ar
+        c = float(stats.chi2.ppf(1 - alpha, 1))
+        A = g * g - c * V[1, 1]
+        Bq = -2 * a * g + 2 * c * V[0, 1]
+        C = a * a - c * V[0, 0]
+        disc = Bq * Bq - 4 * A * C
+        if A > 0:
+            r = np.sqrt(max(disc, 0.0))
+            return [(float((-Bq - r) / (2 * A)), float((-Bq + r) / (2 * A)))]
+        if disc <= 0 or A == 0:
+            return [(-np.inf, np.inf)]
+        r1, r2 = sorted(((-Bq - np.sqrt(disc)) / (2 * A), (-Bq + np.sqrt(disc)) / (2 * A)))
+        return [(-np.inf, float(r1)), (float(r2), np.inf)]
+
+
+# --------------------------------------------------------------------------- DML-IV
+
+
+def _late_scores(z, a, y, pi, ma0, ma1, my0, my1, return_parts=False):
+    """Doubly robust Wald ratio (LATE) with its influence-function SE."""
+    num = my1 - my0 + z * (y - my1) / pi - (1 - z) * (y - my0) / (1 - pi)
+    den = ma1 - ma0 + z * (a - ma1) / pi - (1 - z) * (a - ma0) / (1 - pi)
+    d = den.mean()
+    theta = num.mean() / d
+    infl = (num - theta * den) / d
+    # mean(num - theta den) = 0, so this is the root mean square of the influence values / sqrt(n)
+    se = float(np.sqrt(np.mean(infl**2) / infl.size))
+    est = Estimate(float(theta), se, n=int(z.size),
+                   method="DML-IV doubly robust Wald ratio, influence-function SE (assumes exclusion)",
+                   name="LATE (DML-IV)")
+    if return_parts:
+        return est, den
+    return est
+
+
+def _pliv(y, d, Z, l_hat, r_hat, m_hat):
+    r"""Partially linear IV, partialling-out score (Chernozhukov et al., 2018, Section 4.2).
+
+    Residuals :math:`\tilde Y = Y - \hat\ell(X)`, :math:`\tilde A = A - \hat r(X)`,
+    :math:`\tilde Z = Z - \hat m(X)`; with several instruments :math:`\tilde Z` is
+    replaced by the least-squares projection :math:`\hat\zeta` of :math:`\tilde A` on
+    :math:`(1, \tilde Z)`. Then :math:`\hat\theta = \sum \hat\zeta\tilde Y / \sum \hat\zeta\tilde A`
+    and :math:`\widehat{SE} = \sqrt{\mathrm{mean}(\psi^2) / J^2 / n}` with
+    :math:`\psi = \hat\zeta(\tilde Y - \hat\theta\tilde A)`, :math:`J = \mathrm{mean}(\hat\zeta\tilde A)`.
+    """
+    u, w, v = y - l_hat, d - r_hat, Z - m_hat
+    n, k = v.shape
+    F = np.c_[np.ones(n), v]
+    wald, coef, _ = _hc0_wald(F, w, list(range(1, k + 1)))
+    zeta = v[:, 0] if k == 1 else F @ coef
+    J = float(np.mean(zeta * w))
+    theta = float(np.mean(zeta * u) / J)
+    psi = zeta * (u - theta * w)
+    se = float(np.sqrt(np.mean(psi**2) / J**2 / n))
+    return theta, se, wald / k
+
 
 class DMLIV(BaseEstimator):
-    r"""Local average treatment effect by the cross-fitted doubly robust Wald ratio.
+    r"""Cross-fitted IV effects: the doubly robust Wald ratio (LATE) or the partially linear IV model.
+
+    With a binary treatment and one binary instrument (``score="auto"`` or
+    ``"LATE"``), the local average treatment effect by the doubly robust Wald ratio
 
     .. math::
 
@@ -118,22 +372,60 @@ class DMLIV(BaseEstimator):
             - \frac{(1 - Z_i)(Y_i - \hat\mu_Y(0, X_i))}{1 - \hat\pi(X_i)}}
             {\sum_i \text{the same with } A \text{ in place of } Y},
 
-    the interactive IV model score of Chernozhukov et al. (2018, Section 5.2).
-    Valid under exclusion, independence and monotonicity; it estimates the
-    complier effect, not the population ATE.
+    the interactive IV model score of Chernozhukov et al. (2018, Section 5.2)
+    (DoubleML's IIVM). Valid under exclusion, independence and monotonicity; it
+    estimates the complier effect, not the population ATE.
+
+    Otherwise (a continuous treatment, a continuous instrument, several
+    instruments; or ``score="partialling out"``), the partially linear IV model
+    :math:`Y = \theta A + g(X) + \varepsilon`, :math:`E[\varepsilon \mid Z, X] = 0`,
+    by the partialling-out score of Chernozhukov et al. (2018, Section 4.2)
+    (DoubleML's PLIV): :math:`\hat\theta = \sum_i \tilde Z_i \tilde Y_i / \sum_i \tilde Z_i \tilde A_i`
+    with cross-fitted residuals :math:`\tilde Y = Y - \hat E[Y \mid X]`,
+    :math:`\tilde A = A - \hat E[A \mid X]`, :math:`\tilde Z = Z - \hat E[Z \mid X]`;
+    with several instruments :math:`\tilde Z` is replaced by the linear projection of
+    :math:`\tilde A` on :math:`(1, \tilde Z)` (two-stage least squares on the residuals).
+
+    With ``X=None`` there is nothing to learn: the nuisances are the sample
+    means (per instrument arm for the LATE), so the LATE is the Wald estimator
+    and the partially linear estimate is 2SLS with an intercept, with the same
+    robust standard error.
+
+    A first-stage F below 10 raises a
+    :class:`~causalkit.utils.validation.WeakInstrumentWarning`: for the LATE the
+    squared t-ratio of the complier share (the mean of the denominator scores),
+    for the partially linear model the robust Wald statistic of :math:`\tilde A`
+    on :math:`\tilde Z`, divided by the number of instruments.
 
     Parameters
     ----------
     model_y : regressor, optional
-        :math:`E[Y \mid Z, X]` per instrument arm. Default HistGradientBoostingRegressor.
-    model_t : classifier, optional
-        :math:`E[A \mid Z, X]` per instrument arm. Default regularised HistGradientBoostingClassifier.
-    model_z : classifier, optional
-        :math:`P(Z = 1 \mid X)`. Default regularised HistGradientBoostingClassifier.
+        :math:`E[Y \mid Z, X]` per instrument arm (LATE) or :math:`E[Y \mid X]`.
+        Default HistGradientBoostingRegressor.
+    model_t : estimator, optional
+        :math:`E[A \mid Z, X]` per instrument arm (LATE) or :math:`E[A \mid X]`.
+        Default a regularised HistGradientBoostingClassifier for the LATE, a
+        HistGradientBoostingRegressor otherwise.
+    model_z : estimator, optional
+        :math:`P(Z = 1 \mid X)` (LATE) or :math:`E[Z_j \mid X]` per instrument column.
+        Default as ``model_t``.
+    score : {"auto", "LATE", "partialling out"}, default "auto"
+        ``"auto"`` takes the LATE when the treatment and the (single) instrument are binary.
     cv : int or splitter, default 5
     trimming_threshold : float in [0, 0.5), default 0.01
+        LATE only: instrument propensities are clipped to ``[t, 1 - t]``.
     n_jobs : int or None, default None
     random_state : int or None, default None
+
+    Attributes
+    ----------
+    effect_ : Estimate
+    score_ : str
+        ``"LATE"`` or ``"partialling out"``.
+    diagnostics_ : dict
+        ``first_stage_F``, ``n_instruments`` and (LATE) ``complier_share``.
+    n_features_in_ : int
+    feature_names_in_ : ndarray of str
 
     References
     ----------
@@ -152,45 +444,153 @@ class DMLIV(BaseEstimator):
     True
     """
 
-    def __init__(self, model_y=None, model_t=None, model_z=None, *, cv=5,
+    def __init__(self, model_y=None, model_t=None, model_z=None, *, score="auto", cv=5,
                  trimming_threshold=0.01, n_jobs=None, random_state=None):
         self.model_y = model_y
         self.model_t = model_t
         self.model_z = model_z
+        self.score = score
         self.cv = cv
         self.trimming_threshold = trimming_threshold
         self.n_jobs = n_jobs
         self.random_state = random_state
 
     def fit(self, X, y, *, treatment, instrument):
-        """Cross-fit the nuisances and compute the ratio; return self."""
+        """Cross-fit the nuisances and compute the effect; return self.
+
+        Parameters
+        ----------
+        X : array-like of shape (n, p), or None
+            Covariates; ``None`` for none.
+        y : array-like of shape (n,)
+        treatment : array-like of shape (n,)
+            Binary or continuous.
+        instrument : array-like of shape (n,) or (n, k)
+            One or several instruments.
+
+        Returns
+        -------
+        self
+        """
         check_aligned(X=X, y=y, treatment=treatment, instrument=instrument)
+        if self.score not in SCORES:
+            raise ValueError(f"`score` must be one of {SCORES}; got {self.score!r}.")
         thr = check_fraction(self.trimming_threshold, "trimming_threshold", low=0.0, high=0.5)
-        Xa, names, yv, a, z = _validate(X, y, treatment, instrument)
-
-        def clf():
-            return HistGradientBoostingClassifier(max_leaf_nodes=8, min_samples_leaf=40,
-                                                  learning_rate=0.05, max_iter=100)
-
-        my = self.model_y if self.model_y is not None else HistGradientBoostingRegressor()
-        mt = self.model_t if self.model_t is not None else clf()
-        mz = self.model_z if self.model_z is not None else clf()
-        res = crossfit({
-            "y0": Nuisance(my, yv, fit_mask=z == 0), "y1": Nuisance(my, yv, fit_mask=z == 1),
-            "a0": Nuisance(mt, a, fit_mask=z == 0), "a1": Nuisance(mt, a, fit_mask=z == 1),
-            "z": Nuisance(mz, z, method="predict_proba"),
-        }, Xa, cv=self.cv, stratify=(2 * z + a).astype(int), n_jobs=self.n_jobs,
-            random_state=self.random_state, keep_models=False)
-        pi = res["z"]
-        warn_positivity(pi, max(thr, 1e-12), name="instrument propensity")
-        pi = np.clip(pi, thr, 1 - thr) if thr > 0 else pi
-        self.effect_ = _late_scores(z, a, yv, pi, res["a0"], res["a1"], res["y0"], res["y1"])
+        Xa, names, yv, a, Z = _validate(X, y, treatment, instrument)
+        binary = Z.shape[1] == 1 and _is_binary(Z[:, 0]) and _is_binary(a)
+        score = self.score
+        if score == "auto":
+            score = "LATE" if binary else "partialling out"
+        if score == "LATE" and not binary:
+            raise ValueError(
+                "score='LATE' needs a binary 0/1 `treatment` and one binary 0/1 `instrument`; got "
+                f"{'a non-binary treatment' if not _is_binary(a) else 'a non-binary or multi-column instrument'}. "
+                "Use score='partialling out' (the partially linear IV model) or recode them.")
+        if score == "LATE":
+            self._fit_late(Xa, yv, a, Z[:, 0], thr, X is None)
+        else:
+            self._fit_pliv(Xa, yv, a, Z, X is None)
+        self.score_ = score
         self.n_features_in_ = Xa.shape[1]
         if names is not None:
             self.feature_names_in_ = names
         return self
 
+    def _fit_late(self, Xa, yv, a, z, thr, no_x):
+        if no_x:
+            pi = np.full_like(z, z.mean())
+            arm = {v: (yv[z == v].mean(), a[z == v].mean()) for v in (0, 1)}
+            y0, y1 = np.full_like(yv, arm[0][0]), np.full_like(yv, arm[1][0])
+            a0, a1 = np.full_like(yv, arm[0][1]), np.full_like(yv, arm[1][1])
+            how = "no covariates: nuisances are the instrument-arm means (the Wald estimator)"
+        else:
+            def clf():
+                return HistGradientBoostingClassifier(max_leaf_nodes=8, min_samples_leaf=40,
+                                                      learning_rate=0.05, max_iter=100)
+
+            my = self.model_y if self.model_y is not None else HistGradientBoostingRegressor()
+            mt = self.model_t if self.model_t is not None else clf()
+            mz = self.model_z if self.model_z is not None else clf()
+            spec = {"y0": Nuisance(my, yv, fit_mask=z == 0), "y1": Nuisance(my, yv, fit_mask=z == 1),
+                    "z": Nuisance(mz, z, method="predict_proba")}
+            # One-sided noncompliance: where the treatment is constant within an instrument
+            # arm, E[A | Z = z, X] is that constant; a classifier fitted on one class would
+            # return a one-column probability, so the arm is not fitted at all.
+            constant = {}
+            for v in (0, 1):
+                arm = a[z == v]
+                if arm.min() == arm.max():
+                    constant[v] = float(arm[0])
+                else:
+                    spec[f"a{v}"] = Nuisance(mt, a, fit_mask=z == v)
+            res = crossfit(spec, Xa, cv=self.cv, stratify=(2 * z + a).astype(int),
+                           n_jobs=self.n_jobs, random_state=self.random_state, keep_models=False)
+            pi = res["z"]
+            warn_positivity(pi, max(thr, 1e-12), name="instrument propensity")
+            pi = np.clip(pi, thr, 1 - thr) if thr > 0 else pi
+            y0, y1 = res["y0"], res["y1"]
+            a0, a1 = (np.full_like(yv, constant[v]) if v in constant else res[f"a{v}"]
+                      for v in (0, 1))
+            how = f"{len(res.folds)}-fold cross-fitted"
+            if constant:
+                how += ("; treatment constant in instrument arm(s) "
+                        + ", ".join(f"Z={v} (A={c:g})" for v, c in constant.items()))
+        est, den = _late_scores(z, a, yv, pi, a0, a1, y0, y1, return_parts=True)
+        share = float(den.mean())
+        share_se = float(den.std() / np.sqrt(den.size))
+        F = (share / share_se) ** 2 if share_se > 0 else np.inf
+        _warn_weak(F, 1, "first-stage (complier share)", stacklevel=4)
+        self.effect_ = Estimate(est.value, est.stderr, n=est.n, name=est.name, method=(
+            f"DML-IV doubly robust Wald ratio, {how}, influence-function SE (assumes exclusion)"))
+        self.diagnostics_ = {"first_stage_F": float(F), "complier_share": share,
+                             "complier_share_se": share_se, "n_instruments": 1}
+
+    def _default(self, model, target):
+        if model is None:
+            return HistGradientBoostingRegressor()
+        if is_classifier(model) and not _is_binary(target):
+            raise TypeError(f"{type(model).__name__} is a classifier, but its target is not "
+                            "binary 0/1; pass a regressor for a continuous treatment or instrument.")
+        return model
+
+    def _fit_pliv(self, Xa, yv, a, Z, no_x):
+        k = Z.shape[1]
+        if no_x:
+            l_hat = np.full_like(yv, yv.mean())
+            r_hat = np.full_like(a, a.mean())
+            m_hat = np.broadcast_to(Z.mean(axis=0), Z.shape)
+            how = "no covariates: nuisances are the sample means (2SLS with an intercept)"
+        else:
+            my = self._default(self.model_y, yv)
+            mt = self._default(self.model_t, a)
+            spec = {"l": Nuisance(my, yv), "r": Nuisance(mt, a)}
+            for j in range(k):
+                spec[f"m[{j}]"] = Nuisance(self._default(self.model_z, Z[:, j]), Z[:, j])
+            res = crossfit(spec, Xa, cv=self.cv, n_jobs=self.n_jobs,
+                           random_state=self.random_state, keep_models=False)
+            l_hat, r_hat = res["l"], res["r"]
+            m_hat = np.column_stack([res[f"m[{j}]"] for j in range(k)])
+            how = f"{len(res.folds)}-fold cross-fitted"
+        if np.allclose(Z - m_hat, 0):
+            raise ValueError("`instrument` is a function of `X` (its residual on X is zero); "
+                             "it carries no variation beyond the covariates.")
+        theta, se, F = _pliv(yv, a, Z, l_hat, r_hat, m_hat)
+        _warn_weak(F, k, "robust first-stage", stacklevel=4)
+        self.effect_ = Estimate(theta, se, n=yv.shape[0], name="theta (PLIV)", method=(
+            f"DML-IV partially linear IV model, partialling-out score, {k} instrument(s), {how}, "
+            "influence-function SE (assumes exclusion)"))
+        self.diagnostics_ = {"first_stage_F": float(F), "n_instruments": k}
+
+    def effect(self) -> Estimate:
+        """The estimated effect (LATE or partially linear coefficient)."""
+        check_is_fitted(self, "effect_")
+        return self.effect_
+
     def late(self) -> Estimate:
         """The local average treatment effect as an :class:`~causalkit.inference.Estimate`."""
         check_is_fitted(self, "effect_")
+        if self.score_ != "LATE":
+            raise ValueError("This fit estimated the partially linear IV coefficient, not a LATE "
+                             "(the treatment or instrument is not binary, or score='partialling "
+                             "out'); call effect().")
         return self.effect_

@@ -42,6 +42,42 @@ def _dmliv():
     return DMLIV(LinearRegression(), LogisticRegression(), LogisticRegression(), cv=3, random_state=0)
 
 
+def _dmliv_pliv():
+    from . import DMLIV
+
+    return DMLIV(LinearRegression(), LinearRegression(), LinearRegression(), cv=3, random_state=0)
+
+
+def _linear_data(seed):
+    from ..datasets import make_linear_iv_data
+
+    d = make_linear_iv_data(600, n_instruments=2, random_state=seed)
+    return {"X": d.X, "y": d.y, "treatment": d.treatment, "instrument": d.instrument}
+
+
+def _linear_bad(linear_algebra=False):
+    from ..utils.validation import WeakInstrumentWarning
+
+    own = [BadInput("duplicated-instrument", set_arg("instrument", lambda a: np.c_[
+        a["instrument"], a["instrument"][:, :1]]), ValueError,
+        r"`instrument` column 2 is a linear combination")] if linear_algebra else []
+    return own + [
+        BadInput("nan-X", nan_in("X"), ValueError, r"`X` contains NaN"),
+        BadInput("nan-instrument", nan_in("instrument"), ValueError, r"`instrument` contains NaN"),
+        BadInput("inf-treatment", set_arg("treatment", lambda a: np.where(
+            np.arange(len(a["y"])) == 0, np.inf, a["treatment"])), ValueError, r"`treatment` contains infinite"),
+        BadInput("short-instrument", set_arg("instrument", lambda a: a["instrument"][:-1]), ValueError,
+                 r"inconsistent numbers of rows"),
+        BadInput("2d-treatment", set_arg("treatment", lambda a: np.c_[a["treatment"], a["treatment"]]),
+                 ValueError, r"`treatment` must be 1-D"),
+        BadInput("constant-instrument-column", set_arg("instrument", lambda a: np.c_[
+            a["instrument"][:, 0], np.ones(len(a["y"]))]), ValueError,
+            r"`instrument` \(column 1\) takes only the value 1"),
+        BadInput("weak-instruments", set_arg("instrument", lambda a: np.random.default_rng(5).normal(
+            size=a["instrument"].shape)), WeakInstrumentWarning, r"Weak instrument", warns=True),
+    ]
+
+
 def _tsls():
     from . import TSLS
 
@@ -73,6 +109,13 @@ def _common_bad():
         BadInput("nan-instrument", nan_in("instrument"), ValueError, r"`instrument` contains NaN"),
         BadInput("nan-treatment", nan_in("treatment"), ValueError, r"`treatment` contains NaN"),
         BadInput("short-y", set_arg("y", lambda a: a["y"][:-1]), ValueError, r"inconsistent numbers of rows"),
+        BadInput("constant-instrument", set_arg("instrument", lambda a: np.zeros(len(a["y"]), int)),
+                 ValueError, r"`instrument` takes only the value 0"),
+    ]
+
+
+def _binary_only_bad():
+    return [
         BadInput("nonbinary-instrument", set_arg("instrument", lambda a: a["instrument"] * 2 + 1),
                  ValueError, r"`instrument` must be binary"),
         BadInput("continuous-instrument",
@@ -80,15 +123,32 @@ def _common_bad():
                  ValueError, r"`instrument` must be binary"),
         BadInput("nonbinary-treatment", set_arg("treatment", lambda a: a["treatment"] * 3),
                  ValueError, r"`treatment` must be binary"),
-        BadInput("constant-instrument", set_arg("instrument", lambda a: np.zeros(len(a["y"]), int)),
-                 ValueError, r"`instrument` takes only the value 0"),
+    ]
+
+
+def _classic_bad(linear_algebra=False):
+    from ..utils.validation import WeakInstrumentWarning
+
+    def weak(a):
+        rng = np.random.default_rng(3)
+        n = len(a["y"])
+        return {**a, "treatment": rng.binomial(1, 0.45 + 0.01 * np.asarray(a["instrument"]), n)}
+
+    own = [BadInput("duplicated-covariate", set_arg("X", lambda a: np.c_[a["X"], a["X"][:, :1]]),
+                    ValueError, r"`X` column \d+ is a linear combination")] if linear_algebra else []
+    return _common_bad() + own + [
+        BadInput("3d-instrument", set_arg("instrument", lambda a: np.asarray(a["instrument"])[:, None, None]),
+                 ValueError, r"`instrument` must be 2-D"),
+        BadInput("string-instrument", set_arg("instrument", lambda a: np.full(len(a["y"]), "a")),
+                 TypeError, r"`instrument` must hold numbers"),
+        BadInput("weak-instrument", weak, WeakInstrumentWarning, r"Weak instrument", warns=True),
     ]
 
 
 def _invalid_bad():
     from ..utils.validation import PositivityWarning, WeakInstrumentWarning
 
-    return _common_bad() + [
+    return _common_bad() + _binary_only_bad() + [
         BadInput("instrument-constant-in-stratum", _strata_constant, ValueError,
                  r"`instrument` is constant \(1\) within stratum 1 of `strata`"),
         BadInput("extreme-instrument-propensity", _extreme, PositivityWarning,
@@ -125,10 +185,22 @@ def conformance_cases():
                         bad_inputs=[BadInput("nan-X", nan_in("X"), ValueError, r"`X` contains NaN")]),
         ConformanceCase(name="iv.DMLIV", estimator=_dmliv, data=_data,
                         result=lambda e: [e.late().value, e.late().stderr],
-                        before_fit=(lambda e, d: e.late(),), bad_inputs=_common_bad()),
+                        before_fit=(lambda e, d: e.late(),), bad_inputs=_classic_bad() + [
+                            BadInput("late-needs-binary", lambda a: ({"score": "LATE"}, {
+                                **a, "treatment": np.asarray(a["treatment"]) * 3.0}),
+                                ValueError, r"score='LATE' needs a binary 0/1 `treatment`"),
+                            BadInput("score", lambda a: ({"score": "gmm"}, a), ValueError,
+                                     r"`score` must be one of")]),
+        ConformanceCase(name="iv.DMLIV-pliv", estimator=_dmliv_pliv, data=_linear_data,
+                        result=lambda e: [e.effect().value, e.effect().stderr],
+                        before_fit=(lambda e, d: e.effect(),), bad_inputs=_linear_bad()),
         ConformanceCase(name="iv.TSLS", estimator=_tsls, data=_data,
                         result=lambda e: [e.effect().value, e.effect().stderr],
-                        before_fit=(lambda e, d: e.effect(),), bad_inputs=_common_bad()),
+                        before_fit=(lambda e, d: e.effect(),), bad_inputs=_classic_bad(True)),
+        ConformanceCase(name="iv.TSLS-continuous", estimator=_tsls, data=_linear_data,
+                        result=lambda e: [e.effect().value, e.effect().stderr,
+                                          e.diagnostics_["first_stage_F"]],
+                        before_fit=(lambda e, d: e.effect(),), bad_inputs=_linear_bad(True)),
     ]
 
 

@@ -58,6 +58,22 @@ def _check_strata(strata, z, a, n):
     return codes
 
 
+def _binary_only(x, name):
+    """A 0/1 vector; the error says that this method needs one (and what to use instead)."""
+    try:
+        return check_binary(x, name).astype(float)
+    except ValueError as exc:
+        msg = str(exc)
+        if "must be binary" in msg or "must be 1-D" in msg:
+            raise ValueError(
+                f"{msg} InvalidIV needs one binary treatment and one binary instrument: its "
+                "identification rests on the contrast Var(A | Z=1, X) - Var(A | Z=0, X) of a binary "
+                "treatment between the two instrument arms. For a continuous treatment, a "
+                "continuous instrument or several instruments use TSLS or DMLIV (which assume "
+                "exclusion).") from None
+        raise
+
+
 def _weak_check(z, pi, a, mu_a_z):
     """Identification strength: E[(Z - pi)(A - mu_A(Z, X))^2] = E[pi(1-pi){Var(A|1,X) - Var(A|0,X)}]."""
     d = (z - pi) * (a - mu_a_z) ** 2
@@ -342,8 +358,10 @@ class InvalidIV(BaseEstimator):
         Xa, names = check_X(X, "X")
         n = Xa.shape[0]
         yv = check_vector(y, "y")
-        a = check_binary(treatment, "treatment").astype(float)
-        z = check_binary(instrument, "instrument").astype(float)
+        # compare() refits 2SLS and the LATE from stored arrays: keep private copies
+        Xa, yv = Xa.copy(), yv.copy()
+        a = _binary_only(treatment, "treatment")
+        z = _binary_only(instrument, "instrument")
         check_consistent_length(X=Xa, y=yv, treatment=a, instrument=z)
         codes = _check_strata(strata, z, a, n)
         k = self.cv if isinstance(self.cv, (int, np.integer)) else 2
@@ -580,6 +598,15 @@ class InvalidIV(BaseEstimator):
         the "IIVM" score); ``2SLS``, linear two-stage least squares with ``X``
         as controls. The gap between them shows how much the exclusion
         restriction moves the answer.
+
+        The LATE row is the same formula as :class:`DMLIV` (one function
+        computes both), but it is fed this fit's nuisances: the treatment model
+        fitted on ``[X, Z]`` and the outcome regression ``E[Y | A, Z, X]``
+        combined into ``E[Y | Z, X]``, on folds stratified also by
+        ``strata``. A standalone :class:`DMLIV` fits its own per-arm models with
+        its own defaults, so the two numbers differ by the nuisance estimates
+        (on the 401(k) data 12.00 against 11.91, within a tenth of a standard
+        error), not by the estimator.
         """
         check_is_fitted(self, "effect_")
         late = _late_scores(*self._late_parts)
