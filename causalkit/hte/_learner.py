@@ -266,52 +266,56 @@ class _PseudoOutcomeBase(BaseEstimator):
         else:
             self.final_model_ = _seeded(model_final, self.random_state, 1).fit(
                 Z, phi, **{sw_key: w_fit})
-        tau_in = np.asarray(self.final_model_.predict(Z), dtype=float)
 
         tau_oof = None if fast is None else fast["oof"]
+        pending = None
         if self.crossfit_final and tau_oof is None:
-            rf = crossfit({"final": Nuisance(model_final, phi, fit_params={sw_key: w_fit})}, Z,
-                          folds=res.folds, n_jobs=self.n_jobs, random_state=self.random_state,
-                          keep_models=False)
-            tau_oof = rf["final"]
+            # The out-of-fold final fits (one per fold) are made on the first call that
+            # needs them (blp, group_effects, cate_oof_, and the ATE of the U and Cov
+            # pseudo-outcomes); until then the learner keeps its own copy of the design.
+            Zc = np.array(Z, dtype=float, copy=True) if Z is Xa else Z
+            pending = {"Z": Zc, "phi": phi, "w_fit": w_fit, "model_final": model_final,
+                       "sw_key": sw_key, "n_jobs": self.n_jobs, "random_state": self.random_state}
 
         # 4. scores of the average effect
         resid_y = yv - m
         resid_t = t - e
-        tau_for_ate = tau_oof if tau_oof is not None else tau_in
+        self._ate_parts = None
         if continuous:
             coef, cov = wls_sandwich(resid_t, resid_y, sw, codes)
-            self.effect_ = Estimate(
+            self._effect = Estimate(
                 coef[0], np.sqrt(cov[0, 0]), n=n, name="variance-weighted ATE",
                 method=(f"R-learner, {len(res.folds)}-fold cross-fitted: sum (T-E[T|X])(Y-E[Y|X]) / "
                         "sum (T-E[T|X])^2, a Var(T|X)-weighted average effect, HC0 SE"))
-            psi = None
+            self._scores = None
+        elif pseudo in ("dr", "plugin"):
+            psi = mu1 - mu0 + t * (yv - mu1) / e - (1 - t) * (yv - mu0) / (1 - e)
+            self._scores = psi
+            self._effect = self._ate_from_scores(psi, "cross-fitted outcome models",
+                                                 len(res.folds), sw, codes, n)
         else:
-            if pseudo in ("dr", "plugin"):
-                psi = mu1 - mu0 + t * (yv - mu1) / e - (1 - t) * (yv - mu0) / (1 - e)
+            # psi = tau + (A - e) / (e (1 - e)) ((Y - m) - (A - e) tau): needs the CATE,
+            # out-of-fold when the final model is cross-fitted (computed when first asked for)
+            self._ate_parts = (resid_t / (e * (1 - e)), len(res.folds), n)
+            self._scores = self._effect = None
+        self._cate_oof = tau_oof
+        self._pending_oof = pending
+        self._resid = (resid_y, resid_t)
+        self._sw = sw
+        self._groups = codes
+        if self._ate_parts is not None and pending is None:
+            if tau_oof is None:  # crossfit_final=False: the in-sample CATE
+                self._finish_ate(np.asarray(self.final_model_.predict(Z), dtype=float), "in-sample")
             else:
-                psi = tau_for_ate + resid_t / (e * (1 - e)) * (resid_y - resid_t * tau_for_ate)
-            theta, se = _influence_mean(psi, sw, codes)
-            src = "out-of-fold" if tau_oof is not None else "in-sample"
-            how = ("cross-fitted outcome models" if pseudo in ("dr", "plugin")
-                   else f"outcome models from E[Y|X] and the {src} CATE")
-            method = f"AIPW score, {len(res.folds)}-fold cross-fitted ({how}), influence-function SE"
-            if codes is not None:
-                method += f" clustered on {int(codes.max()) + 1} groups"
-            self.effect_ = Estimate(theta, se, n=n, method=method, name="ATE")
+                self._finish_ate(tau_oof, "out-of-fold")
 
         # 5. what inference and scoring need later (vectors of length n only)
         self.continuous_treatment_ = continuous
         self.pseudo_outcome_ = phi
         self.weights_ = w
-        self.scores_ = psi
-        self.cate_oof_ = tau_oof
         self.nuisances_ = nuisances
         self.nuisance_models_ = res.models
         self.folds_ = res.folds
-        self._resid = (resid_y, resid_t)
-        self._sw = sw
-        self._groups = codes
         self.coef_table_ = None
         if isinstance(model_final, LinearRegression):
             self.coef_table_ = self._coef_table(Xa, Xf, names, phi, w_fit, codes,
@@ -329,6 +333,72 @@ class _PseudoOutcomeBase(BaseEstimator):
         if names is not None:
             self.feature_names_in_ = names
         return self
+
+    # ------------------------------------------------------------------ lazy out-of-fold fits
+    @staticmethod
+    def _ate_from_scores(psi, how, n_folds, sw, codes, n):
+        theta, se = _influence_mean(psi, sw, codes)
+        method = f"AIPW score, {n_folds}-fold cross-fitted ({how}), influence-function SE"
+        if codes is not None:
+            method += f" clustered on {int(codes.max()) + 1} groups"
+        return Estimate(theta, se, n=n, method=method, name="ATE")
+
+    def _finish_ate(self, tau, src):
+        """The AIPW score of the U and Cov pseudo-outcomes from a CATE vector ``tau``."""
+        a, n_folds, n = self._ate_parts
+        resid_y, resid_t = self._resid
+        psi = tau + a * (resid_y - resid_t * tau)
+        self._scores = psi
+        self._effect = self._ate_from_scores(
+            psi, f"outcome models from E[Y|X] and the {src} CATE", n_folds, self._sw,
+            self._groups, n)
+
+    def _ensure_oof(self):
+        """Make the out-of-fold final fits once, on first need, and cache them."""
+        pending = self.__dict__.get("_pending_oof")
+        if pending is None:
+            return
+        rf = crossfit({"final": Nuisance(pending["model_final"], pending["phi"],
+                                         fit_params={pending["sw_key"]: pending["w_fit"]})},
+                      pending["Z"], folds=self.folds_, n_jobs=pending["n_jobs"],
+                      random_state=pending["random_state"], keep_models=False)
+        self._cate_oof = rf["final"]
+        self._pending_oof = None  # frees the stored design
+        if self._ate_parts is not None:
+            self._finish_ate(self._cate_oof, "out-of-fold")
+
+    def _fitted_attr(self, name):
+        if "final_model_" not in self.__dict__:
+            raise AttributeError(f"{type(self).__name__} has no attribute {name!r} before fit.")
+        self._ensure_oof()
+
+    @property
+    def cate_oof_(self):
+        """Out-of-fold CATE predictions (``None`` with ``crossfit_final=False``).
+
+        With a final model other than a plain ``LinearRegression`` the fold fits are
+        made on first access and cached.
+        """
+        self._fitted_attr("cate_oof_")
+        return self._cate_oof
+
+    @property
+    def scores_(self):
+        """AIPW scores of the ATE (binary treatment), ``None`` for a continuous one."""
+        if "final_model_" not in self.__dict__:
+            raise AttributeError(f"{type(self).__name__} has no attribute 'scores_' before fit.")
+        if self._scores is None and self._ate_parts is not None:
+            self._ensure_oof()
+        return self._scores
+
+    @property
+    def effect_(self):
+        """The ATE (as :meth:`ate` returns it)."""
+        if "final_model_" not in self.__dict__:
+            raise AttributeError(f"{type(self).__name__} has no attribute 'effect_' before fit.")
+        if self._effect is None:
+            self._ensure_oof()
+        return self._effect
 
     # ------------------------------------------------------------------ predictions
     def _features(self, X, with_frame=False):
@@ -358,7 +428,7 @@ class _PseudoOutcomeBase(BaseEstimator):
         cross-fitted nuisances. For a continuous treatment it is the partially
         linear coefficient, a ``Var(T|X)``-weighted average of ``tau(X)``.
         """
-        check_is_fitted(self, "effect_")
+        check_is_fitted(self, "final_model_")
         return self.effect_
 
     # ------------------------------------------------------------------ R-loss
