@@ -13,7 +13,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 
 from .._crossfit import Nuisance, _accepts_sample_weight, crossfit
-from ..inference import Estimate, EstimateTable
+from ..inference import EffectCurve, Estimate, EstimateTable, bootstrap
 from ..utils.validation import (
     check_binary,
     check_consistent_length,
@@ -268,14 +268,17 @@ class _PseudoOutcomeBase(BaseEstimator):
                 Z, phi, **{sw_key: w_fit})
 
         tau_oof = None if fast is None else fast["oof"]
-        pending = None
-        if self.crossfit_final and tau_oof is None:
-            # The out-of-fold final fits (one per fold) are made on the first call that
-            # needs them (blp, group_effects, cate_oof_, and the ATE of the U and Cov
-            # pseudo-outcomes); until then the learner keeps its own copy of the design.
-            Zc = np.array(Z, dtype=float, copy=True) if Z is Xa else Z
-            pending = {"Z": Zc, "phi": phi, "w_fit": w_fit, "model_final": model_final,
-                       "sw_key": sw_key, "n_jobs": self.n_jobs, "random_state": self.random_state}
+        self._final_stage = None
+        if fast is None:
+            # A final model fitted by its own solver: keep a copy of its design (the
+            # caller's X may change after fit) for the out-of-fold fits, made on the
+            # first call that needs them (blp, group_effects, cate_oof_, the ATE of the U
+            # and Cov pseudo-outcomes), and for bootstrap CATE intervals.
+            Zc = np.array(Z, dtype=float, copy=True) if Z is Xa else np.asarray(Z, dtype=float)
+            self._final_stage = {"Z": Zc, "w_fit": w_fit, "model_final": model_final,
+                                 "sw_key": sw_key, "n_jobs": self.n_jobs,
+                                 "random_state": self.random_state}
+        pending = self.crossfit_final and tau_oof is None
 
         # 4. scores of the average effect
         resid_y = yv - m
@@ -303,7 +306,7 @@ class _PseudoOutcomeBase(BaseEstimator):
         self._resid = (resid_y, resid_t)
         self._sw = sw
         self._groups = codes
-        if self._ate_parts is not None and pending is None:
+        if self._ate_parts is not None and not pending:
             if tau_oof is None:  # crossfit_final=False: the in-sample CATE
                 self._finish_ate(np.asarray(self.final_model_.predict(Z), dtype=float), "in-sample")
             else:
@@ -317,6 +320,7 @@ class _PseudoOutcomeBase(BaseEstimator):
         self.nuisance_models_ = res.models
         self.folds_ = res.folds
         self.coef_table_ = None
+        self._final_intercept = bool(getattr(model_final, "fit_intercept", True))
         if isinstance(model_final, LinearRegression):
             self.coef_table_ = self._coef_table(Xa, Xf, names, phi, w_fit, codes,
                                                 model_final.fit_intercept)
@@ -355,15 +359,15 @@ class _PseudoOutcomeBase(BaseEstimator):
 
     def _ensure_oof(self):
         """Make the out-of-fold final fits once, on first need, and cache them."""
-        pending = self.__dict__.get("_pending_oof")
-        if pending is None:
+        if not self.__dict__.get("_pending_oof"):
             return
-        rf = crossfit({"final": Nuisance(pending["model_final"], pending["phi"],
-                                         fit_params={pending["sw_key"]: pending["w_fit"]})},
-                      pending["Z"], folds=self.folds_, n_jobs=pending["n_jobs"],
-                      random_state=pending["random_state"], keep_models=False)
+        st = self._final_stage
+        rf = crossfit({"final": Nuisance(st["model_final"], self.pseudo_outcome_,
+                                         fit_params={st["sw_key"]: st["w_fit"]})},
+                      st["Z"], folds=self.folds_, n_jobs=st["n_jobs"],
+                      random_state=st["random_state"], keep_models=False)
         self._cate_oof = rf["final"]
-        self._pending_oof = None  # frees the stored design
+        self._pending_oof = False
         if self._ate_parts is not None:
             self._finish_ate(self._cate_oof, "out-of-fold")
 
@@ -519,6 +523,133 @@ class _PseudoOutcomeBase(BaseEstimator):
                 "`featurizer`); for other final models use blp() or group_effects().")
         return self.coef_table_
 
+    # ------------------------------------------------------------------ CATE intervals at new X
+    def cate_inference(self, X, *, method="auto", n_boot=200, random_state=None,
+                       n_jobs=None) -> EffectCurve:
+        """The CATE at each row of ``X`` with standard errors, for pointwise and joint intervals.
+
+        The result is an :class:`~causalkit.inference.EffectCurve` over the rows asked
+        (``grid`` is the row number): ``conf_int(alpha, "pointwise")`` gives one interval
+        per row, ``conf_int(alpha, "uniform")`` intervals that cover the CATE at all the
+        rows asked at once (sup-t critical value), and ``method`` says how they were made.
+
+        * ``"sandwich"`` (a ``LinearRegression`` final model; the default for it): with
+          ``tau(x) = z(x)' b`` (``z`` = intercept and featurized ``x``),
+          ``se(x) = sqrt(z(x)' V z(x))`` with ``V`` the HC1 (or cluster-robust) sandwich
+          of :meth:`coef_table`; the joint band uses the Gaussian law of ``z(x)' (b - beta)``
+          over the rows (Montiel Olea and Plagborg-Moller, 2019). Valid for the
+          projection of the CATE on the final model's features; nuisance error is
+          second order because the loss is Neyman-orthogonal (Chernozhukov et al., 2018).
+        * ``"bootstrap"`` (any final model; the default for other models): units (whole
+          clusters with ``groups``) are resampled ``n_boot`` times and the final model
+          is refitted on the resampled out-of-fold pseudo-outcomes and weights; the
+          nuisances stay fixed. ``se(x)`` is the standard deviation of the refitted
+          CATEs, and the joint band the ``1 - alpha`` quantile of their largest
+          studentised deviation over the rows. This is a bootstrap of the final stage,
+          conditional on the cross-fitted nuisances: it ignores their estimation error
+          (second order for the orthogonal pseudo-outcomes) and, for a regularised or
+          tree model, the intervals are centred on the smoothed fit, so they cover its
+          target, not necessarily ``tau(x)`` (no bias correction).
+
+        Parameters
+        ----------
+        X : array-like or DataFrame of shape (m, p)
+            Where to estimate the CATE (the same columns as in ``fit``).
+        method : {"auto", "sandwich", "bootstrap"}, default "auto"
+        n_boot : int, default 200
+            Bootstrap replicates (``"bootstrap"`` only).
+        random_state : int, Generator or None
+            Seeds the bootstrap; ``None`` uses the learner's ``random_state``.
+        n_jobs : int or None
+            Parallel bootstrap tasks (joblib).
+
+        Returns
+        -------
+        EffectCurve
+
+        Examples
+        --------
+        >>> from sklearn.linear_model import LinearRegression, LogisticRegression
+        >>> from causalkit.hte import RLearner
+        >>> from causalkit.datasets import make_cate_data
+        >>> d = make_cate_data(2000, random_state=0)
+        >>> est = RLearner(LinearRegression(), LogisticRegression(), LinearRegression(),
+        ...                cv=3, random_state=0).fit(d.X, d.y, treatment=d.treatment)
+        >>> curve = est.cate_inference(d.X[:5])
+        >>> lo, hi = curve.conf_int(0.05, kind="uniform")   # jointly over the 5 rows
+        >>> bool((lo < curve.values).all() and (curve.values < hi).all())
+        True
+        >>> curve.method.split(":")[0]
+        'sandwich'
+        """
+        check_is_fitted(self, "final_model_")
+        if method not in ("auto", "sandwich", "bootstrap"):
+            raise ValueError(f"`method` must be 'auto', 'sandwich' or 'bootstrap'; got {method!r}.")
+        if method == "auto":
+            method = "sandwich" if self.coef_table_ is not None else "bootstrap"
+        Xa, Xf = self._features(X, with_frame=True)
+        Znew = Xa if self.featurizer_ is None else self.featurizer_.transform(Xf)
+        Znew = np.asarray(Znew, dtype=float)
+        m = Znew.shape[0]
+        if m == 0:
+            raise ValueError("`X` has no rows; pass at least one row to estimate the CATE at.")
+        values = np.asarray(self.final_model_.predict(Znew), dtype=float)
+        grid = np.arange(m, dtype=float)
+        n = self.pseudo_outcome_.shape[0]
+        clustered = "" if self._groups is None else ", clusters resampled whole"
+        if method == "sandwich":
+            if self.coef_table_ is None:
+                raise TypeError(
+                    "method='sandwich' needs `model_final` to be a LinearRegression; use "
+                    "method='bootstrap' for other final models.")
+            rows = np.column_stack([np.ones(m), Znew]) if self._final_intercept else Znew
+            cov = self.coef_table_.cov
+            lam, vec = np.linalg.eigh((cov + cov.T) / 2)
+            root = vec * np.sqrt(np.clip(lam, 0, None))
+            factor = rows @ root
+            se = np.sqrt((factor**2).sum(axis=1))
+            how = ("sandwich: z(x)' V z(x) with V the " +
+                   ("cluster-robust" if self._groups is not None else "HC1") +
+                   " covariance of the linear final model; joint band by sup-t")
+            return EffectCurve(grid=grid, values=values, stderr=se, n=n, method=how,
+                               name="CATE", grid_name="row", cov_factor=factor)
+        if not isinstance(n_boot, (int, np.integer)) or n_boot < 2:
+            raise ValueError(f"`n_boot` must be an integer >= 2; got {n_boot!r}.")
+        st = self._final_stage
+        if st is None:  # a linear final model solved from normal equations
+            st = self._linear_final_stage()
+        rs = st["random_state"] if random_state is None else random_state
+        model = _seeded(st["model_final"], st["random_state"], 2)
+        key = st["sw_key"]
+
+        def refit(Zb, phib, wb):
+            fitted = clone(model).fit(Zb, phib, **{key: wb})
+            return np.asarray(fitted.predict(Znew), dtype=float)
+
+        reps = bootstrap(refit, st["Z"], self.pseudo_outcome_, st["w_fit"], n_boot=int(n_boot),
+                         groups=self._groups, random_state=rs, n_jobs=n_jobs, batch_size=10)
+        draws = reps - values
+        se = reps.std(axis=0, ddof=1)
+        how = (f"bootstrap of the final stage: {int(n_boot)} resamples of units{clustered}, "
+               "final model refitted on the out-of-fold pseudo-outcomes, nuisances fixed; "
+               "SE = bootstrap SD, joint band by sup-t over the replicates")
+        return EffectCurve(grid=grid, values=values, stderr=se, n=n, method=how, name="CATE",
+                           grid_name="row", draws=draws)
+
+    def cate_interval(self, X, alpha=0.05, *, kind="pointwise", **kwargs):
+        """``(lower, upper)`` arrays of CATE intervals at the rows of ``X``.
+
+        ``kind="pointwise"`` covers each row's CATE with probability ``1 - alpha``;
+        ``kind="uniform"`` covers all the rows asked at once. ``kwargs`` go to
+        :meth:`cate_inference` (``method``, ``n_boot``, ``random_state``, ``n_jobs``).
+        """
+        return self.cate_inference(X, **kwargs).conf_int(alpha, kind=kind)
+
+    def _linear_final_stage(self):
+        raise TypeError(
+            "method='bootstrap' with a LinearRegression final model fitted from normal "
+            "equations is not offered: use method='sandwich' (exact for that model).")
+
     def _need_oof(self):
         check_is_fitted(self, "final_model_")
         if self.cate_oof_ is None:
@@ -630,8 +761,12 @@ _COMMON_KW = """
     crossfit_final : bool, default True
         Also cross-fit the final model on the same folds (one extra fit per fold)
         to get out-of-fold CATE predictions for :meth:`blp`,
-        :meth:`group_effects` and the ATE score. ``False`` is faster; the ATE then
-        uses the in-sample CATE and ``blp``/``group_effects`` are unavailable.
+        :meth:`group_effects` and the ATE score. Those fold fits are made on the
+        first call that needs them (``blp``, ``group_effects``, ``cate_oof_``, and
+        ``ate`` for the U and Cov pseudo-outcomes) and cached, so ``fit`` itself
+        makes one final fit; a plain ``LinearRegression`` gets them exactly from
+        its normal equations during ``fit``. ``False``: the ATE uses the in-sample
+        CATE and ``blp``/``group_effects`` are unavailable.
     n_jobs : int or None, default None
         Parallel jobs over (model, fold) pairs (joblib; a Dask backend spreads folds
         over a cluster).
@@ -653,7 +788,8 @@ _ATTRS = """
     scores_ : ndarray of shape (n,) or None
         The AIPW scores of the ATE (binary treatment).
     cate_oof_ : ndarray of shape (n,) or None
-        Out-of-fold CATE predictions (``crossfit_final=True``).
+        Out-of-fold CATE predictions (``crossfit_final=True``; computed on first
+        access when the final model is not a plain ``LinearRegression``).
     nuisances_ : dict of ndarray
         Out-of-fold nuisance predictions.
     nuisance_models_ : dict of list
