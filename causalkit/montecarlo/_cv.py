@@ -23,13 +23,40 @@ __all__ = ["ControlVariates"]
 _CHUNK = 1 << 18
 
 
-_GRAM_BLOCK = 1 << 14   # rows per block of the fused Gram pass (fits in cache with p ~ 20)
+_GRAM_BLOCK = 1 << 15   # rows per block of the fused Gram pass (fits in cache with p ~ 20)
+
+
+_MAX_MEAN_TO_SD = 1e3   # beyond this, centring a raw Gram matrix loses > ~1e-10
+
+
+def _raw_gram(Z, y):
+    """Centred Gram matrix from the raw one (one syrk over ``Z``), when that is accurate.
+
+    ``sum (z - zbar)(z - zbar)' = Z'Z - m zbar zbar'`` loses about
+    ``eps (mean / sd)^2`` in relative accuracy; when some column (or ``y``) has a
+    mean above ``_MAX_MEAN_TO_SD`` standard deviations, ``None`` is returned and the
+    caller centres block by block instead.
+    """
+    m = Z.shape[0]
+    G = Z.T @ Z                   # numpy calls syrk: no copy of Z, one pass
+    zy = Z.T @ y
+    zbar = np.ones(m) @ Z / m     # a gemv: faster than a reduction over axis 0
+    ybar = float(y.sum()) / m
+    var = np.diagonal(G) / m - zbar**2
+    vy = float(y @ y) / m - ybar**2
+    ratio = np.r_[zbar**2, ybar**2] / np.maximum(np.r_[var, vy], np.finfo(float).tiny)
+    if not (np.all(np.isfinite(ratio)) and ratio.max() <= _MAX_MEAN_TO_SD**2):
+        return None
+    G = G - m * np.outer(zbar, zbar)
+    c = zy - m * zbar * ybar
+    return zbar, ybar, G, c
 
 
 def _centered_gram(Z, y, rows=None):
     """Column means, centred Gram matrix and centred cross-products in one pass.
 
-    Each block of rows is shifted by the first block's means (close to the column
+    Over all rows, the raw Gram matrix is centred afterwards when the means are
+    moderate (:func:`_raw_gram`). Otherwise each block of rows is shifted by the first block's means (close to the column
     means, so the accumulated Gram matrix is well conditioned when the controls have
     large means; no raw normal equations are formed) into one reused buffer, and the
     exact centring is applied to the small accumulated matrices at the end:
@@ -37,6 +64,10 @@ def _centered_gram(Z, y, rows=None):
     """
     full = rows is None or rows.shape[0] == Z.shape[0]  # rows are sorted and unique
     m = Z.shape[0] if full else rows.shape[0]
+    if full:
+        fast = _raw_gram(Z, y)
+        if fast is not None:
+            return fast
     step = _GRAM_BLOCK
 
     def block(A, i):
@@ -46,19 +77,19 @@ def _centered_gram(Z, y, rows=None):
     shift = first.mean(axis=0)
     y0 = float(block(y, 0).mean())
     p = Z.shape[1]
-    G = np.zeros((p, p))
-    sd = np.zeros(p)
-    cy = np.zeros(p)
-    sy = 0.0
-    buf = np.empty((min(step, m), p))
+    # each block is written as [z - shift, y - y0, 1]: one syrk per block gives the
+    # Gram matrix, the cross-products with y and the column sums together
+    buf = np.empty((min(step, m), p + 2))
+    buf[:, p + 1] = 1.0
+    M = np.zeros((p + 2, p + 2))
     for i in range(0, m, step):
         Zb = block(Z, i)
-        D = np.subtract(Zb, shift, out=buf[:Zb.shape[0]])
-        yb = block(y, i) - y0
-        G += D.T @ D            # numpy calls syrk for a matrix times its own transpose
-        sd += D.sum(axis=0)
-        cy += D.T @ yb
-        sy += float(yb.sum())
+        b = Zb.shape[0]
+        np.subtract(Zb, shift, out=buf[:b, :p])
+        np.subtract(block(y, i), y0, out=buf[:b, p])
+        D = buf[:b]
+        M += D.T @ D            # numpy calls syrk for a matrix times its own transpose
+    G, cy, sd, sy = M[:p, :p].copy(), M[:p, p], M[:p, p + 1], float(M[p, p + 1])
     dbar = sd / m
     ybar_d = sy / m
     G -= m * np.outer(dbar, dbar)
