@@ -83,6 +83,7 @@ def main():
     ap.add_argument("--clock", choices=["wall", "cpu"], default="wall")
     ap.add_argument("--only", default="", help="comma-separated candidates to keep (default: all)")
     ap.add_argument("--baseline", choices=["bare", "bare+final"], default="bare")
+    ap.add_argument("--no-memory", action="store_true", help="skip the traced-memory run")
     ap.add_argument("--blp", action="store_true",
                     help="add 'causalkit-default+blp': the default fit, then blp() (which makes "
                          "the out-of-fold final fits on first need)")
@@ -151,6 +152,7 @@ def main():
                "blp(), group_effects() and the ATE score are made on their first call "
                "(causalkit-default+blp).")
     report = bench.run(repeats=a.repeats, baseline=a.baseline, warmup=a.repeats > 1,
+                       memory=not a.no_memory,
                        clock=a.clock)
     path = report.save()
     print(report.markdown())
