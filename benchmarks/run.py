@@ -46,7 +46,7 @@ PLAN = {
     "bench_hte.py": (
         [["lgbm", "50000", "--clock", "cpu", "--baseline", "bare+final", "--blp"],
          ["lgbm", "200000", "--clock", "cpu", "--baseline", "bare+final", "--blp", "--no-peers",
-          "--repeats", "2"],
+          "--repeats", "2", "--no-memory"],
          ["lgbm", "100000", "--final", "linear", "--clock", "cpu"],
          ["linear", "1000000", "--clock", "cpu", "--repeats", "2"]],
         [["lgbm", "20000", "--clock", "cpu", "--baseline", "bare+final", "--blp", "--no-peers",
@@ -59,6 +59,7 @@ PLAN = {
     "bench_frontdoor.py": ([[]], [["--repeats", "1"]]),
     "bench_cfdivae.py": ([[]], [["--n", "2000", "--repeats", "1"]]),
     "bench_scaling.py": ([[]], [["--sizes", "1e4,1e5", "--repeats", "1"]]),
+    "bench_supt.py": ([[]], [["--repeats", "2"]]),
     "bench_calibration.py": ([[]], []),
     "bench_rdd.py": ([[]], []),
 }
