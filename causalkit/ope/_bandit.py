@@ -206,9 +206,6 @@ class _BanditOPE(BaseEstimator):
         pass
 
     def _estimate_propensity(self, Xa, a, k):
-        if getattr(self, "model_propensity", None) is None:
-            return self._default_propensity(Xa, a, k)
-        self._propensity_how = "cross-fitted classifier"
         model = self._propensity_model()
         if not hasattr(model, "predict_proba"):
             raise TypeError(f"`model_propensity` must be a classifier with predict_proba; "
@@ -221,6 +218,9 @@ class _BanditOPE(BaseEstimator):
                 f"`action` {int(np.argmin(counts))} is logged {int(counts.min())} time(s); estimating "
                 f"the logging propensities with cv={cv} needs every action at least {need} times. "
                 "Pass `propensity` (the logged probabilities) or lower `cv`.")
+        if getattr(self, "model_propensity", None) is None:
+            return self._default_propensity(Xa, a, k)
+        self._propensity_how = "cross-fitted classifier"
         res = crossfit({"p": Nuisance(model, a, method="predict_proba")}, Xa, cv=cv, stratify=a,
                        n_jobs=getattr(self, "n_jobs", None),
                        random_state=getattr(self, "random_state", None), keep_models=False)
@@ -241,12 +241,6 @@ class _BanditOPE(BaseEstimator):
         (Hirano, Imbens and Ridder, 2003). Features are standardised for the solver.
         Pass ``model_propensity`` to cross-fit a flexible classifier instead.
         """
-        present = np.flatnonzero(np.bincount(a, minlength=k))
-        if present.size < k:
-            raise ValueError(
-                f"`action` {int(np.setdiff1d(np.arange(k), present)[0])} is never logged; its "
-                "logging propensity cannot be estimated. Pass `propensity` (the logged "
-                "probabilities) or fewer `n_actions`.")
         loc = Xa.mean(axis=0)
         scale = Xa.std(axis=0)
         scale[~(scale > 0)] = 1.0

@@ -34,5 +34,5 @@ def test_a_given_model_is_still_cross_fitted(data):
 
 
 def test_an_action_never_logged_is_refused(data):
-    with pytest.raises(ValueError, match="never logged"):
+    with pytest.raises(ValueError, match="`action` 4 is logged 0 time"):
         IPS(n_actions=5).fit(data.X, data.y, action=data.action)
