@@ -44,7 +44,7 @@ def _unit_factor_from_cov(cov: np.ndarray) -> np.ndarray:
     return vec[:, keep] * np.sqrt(lam[keep])
 
 
-def _quantile_sorted_free(x: np.ndarray, q: float) -> float:
+def _quantile_partial(x: np.ndarray, q: float) -> float:
     """``np.quantile(x, q)`` (linear interpolation) by a partial sort."""
     n = x.shape[0]
     h = (n - 1) * q
@@ -110,7 +110,7 @@ def sup_t_gaussian(factor, alpha: float = 0.05, *, n_draws: int = 100_000,
         z = np.einsum("gr,rb->gb", A, u) if G * r <= _EINSUM_MAX else A @ u
         np.abs(z, out=z)
         maxima[start:start + b] = z.max(axis=0)
-    c = _quantile_sorted_free(maxima.astype(float), 1 - alpha)
+    c = _quantile_partial(maxima.astype(float), 1 - alpha)
     if key is not None:
         if len(_SUP_T_CACHE) >= _SUP_T_CACHE_SIZE:
             _SUP_T_CACHE.pop(next(iter(_SUP_T_CACHE)))
