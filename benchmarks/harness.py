@@ -32,7 +32,9 @@ from datetime import datetime, timezone
 from importlib import metadata
 from pathlib import Path
 
-RESULTS = Path(__file__).resolve().parent / "results"
+# benchmarks/run.py --quick points this at results/quick so quick runs never overwrite
+RESULTS = Path(os.environ.get("CAUSALKIT_BENCH_RESULTS")
+               or Path(__file__).resolve().parent / "results")
 
 _LIBS = ("causalkit", "numpy", "scipy", "scikit-learn", "pandas", "numba", "joblib", "torch",
          "lightgbm", "statsmodels", "econml", "doubleml", "rdrobust", "obp")
@@ -193,9 +195,8 @@ class Benchmark:
 
 
 def write_summary(directory: Path | str = RESULTS) -> Path:
-    """Collect every ``results/*.md`` into ``results/SUMMARY.md``."""
-    directory = Path(directory)
-    parts = [p.read_text() for p in sorted(directory.glob("*.md")) if p.name != "SUMMARY.md"]
-    out = directory / "SUMMARY.md"
-    out.write_text("# Benchmark results\n\n" + "\n".join(parts))
-    return out
+    """Rebuild ``SUMMARY.md`` from the JSON results (see ``benchmarks/run.py``)."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from run import write_summary as _write
+
+    return _write(Path(directory))

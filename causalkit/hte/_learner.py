@@ -13,7 +13,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 
 from .._crossfit import Nuisance, _accepts_sample_weight, crossfit
-from ..inference import Estimate, EstimateTable
+from ..inference import EffectCurve, Estimate, EstimateTable, bootstrap
 from ..utils.validation import (
     check_aligned,
     check_binary,
@@ -269,67 +269,76 @@ class _PseudoOutcomeBase(BaseEstimator):
         else:
             self.final_model_ = _seeded(model_final, self.random_state, 1).fit(
                 Z, phi, **{sw_key: w_fit})
-        tau_in = np.asarray(self.final_model_.predict(Z), dtype=float)
 
         tau_oof = None if fast is None else fast["oof"]
-        if self.crossfit_final and tau_oof is None:
-            rf = crossfit({"final": Nuisance(model_final, phi, fit_params={sw_key: w_fit})}, Z,
-                          folds=res.folds, n_jobs=self.n_jobs, random_state=self.random_state,
-                          keep_models=False)
-            tau_oof = rf["final"]
+        self._final_stage = None
+        if fast is None:
+            # A final model fitted by its own solver: keep a copy of its design (the
+            # caller's X may change after fit) for the out-of-fold fits, made on the
+            # first call that needs them (blp, group_effects, cate_oof_, the ATE of the U
+            # and Cov pseudo-outcomes), and for bootstrap CATE intervals.
+            Zc = np.array(Z, dtype=float, copy=True) if Z is Xa else np.asarray(Z, dtype=float)
+            self._final_stage = {"Z": Zc, "w_fit": w_fit, "model_final": model_final,
+                                 "sw_key": sw_key, "n_jobs": self.n_jobs,
+                                 "random_state": self.random_state}
+        pending = self.crossfit_final and tau_oof is None
 
         # 4. scores of the average effect
         resid_y = yv - m
         resid_t = t - e
-        tau_for_ate = tau_oof if tau_oof is not None else tau_in
+        self._ate_parts = None
         if continuous:
             coef, cov = wls_sandwich(resid_t, resid_y, sw, codes)
-            self.effect_ = Estimate(
+            self._effect = Estimate(
                 coef[0], np.sqrt(cov[0, 0]), n=n, name="variance-weighted ATE",
                 method=(f"R-learner, {len(res.folds)}-fold cross-fitted: sum (T-E[T|X])(Y-E[Y|X]) / "
                         "sum (T-E[T|X])^2, a Var(T|X)-weighted average effect, HC0 SE"))
-            psi = None
+            self._scores = None
+        elif pseudo in ("dr", "plugin"):
+            psi = mu1 - mu0 + t * (yv - mu1) / e - (1 - t) * (yv - mu0) / (1 - e)
+            self._scores = psi
+            self._effect = self._ate_from_scores(psi, "cross-fitted outcome models",
+                                                 len(res.folds), sw, codes, n)
         else:
-            if pseudo in ("dr", "plugin"):
-                psi = mu1 - mu0 + t * (yv - mu1) / e - (1 - t) * (yv - mu0) / (1 - e)
+            # psi = tau + (A - e) / (e (1 - e)) ((Y - m) - (A - e) tau): needs the CATE,
+            # out-of-fold when the final model is cross-fitted (computed when first asked for)
+            self._ate_parts = (resid_t / (e * (1 - e)), len(res.folds), n)
+            self._scores = self._effect = None
+        self._cate_oof = tau_oof
+        self._pending_oof = pending
+        self._resid = (resid_y, resid_t)
+        self._sw = sw
+        self._groups = codes
+        if self._ate_parts is not None and not pending:
+            if tau_oof is None:  # crossfit_final=False: the in-sample CATE
+                self._finish_ate(np.asarray(self.final_model_.predict(Z), dtype=float), "in-sample")
             else:
-                psi = tau_for_ate + resid_t / (e * (1 - e)) * (resid_y - resid_t * tau_for_ate)
-            theta, se = _influence_mean(psi, sw, codes)
-            src = "out-of-fold" if tau_oof is not None else "in-sample"
-            how = ("cross-fitted outcome models" if pseudo in ("dr", "plugin")
-                   else f"outcome models from E[Y|X] and the {src} CATE")
-            method = f"AIPW score, {len(res.folds)}-fold cross-fitted ({how}), influence-function SE"
-            if codes is not None:
-                method += f" clustered on {int(codes.max()) + 1} groups"
-            self.effect_ = Estimate(theta, se, n=n, method=method, name="ATE")
+                self._finish_ate(tau_oof, "out-of-fold")
 
         # 5. what inference and scoring need later (vectors of length n only)
         self.continuous_treatment_ = continuous
         self.pseudo_outcome_ = phi
         self.weights_ = w
-        self.scores_ = psi
-        self.cate_oof_ = tau_oof
         self.nuisances_ = nuisances
         self.nuisance_models_ = res.models
         self.folds_ = res.folds
-        self._resid = (resid_y, resid_t)
-        self._sw = sw
-        self._groups = codes
         if not continuous:
-            # Private copies for causalkit.sensitivity (it never refits): the arm means of
-            # the AIPW score, implied by E[Y|X] and the CATE for the U/Cov pseudo-outcomes.
-            if mu0 is None:
-                mu0, mu1 = m - e * tau_for_ate, m + (1 - e) * tau_for_ate
+            # Private copies for causalkit.sensitivity (it never refits): the pieces of the
+            # AIPW score. For the U/Cov pseudo-outcomes the arm means are implied by E[Y|X]
+            # and the CATE the ATE uses, so they are completed on first access.
             fold_id = np.full(n, -1, dtype=np.int32)
             for k, (_, te) in enumerate(res.folds):
                 fold_id[te] = k
-            self._score_parts_ = {
-                "y": yv.copy(), "treatment": t.copy(), "mu0": mu0, "mu1": mu1, "propensity": e,
-                "keep": np.ones(n, dtype=bool), "sample_weight": None if sw is None else sw.copy(),
-                "groups": None if codes is None else codes.copy(),
-                "fold_id": fold_id,
+            self._score_base = {
+                "y": yv.copy(), "treatment": t.copy(), "mu0": mu0, "mu1": mu1, "m": m,
+                "propensity": e, "keep": np.ones(n, dtype=bool),
+                "sample_weight": None if sw is None else sw.copy(),
+                "groups": None if codes is None else codes.copy(), "fold_id": fold_id,
             }
+        else:
+            self._score_base = None
         self.coef_table_ = None
+        self._final_intercept = bool(getattr(model_final, "fit_intercept", True))
         if isinstance(model_final, LinearRegression):
             self.coef_table_ = self._coef_table(Xa, Xf, names, phi, w_fit, codes,
                                                 model_final.fit_intercept)
@@ -346,6 +355,87 @@ class _PseudoOutcomeBase(BaseEstimator):
         if names is not None:
             self.feature_names_in_ = names
         return self
+
+    @property
+    def _score_parts_(self):
+        """The AIPW score's pieces for causalkit.sensitivity (binary treatments only)."""
+        base = self.__dict__.get("_score_base")
+        if base is None:
+            raise AttributeError("_score_parts_")
+        parts = dict(base)
+        m = parts.pop("m")
+        if parts["mu0"] is None:
+            self.ate()  # makes the CATE the ATE uses (out-of-fold fits on first need)
+            tau, e = self._ate_tau, parts["propensity"]
+            parts["mu0"], parts["mu1"] = m - e * tau, m + (1 - e) * tau
+        return parts
+
+    # ------------------------------------------------------------------ lazy out-of-fold fits
+    @staticmethod
+    def _ate_from_scores(psi, how, n_folds, sw, codes, n):
+        theta, se = _influence_mean(psi, sw, codes)
+        method = f"AIPW score, {n_folds}-fold cross-fitted ({how}), influence-function SE"
+        if codes is not None:
+            method += f" clustered on {int(codes.max()) + 1} groups"
+        return Estimate(theta, se, n=n, method=method, name="ATE")
+
+    def _finish_ate(self, tau, src):
+        """The AIPW score of the U and Cov pseudo-outcomes from a CATE vector ``tau``."""
+        a, n_folds, n = self._ate_parts
+        resid_y, resid_t = self._resid
+        psi = tau + a * (resid_y - resid_t * tau)
+        self._ate_tau = np.asarray(tau, dtype=float).copy()
+        self._scores = psi
+        self._effect = self._ate_from_scores(
+            psi, f"outcome models from E[Y|X] and the {src} CATE", n_folds, self._sw,
+            self._groups, n)
+
+    def _ensure_oof(self):
+        """Make the out-of-fold final fits once, on first need, and cache them."""
+        if not self.__dict__.get("_pending_oof"):
+            return
+        st = self._final_stage
+        rf = crossfit({"final": Nuisance(st["model_final"], self.pseudo_outcome_,
+                                         fit_params={st["sw_key"]: st["w_fit"]})},
+                      st["Z"], folds=self.folds_, n_jobs=st["n_jobs"],
+                      random_state=st["random_state"], keep_models=False)
+        self._cate_oof = rf["final"]
+        self._pending_oof = False
+        if self._ate_parts is not None:
+            self._finish_ate(self._cate_oof, "out-of-fold")
+
+    def _fitted_attr(self, name):
+        if "final_model_" not in self.__dict__:
+            raise AttributeError(f"{type(self).__name__} has no attribute {name!r} before fit.")
+        self._ensure_oof()
+
+    @property
+    def cate_oof_(self):
+        """Out-of-fold CATE predictions (``None`` with ``crossfit_final=False``).
+
+        With a final model other than a plain ``LinearRegression`` the fold fits are
+        made on first access and cached.
+        """
+        self._fitted_attr("cate_oof_")
+        return self._cate_oof
+
+    @property
+    def scores_(self):
+        """AIPW scores of the ATE (binary treatment), ``None`` for a continuous one."""
+        if "final_model_" not in self.__dict__:
+            raise AttributeError(f"{type(self).__name__} has no attribute 'scores_' before fit.")
+        if self._scores is None and self._ate_parts is not None:
+            self._ensure_oof()
+        return self._scores
+
+    @property
+    def effect_(self):
+        """The ATE (as :meth:`ate` returns it)."""
+        if "final_model_" not in self.__dict__:
+            raise AttributeError(f"{type(self).__name__} has no attribute 'effect_' before fit.")
+        if self._effect is None:
+            self._ensure_oof()
+        return self._effect
 
     # ------------------------------------------------------------------ predictions
     def _features(self, X, with_frame=False):
@@ -376,7 +466,7 @@ class _PseudoOutcomeBase(BaseEstimator):
         cross-fitted nuisances. For a continuous treatment it is the partially
         linear coefficient, a ``Var(T|X)``-weighted average of ``tau(X)``.
         """
-        check_is_fitted(self, "effect_")
+        check_is_fitted(self, "final_model_")
         return self.effect_
 
     # ------------------------------------------------------------------ R-loss
@@ -466,6 +556,133 @@ class _PseudoOutcomeBase(BaseEstimator):
                 "coef_table() needs `model_final` to be a LinearRegression (optionally with a "
                 "`featurizer`); for other final models use blp() or group_effects().")
         return self.coef_table_
+
+    # ------------------------------------------------------------------ CATE intervals at new X
+    def cate_inference(self, X, *, method="auto", n_boot=200, random_state=None,
+                       n_jobs=None) -> EffectCurve:
+        """The CATE at each row of ``X`` with standard errors, for pointwise and joint intervals.
+
+        The result is an :class:`~causalkit.inference.EffectCurve` over the rows asked
+        (``grid`` is the row number): ``conf_int(alpha, "pointwise")`` gives one interval
+        per row, ``conf_int(alpha, "uniform")`` intervals that cover the CATE at all the
+        rows asked at once (sup-t critical value), and ``method`` says how they were made.
+
+        * ``"sandwich"`` (a ``LinearRegression`` final model; the default for it): with
+          ``tau(x) = z(x)' b`` (``z`` = intercept and featurized ``x``),
+          ``se(x) = sqrt(z(x)' V z(x))`` with ``V`` the HC1 (or cluster-robust) sandwich
+          of :meth:`coef_table`; the joint band uses the Gaussian law of ``z(x)' (b - beta)``
+          over the rows (Montiel Olea and Plagborg-Moller, 2019). Valid for the
+          projection of the CATE on the final model's features; nuisance error is
+          second order because the loss is Neyman-orthogonal (Chernozhukov et al., 2018).
+        * ``"bootstrap"`` (any final model; the default for other models): units (whole
+          clusters with ``groups``) are resampled ``n_boot`` times and the final model
+          is refitted on the resampled out-of-fold pseudo-outcomes and weights; the
+          nuisances stay fixed. ``se(x)`` is the standard deviation of the refitted
+          CATEs, and the joint band the ``1 - alpha`` quantile of their largest
+          studentised deviation over the rows. This is a bootstrap of the final stage,
+          conditional on the cross-fitted nuisances: it ignores their estimation error
+          (second order for the orthogonal pseudo-outcomes) and, for a regularised or
+          tree model, the intervals are centred on the smoothed fit, so they cover its
+          target, not necessarily ``tau(x)`` (no bias correction).
+
+        Parameters
+        ----------
+        X : array-like or DataFrame of shape (m, p)
+            Where to estimate the CATE (the same columns as in ``fit``).
+        method : {"auto", "sandwich", "bootstrap"}, default "auto"
+        n_boot : int, default 200
+            Bootstrap replicates (``"bootstrap"`` only).
+        random_state : int, Generator or None
+            Seeds the bootstrap; ``None`` uses the learner's ``random_state``.
+        n_jobs : int or None
+            Parallel bootstrap tasks (joblib).
+
+        Returns
+        -------
+        EffectCurve
+
+        Examples
+        --------
+        >>> from sklearn.linear_model import LinearRegression, LogisticRegression
+        >>> from causalkit.hte import RLearner
+        >>> from causalkit.datasets import make_cate_data
+        >>> d = make_cate_data(2000, random_state=0)
+        >>> est = RLearner(LinearRegression(), LogisticRegression(), LinearRegression(),
+        ...                cv=3, random_state=0).fit(d.X, d.y, treatment=d.treatment)
+        >>> curve = est.cate_inference(d.X[:5])
+        >>> lo, hi = curve.conf_int(0.05, kind="uniform")   # jointly over the 5 rows
+        >>> bool((lo < curve.values).all() and (curve.values < hi).all())
+        True
+        >>> curve.method.split(":")[0]
+        'sandwich'
+        """
+        check_is_fitted(self, "final_model_")
+        if method not in ("auto", "sandwich", "bootstrap"):
+            raise ValueError(f"`method` must be 'auto', 'sandwich' or 'bootstrap'; got {method!r}.")
+        if method == "auto":
+            method = "sandwich" if self.coef_table_ is not None else "bootstrap"
+        Xa, Xf = self._features(X, with_frame=True)
+        Znew = Xa if self.featurizer_ is None else self.featurizer_.transform(Xf)
+        Znew = np.asarray(Znew, dtype=float)
+        m = Znew.shape[0]
+        if m == 0:
+            raise ValueError("`X` has no rows; pass at least one row to estimate the CATE at.")
+        values = np.asarray(self.final_model_.predict(Znew), dtype=float)
+        grid = np.arange(m, dtype=float)
+        n = self.pseudo_outcome_.shape[0]
+        clustered = "" if self._groups is None else ", clusters resampled whole"
+        if method == "sandwich":
+            if self.coef_table_ is None:
+                raise TypeError(
+                    "method='sandwich' needs `model_final` to be a LinearRegression; use "
+                    "method='bootstrap' for other final models.")
+            rows = np.column_stack([np.ones(m), Znew]) if self._final_intercept else Znew
+            cov = self.coef_table_.cov
+            lam, vec = np.linalg.eigh((cov + cov.T) / 2)
+            root = vec * np.sqrt(np.clip(lam, 0, None))
+            factor = rows @ root
+            se = np.sqrt((factor**2).sum(axis=1))
+            how = ("sandwich: z(x)' V z(x) with V the " +
+                   ("cluster-robust" if self._groups is not None else "HC1") +
+                   " covariance of the linear final model; joint band by sup-t")
+            return EffectCurve(grid=grid, values=values, stderr=se, n=n, method=how,
+                               name="CATE", grid_name="row", cov_factor=factor)
+        if not isinstance(n_boot, (int, np.integer)) or n_boot < 2:
+            raise ValueError(f"`n_boot` must be an integer >= 2; got {n_boot!r}.")
+        st = self._final_stage
+        if st is None:  # a linear final model solved from normal equations
+            st = self._linear_final_stage()
+        rs = st["random_state"] if random_state is None else random_state
+        model = _seeded(st["model_final"], st["random_state"], 2)
+        key = st["sw_key"]
+
+        def refit(Zb, phib, wb):
+            fitted = clone(model).fit(Zb, phib, **{key: wb})
+            return np.asarray(fitted.predict(Znew), dtype=float)
+
+        reps = bootstrap(refit, st["Z"], self.pseudo_outcome_, st["w_fit"], n_boot=int(n_boot),
+                         groups=self._groups, random_state=rs, n_jobs=n_jobs, batch_size=10)
+        draws = reps - values
+        se = reps.std(axis=0, ddof=1)
+        how = (f"bootstrap of the final stage: {int(n_boot)} resamples of units{clustered}, "
+               "final model refitted on the out-of-fold pseudo-outcomes, nuisances fixed; "
+               "SE = bootstrap SD, joint band by sup-t over the replicates")
+        return EffectCurve(grid=grid, values=values, stderr=se, n=n, method=how, name="CATE",
+                           grid_name="row", draws=draws)
+
+    def cate_interval(self, X, alpha=0.05, *, kind="pointwise", **kwargs):
+        """``(lower, upper)`` arrays of CATE intervals at the rows of ``X``.
+
+        ``kind="pointwise"`` covers each row's CATE with probability ``1 - alpha``;
+        ``kind="uniform"`` covers all the rows asked at once. ``kwargs`` go to
+        :meth:`cate_inference` (``method``, ``n_boot``, ``random_state``, ``n_jobs``).
+        """
+        return self.cate_inference(X, **kwargs).conf_int(alpha, kind=kind)
+
+    def _linear_final_stage(self):
+        raise TypeError(
+            "method='bootstrap' with a LinearRegression final model fitted from normal "
+            "equations is not offered: use method='sandwich' (exact for that model).")
 
     def _need_oof(self):
         check_is_fitted(self, "final_model_")
@@ -578,8 +795,12 @@ _COMMON_KW = """
     crossfit_final : bool, default True
         Also cross-fit the final model on the same folds (one extra fit per fold)
         to get out-of-fold CATE predictions for :meth:`blp`,
-        :meth:`group_effects` and the ATE score. ``False`` is faster; the ATE then
-        uses the in-sample CATE and ``blp``/``group_effects`` are unavailable.
+        :meth:`group_effects` and the ATE score. Those fold fits are made on the
+        first call that needs them (``blp``, ``group_effects``, ``cate_oof_``, and
+        ``ate`` for the U and Cov pseudo-outcomes) and cached, so ``fit`` itself
+        makes one final fit; a plain ``LinearRegression`` gets them exactly from
+        its normal equations during ``fit``. ``False``: the ATE uses the in-sample
+        CATE and ``blp``/``group_effects`` are unavailable.
     n_jobs : int or None, default None
         Parallel jobs over (model, fold) pairs (joblib; a Dask backend spreads folds
         over a cluster).
@@ -601,7 +822,8 @@ _ATTRS = """
     scores_ : ndarray of shape (n,) or None
         The AIPW scores of the ATE (binary treatment).
     cate_oof_ : ndarray of shape (n,) or None
-        Out-of-fold CATE predictions (``crossfit_final=True``).
+        Out-of-fold CATE predictions (``crossfit_final=True``; computed on first
+        access when the final model is not a plain ``LinearRegression``).
     nuisances_ : dict of ndarray
         Out-of-fold nuisance predictions.
     nuisance_models_ : dict of list

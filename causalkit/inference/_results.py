@@ -27,6 +27,97 @@ def _crit(alpha: float, dof: float | None) -> float:
     return float(stats.t.ppf(1 - alpha / 2, dof))
 
 
+_SUP_T_CACHE: dict = {}
+_SUP_T_CACHE_SIZE = 64
+_EINSUM_MAX = 1024      # rows x rank below which a plain loop beats a threaded BLAS call
+_BLOCK_ELEMENTS = 1 << 22
+
+
+def _unit_factor_from_cov(cov: np.ndarray) -> np.ndarray:
+    """``F`` with ``F F' = corr(cov)`` and unit rows (rank-reduced by eigh)."""
+    cov = np.asarray(cov, dtype=float)
+    sd = np.sqrt(np.clip(np.diag(cov), 0, None))
+    sd = np.where(sd > 0, sd, 1.0)
+    corr = cov / np.outer(sd, sd)
+    lam, vec = np.linalg.eigh((corr + corr.T) / 2)
+    keep = lam > max(lam.max(), 0.0) * 1e-12
+    return vec[:, keep] * np.sqrt(lam[keep])
+
+
+def _quantile_partial(x: np.ndarray, q: float) -> float:
+    """``np.quantile(x, q)`` (linear interpolation) by a partial sort."""
+    n = x.shape[0]
+    h = (n - 1) * q
+    lo = int(np.floor(h))
+    hi = min(lo + 1, n - 1)
+    part = np.partition(x, (lo, hi))
+    return float(part[lo] + (h - lo) * (part[hi] - part[lo]))
+
+
+def sup_t_gaussian(factor, alpha: float = 0.05, *, n_draws: int = 100_000,
+                   random_state=0) -> float:
+    """Sup-t critical value ``c``: ``P(max_g |(F u)_g| / ||F_g|| <= c) = 1 - alpha``.
+
+    ``u ~ N(0, I_r)``, so ``F u`` is a Gaussian vector with covariance ``F F'`` and the
+    band ``estimate_g +/- c se_g`` covers all ``G`` coordinates jointly (Montiel Olea
+    and Plagborg-Moller, 2019, sup-t bands). Draws are in the rank ``r`` of the
+    covariance, not in ``G``; rows with zero norm (no uncertainty) are dropped; one row
+    gives the normal quantile exactly. Results for an int ``random_state`` are cached.
+
+    Parameters
+    ----------
+    factor : ndarray of shape (G, r)
+        A square-root factor of the covariance (only the direction of each row matters).
+    alpha : float
+    n_draws : int
+        Monte Carlo draws of ``u``.
+    random_state : int or Generator
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from causalkit.inference._results import sup_t_gaussian
+    >>> round(sup_t_gaussian(np.eye(1)), 4)          # one coordinate: 1.96
+    1.96
+    >>> c = sup_t_gaussian(np.eye(3), 0.05, random_state=0)
+    >>> bool(abs(c - 2.388) < 0.01)                   # Sidak for 3 independent coordinates
+    True
+    """
+    alpha = _check_alpha(alpha)
+    F = np.asarray(factor, dtype=float)
+    if F.ndim == 1:
+        F = F[:, None]
+    norms = np.sqrt((F**2).sum(axis=1))
+    F = F[norms > 0] / norms[norms > 0, None]
+    G, r = F.shape
+    if G <= 1 or r == 0:
+        return float(stats.norm.ppf(1 - alpha / 2))
+    n_draws = int(n_draws)
+    if n_draws < 1:
+        raise ValueError(f"`n_draws` must be a positive integer; got {n_draws}.")
+    key = None
+    if isinstance(random_state, (int, np.integer)) and not isinstance(random_state, bool):
+        key = (F.shape, F.tobytes(), alpha, n_draws, int(random_state))
+        if key in _SUP_T_CACHE:
+            return _SUP_T_CACHE[key]
+    rng = np.random.default_rng(random_state)
+    A = F.astype(np.float32)
+    maxima = np.empty(n_draws, dtype=np.float32)
+    block = max(1024, min(n_draws, _BLOCK_ELEMENTS // G))
+    for start in range(0, n_draws, block):
+        b = min(block, n_draws - start)
+        u = rng.standard_normal((r, b), dtype=np.float32)
+        z = np.einsum("gr,rb->gb", A, u) if G * r <= _EINSUM_MAX else A @ u
+        np.abs(z, out=z)
+        maxima[start:start + b] = z.max(axis=0)
+    c = _quantile_partial(maxima.astype(float), 1 - alpha)
+    if key is not None:
+        if len(_SUP_T_CACHE) >= _SUP_T_CACHE_SIZE:
+            _SUP_T_CACHE.pop(next(iter(_SUP_T_CACHE)))
+        _SUP_T_CACHE[key] = c
+    return c
+
+
 def _fmt(x: float) -> str:
     return "nan" if x is None or not np.isfinite(x) else f"{x:.4g}"
 
@@ -220,11 +311,8 @@ class EstimateTable:
         if joint:
             if self.cov is None:
                 raise ValueError("Joint intervals need the estimates' covariance; this table has none.")
-            sd = np.sqrt(np.diag(self.cov))
-            corr = self.cov / np.outer(sd, sd)
-            rng = np.random.default_rng(random_state)
-            z = rng.multivariate_normal(np.zeros(len(self)), corr, size=n_draws, method="eigh")
-            c = float(np.quantile(np.abs(z).max(axis=1), 1 - alpha))
+            c = sup_t_gaussian(_unit_factor_from_cov(self.cov), alpha, n_draws=n_draws,
+                               random_state=random_state)
             centers = np.array([e._center for e in self.estimates])
             lo, hi = centers - c * self.stderrs, centers + c * self.stderrs
         else:
@@ -261,6 +349,9 @@ class EffectCurve:
         ``quantile_{1-alpha} max_g |draws_g| / stderr_g``.
     cov : ndarray of shape (G, G), optional
         Covariance used for the uniform band when ``draws`` is absent.
+    cov_factor : ndarray of shape (G, r), optional
+        A factor ``F`` of that covariance (``cov = F F'``), e.g. the design rows times a
+        root of a coefficient covariance; cheaper than ``cov`` when ``G`` exceeds ``r``.
     n : int
         Number of units.
     method : str
@@ -293,6 +384,7 @@ class EffectCurve:
     grid_name: str = "grid"
     draws: np.ndarray | None = field(default=None, repr=False)
     cov: np.ndarray | None = field(default=None, repr=False)
+    cov_factor: np.ndarray | None = field(default=None, repr=False)
 
     def __post_init__(self):
         grid = np.asarray(self.grid, dtype=float).ravel()
@@ -312,6 +404,22 @@ class EffectCurve:
                 raise ValueError(f"`draws` must have shape (B, {grid.shape[0]}); got {d.shape}.")
             d.setflags(write=False)
             object.__setattr__(self, "draws", d)
+        if self.cov_factor is not None:
+            f = np.asarray(self.cov_factor, dtype=float)
+            if f.ndim == 1:
+                f = f[:, None]
+            if f.ndim != 2 or f.shape[0] != grid.shape[0]:
+                raise ValueError(f"`cov_factor` must have shape ({grid.shape[0]}, r); got {f.shape}.")
+            f.setflags(write=False)
+            object.__setattr__(self, "cov_factor", f)
+        if self.cov_factor is not None:
+            f = np.asarray(self.cov_factor, dtype=float)
+            if f.ndim == 1:
+                f = f[:, None]
+            if f.ndim != 2 or f.shape[0] != grid.shape[0]:
+                raise ValueError(f"`cov_factor` must have shape ({grid.shape[0]}, r); got {f.shape}.")
+            f.setflags(write=False)
+            object.__setattr__(self, "cov_factor", f)
         object.__setattr__(self, "n", int(self.n))
 
     def uniform_critical_value(self, alpha: float = 0.05, *, random_state=0,
@@ -322,16 +430,15 @@ class EffectCurve:
         if self.draws is not None:
             tmax = np.abs(self.draws / se).max(axis=1)
             return float(np.quantile(tmax, 1 - alpha))
+        if self.cov_factor is not None:
+            return sup_t_gaussian(self.cov_factor, alpha, n_draws=n_draws, random_state=random_state)
         if self.cov is not None:
-            sd = np.sqrt(np.diag(self.cov))
-            sd = np.where(sd > 0, sd, 1.0)
-            corr = self.cov / np.outer(sd, sd)
-            rng = np.random.default_rng(random_state)
-            z = rng.multivariate_normal(np.zeros(len(self.grid)), corr, size=n_draws, method="eigh")
-            return float(np.quantile(np.abs(z).max(axis=1), 1 - alpha))
+            return sup_t_gaussian(_unit_factor_from_cov(self.cov), alpha, n_draws=n_draws,
+                                  random_state=random_state)
         raise ValueError(
-            "A uniform band needs bootstrap `draws` or a covariance `cov`; this curve has "
-            "neither. Refit with inference that stores them."
+            "A uniform band needs bootstrap `draws`, a covariance `cov` or its factor "
+            "`cov_factor`; this curve has none of them. "
+            "Refit with inference that stores them."
         )
 
     def conf_int(self, alpha: float = 0.05, kind: str = "pointwise"):
@@ -351,7 +458,7 @@ class EffectCurve:
         lo, hi = self.conf_int(alpha, "pointwise")
         out = {self.grid_name: self.grid, "estimate": self.values, "std err": self.stderr,
                "pointwise lower": lo, "pointwise upper": hi}
-        if self.draws is not None or self.cov is not None:
+        if self.draws is not None or self.cov is not None or self.cov_factor is not None:
             ulo, uhi = self.conf_int(alpha, "uniform")
             out["uniform lower"] = ulo
             out["uniform upper"] = uhi

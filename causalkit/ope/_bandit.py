@@ -221,6 +221,9 @@ class _BanditOPE(BaseEstimator):
                 f"`action` {int(np.argmin(counts))} is logged {int(counts.min())} time(s); estimating "
                 f"the logging propensities with cv={cv} needs every action at least {need} times. "
                 "Pass `propensity` (the logged probabilities) or lower `cv`.")
+        if getattr(self, "model_propensity", None) is None:
+            return self._default_propensity(Xa, a, k)
+        self._propensity_how = "cross-fitted classifier"
         res = crossfit({"p": Nuisance(model, a, method="predict_proba")}, Xa, cv=cv, stratify=a,
                        n_jobs=getattr(self, "n_jobs", None),
                        random_state=getattr(self, "random_state", None), keep_models=False)
@@ -229,6 +232,28 @@ class _BanditOPE(BaseEstimator):
             P = np.c_[1 - P, P]
         P = np.clip(P, 1e-12, None)
         P = P / P.sum(axis=1, keepdims=True)
+        return P[np.arange(len(a)), a], P
+
+    def _default_propensity(self, Xa, a, k):
+        """Default logging model: one multinomial logit on all rounds, no cross-fitting.
+
+        A parametric model with ``(p + 1) k`` coefficients does not overfit at the
+        sample sizes OPE needs, so it is fitted once instead of once per fold (about
+        ``cv`` times faster). Weighting by in-sample fitted logit propensities is
+        consistent, and the standard error that treats them as known is conservative
+        (Hirano, Imbens and Ridder, 2003). Features are standardised for the solver.
+        Pass ``model_propensity`` to cross-fit a flexible classifier instead.
+        """
+        loc = Xa.mean(axis=0)
+        scale = Xa.std(axis=0)
+        scale[~(scale > 0)] = 1.0
+        Xs = (Xa - loc) / scale
+        model = LogisticRegression().fit(Xs, a)
+        P = np.zeros((len(a), k))
+        P[:, model.classes_] = model.predict_proba(Xs)
+        P = np.clip(P, 1e-12, None)
+        P = P / P.sum(axis=1, keepdims=True)
+        self._propensity_how = "multinomial logit on all rounds"
         return P[np.arange(len(a)), a], P
 
     def _fit_reward_model(self, Xa, yv, a, k):
@@ -296,7 +321,7 @@ class _BanditOPE(BaseEstimator):
                 PositivityWarning, stacklevel=2)
         theta, se, method = self._scores(P)
         if self.propensity_estimated_:
-            method += "; logging propensities estimated (cross-fitted classifier)"
+            method += f"; logging propensities estimated ({self._propensity_how})"
         return Estimate(theta, se, n=len(self.y_), method=method, name=name)
 
     def compare(self, policies: dict) -> EstimateTable:
@@ -386,8 +411,12 @@ class IPS(_BanditOPE):
     clip : float, optional
         Cap on the importance weights (biased toward zero, lower variance).
     model_propensity : classifier, optional
-        Used only when ``propensity`` is not given to ``fit``. Default
-        :class:`~sklearn.linear_model.LogisticRegression`.
+        Used only when ``propensity`` is not given to ``fit``; cross-fitted over
+        ``cv`` folds. ``None`` (default): a multinomial
+        :class:`~sklearn.linear_model.LogisticRegression` on standardised features,
+        fitted once on all rounds (a parametric model needs no cross-fitting; the
+        SE that treats its propensities as known is conservative, Hirano, Imbens
+        and Ridder, 2003).
     cv : int, default 5
         Cross-fitting folds for the nuisance models.
     n_jobs : int or None

@@ -130,3 +130,30 @@ def test_effect_curve_arrays_are_read_only_and_plot(tmp_path):
     assert ax.get_xlabel() == "quantile" and len(ax.lines) >= 1
     labels = [t.get_text() for t in ax.get_legend().get_texts()]
     assert any("uniform" in t for t in labels) and any("pointwise" in t for t in labels)
+
+
+def test_sup_t_matches_sidak_for_independent_and_normal_for_identical_coordinates():
+    from causalkit.inference._results import sup_t_gaussian
+
+    k, alpha = 5, 0.05
+    sidak = stats.norm.ppf((1 + (1 - alpha) ** (1 / k)) / 2)
+    # Monte Carlo error of the quantile with 1e5 draws: sqrt(a(1-a)/N) / density ~ 0.005
+    assert abs(sup_t_gaussian(np.eye(k), alpha, random_state=1) - sidak) < 0.02
+    same = np.ones((4, 1))                      # four copies of one coordinate
+    assert sup_t_gaussian(same, alpha) == pytest.approx(stats.norm.ppf(1 - alpha / 2), abs=0.02)
+    # a zero row carries no uncertainty and is ignored; one row is exact
+    assert sup_t_gaussian(np.array([[1.0], [0.0]]), alpha) == pytest.approx(1.959964, abs=1e-6)
+
+
+def test_effect_curve_factor_and_covariance_give_the_same_band():
+    rng = np.random.default_rng(3)
+    F = rng.normal(size=(30, 3))
+    cov = F @ F.T
+    se = np.sqrt(np.diag(cov))
+    a = EffectCurve(np.arange(30.0), np.zeros(30), se, n=100, method="t", cov=cov)
+    b = EffectCurve(np.arange(30.0), np.zeros(30), se, n=100, method="t", cov_factor=F)
+    ca, cb = a.uniform_critical_value(0.05), b.uniform_critical_value(0.05)
+    # same law; different factors give different Monte Carlo streams
+    assert abs(ca - cb) < 0.03 and 1.96 < cb < stats.norm.ppf(1 - 0.025 / 30)
+    with pytest.raises(ValueError, match="cov_factor"):
+        EffectCurve(np.arange(3.0), np.zeros(3), np.ones(3), n=5, method="t", cov_factor=np.ones((4, 2)))

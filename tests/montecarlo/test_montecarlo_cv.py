@@ -188,3 +188,23 @@ def test_stable_with_large_control_offsets(solver):
     big = ControlVariates(control_means=1e6 + 0.5, solver=solver).fit(u + 1e6, y).mean()
     assert big.value == pytest.approx(ref.value, rel=1e-6)
     assert big.stderr == pytest.approx(ref.stderr, rel=1e-4)
+
+
+@pytest.mark.parametrize("offset", [0.0, 1e2, 1e6])
+def test_centred_gram_is_accurate_for_small_and_huge_control_means(offset):
+    # moderate means: the raw Gram matrix is centred afterwards; huge ones (1e6 sd):
+    # block-wise shifting. Both must match a two-pass centred computation.
+    from causalkit.montecarlo._cv import _centered_gram
+
+    rng = np.random.default_rng(0)
+    Z = rng.normal(size=(50_000, 4)) + offset
+    y = Z @ np.array([1.0, -2.0, 0.5, 0.0]) + rng.normal(size=50_000)
+    zbar, ybar, G, c = _centered_gram(Z, y)
+    Zc = Z - Z.mean(axis=0)
+    np.testing.assert_allclose(zbar, Z.mean(axis=0), rtol=1e-12)
+    # accuracy relative to the size of the matrix (what the solve sees)
+    ref = Zc.T @ Zc
+    np.testing.assert_allclose(G, ref, rtol=0, atol=1e-9 * np.abs(ref).max())
+    ref_c = Zc.T @ (y - y.mean())
+    np.testing.assert_allclose(c, ref_c, rtol=0, atol=1e-9 * np.sqrt(np.abs(ref).max()
+                                                                    * np.sum((y - y.mean()) ** 2)))
