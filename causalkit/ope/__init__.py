@@ -11,7 +11,8 @@ all with ``fit(X, y, *, action, propensity)`` and ``predict_proba(X)``;
 :func:`learn_and_evaluate` learns on one split and evaluates on the other.
 
 Markov decision processes: :class:`IVMDPEvaluator` (confounded, with an
-instrument) and the no-confounding baselines :class:`MDPEvaluator`.
+instrument), the no-confounding baselines :class:`MDPEvaluator`, and :class:`STAR`
+(an importance-weighted abstract reward process over a state abstraction).
 """
 
 from ._bandit import (
@@ -30,10 +31,12 @@ from ._learning import (
     learn_and_evaluate,
 )
 from ._mdp import IVMDPEvaluator, MDPEvaluator
+from ._star import STAR
 
 __all__ = [
     "IPS",
     "SNIPS",
+    "STAR",
     "ClippedIPSLearner",
     "DirectMethodLearner",
     "ExponentialSmoothingLearner",
