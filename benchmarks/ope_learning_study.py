@@ -100,7 +100,6 @@ def synthetic_run(temp, seed, n=4000):
 
 def main(argv=None):
     import numpy as np
-
     from harness import library_versions, machine_facts
 
     ap = argparse.ArgumentParser()

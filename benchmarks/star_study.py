@@ -55,7 +55,6 @@ def one(n, seed):
 
 def main(argv=None):
     import numpy as np
-
     from harness import library_versions, machine_facts
 
     ap = argparse.ArgumentParser()
