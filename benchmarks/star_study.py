@@ -7,8 +7,10 @@ d0'(I - gamma P_pi)^-1 r_pi is exact. For n trajectories in {100, 400, 1600} and
 
 * STAR with the default k-means abstraction (k = 2 coarse, k = 6 = the number of
   hidden states) and truncation c in {1, 3, None (full product)};
-* MDPEvaluator (no-confounding baselines: "dm", "mis", "dr", default features,
-  2-fold cross-fitting by trajectory),
+* MDPEvaluator (no-confounding baselines: "dm", "mis", "dr", 2-fold
+  cross-fitting by trajectory) with its default Q features (linear in (1, s, a):
+  misspecified for a tabular MDP) and with saturated features (one-hot of a
+  6-cluster k-means of the state, times (1, a): a tabular Q),
 
 and reports bias, standard deviation, RMSE and the coverage of the nominal 95%
 interval (STAR: trajectory-bootstrap SE with 100 replicates).
@@ -30,6 +32,30 @@ sys.path.insert(1, str(Path(__file__).resolve().parents[1]))  # run from a check
 RESULTS = Path(__file__).resolve().parent / "results"
 
 
+def _tabular_features(seed):
+    from sklearn.base import BaseEstimator, TransformerMixin
+    from sklearn.cluster import KMeans
+
+    class TabularQ(TransformerMixin, BaseEstimator):
+        """One-hot of a k-means cluster of the state columns, times (1, a)."""
+
+        def __init__(self, k=6, random_state=None):
+            self.k = k
+            self.random_state = random_state
+
+        def fit(self, Z, y=None):
+            self.km_ = KMeans(self.k, n_init=10, random_state=self.random_state).fit(Z[:, :-1])
+            return self
+
+        def transform(self, Z):
+            import numpy as np
+
+            oh = np.eye(self.k)[self.km_.predict(Z[:, :-1])]
+            return np.c_[oh, oh * Z[:, -1:]][:, 1:]  # the evaluator adds its own intercept
+
+    return TabularQ(random_state=seed)
+
+
 def one(n, seed):
     from causalkit.datasets import make_tabular_mdp
     from causalkit.ope import STAR, MDPEvaluator
@@ -44,12 +70,13 @@ def one(n, seed):
             est.set_params(c=c)
             v = est.value(d.policy)
             out[f"STAR k={k} c={'full' if c is None else c}"] = (v.value, *v.conf_int())
-    mdp = MDPEvaluator(random_state=seed).fit(d.X, d.y, **kw)
-    for m in ("dm", "mis", "dr"):
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            v = mdp.value(d.policy, method=m)
-        out[f"MDPEvaluator {m}"] = (v.value, *v.conf_int())
+    for label, qf in (("", None), (" tabular Q", _tabular_features(seed))):
+        mdp = MDPEvaluator(q_features=qf, random_state=seed).fit(d.X, d.y, **kw)
+        for m in ("dm", "mis", "dr") if qf is None else ("dm", "dr"):
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                v = mdp.value(d.policy, method=m)
+            out[f"MDPEvaluator {m}{label}"] = (v.value, *v.conf_int())
     return d.true_value_infinite, out
 
 

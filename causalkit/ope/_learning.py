@@ -37,7 +37,7 @@ import warnings
 import numpy as np
 from scipy.optimize import minimize
 from scipy.special import log_ndtr
-from sklearn.base import BaseEstimator, ClassifierMixin, clone
+from sklearn.base import BaseEstimator, clone
 from sklearn.ensemble import HistGradientBoostingRegressor
 from sklearn.model_selection import train_test_split
 from sklearn.utils.validation import check_is_fitted
@@ -137,7 +137,7 @@ def _check_reward_unit(y):
                          f"got values in [{y.min():.4g}, {y.max():.4g}]. Rescale the rewards to [0, 1].")
 
 
-class _LearnerBase(ClassifierMixin, BaseEstimator):
+class _LearnerBase(BaseEstimator):
     """fit / predict_proba / predict shared by every learner."""
 
     def _check_common(self, X, y, action, sample_weight, propensity=None):
@@ -418,7 +418,7 @@ class ExponentialSmoothingLearner(_GaussianPolicyLearner):
         g_V[idx] += emp2 / n
         return risk, bias, V, g_risk.reshape(P.shape), -A1 / n, g_V.reshape(P.shape)
 
-    def bound(self, kl, risk, bias, V, lam=None, delta=None):
+    def _bound(self, kl, risk, bias, V, lam=None, delta=None):
         """Theorem 4.1's right-hand side plus the risk, for a fixed ``lam`` (float)."""
         n = self._n
         delta = self.delta if delta is None else delta
@@ -472,13 +472,13 @@ class ExponentialSmoothingLearner(_GaussianPolicyLearner):
         risk, bias, V = self._terms(P)[:3]
         if self.lam == "auto":
             grid = np.logspace(-4, 4, self.n_lambda)
-            vals = [self.bound(self.kl_, risk, bias, V, lam=g, delta=self.delta / self.n_lambda)
+            vals = [self._bound(self.kl_, risk, bias, V, lam=g, delta=self.delta / self.n_lambda)
                     for g in grid]
             j = int(np.argmin(vals))
             lam, b = float(grid[j]), float(vals[j])
         else:
             lam = float(self.lam)
-            b = float(self.bound(self.kl_, risk, bias, V, lam=lam))
+            b = float(self._bound(self.kl_, risk, bias, V, lam=lam))
         self.bound_ = b
         self.value_lower_bound_ = -b
         self.bound_terms_ = {"risk": risk, "kl": self.kl_, "bias": bias, "second_moment": V,
