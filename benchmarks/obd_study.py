@@ -70,10 +70,16 @@ def main():
                   f"max {w.max():.4g}, effective sample size {res['ess']:.1f} of {len(w)}; the largest "
                   f"single term makes up {100 * res['share_of_ips_from_top_weight']:.0f}% of the IPS sum.", "",
                   "| estimator | estimate | SE | 95% CI | covers truth |", "|---|---|---|---|---|"]
+        qhat = None
         for name, est in estimators.items():
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
-                est.set_params(n_actions=k).fit(bts.X, bts.y, action=bts.action, propensity=bts.propensity)
+                # one cross-fitted reward model (DM's) is shared by the model-based estimators
+                extra = {} if qhat is None or name in ("DM",) or "IPS" in name else {"estimated_rewards": qhat}
+                est.set_params(n_actions=k).fit(bts.X, bts.y, action=bts.action, propensity=bts.propensity,
+                                                **extra)
+                if name == "DM":
+                    qhat = est.estimated_rewards_
                 v = est.value(pi)
             lo, hi = v.conf_int()
             res["estimates"][name] = {"value": v.value, "se": v.stderr, "ci": [lo, hi]}
