@@ -5,8 +5,14 @@ Contextual bandits: :class:`IPS`, :class:`SNIPS`, :class:`DirectMethod`,
 :class:`ExponentialSmoothingIPS`, all with ``fit(X, y, *, action, propensity=None)``,
 ``value(policy)``, ``compare({name: policy})`` and ``diagnostics(policy)``.
 
+Policy learning: :class:`ExponentialSmoothingLearner` (minimises the PAC-Bayes bound
+of Aouali et al., 2023), :class:`ClippedIPSLearner` and :class:`DirectMethodLearner`,
+all with ``fit(X, y, *, action, propensity)`` and ``predict_proba(X)``;
+:func:`learn_and_evaluate` learns on one split and evaluates on the other.
+
 Markov decision processes: :class:`IVMDPEvaluator` (confounded, with an
-instrument) and the no-confounding baselines :class:`MDPEvaluator`.
+instrument), the no-confounding baselines :class:`MDPEvaluator`, and :class:`STAR`
+(an importance-weighted abstract reward process over a state abstraction).
 """
 
 from ._bandit import (
@@ -18,11 +24,23 @@ from ._bandit import (
     SelfNormalizedDR,
     SwitchDR,
 )
+from ._learning import (
+    ClippedIPSLearner,
+    DirectMethodLearner,
+    ExponentialSmoothingLearner,
+    learn_and_evaluate,
+)
 from ._mdp import IVMDPEvaluator, MDPEvaluator
+from ._star import STAR
 
 __all__ = [
     "IPS",
     "SNIPS",
+    "STAR",
+    "ClippedIPSLearner",
+    "DirectMethodLearner",
+    "ExponentialSmoothingLearner",
+    "learn_and_evaluate",
     "DirectMethod",
     "DoublyRobust",
     "ExponentialSmoothingIPS",

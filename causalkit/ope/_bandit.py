@@ -737,7 +737,8 @@ class ExponentialSmoothingIPS(IPS):
     the paper's bound). :meth:`value` reports :math:`\hat B_\beta` (the sample mean
     over the logged contexts) in the method string when ``bound=True`` and the full
     logging distribution was given; :meth:`bias_bound` returns it.
-    The paper's complete PAC-Bayes bound (for policy learning) is not implemented.
+    The paper's complete PAC-Bayes bound is minimised (and reported) by
+    :class:`ExponentialSmoothingLearner`.
 
     Parameters
     ----------

@@ -109,7 +109,151 @@ def conformance_cases():
             name=name, estimator=make, data=_data, result=_value,
             before_fit=(_value_before_fit, _compare_before_fit), bad_inputs=bad))
     cases.extend(_mdp_cases())
+    cases.extend(_learner_cases())
+    cases.append(_star_case())
     return cases
+
+
+def _star_data(seed):
+    from ..datasets import make_tabular_mdp
+
+    d = make_tabular_mdp(40, horizon=8, random_state=seed)
+    return {"X": d.X, "y": d.y, "action": d.action, "next_state": d.next_state, "episode": d.episode,
+            "propensity": d.propensity}
+
+
+def _star_case():
+    from . import STAR
+
+    pol = np.tile([0.3, 0.7], (320, 1))
+
+    def res(e):
+        v = e.value(pol)
+        return [v.value, v.stderr]
+
+    n = 320
+    bad = [
+        BadInput("nan-X", nan_in("X"), ValueError, r"`X` contains NaN"),
+        BadInput("nan-y", nan_in("y"), ValueError, r"`y` contains NaN"),
+        BadInput("nan-next_state", nan_in("next_state"), ValueError, r"`next_state` contains NaN"),
+        BadInput("string-X", set_arg("X", lambda a: np.full(a["X"].shape, "a")), TypeError, r"`X` must hold numbers"),
+        BadInput("next-state-columns", set_arg("next_state", lambda a: a["next_state"][:, :1]),
+                 ValueError, r"`next_state` must have the columns of X"),
+        BadInput("short-y", set_arg("y", lambda a: a["y"][:-1]), ValueError, r"inconsistent numbers of rows"),
+        BadInput("fractional-action", set_arg("action", lambda a: a["action"] + 0.5), ValueError,
+                 r"`action` must hold integer"),
+        BadInput("zero-propensity", set_arg("propensity", lambda a: np.where(np.arange(n) == 3, 0.0, a["propensity"])),
+                 ValueError, r"`propensity` must lie in \(0, 1\]"),
+        BadInput("episodes-not-contiguous",
+                 set_arg("episode", lambda a: np.where(np.arange(n) == 20, 0, a["episode"])),
+                 ValueError, r"`episode` rows must be contiguous"),
+        BadInput("one-abstract-state", lambda a: ({"abstraction": _OneState()}, a), ValueError,
+                 r"`abstraction` maps every state to one abstract state"),
+        BadInput("one-cluster", lambda a: ({"n_abstract_states": 1}, a), ValueError,
+                 r"`n_abstract_states` must be an integer >= 2"),
+        BadInput("negative-c", lambda a: ({"c": -2}, a), ValueError, r"`c` must be None"),
+        BadInput("gamma-one", lambda a: ({"gamma": 1.0}, a), ValueError, r"`gamma` must lie in \(0, 1\)"),
+    ]
+    return ConformanceCase(name="ope.STAR",
+                           estimator=lambda: STAR(n_abstract_states=3, c=2, n_bootstrap=20, random_state=0),
+                           data=_star_data, result=res, before_fit=(lambda e, d: e.value(pol),),
+                           bad_inputs=bad)
+
+
+class _OneState:
+    """An abstraction that sends every state to the same code (a bad input)."""
+
+    def fit(self, X, y=None):
+        return self
+
+    def transform(self, X):
+        return np.zeros(len(X), dtype=int)
+
+    def get_params(self, deep=True):
+        return {}
+
+    def set_params(self, **params):
+        return self
+
+
+def _learner_data(seed):
+    from ..datasets import make_bandit_feedback
+
+    d = make_bandit_feedback(300, n_actions=3, n_features=3, random_state=seed)
+    return {"X": d.X, "y": d.y, "action": d.action, "propensity": d.logging_policy}
+
+
+def _learner_cases():
+    from . import ClippedIPSLearner, DirectMethodLearner, ExponentialSmoothingLearner
+
+    def res(e):
+        return e.predict_proba(_learner_data(1)["X"][:20]).ravel()
+
+    def before(e, d):
+        return e.predict_proba(d["X"])
+
+    def common(full_propensity):
+        rows = [
+            BadInput("nan-X", nan_in("X"), ValueError, r"`X` contains NaN"),
+            BadInput("nan-y", nan_in("y"), ValueError, r"`y` contains NaN"),
+            BadInput("short-y", set_arg("y", lambda a: a["y"][:-1]), ValueError, r"inconsistent numbers of rows"),
+            BadInput("2d-y", set_arg("y", lambda a: np.c_[a["y"], a["y"]]), ValueError, r"`y` must be 1-D"),
+            BadInput("string-X", set_arg("X", lambda a: np.full(a["X"].shape, "a")), TypeError,
+                     r"`X` must hold numbers"),
+            BadInput("negative-action", set_arg("action", lambda a: np.where(np.arange(len(a["y"])) == 2, -1,
+                                                                              a["action"])),
+                     ValueError, r"`action` must lie in \[0, n_actions\)"),
+            BadInput("fractional-action", set_arg("action", lambda a: a["action"] + 0.5), ValueError,
+                     r"`action` must hold integer"),
+        ]
+        if full_propensity is None:
+            return rows
+        rows += [
+            BadInput("nan-propensity", nan_in("propensity"), ValueError, r"`propensity` contains NaN"),
+            BadInput("reward-outside-unit", set_arg("y", lambda a: a["y"] * 3 - 1), ValueError,
+                     r"`y` must lie in \[0, 1\]"),
+            BadInput("policy-not-distribution", set_arg("propensity", lambda a: a["propensity"] * 0.5),
+                     ValueError, r"`propensity` rows must sum to 1"),
+            BadInput("wrong-propensity-shape", set_arg("propensity", lambda a: a["propensity"][:, :2]),
+                     ValueError, r"`propensity`"),
+            BadInput("sample-weight", set_arg("sample_weight", lambda a: np.ones(len(a["y"]))), ValueError,
+                     r"`sample_weight` is not supported"),
+            BadInput("delta-out-of-range", lambda a: ({"delta": 1.5}, a), ValueError, r"`delta` must lie in"),
+        ]
+        if full_propensity:
+            rows += [
+                BadInput("vector-propensity", set_arg("propensity", lambda a: a["propensity"][:, 0]),
+                         ValueError, r"`propensity` must be the full logging distribution"),
+                BadInput("zero-logging-probability",
+                         set_arg("propensity", lambda a: np.where(np.arange(3) == 2, 0.0, 0.5)
+                                 * np.ones_like(a["propensity"])),
+                         ValueError, r"`propensity` gives probability 0"),
+                BadInput("beta-out-of-range", lambda a: ({"beta": 2.0}, a), ValueError, r"`beta` must lie in"),
+            ]
+        else:
+            rows.append(BadInput("tau-out-of-range", lambda a: ({"tau": 0.0}, a), ValueError,
+                                 r"`tau` must lie in \(0, 1\]"))
+        return rows
+
+    def dm_bad():
+        return common(None) + [
+            BadInput("action-never-logged", lambda a: ({"n_actions": 4}, a), ValueError,
+                     r"`action` \[3\] never logged"),
+            BadInput("epsilon-out-of-range", lambda a: ({"epsilon": 1.5}, a), ValueError,
+                     r"`epsilon` must lie in \[0, 1\]"),
+        ]
+
+    return [
+        ConformanceCase(name="ope.ExponentialSmoothingLearner",
+                        estimator=lambda: ExponentialSmoothingLearner(max_iter=20),
+                        data=_learner_data, result=res, before_fit=(before,), bad_inputs=common(True)),
+        ConformanceCase(name="ope.ClippedIPSLearner",
+                        estimator=lambda: ClippedIPSLearner(max_iter=20),
+                        data=_learner_data, result=res, before_fit=(before,), bad_inputs=common(False)),
+        ConformanceCase(name="ope.DirectMethodLearner",
+                        estimator=lambda: DirectMethodLearner(model_reward=LinearRegression(), epsilon=0.1),
+                        data=_learner_data, result=res, before_fit=(before,), bad_inputs=dm_bad()),
+    ]
 
 
 def _mdp_data(seed, iv=True):

@@ -1,0 +1,766 @@
+r"""Off-policy learning: fit a new policy from logged contextual-bandit feedback.
+
+Every learner has ``fit(X, y, *, action, propensity)`` and ``predict_proba(X)``
+(the learned policy's action probabilities, columns = actions ``0..K-1``), so a
+fitted learner is a policy that every evaluator's ``value(policy)`` accepts.
+:func:`learn_and_evaluate` learns on one part of the logs and evaluates the
+learned policy on the other part, with a confidence interval.
+
+Notation (Aouali, Brunel, Rohde and Korba, 2023, Sec. 2): round *i* has context
+:math:`x_i`, action :math:`a_i`, reward :math:`y_i \in [0, 1]` (cost
+:math:`c_i = -y_i \in [-1, 0]`) and logging probabilities :math:`\pi_0(\cdot|x_i)`.
+The risk of a policy is :math:`R(\pi) = E_x \sum_a \pi(a|x) c(x, a) = -V(\pi)`.
+
+The two PAC-Bayes learners share one policy class (Sakhi, Alquier and Chopin,
+2023; Aouali et al., 2023, Sec. 5): linear scores :math:`\theta^\top \tilde x`
+(:math:`\tilde x = (x, 1)` with an intercept) with parameters
+:math:`\theta \sim Q = N(M, \sigma^2 I)` and the action of highest score. The
+learned policy is the Gibbs mixture
+
+.. math:: \pi_Q(a|x) = P_{\theta\sim Q}\big(a = \arg\max_b \theta_b^\top \tilde x\big)
+          = E_{\varepsilon \sim N(0,1)} \prod_{b \ne a}
+            \Phi\Big(\varepsilon + \frac{(M_a - M_b)^\top \tilde x}{\sigma \lVert \tilde x\rVert}\Big),
+
+a one-dimensional integral computed here by Gauss-Hermite quadrature (the
+reference code uses Monte Carlo), so the bound is evaluated for the policy that
+:meth:`predict_proba` returns. The prior is :math:`P = N(M_0, \sigma_0^2 I)` with
+:math:`M_0` = ``prior_mean`` (zero by default; it must not depend on the logs
+used for fitting) and :math:`\sigma_0` = ``prior_scale``, so
+:math:`\mathrm{KL}(Q\|P) = \tfrac12\big[D(\sigma^2/\sigma_0^2 - 1 - \ln(\sigma^2/\sigma_0^2))
++ \lVert M - M_0\rVert^2/\sigma_0^2\big]` with :math:`D` the number of parameters.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+from scipy.optimize import minimize
+from scipy.special import log_ndtr
+from sklearn.base import BaseEstimator, clone
+from sklearn.ensemble import HistGradientBoostingRegressor
+from sklearn.model_selection import train_test_split
+from sklearn.utils.validation import check_is_fitted
+
+from ..inference import Estimate
+from ..utils.validation import PositivityWarning, check_consistent_length, check_vector, check_X
+from ._bandit import _check_actions, _check_prob_matrix
+
+__all__ = [
+    "ClippedIPSLearner",
+    "DirectMethodLearner",
+    "ExponentialSmoothingLearner",
+    "learn_and_evaluate",
+]
+
+_LOG_SQRT_2PI = 0.5 * np.log(2 * np.pi)
+#: Rows per block when computing the quadrature (memory stays flat in n).
+_BLOCK = 2048
+
+
+# --------------------------------------------------------------------------- Gaussian argmax policy
+
+
+def _gauss_hermite(n_nodes):
+    t, w = np.polynomial.hermite.hermgauss(n_nodes)
+    return np.sqrt(2.0) * t, w / np.sqrt(np.pi)  # E f(eps) ~ sum w f(z), eps ~ N(0, 1)
+
+
+def _policy_block(D, z, wq, need_grad):
+    """pi_Q(a|x) on a block from the scaled score gaps ``D[i, a, b] = (s_a - s_b)/(sigma |x|)``.
+
+    Returns ``(p, G)`` with ``G[i, a, b] = d p[i, a] / d D[i, a, b]`` (zero on the diagonal).
+    """
+    n, k, _ = D.shape
+    U = D[:, :, :, None] + z[None, None, None, :]  # (n, k, k, J)
+    L = log_ndtr(U)
+    eye = np.eye(k, dtype=bool)
+    L[:, eye, :] = 0.0
+    prod = np.exp(L.sum(axis=2))  # (n, k, J)
+    p = prod @ wq
+    if not need_grad:
+        return p, None
+    # Mills ratio phi(u)/Phi(u) computed in logs (stable far in the lower tail)
+    H = np.exp(-0.5 * U * U - _LOG_SQRT_2PI - L)
+    H[:, eye, :] = 0.0
+    G = np.einsum("iaj,iabj,j->iab", prod, H, wq)
+    return p, G
+
+
+def _gaussian_policy(Xt, M, sigma, z, wq, need_grad=False):
+    """Row-normalised pi_Q on ``Xt`` (with intercept column); optional pieces for the gradient."""
+    n, k = Xt.shape[0], M.shape[1]
+    r = np.linalg.norm(Xt, axis=1)
+    r = np.where(r > 0, r, 1.0)
+    S = Xt @ M
+    P = np.empty((n, k))
+    Gs = [] if need_grad else None
+    for lo in range(0, n, _BLOCK):
+        hi = min(n, lo + _BLOCK)
+        Db = (S[lo:hi, :, None] - S[lo:hi, None, :]) / (sigma * r[lo:hi, None, None])
+        p, G = _policy_block(Db, z, wq, need_grad)
+        P[lo:hi] = p
+        if need_grad:
+            Gs.append((Db, G))
+    tot = P.sum(axis=1, keepdims=True)
+    return P / tot, (r, tot[:, 0], Gs)
+
+
+def _policy_grad(g, P, aux, Xt, sigma):
+    """Chain rule from ``g = dL/dP`` (normalised policy) to ``(dL/dM, dL/dlog sigma)``."""
+    r, tot, Gs = aux
+    # through the row normalisation P = p / sum(p)
+    gp = (g - np.sum(g * P, axis=1, keepdims=True)) / tot[:, None]
+    n, k = P.shape
+    dS = np.empty((n, k))
+    dlogsig = 0.0
+    lo = 0
+    for Db, G in Gs:
+        hi = lo + Db.shape[0]
+        T = gp[lo:hi, :, None] * G  # dL/dD[i, a, b]
+        dS[lo:hi] = (T.sum(axis=2) - T.sum(axis=1)) / (sigma * r[lo:hi, None])
+        dlogsig -= float(np.sum(T * Db))
+        lo = hi
+    return Xt.T @ dS, dlogsig
+
+
+# --------------------------------------------------------------------------- shared learner logic
+
+
+def _add_intercept(X, fit_intercept):
+    return np.c_[X, np.ones(X.shape[0])] if fit_intercept else X
+
+
+def _check_reward_unit(y):
+    if y.min() < 0 or y.max() > 1:
+        raise ValueError(f"`y` must lie in [0, 1] for the PAC-Bayes bound (costs -y in [-1, 0]); "
+                         f"got values in [{y.min():.4g}, {y.max():.4g}]. Rescale the rewards to [0, 1].")
+
+
+class _LearnerBase(BaseEstimator):
+    """fit / predict_proba / predict shared by every learner."""
+
+    def _check_common(self, X, y, action, sample_weight, propensity=None):
+        if sample_weight is not None:
+            raise ValueError("`sample_weight` is not supported by the policy learners: their risk "
+                             "estimates and bounds are for i.i.d. rounds. Repeat rows for frequency weights.")
+        Xa, names = check_X(X, "X")
+        yv = check_vector(y, "y")
+        n_actions = self.n_actions
+        if n_actions is None and propensity is not None and np.ndim(propensity) == 2 \
+                and np.shape(propensity)[1] > 1:
+            n_actions = int(np.shape(propensity)[1])  # the logging distribution names the actions
+            try:
+                a_max = float(np.nanmax(np.asarray(action, dtype=np.float64)))
+            except (TypeError, ValueError):
+                a_max = -1.0  # _check_actions reports non-numeric actions
+            if a_max >= n_actions:
+                raise ValueError(f"`propensity` has {n_actions} columns but `action` holds action "
+                                 f"{a_max:g}; pass one column per action (shape (n, n_actions)).")
+        a, k = _check_actions(action, n_actions)
+        n = check_consistent_length(X=Xa, y=yv, action=a)
+        return Xa, names, yv, a, k, n
+
+    def _set_features(self, Xa, names, k):
+        self.n_actions_ = k
+        self.classes_ = np.arange(k)
+        self.n_features_in_ = Xa.shape[1]
+        if names is not None:
+            self.feature_names_in_ = names
+
+    def _check_predict_X(self, X):
+        check_is_fitted(self, "classes_")
+        Xa, _ = check_X(X, "X")
+        if Xa.shape[1] != self.n_features_in_:
+            raise ValueError(f"`X` has {Xa.shape[1]} columns; the learner was fitted with "
+                             f"{self.n_features_in_}.")
+        return Xa
+
+    def predict(self, X):
+        """The most probable action under the learned policy."""
+        return np.argmax(self.predict_proba(X), axis=1)
+
+
+class _GaussianPolicyLearner(_LearnerBase):
+    """Shared fitting for the PAC-Bayes learners (Gaussian argmax policy, L-BFGS)."""
+
+    def _check_pac_params(self):
+        if not np.isscalar(self.delta) or not 0 < self.delta < 1:
+            raise ValueError(f"`delta` must lie in (0, 1); got {self.delta!r}.")
+        if not np.isscalar(self.prior_scale) or not self.prior_scale > 0:
+            raise ValueError(f"`prior_scale` must be a positive number; got {self.prior_scale!r}.")
+        if (not isinstance(self.n_quadrature, (int, np.integer)) or isinstance(self.n_quadrature, bool)
+                or self.n_quadrature < 2):
+            raise ValueError(f"`n_quadrature` must be an integer >= 2; got {self.n_quadrature!r}.")
+        if (not isinstance(self.max_iter, (int, np.integer)) or isinstance(self.max_iter, bool)
+                or self.max_iter < 1):
+            raise ValueError(f"`max_iter` must be a positive integer; got {self.max_iter!r}.")
+
+    def _prior(self, d, k):
+        if self.prior_mean is None:
+            return np.zeros((d, k))
+        M0 = np.asarray(self.prior_mean, dtype=np.float64)
+        if M0.shape != (d, k):
+            raise ValueError(f"`prior_mean` must have shape (n_features{' + 1' if self.fit_intercept else ''}, "
+                             f"n_actions) = ({d}, {k}); got {M0.shape}.")
+        if not np.isfinite(M0).all():
+            raise ValueError("`prior_mean` contains NaN or infinite values.")
+        return M0.copy()
+
+    def _kl(self, M, log_sigma):
+        s2 = np.exp(2 * log_sigma) / self.prior_scale ** 2
+        D = M.size
+        diff = M - self.M0_
+        kl = 0.5 * (D * (s2 - 1 - np.log(s2)) + np.sum(diff * diff) / self.prior_scale ** 2)
+        dkl_dM = diff / self.prior_scale ** 2
+        dkl_dlogsig = D * (s2 - 1)
+        return kl, dkl_dM, dkl_dlogsig
+
+    def _optimise(self, Xt, k, objective):
+        d = Xt.shape[1]
+        z, wq = _gauss_hermite(self.n_quadrature)
+        self.M0_ = self._prior(d, k)
+        theta0 = np.r_[self.M0_.ravel(), np.log(self.prior_scale)]
+
+        def f(theta):
+            M = theta[:-1].reshape(d, k)
+            ls = theta[-1]
+            sigma = float(np.exp(ls))
+            P, aux = _gaussian_policy(Xt, M, sigma, z, wq, need_grad=True)
+            kl, dkl_dM, dkl_dls = self._kl(M, ls)
+            val, gP, gkl = objective(P, kl)
+            gM, gls = _policy_grad(gP, P, aux, Xt, sigma)
+            gM = gM + gkl * dkl_dM
+            gls = gls + gkl * dkl_dls
+            return val, np.r_[gM.ravel(), gls]
+
+        res = minimize(f, theta0, jac=True, method="L-BFGS-B",
+                       bounds=[(None, None)] * (d * k) + [(np.log(1e-3), np.log(1e3))],
+                       options={"maxiter": self.max_iter})
+        self.coef_ = res.x[:-1].reshape(d, k).copy()
+        self.scale_ = float(np.exp(res.x[-1]))
+        self.n_iter_ = int(res.nit)
+        self.converged_ = bool(res.success)
+        self.kl_ = float(self._kl(self.coef_, res.x[-1])[0])
+        return _gaussian_policy(Xt, self.coef_, self.scale_, z, wq)[0]
+
+    def predict_proba(self, X):
+        r"""Learned policy :math:`\pi_Q(a|x)`, shape (n, n_actions), rows summing to 1."""
+        Xa = self._check_predict_X(X)
+        z, wq = _gauss_hermite(self.n_quadrature)
+        return _gaussian_policy(_add_intercept(Xa, self.fit_intercept), self.coef_, self.scale_, z, wq)[0]
+
+
+def _full_propensity(propensity, n, k, a, learner):
+    if propensity is None:
+        raise ValueError(f"`propensity` is required by {learner}: pass the logging distribution "
+                         "pi_0(.|x_i) as an (n, n_actions) matrix.")
+    P0 = np.asarray(propensity.to_numpy() if hasattr(propensity, "to_numpy") else propensity,
+                    dtype=np.float64)
+    if P0.ndim != 2:
+        raise ValueError(f"`propensity` must be the full logging distribution of shape (n, n_actions) = "
+                         f"({n}, {k}) for {learner} (its bound needs pi_0(a|x) for every action); "
+                         f"got shape {P0.shape}.")
+    P0 = _check_prob_matrix(P0, "propensity", n, k)
+    if (P0 <= 0).any():
+        i, j = np.argwhere(P0 <= 0)[0]
+        raise ValueError(
+            f"`propensity` gives probability 0 to action {j} in {int((P0 <= 0).sum())} cell(s) (first row {i}); "
+            f"the learned policy puts positive probability on every action, so {learner} needs "
+            "pi_0(a|x) > 0 for all actions. Restrict `n_actions` or the logs to supported actions.")
+    return P0
+
+
+def _warn_unlogged(a, k):
+    counts = np.bincount(a, minlength=k)
+    if (counts == 0).any():
+        warnings.warn(f"`action` {np.flatnonzero(counts == 0).tolist()} never logged: the logs carry no "
+                      "reward information on these actions.", PositivityWarning, stacklevel=3)
+
+
+# --------------------------------------------------------------------------- learners
+
+
+class ExponentialSmoothingLearner(_GaussianPolicyLearner):
+    r"""Policy learning by minimising the exponential-smoothing PAC-Bayes bound.
+
+    Aouali, Brunel, Rohde and Korba (2023), Theorem 4.1: for any
+    :math:`\lambda > 0`, :math:`\alpha \in [0, 1]` (``beta`` here, as in
+    :class:`ExponentialSmoothingIPS`) and prior :math:`P`, with probability at
+    least :math:`1 - \delta`, simultaneously for all :math:`Q`,
+
+    .. math::
+        |R(\pi_Q) - \hat R^\alpha_n(\pi_Q)| \le
+            \sqrt{\frac{\mathrm{KL}_1(Q)}{2n}} + B^\alpha_n(\pi_Q)
+            + \frac{\mathrm{KL}_2(Q)}{n\lambda} + \frac\lambda2 V^\alpha_n(\pi_Q),
+
+    with :math:`\mathrm{KL}_1 = \mathrm{KL}(Q\|P) + \ln(4\sqrt n/\delta)`,
+    :math:`\mathrm{KL}_2 = \mathrm{KL}(Q\|P) + \ln(4/\delta)`, the smoothed risk
+    :math:`\hat R^\alpha_n(\pi) = \frac1n\sum_i c_i \pi(a_i|x_i)/\pi_0(a_i|x_i)^\alpha`,
+    the bias term :math:`B^\alpha_n(\pi) = 1 - \frac1n\sum_i\sum_a \pi(a|x_i)\pi_0(a|x_i)^{1-\alpha}`
+    and the second-moment term
+    :math:`V^\alpha_n(\pi) = \frac1n\sum_i\big[\sum_a \pi(a|x_i)\pi_0(a|x_i)^{1-2\alpha}
+    + c_i^2\,\pi(a_i|x_i)/\pi_0(a_i|x_i)^{2\alpha}\big]`.
+    (Constants as in the authors' code for Gaussian policies, class ``OurGaussian``.)
+
+    Training minimises :math:`U(Q) = \hat R^\alpha_n + \sqrt{\mathrm{KL}_1/2n} + B^\alpha_n
+    + \sqrt{2\,\mathrm{KL}_2 V^\alpha_n/n}`, the bound at its best :math:`\lambda`, over
+    :math:`(M, \log\sigma)` with L-BFGS and exact gradients. The reported certificate
+    ``bound_`` is valid: it takes the smallest bound over a fixed grid of
+    ``n_lambda`` values of :math:`\lambda` (log-spaced over :math:`[10^{-4}, 10^4]`)
+    with :math:`\delta/`\ ``n_lambda`` in each (a union bound), or uses the given
+    ``lam``. ``value_lower_bound_`` :math:`= -` ``bound_`` holds with probability
+    :math:`1-\delta` for the learned policy :math:`\pi_Q` (bound evaluated on the
+    training logs).
+
+    Parameters
+    ----------
+    beta : float in [0, 1] or None, default None
+        Smoothing exponent (:math:`\alpha` in the paper); ``None`` uses
+        :math:`1 - n^{-1/4}`, the paper's experimental choice. 1 is plain IPS.
+    lam : float or "auto", default "auto"
+        :math:`\lambda` of the certificate ("auto": grid with union bound).
+    n_lambda : int, default 50
+        Grid size for ``lam="auto"``.
+    delta : float, default 0.05
+        The bound holds with probability :math:`1 - \delta`.
+    prior_mean : array of shape (n_features [+1], n_actions), optional
+        Prior mean :math:`M_0` (zero by default). It must be chosen without the
+        logs passed to ``fit`` (for example from earlier data).
+    prior_scale : float, default 1.0
+        Prior standard deviation :math:`\sigma_0` (also the initial :math:`\sigma`).
+    fit_intercept : bool, default True
+    n_actions : int, optional
+        Default: the width of ``propensity`` when it is a matrix, else the largest
+        logged action + 1.
+    n_quadrature : int, default 20
+        Gauss-Hermite nodes for :math:`\pi_Q`.
+    max_iter : int, default 200
+        L-BFGS iterations.
+
+    Attributes
+    ----------
+    coef_ : ndarray (n_features [+1], n_actions)
+        Posterior mean :math:`M`.
+    scale_ : float
+        Posterior standard deviation :math:`\sigma`.
+    bound_ : float
+        Certified upper bound on the learned policy's risk :math:`R(\pi_Q)`.
+    value_lower_bound_ : float
+        :math:`-` ``bound_``: the value is at least this with probability :math:`1-\delta`.
+    bound_terms_ : dict
+        ``risk`` (:math:`\hat R^\alpha_n`), ``kl``, ``bias``, ``second_moment``, ``lambda``.
+    beta_, kl_, n_iter_, converged_, classes_, n_actions_
+
+    References
+    ----------
+    Aouali, I., Brunel, V.-E., Rohde, D. and Korba, A. (2023). Exponential smoothing
+    for off-policy learning. ICML (PMLR 202).
+    Sakhi, O., Alquier, P. and Chopin, N. (2023). PAC-Bayesian offline contextual
+    bandits with guarantees. ICML.
+
+    Examples
+    --------
+    >>> from causalkit.datasets import make_bandit_feedback
+    >>> from causalkit.ope import ExponentialSmoothingLearner, SNIPS
+    >>> d = make_bandit_feedback(2000, n_actions=3, random_state=0)
+    >>> learner = ExponentialSmoothingLearner().fit(d.X, d.y, action=d.action,
+    ...                                             propensity=d.logging_policy)
+    >>> learner.predict_proba(d.X[:2]).shape
+    (2, 3)
+    >>> v = SNIPS().fit(d.X, d.y, action=d.action, propensity=d.propensity).value(learner)
+    >>> bool(learner.value_lower_bound_ <= v.value)
+    True
+    """
+
+    def __init__(self, *, beta=None, lam="auto", n_lambda=50, delta=0.05, prior_mean=None,
+                 prior_scale=1.0, fit_intercept=True, n_actions=None, n_quadrature=20, max_iter=200):
+        self.beta = beta
+        self.lam = lam
+        self.n_lambda = n_lambda
+        self.delta = delta
+        self.prior_mean = prior_mean
+        self.prior_scale = prior_scale
+        self.fit_intercept = fit_intercept
+        self.n_actions = n_actions
+        self.n_quadrature = n_quadrature
+        self.max_iter = max_iter
+
+    def _check_params(self):
+        self._check_pac_params()
+        if self.beta is not None and (not np.isscalar(self.beta) or not 0 <= self.beta <= 1):
+            raise ValueError(f"`beta` must lie in [0, 1] (1 gives IPS) or be None; got {self.beta!r}.")
+        if isinstance(self.lam, str):
+            if self.lam != "auto":
+                raise ValueError(f"`lam` must be a positive number or 'auto'; got {self.lam!r}.")
+        elif not np.isscalar(self.lam) or not self.lam > 0:
+            raise ValueError(f"`lam` must be a positive number or 'auto'; got {self.lam!r}.")
+        if (not isinstance(self.n_lambda, (int, np.integer)) or isinstance(self.n_lambda, bool)
+                or self.n_lambda < 1):
+            raise ValueError(f"`n_lambda` must be a positive integer; got {self.n_lambda!r}.")
+
+    def _terms(self, P):
+        """(risk, bias, second moment) of the normalised policy P and their dP gradients."""
+        n = P.shape[0]
+        al = self.beta_
+        c, pa, P0 = self._c, self._pa, self._P0
+        idx = self._flat
+        Pa = P.reshape(-1).take(idx)
+        risk = float(np.sum(c * Pa / pa ** al) / n)
+        A1 = P0 ** (1 - al)
+        bias = float(1 - np.sum(P * A1) / n)
+        A2 = P0 ** (1 - 2 * al)
+        emp2 = c * c / pa ** (2 * al)
+        V = float((np.sum(P * A2) + np.sum(emp2 * Pa)) / n)
+        g_risk = np.zeros(P.size)
+        g_risk[idx] = c / pa ** al / n
+        g_V = A2.reshape(-1) / n
+        g_V[idx] += emp2 / n
+        return risk, bias, V, g_risk.reshape(P.shape), -A1 / n, g_V.reshape(P.shape)
+
+    def _bound(self, kl, risk, bias, V, lam=None, delta=None):
+        """Theorem 4.1's right-hand side plus the risk, for a fixed ``lam`` (float)."""
+        n = self._n
+        delta = self.delta if delta is None else delta
+        kl1 = kl + np.log(4 * np.sqrt(n) / delta)
+        kl2 = kl + np.log(4 / delta)
+        return risk + np.sqrt(kl1 / (2 * n)) + bias + kl2 / (n * lam) + 0.5 * lam * V
+
+    def fit(self, X, y, *, action, propensity, sample_weight=None):
+        """Learn the policy by minimising the bound.
+
+        Parameters
+        ----------
+        X : array-like of shape (n, p)
+            Contexts.
+        y : array-like of shape (n,)
+            Rewards in [0, 1].
+        action : array-like of int, shape (n,)
+            Logged actions 0..n_actions-1.
+        propensity : array-like of shape (n, n_actions)
+            The logging distribution :math:`\\pi_0(\\cdot|x_i)` (all entries positive).
+        sample_weight : None
+            Not supported (raises when given).
+
+        Returns
+        -------
+        self
+        """
+        self._check_params()
+        Xa, names, yv, a, k, n = self._check_common(X, y, action, sample_weight, propensity)
+        _check_reward_unit(yv)
+        P0 = _full_propensity(propensity, n, k, a, "ExponentialSmoothingLearner")
+        _warn_unlogged(a, k)
+        self.beta_ = float(1 - n ** -0.25) if self.beta is None else float(self.beta)
+        self._n = n
+        self._flat = np.arange(n) * k + a
+        self._c, self._P0 = -yv, P0
+        self._pa = P0.reshape(-1).take(self._flat)
+        l4 = np.log(4 * np.sqrt(n) / self.delta)
+        l2 = np.log(4 / self.delta)
+
+        def objective(P, kl):
+            risk, bias, V, gr, gb, gV = self._terms(P)
+            s1 = np.sqrt((kl + l4) / (2 * n))
+            s2 = np.sqrt(2 * (kl + l2) * V / n)
+            val = risk + s1 + bias + s2
+            gP = gr + gb + (kl + l2) / (n * s2) * gV
+            gkl = 1 / (4 * n * s1) + V / (n * s2)
+            return val, gP, gkl
+
+        P = self._optimise(_add_intercept(Xa, self.fit_intercept), k, objective)
+        risk, bias, V = self._terms(P)[:3]
+        if self.lam == "auto":
+            grid = np.logspace(-4, 4, self.n_lambda)
+            vals = [self._bound(self.kl_, risk, bias, V, lam=g, delta=self.delta / self.n_lambda)
+                    for g in grid]
+            j = int(np.argmin(vals))
+            lam, b = float(grid[j]), float(vals[j])
+        else:
+            lam = float(self.lam)
+            b = float(self._bound(self.kl_, risk, bias, V, lam=lam))
+        self.bound_ = b
+        self.value_lower_bound_ = -b
+        self.bound_terms_ = {"risk": risk, "kl": self.kl_, "bias": bias, "second_moment": V,
+                             "lambda": lam}
+        for attr in ("_c", "_P0", "_pa", "_flat"):
+            delattr(self, attr)
+        self._set_features(Xa, names, k)
+        return self
+
+
+class ClippedIPSLearner(_GaussianPolicyLearner):
+    r"""Policy learning with clipped IPS: the baseline of Aouali et al. (2023).
+
+    The clipped risk :math:`\hat R^\tau_n(\pi) = \frac1n\sum_i c_i\,\pi(a_i|x_i)/\max(\pi_0(a_i|x_i), \tau)`
+    is biased toward zero and bounded by :math:`1/\tau`. With ``objective="bound"``
+    (default) the learner minimises the PAC-Bayes bound of London and Sandler (2019)
+    in the form of the authors' baseline code (``LondonGaussian``):
+
+    .. math:: R(\pi_Q) \le \hat R^\tau_n(\pi_Q) + \frac{2\,\mathcal K}{\tau}
+              + \sqrt{\frac{2(\hat R^\tau_n(\pi_Q) + 1/\tau)\,\mathcal K}{\tau}},
+              \qquad \mathcal K = \frac{\mathrm{KL}(Q\|P) + \ln(2\sqrt n/\delta)}{n},
+
+    reported as ``bound_`` (``value_lower_bound_`` = :math:`-` ``bound_``). With
+    ``objective="risk"`` it minimises :math:`\hat R^\tau_n + \mathrm{KL}(Q\|P)/n`
+    (clipped-IPS risk with the KL as a ridge penalty) and still reports the bound.
+    The policy class and prior are those of :class:`ExponentialSmoothingLearner`.
+
+    Parameters
+    ----------
+    tau : float in (0, 1] or None, default None
+        Propensity floor; ``None`` uses :math:`n^{-1/4}`, as in the paper's experiments.
+    objective : {"bound", "risk"}, default "bound"
+    delta, prior_mean, prior_scale, fit_intercept, n_actions, n_quadrature, max_iter
+        As in :class:`ExponentialSmoothingLearner`.
+
+    Attributes
+    ----------
+    coef_, scale_, bound_, value_lower_bound_, tau_, kl_, n_iter_, converged_, classes_
+    bound_terms_ : dict
+        ``risk`` (:math:`\hat R^\tau_n`) and ``kl``.
+
+    References
+    ----------
+    London, B. and Sandler, T. (2019). Bayesian counterfactual risk minimization. ICML.
+    Aouali, I., Brunel, V.-E., Rohde, D. and Korba, A. (2023). Exponential smoothing
+    for off-policy learning. ICML.
+
+    Examples
+    --------
+    >>> from causalkit.datasets import make_bandit_feedback
+    >>> from causalkit.ope import ClippedIPSLearner
+    >>> d = make_bandit_feedback(2000, n_actions=3, random_state=0)
+    >>> learner = ClippedIPSLearner().fit(d.X, d.y, action=d.action, propensity=d.propensity)
+    >>> bool(-1 / learner.tau_ <= learner.bound_terms_["risk"] <= 0)
+    True
+    """
+
+    def __init__(self, *, tau=None, objective="bound", delta=0.05, prior_mean=None, prior_scale=1.0,
+                 fit_intercept=True, n_actions=None, n_quadrature=20, max_iter=200):
+        self.tau = tau
+        self.objective = objective
+        self.delta = delta
+        self.prior_mean = prior_mean
+        self.prior_scale = prior_scale
+        self.fit_intercept = fit_intercept
+        self.n_actions = n_actions
+        self.n_quadrature = n_quadrature
+        self.max_iter = max_iter
+
+    def _check_params(self):
+        self._check_pac_params()
+        if self.tau is not None and (not np.isscalar(self.tau) or not 0 < self.tau <= 1):
+            raise ValueError(f"`tau` must lie in (0, 1] or be None; got {self.tau!r}.")
+        if self.objective not in ("bound", "risk"):
+            raise ValueError(f"`objective` must be 'bound' or 'risk'; got {self.objective!r}.")
+
+    def _london(self, risk, kl, n):
+        K = (kl + np.log(2 * np.sqrt(n) / self.delta)) / n
+        t = self.tau_
+        root = np.sqrt(max(2 * (risk + 1 / t) * K / t, 0.0))
+        return risk + 2 * K / t + root, K, root
+
+    def fit(self, X, y, *, action, propensity, sample_weight=None):
+        """Learn the policy; ``propensity`` is the logged actions' probability (n,) or
+        the logging distribution (n, n_actions). Other arguments as
+        :meth:`ExponentialSmoothingLearner.fit`."""
+        self._check_params()
+        Xa, names, yv, a, k, n = self._check_common(X, y, action, sample_weight, propensity)
+        _check_reward_unit(yv)
+        if propensity is None:
+            raise ValueError("`propensity` is required by ClippedIPSLearner: pass the logging "
+                             "probabilities of the logged actions.")
+        parr = np.asarray(propensity.to_numpy() if hasattr(propensity, "to_numpy") else propensity,
+                          dtype=np.float64)
+        if parr.ndim == 2 and parr.shape[1] > 1:
+            pa = _check_prob_matrix(parr, "propensity", n, k)[np.arange(n), a]
+        else:
+            pa = check_vector(parr, "propensity", n=n)
+        if (pa <= 0).any() or (pa > 1).any():
+            raise ValueError(f"`propensity` must lie in (0, 1] at the logged actions; "
+                             f"{int(((pa <= 0) | (pa > 1)).sum())} value(s) do not. A zero "
+                             "propensity means the logged action was impossible: fix the logging.")
+        _warn_unlogged(a, k)
+        self.tau_ = float(n ** -0.25) if self.tau is None else float(self.tau)
+        flat = np.arange(n) * k + a
+        coef = -yv / np.maximum(pa, self.tau_) / n
+
+        def objective(P, kl):
+            risk = float(np.dot(coef, P.reshape(-1).take(flat)))
+            g = np.zeros(P.size)
+            g[flat] = coef
+            g = g.reshape(P.shape)
+            if self.objective == "risk":
+                return risk + kl / n, g, 1.0 / n
+            val, K, root = self._london(risk, kl, n)
+            t = self.tau_
+            dr = 1 + (K / t) / root if root > 0 else 1.0
+            dK = 2 / t + ((risk + 1 / t) / t) / root if root > 0 else 2 / t
+            return val, dr * g, dK / n
+
+        P = self._optimise(_add_intercept(Xa, self.fit_intercept), k, objective)
+        risk = float(np.dot(coef, P.reshape(-1).take(flat)))
+        self.bound_ = float(self._london(risk, self.kl_, n)[0])
+        self.value_lower_bound_ = -self.bound_
+        self.bound_terms_ = {"risk": risk, "kl": self.kl_}
+        self._set_features(Xa, names, k)
+        return self
+
+
+class DirectMethodLearner(_LearnerBase):
+    r"""Greedy policy on a reward model: :math:`\pi(x) = \arg\max_a \hat q(x, a)`.
+
+    :math:`\hat q` regresses the reward on the context and the one-hot action
+    (``model_reward``, fitted once on all logs). The policy is greedy, or
+    :math:`\epsilon`-greedy with ``epsilon > 0`` (probability
+    :math:`1-\epsilon+\epsilon/K` on the greedy action, :math:`\epsilon/K` on each other),
+    which keeps importance weights finite when the learned policy is evaluated.
+    No logging propensities are needed; the policy is as good as :math:`\hat q`
+    (Dudik, Langford and Li, 2011).
+
+    Parameters
+    ----------
+    model_reward : regressor, optional
+        Default :class:`~sklearn.ensemble.HistGradientBoostingRegressor`.
+    epsilon : float in [0, 1], default 0.0
+    n_actions : int, optional
+    random_state : int or None
+        Seeds ``model_reward`` when it has a ``random_state`` left at ``None``.
+
+    Attributes
+    ----------
+    model_reward_ : fitted regressor
+    classes_, n_actions_
+
+    References
+    ----------
+    Dudik, M., Langford, J. and Li, L. (2011). Doubly robust policy evaluation and
+    learning. ICML.
+
+    Examples
+    --------
+    >>> from causalkit.datasets import make_bandit_feedback
+    >>> from causalkit.ope import DirectMethodLearner
+    >>> d = make_bandit_feedback(2000, n_actions=3, random_state=0)
+    >>> pol = DirectMethodLearner(epsilon=0.1, random_state=0).fit(d.X, d.y, action=d.action)
+    >>> float(pol.predict_proba(d.X[:1]).max().round(3))
+    0.933
+    """
+
+    def __init__(self, *, model_reward=None, epsilon=0.0, n_actions=None, random_state=None):
+        self.model_reward = model_reward
+        self.epsilon = epsilon
+        self.n_actions = n_actions
+        self.random_state = random_state
+
+    def fit(self, X, y, *, action, propensity=None, sample_weight=None):
+        """Fit the reward model; ``propensity`` is accepted for a common signature and unused.
+
+        ``sample_weight`` is passed to ``model_reward.fit``.
+        """
+        if not np.isscalar(self.epsilon) or not 0 <= self.epsilon <= 1:
+            raise ValueError(f"`epsilon` must lie in [0, 1]; got {self.epsilon!r}.")
+        Xa, names = check_X(X, "X")
+        yv = check_vector(y, "y")
+        a, k = _check_actions(action, self.n_actions)
+        n = check_consistent_length(X=Xa, y=yv, action=a)
+        if propensity is not None:
+            check_vector(np.asarray(propensity, dtype=np.float64).reshape(n, -1)[:, 0], "propensity", n=n)
+        counts = np.bincount(a, minlength=k)
+        if (counts == 0).any():
+            raise ValueError(f"`action` {np.flatnonzero(counts == 0).tolist()} never logged: the reward "
+                             "model cannot predict an action it never saw. Lower `n_actions` or log it.")
+        model = HistGradientBoostingRegressor() if self.model_reward is None else clone(self.model_reward)
+        if "random_state" in model.get_params() and model.get_params()["random_state"] is None:
+            model.set_params(random_state=self.random_state)
+        kw = {}
+        if sample_weight is not None:
+            kw["sample_weight"] = check_vector(sample_weight, "sample_weight", n=n)
+        model.fit(np.c_[Xa, np.eye(k)[a]], yv, **kw)
+        self.model_reward_ = model
+        self._set_features(Xa, names, k)
+        return self
+
+    def predict_reward(self, X):
+        r""":math:`\hat q(x, a)` for every action, shape (n, n_actions)."""
+        Xa = self._check_predict_X(X)
+        k = self.n_actions_
+        return np.column_stack([self.model_reward_.predict(np.c_[Xa, np.tile(np.eye(k)[j], (len(Xa), 1))])
+                                for j in range(k)])
+
+    def predict_proba(self, X):
+        """(Epsilon-)greedy action probabilities, shape (n, n_actions)."""
+        q = self.predict_reward(X)
+        k = self.n_actions_
+        P = np.full(q.shape, self.epsilon / k)
+        P[np.arange(len(q)), np.argmax(q, axis=1)] += 1 - self.epsilon
+        return P
+
+
+# --------------------------------------------------------------------------- the whole loop
+
+
+def learn_and_evaluate(learner, evaluator, X, y, *, action, propensity, test_size=0.5,
+                       random_state=None, name=None):
+    r"""Learn a policy on one part of the logs and evaluate it on the other.
+
+    The logs are split at random (``test_size`` of the rounds held out);
+    ``learner`` (cloned) is fitted on the training part and ``evaluator``
+    (cloned, any bandit evaluator such as :class:`DoublyRobust`) estimates the
+    learned policy's value on the held-out part. The held-out rounds are
+    independent of the learned policy, so the evaluator's confidence interval is
+    valid for the learned policy as it stands.
+
+    Parameters
+    ----------
+    learner : policy learner
+        E.g. :class:`ExponentialSmoothingLearner`.
+    evaluator : bandit OPE estimator
+        E.g. :class:`IPS`, :class:`SNIPS`, :class:`DoublyRobust`.
+    X, y, action, propensity
+        The logs (``propensity`` as the learner needs it; the evaluator receives
+        the same rows).
+    test_size : float in (0, 1), default 0.5
+    random_state : int or None
+        Seeds the split.
+    name : str, optional
+        Name of the returned estimate (default: the learner's class name).
+
+    Returns
+    -------
+    learner : fitted learner
+    estimate : Estimate
+        Held-out value of the learned policy.
+
+    Examples
+    --------
+    >>> from causalkit.datasets import make_bandit_feedback
+    >>> from causalkit.ope import DirectMethodLearner, SNIPS, learn_and_evaluate
+    >>> d = make_bandit_feedback(4000, n_actions=3, random_state=0)
+    >>> pol, v = learn_and_evaluate(DirectMethodLearner(epsilon=0.1, random_state=0), SNIPS(),
+    ...                             d.X, d.y, action=d.action, propensity=d.propensity,
+    ...                             random_state=0)
+    >>> v.n
+    2000
+    """
+    if not np.isscalar(test_size) or not 0 < test_size < 1:
+        raise ValueError(f"`test_size` must lie in (0, 1); got {test_size!r}.")
+    n = len(y)
+    idx_tr, idx_te = train_test_split(np.arange(n), test_size=test_size, random_state=random_state)
+
+    def take(v, idx):
+        if v is None:
+            return None
+        if hasattr(v, "iloc"):
+            return v.iloc[idx]
+        return np.asarray(v)[idx]
+
+    pol = clone(learner).fit(take(X, idx_tr), take(y, idx_tr), action=take(action, idx_tr),
+                             propensity=take(propensity, idx_tr))
+    ev = clone(evaluator).fit(take(X, idx_te), take(y, idx_te), action=take(action, idx_te),
+                              propensity=take(propensity, idx_te))
+    est = ev.value(pol, name=name or type(pol).__name__)
+    return pol, Estimate(est.value, est.stderr, n=est.n,
+                         method=est.method + f"; policy learned on {len(idx_tr)} other rounds",
+                         name=est.name)
