@@ -101,25 +101,38 @@ def residuals(x, D, fit, vce, nnmatch):
 
 
 def quad_form(row, res, s, g):
-    """``sum_i (row_i res_i's)^2``; with clusters ``g``, the sum over clusters of the squared sums."""
+    """``sum_i (row_i res_i's)^2``; with clusters ``g``, the sum over clusters of the
+    squared sums times the CR1 factor ``G/(G-1) (n-1)/(n-k)`` (``G`` clusters and ``n``
+    units in the window, ``k`` the parameters of the fit that gave ``res``)."""
     e = row * (res @ s)
     if g is None:
         return float(e @ e)
-    c = np.bincount(g, weights=e)
+    _, inv = np.unique(g, return_inverse=True)
+    c = np.bincount(inv, weights=e)
     return float(c @ c)
 
 
-def _terms(side, o, nu, o_B, h_V, h_B, scale, kernel, vce, nnmatch, combo, cluster_fac):
+def cluster_factor(g, n, k):
+    """CR1 small-sample factor ``G/(G-1) (n-1)/(n-k)`` of one side (1 without clusters)."""
+    if g is None:
+        return 1.0
+    G = int(np.unique(g).shape[0])
+    if G < 2 or n <= k:
+        return float("nan")
+    return (G / (G - 1)) * ((n - 1) / (n - k))
+
+
+def _terms(side, o, nu, o_B, h_V, h_B, scale, kernel, vce, nnmatch, combo):
     """Variance, bias and regularisation constants of one side for an order-``o`` fit of
     derivative ``nu`` (CCT 2014, sec. 4; Calonico, Cattaneo and Farrell 2020)."""
     closed = kernel == "uniform"
     sV = side.window(h_V, closed)
     xV, DV, wV = side.x[sV], side.D[sV], side.w[sV]
     fV = lp_fit(xV, DV, wV, h_V, o, kernel)
-    s = combo(fV, h_V, nu)
+    s = combo(fV, h_V, nu, DV)
     resV = residuals(xV, DV, fV, vce, nnmatch)
     gV = None if side.g is None else side.g[sV]
-    V_V = quad_form(fV["rows"][nu], resV, s, gV) * cluster_fac(gV, xV.shape[0], o + 1)
+    V_V = quad_form(fV["rows"][nu], resV, s, gV) * cluster_factor(gV, xV.shape[0], o + 1)
     bconst = float(fV["rows"][nu] @ ((xV / h_V) ** (o + 1)))
     sB = side.window(h_B, closed)
     xB, DB, wB = side.x[sB], side.D[sB], side.w[sB]
@@ -130,7 +143,7 @@ def _terms(side, o, nu, o_B, h_V, h_B, scale, kernel, vce, nnmatch, combo, clust
     if scale > 0:
         resB = residuals(xB, DB, fB, vce, nnmatch)
         gB = None if side.g is None else side.g[sB]
-        V_B = (quad_form(fB["rows"][o_B], resB, s, gB) * cluster_fac(gB, xB.shape[0], o_B + 1)
+        V_B = (quad_form(fB["rows"][o_B], resB, s, gB) * cluster_factor(gB, xB.shape[0], o_B + 1)
                / h_B ** (2 * o_B))
         R = scale * 2 * (o + 1 - nu) * 3 * bconst**2 * V_B
     V = (2 * nu + 1) * h_V * V_V
@@ -152,7 +165,7 @@ def _combine(kind, Vl, Bl, Rl, Vr, Br, Rr, rate, bw_max):
 
 
 def select_bandwidth(left, right, *, p, q, deriv, kernel, vce, nnmatch, bwselect, scaleregul,
-                     c_bw, bw_max, combo, cluster_fac, n_rate, bw_min=0.0):
+                     c_bw, bw_max, combo, n_rate, bw_min=0.0):
     """Bandwidths ``(h_left, h_right, b_left, b_right)`` of one selector.
 
     The three steps of CCT (2014, sec. 4.2): a bandwidth ``d`` for the derivative of
@@ -172,7 +185,7 @@ def select_bandwidth(left, right, *, p, q, deriv, kernel, vce, nnmatch, bwselect
     def run(kind):
         def step(o, nu, o_B, h_B, scale):
             (Vl, Bl, Rl), (Vr, Br, Rr) = (
-                _terms(sd, o, nu, o_B, c_bw, hb, scale, kernel, vce, nnmatch, combo, cluster_fac)
+                _terms(sd, o, nu, o_B, c_bw, hb, scale, kernel, vce, nnmatch, combo)
                 for sd, hb in zip(sides, h_B))
             return _combine(kind, Vl, Bl, Rl, Vr, Br, Rr, 1 / (2 * o + 3), bw_max)
 

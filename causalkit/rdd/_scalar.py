@@ -28,7 +28,7 @@ _KERNELS = {"triangular": "triangular", "tri": "triangular", "epanechnikov": "ep
             "epa": "epanechnikov", "uniform": "uniform", "uni": "uniform"}
 BWSELECT = ("mserd", "msetwo", "msesum", "msecomb1", "msecomb2",
             "cerrd", "certwo", "cersum", "cercomb1", "cercomb2")
-_VCE = ("nn", "hc0", "hc1", "hc2", "hc3")
+_VCE = ("nn", "hc0", "hc1", "hc2", "hc3", "cr1")
 _MASSPOINTS = ("adjust", "check", "off")
 
 
@@ -129,54 +129,62 @@ def _validate(X, y, cutoff, treatment, covariates, groups, sample_weight, multi=
 
 
 class _Combo:
-    """The linear combination of the columns (outcome, treatment, covariates) that
-    the variance and bias constants use: fuzzy by the delta method, covariates by
-    their coefficients ``gamma`` (Calonico, Cattaneo, Farrell and Titiunik 2019)."""
+    """The linear combination ``s`` of the columns (outcome, treatment, covariates)
+    that the variance and bias constants use: fuzzy by the delta method, covariates
+    by their coefficients ``gamma`` (Calonico, Cattaneo, Farrell and Titiunik 2019)."""
 
-    def __init__(self, fuzzy, gamma, n_cols):
-        self.fuzzy, self.gamma, self.n_cols = fuzzy, gamma, n_cols
+    def __init__(self, fuzzy, n_z, n_cols):
+        self.fuzzy, self.n_z, self.n_cols = fuzzy, n_z, n_cols
 
-    def from_jumps(self, tau):
-        """``s`` for column jumps ``tau`` (length n_cols)."""
+    def from_jumps(self, tau, gamma):
+        """``s`` for column jumps ``tau`` (length n_cols) and coefficients ``gamma``."""
         s = np.zeros(self.n_cols)
-        nz = self.gamma.shape[0] if self.gamma is not None else 0
+        nz = self.n_z
         if not self.fuzzy:
             s[0] = 1.0
             if nz:
-                s[1:] = -self.gamma[:, 0]
+                s[1:] = -gamma[:, 0]
             return s
-        k = 2
+        ty, tt = tau[0], tau[1]
         if nz:
-            ty = tau[0] - tau[k:] @ self.gamma[:, 0]
-            tt = tau[1] - tau[k:] @ self.gamma[:, 1]
-        else:
-            ty, tt = tau[0], tau[1]
+            ty, tt = ty - tau[2:] @ gamma[:, 0], tt - tau[2:] @ gamma[:, 1]
         s[0], s[1] = 1 / tt, -ty / tt**2
         if nz:
-            s[k:] = -self.gamma[:, 0] / tt + ty * self.gamma[:, 1] / tt**2
+            s[2:] = -gamma[:, 0] / tt + ty * gamma[:, 1] / tt**2
         return s
 
-    def __call__(self, fit, h, nu):
-        # inside bandwidth selection, the per-side coefficients stand in for the jumps
-        return self.from_jumps(fit["beta"][nu] / h**nu)
+    def __call__(self, fit, h, nu, D):
+        """``s`` inside bandwidth selection: the side's own coefficients of order ``nu``
+        stand in for the jumps, and ``gamma`` comes from the side's own fit."""
+        gamma = None
+        if self.n_z:
+            gamma = _solve_gamma(_cross(D, fit), self.n_cols, self.n_z)
+        return self.from_jumps(fit["beta"][nu] / h**nu, gamma)
 
 
-def _cluster_factor(kind, G_total, n_total, k):
-    """Small-sample factor of the cluster-robust variance (Stata's CR1 convention)."""
-    if kind is None:
-        return lambda g, n, d: 1.0
+def _cross(D, fit):
+    """Kernel-weighted cross-products of the residuals of a one-sided fit."""
+    e = D - fit["R"] @ fit["beta"]
+    return (e * fit["k"][:, None]).T @ e
 
-    def fac(g, n, d):
-        if g is None:
-            return 1.0
-        return (G_total / (G_total - 1)) * ((n_total - 1) / (n_total - d))
 
-    return fac
+def _solve_gamma(C, k, nz):
+    cz, cy = slice(k - nz, k), slice(0, k - nz)
+    A, Bm = C[cz, cz], C[cz, cy]
+    scale = np.sqrt(np.clip(np.diag(A), 0, None))
+    if not np.all(scale > 0) or np.linalg.cond(A / np.outer(scale, scale)) > 1e12:
+        raise ValueError(
+            "`covariates` are collinear (or constant) among the units inside the bandwidth: "
+            "their coefficients are not identified. Drop the redundant or constant columns.")
+    return np.linalg.solve(A, Bm)
 
 
 def _bandwidths(des, *, p, q, deriv, kernel, vce, nnmatch, bwselect, scaleregul, masspoints,
                 bwcheck, bwrestrict, combo):
-    """Selected ``(h_left, h_right, b_left, b_right)`` and the pilot used."""
+    """Selected ``(h_left, h_right, b_left, b_right)`` and the pilot used.
+
+    ``combo`` is a function of the pilot bandwidth that returns the linear
+    combination of the columns (see :class:`_Combo`)."""
     xc = des.xc
     n = des.n
     if masspoints == "adjust":
@@ -198,11 +206,11 @@ def _bandwidths(des, *, p, q, deriv, kernel, vce, nnmatch, bwselect, scaleregul,
         c_bw = max(c_bw, bw_min)
     else:
         bw_min = 0.0
-    cluster_fac = _cluster_factor(None, 0, 0, 0)
     return L.select_bandwidth(des.left, des.right, p=p, q=q, deriv=deriv, kernel=kernel, vce=vce,
                               nnmatch=nnmatch, bwselect=bwselect, scaleregul=scaleregul,
-                              c_bw=c_bw, bw_max=bw_max if bwrestrict else None, combo=combo,
-                              cluster_fac=cluster_fac, n_rate=n, bw_min=bw_min), c_bw
+                              c_bw=c_bw, bw_max=bw_max if bwrestrict else None,
+                              combo=combo,
+                              n_rate=n, bw_min=bw_min), c_bw
 
 
 def rd_bandwidth(X, y, *, cutoff=0.0, p=1, q=None, deriv=0, kernel="triangular", treatment=None,
@@ -293,10 +301,12 @@ class RDD(BaseEstimator):
     bwselect : str, default "mserd"
         "mserd", "msetwo", "msesum", "msecomb1", "msecomb2", "cerrd", "certwo",
         "cersum", "cercomb1" or "cercomb2" (see :func:`rd_bandwidth`).
-    vce : {"nn", "hc0", "hc1", "hc2", "hc3"}, default "nn"
+    vce : {"nn", "hc0", "hc1", "hc2", "hc3", "cr1"}, default "nn"
         Variance estimator, used for the standard errors and inside bandwidth
-        selection. With ``groups``, the residual products are summed within
-        clusters.
+        selection. With ``groups`` it is the cluster-robust CR1 ("nn", "hc0", "hc1"
+        and "cr1" all mean CR1 then): least-squares residuals summed within clusters,
+        times ``G/(G-1) (n-1)/(n-k)`` per side (``G`` clusters and ``n`` units in the
+        window, ``k`` parameters). "cr1" without ``groups`` means "hc1".
     nnmatch : int, default 3
         Minimum number of neighbours for ``vce="nn"`` (tied values enter together).
     masspoints : {"adjust", "check", "off"}, default "adjust"
@@ -423,16 +433,27 @@ class RDD(BaseEstimator):
         return p, q, nu
 
     # ------------------------------------------------------------------ bandwidths
-    def _select(self, des, gamma=None):
+    def _vce(self, des):
+        """The variance estimator used: with clusters, CR1 (least-squares residuals
+        summed within clusters, factor ``G/(G-1) (n-1)/(n-k)`` per side)."""
+        clustered = des.left.g is not None
+        if not clustered:
+            return "hc1" if self.vce == "cr1" else self.vce
+        if self.vce in ("hc2", "hc3"):
+            raise ValueError(f"`vce` = {self.vce!r} has no cluster-robust version here; with "
+                             "`groups`, use vce='cr1' (or 'nn', 'hc0', 'hc1', which mean CR1).")
+        return "hc0"
+
+    def _select(self, des):
         p, q, nu = self._check_params()
         sharpbw = self.sharpbw or (des.fuzzy and self._constant_side(des))
         if des.fuzzy and sharpbw:
             keep = [0] + list(range(2, des.left.D.shape[1]))
             des = _strip(des, keep)
-            gamma = None if gamma is None else gamma[:, :1]
-        combo = _Combo(des.fuzzy, gamma, des.left.D.shape[1])
+        combo = _Combo(des.fuzzy, des.n_z, des.left.D.shape[1])
+
         try:
-            return _bandwidths(des, p=p, q=q, deriv=nu, kernel=self._kernel, vce=self.vce,
+            return _bandwidths(des, p=p, q=q, deriv=nu, kernel=self._kernel, vce=self._vce(des),
                                nnmatch=self.nnmatch, bwselect=self.bwselect,
                                scaleregul=float(self.scaleregul), masspoints=self.masspoints,
                                bwcheck=self.bwcheck, bwrestrict=self.bwrestrict, combo=combo)
@@ -505,7 +526,7 @@ class RDD(BaseEstimator):
                 MassPointsWarning, stacklevel=3)
         if self.bandwidth is None:
             # covariate coefficients for the selector come from a pilot fit at the pilot
-            bw, _ = self._select(des, gamma=self._gamma_pilot(des, p))
+            bw, _ = self._select(des)
         else:
             hl, hr = _pair(self.bandwidth, "bandwidth")
             if self.bias_bandwidth is not None:
@@ -521,15 +542,12 @@ class RDD(BaseEstimator):
             bw[2], bw[3] = bw[0] / rl, bw[1] / rr
         self._estimate(des, p, q, nu, bw)
 
-    def _gamma_pilot(self, des, p):
-        return None
-
     def _estimate(self, des, p, q, nu, bw):
         hl, hr, bl, br = (float(v) for v in bw)
         parts = []
         for side, h, b in ((des.left, hl, bl), (des.right, hr, br)):
             try:
-                parts.append(_side_estimate(side, h, b, p, q, nu, self._kernel, self.vce,
+                parts.append(_side_estimate(side, h, b, p, q, nu, self._kernel, self._vce(des),
                                             self.nnmatch))
             except L.SingularFit as err:
                 raise ValueError(
@@ -538,46 +556,30 @@ class RDD(BaseEstimator):
         left, right = parts
         k = des.left.D.shape[1]
         nz = des.n_z
-        # covariate coefficients from the order-p fits at h (CCFT 2019, eq. 5)
-        gamma = None
-        if nz:
-            cz = slice(k - nz, k)
-            cy = slice(0, k - nz)
-            A = left["ZWZ"][cz, cz] + right["ZWZ"][cz, cz]
-            Bm = left["ZWZ"][cz, cy] + right["ZWZ"][cz, cy]
-            try:
-                if np.linalg.cond(A) > 1e12:
-                    raise np.linalg.LinAlgError
-                gamma = np.linalg.solve(A, Bm)
-            except np.linalg.LinAlgError:
-                raise ValueError(
-                    "`covariates` are collinear (or constant) among the units inside the "
-                    "bandwidth: their coefficients are not identified. Drop the redundant or "
-                    "constant columns.") from None
+        gamma = _gamma(des, (left, right)) if des.n_z else None
         tau_cl = right["cl"] - left["cl"]
         tau_bc = right["bc"] - left["bc"]
-        combo = _Combo(des.fuzzy, gamma, k)
+        combo = _Combo(des.fuzzy, des.n_z, k)
         if des.fuzzy:
             tt = tau_cl[1] - (0 if not nz else tau_cl[k - nz:] @ gamma[:, 1])
             if abs(tt) < 1e-12:
                 raise ValueError("The treatment does not jump at the cutoff (first-stage jump "
                                  f"{tt:.3g}): the fuzzy effect is not identified. Check "
                                  "`treatment` and `cutoff`.")
-        s = combo.from_jumps(tau_cl)
-        est_cl = _apply(tau_cl, combo, des)
+        s = combo.from_jumps(tau_cl, gamma)
+        est_cl = _apply(tau_cl, gamma, des)
         est_bc = est_cl - float(s @ (tau_cl - tau_bc))  # delta-method bias correction
         g_total = None if des.left.g is None else int(
             np.unique(np.r_[des.left.g, des.right.g]).shape[0])
-        n_tot = des.n
 
         def var(kind, s):
             v = 0.0
             for part, side in ((left, des.left), (right, des.right)):
                 g = None if side.g is None else side.g[part["slice"]]
                 res = part["res_h"] if kind == "cl" else part["res_b"]
-                v += L.quad_form(part["w_" + kind], res, s, g)
-            if g_total is not None:
-                v *= (g_total / (g_total - 1)) * ((n_tot - 1) / (n_tot - (p + 1)))
+                k_fit = p + 1 if kind == "cl" else q + 1
+                v += (L.quad_form(part["w_" + kind], res, s, g)
+                      * L.cluster_factor(g, res.shape[0], k_fit))
             return v
 
         se_cl = math.sqrt(var("cl", s))
@@ -588,7 +590,7 @@ class RDD(BaseEstimator):
             name = "fuzzy " + name
         base = (f"local polynomial RD (p={p}, q={q}, {self._kernel}, h={_fmt_pair(hl, hr)}, "
                 f"b={_fmt_pair(bl, br)}, bwselect={self.bwselect if self.bandwidth is None else 'manual'}, "
-                f"{self.vce}{', clustered' if g_total else ''})")
+                f"{'CR1 clustered' if g_total else self._vce(des)})")
         self.conventional_ = Estimate(est_cl, se_cl, n=n_eff, method="conventional " + base,
                                       name=name)
         self.bias_corrected_ = Estimate(est_bc, se_cl, n=n_eff,
@@ -650,14 +652,20 @@ class RDD(BaseEstimator):
         return EstimateTable(tuple(rows), title=self.effect_.name)
 
 
+def _gamma(des, parts):
+    """Covariate coefficients: kernel-weighted least squares of the outcome (and
+    treatment) on the covariates after partialling out the one-sided polynomials of
+    order ``p`` at ``h`` (Calonico, Cattaneo, Farrell and Titiunik 2019, eq. 5)."""
+    return _solve_gamma(parts[0]["ZWZ"] + parts[1]["ZWZ"], des.left.D.shape[1], des.n_z)
+
+
 def _fmt_pair(a, b):
     return f"{a:.4g}" if a == b else f"({a:.4g}, {b:.4g})"
 
 
-def _apply(tau, combo, des):
+def _apply(tau, g, des):
     k = tau.shape[0]
     nz = des.n_z
-    g = combo.gamma
     if not des.fuzzy:
         return float(tau[0] - (0 if not nz else tau[k - nz:] @ g[:, 0]))
     ty = tau[0] - (0 if not nz else tau[k - nz:] @ g[:, 0])
@@ -689,9 +697,7 @@ def _side_estimate(side, h, b, p, q, nu, kernel, vce, nnmatch):
     w_bc = (fp["rows"][nu] - Lc * (h / b) ** (p + 1) * fq["rows"][p + 1]) * scale
     res_h = L.residuals(x, D, fp, vce, nnmatch)
     res_b = L.residuals(x, D, fq, vce, nnmatch)
-    # kernel-weighted cross-products of the order-p residuals (covariate coefficients)
-    e = D - fp["R"] @ fp["beta"]
-    ZWZ = (e * fp["k"][:, None]).T @ e
+    ZWZ = _cross(D, fp)  # covariate coefficients come from these
     return {"cl": w_cl @ D, "bc": w_bc @ D, "w_cl": w_cl, "w_bc": w_bc, "res_h": res_h,
             "res_b": res_b, "n_h": int(np.count_nonzero(fp["k"])), "slice": sl, "ZWZ": ZWZ}
 
