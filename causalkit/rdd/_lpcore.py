@@ -137,14 +137,15 @@ def _terms(side, o, nu, o_B, h_V, h_B, scale, kernel, vce, nnmatch, combo):
     sB = side.window(h_B, closed)
     xB, DB, wB = side.x[sB], side.D[sB], side.w[sB]
     fB = lp_fit(xB, DB, wB, h_B, o_B, kernel)
-    bB = fB["beta"][o_B] / h_B**o_B
+    j = o + 1  # the derivative the bias depends on, estimated by the order-o_B fit
+    bB = fB["beta"][j] / h_B**j
     B = math.sqrt(2 * (o + 1 - nu)) * bconst * float(bB @ s)
     R = 0.0
     if scale > 0:
         resB = residuals(xB, DB, fB, vce, nnmatch)
         gB = None if side.g is None else side.g[sB]
-        V_B = (quad_form(fB["rows"][o_B], resB, s, gB) * cluster_factor(gB, xB.shape[0], o_B + 1)
-               / h_B ** (2 * o_B))
+        V_B = (quad_form(fB["rows"][j], resB, s, gB) * cluster_factor(gB, xB.shape[0], o_B + 1)
+               / h_B ** (2 * j))
         R = scale * 2 * (o + 1 - nu) * 3 * bconst**2 * V_B
     V = (2 * nu + 1) * h_V * V_V
     return V, B, R

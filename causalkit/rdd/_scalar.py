@@ -210,7 +210,14 @@ def _bandwidths(des, *, p, q, deriv, kernel, vce, nnmatch, bwselect, scaleregul,
                               nnmatch=nnmatch, bwselect=bwselect, scaleregul=scaleregul,
                               c_bw=c_bw, bw_max=bw_max if bwrestrict else None,
                               combo=combo,
-                              n_rate=n, bw_min=bw_min), c_bw
+                              n_rate=_cer_n(des), bw_min=bw_min), c_bw
+
+
+def _cer_n(des):
+    """Sample size of the CER rule: units, or with clusters the clusters of each side summed."""
+    if des.left.g is None:
+        return des.n
+    return int(np.unique(des.left.g).shape[0] + np.unique(des.right.g).shape[0])
 
 
 def rd_bandwidth(X, y, *, cutoff=0.0, p=1, q=None, deriv=0, kernel="triangular", treatment=None,
