@@ -163,16 +163,20 @@ class _Combo:
 
 
 def _cross(D, fit):
-    """Kernel-weighted cross-products of the residuals of a one-sided fit."""
+    """Kernel-weighted cross-products of the residuals of a one-sided fit, and the
+    weighted sums of squares of the columns (for the collinearity check)."""
     e = D - fit["R"] @ fit["beta"]
-    return (e * fit["k"][:, None]).T @ e
+    k = fit["k"]
+    return np.vstack([(e * k[:, None]).T @ e, (D * D * k[:, None]).sum(axis=0)])
 
 
 def _solve_gamma(C, k, nz):
+    C, ss = C[:k], C[k]
     cz, cy = slice(k - nz, k), slice(0, k - nz)
     A, Bm = C[cz, cz], C[cz, cy]
     scale = np.sqrt(np.clip(np.diag(A), 0, None))
-    if not np.all(scale > 0) or np.linalg.cond(A / np.outer(scale, scale)) > 1e12:
+    if (not np.all(scale**2 > 1e-10 * ss[cz])
+            or np.linalg.cond(A / np.outer(scale, scale)) > 1e12):
         raise ValueError(
             "`covariates` are collinear (or constant) among the units inside the bandwidth: "
             "their coefficients are not identified. Drop the redundant or constant columns.")
@@ -428,9 +432,9 @@ class RDD(BaseEstimator):
             raise ValueError(f"`scaleregul` must be a non-negative number; got "
                              f"{self.scaleregul!r}.")
         if (isinstance(self.level, bool) or not isinstance(self.level, numbers.Real)
-                or not 0 < self.level < 100):
-            raise ValueError(f"`level` must be a confidence level in percent, strictly between 0 "
-                             f"and 100 (e.g. 95); got {self.level!r}.")
+                or not 1 < self.level < 100):
+            raise ValueError(f"`level` must be a confidence level in percent, strictly between 1 "
+                             f"and 100 (e.g. 95, not 0.95); got {self.level!r}.")
         if self.bandwidth is not None:
             _pair(self.bandwidth, "bandwidth")
         if self.bias_bandwidth is not None:
@@ -509,6 +513,10 @@ class RDD(BaseEstimator):
             if sizes.shape[0] < 2:
                 raise ValueError("`groups` has a single cluster; cluster-robust standard errors "
                                  "need at least two. Drop `groups` or pass finer clusters.")
+            if sizes.max() == 1:
+                raise ValueError("every cluster in `groups` holds a single unit, which is the "
+                                 "heteroskedasticity-robust case: drop `groups` and use "
+                                 "vce='hc1' (or 'nn').")
         des = _Design(x, self.cutoff, Y, t, Z, w, g)
         self._fit_design(des, p, q, nu)
         self.n_features_in_ = 1
@@ -517,12 +525,15 @@ class RDD(BaseEstimator):
         return self
 
     def _fit_design(self, des, p, q, nu):
+        need = q + 1 if self.bandwidth is not None else q + 3
         for side, nm in ((des.left, "below"), (des.right, "at or above")):
-            if side.n_unique < q + 1:
+            if side.n_unique < need:
+                what = (f"an order-{q} bias fit" if self.bandwidth is not None else
+                        f"bandwidth selection (its pilot fits have order q + 2 = {q + 2})")
                 raise ValueError(
                     f"`X` has {side.n_unique} distinct value(s) {nm} the cutoff "
-                    f"{self.cutoff:g}, but an order-{q} bias fit needs at least {q + 1}. Use "
-                    "lower orders `p` and `q`, or more units on that side.")
+                    f"{self.cutoff:g}, but {what} needs at least {need}. Use lower orders `p` "
+                    "and `q`, give `bandwidth`, or use more units on that side.")
         n_distinct = des.left.n_unique + des.right.n_unique
         if self.masspoints in ("adjust", "check") and n_distinct < des.n:
             warnings.warn(
