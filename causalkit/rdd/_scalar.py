@@ -195,7 +195,9 @@ def _bandwidths(des, *, p, q, deriv, kernel, vce, nnmatch, bwselect, scaleregul,
         n_pilot = int(np.count_nonzero(np.diff(xc))) + 1
     else:
         n_pilot = n
-    iqr = np.quantile(xc, 0.75) - np.quantile(xc, 0.25)
+    # sample quartiles by the averaged inverse of the empirical cdf (Hyndman-Fan type 2)
+    q1, q3 = np.quantile(xc, [0.25, 0.75], method="averaged_inverted_cdf")
+    iqr = q3 - q1
     sd = np.std(xc, ddof=1)
     c_bw = L.PILOT[kernel] * min(sd, iqr / 1.349) * n_pilot ** (-1 / 5)
     bw_max = max(abs(xc[0]), abs(xc[-1]))
