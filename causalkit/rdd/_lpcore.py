@@ -67,13 +67,13 @@ def lp_fit(x, D, w, h, order, kernel):
     R = u[:, None] ** np.arange(order + 1)
     G = R.T @ (R * k[:, None])
     nz = int(np.count_nonzero(k))
-    distinct = int(np.unique(x[k != 0]).shape[0]) if nz else 0
+    distinct = int(np.count_nonzero(np.diff(x[k != 0]))) + 1 if nz else 0  # x is sorted
     if distinct < order + 1 or not np.all(np.isfinite(G)) or np.linalg.cond(G) > 1e14:
         raise SingularFit(
             f"only {distinct} distinct running-variable value(s) ({nz} unit(s)) lie within "
             f"{h:.4g} of the cutoff on one side, and a polynomial of order {order} needs at "
             f"least {order + 1}")
-    rows = np.linalg.solve(G, (R * k[:, None]).T)
+    rows = np.linalg.inv(G) @ (R * k[:, None]).T
     return {"rows": rows, "beta": rows @ D, "R": R, "k": k}
 
 

@@ -716,7 +716,8 @@ def _side_estimate(side, h, b, p, q, nu, kernel, vce, nnmatch):
     w_cl = fp["rows"][nu] * scale
     w_bc = (fp["rows"][nu] - Lc * (h / b) ** (p + 1) * fq["rows"][p + 1]) * scale
     res_h = L.residuals(x, D, fp, vce, nnmatch)
-    res_b = L.residuals(x, D, fq, vce, nnmatch)
+    # nearest-neighbour residuals do not depend on the fit: compute them once
+    res_b = res_h if vce == "nn" else L.residuals(x, D, fq, vce, nnmatch)
     ZWZ = _cross(D, fp)  # covariate coefficients come from these
     return {"cl": w_cl @ D, "bc": w_bc @ D, "w_cl": w_cl, "w_bc": w_bc, "res_h": res_h,
             "res_b": res_b, "n_h": int(np.count_nonzero(fp["k"])), "slice": sl, "ZWZ": ZWZ}
