@@ -257,7 +257,7 @@ def rd_bandwidth(X, y, *, cutoff=0.0, p=1, q=None, deriv=0, kernel="triangular",
     >>> from causalkit.rdd import rd_bandwidth
     >>> d = make_rdd_data(2000, effect=0.5, random_state=0)
     >>> [round(v, 3) for v in rd_bandwidth(d.X, d.y)]
-    [0.227, 0.227, 0.358, 0.358]
+    [0.227, 0.227, 0.327, 0.327]
     """
     est = RDD(cutoff=cutoff, p=p, q=q, deriv=deriv, kernel=kernel, bwselect=bwselect, vce=vce,
               nnmatch=nnmatch, scaleregul=scaleregul, masspoints=masspoints, bwcheck=bwcheck,
