@@ -63,9 +63,13 @@ def lp_fit(x, D, w, h, order, kernel):
     and ``k`` the kernel weights.
     """
     u = x / h
-    k = kernel_function(kernel)(u) / h * w
-    R = u[:, None] ** np.arange(order + 1)
-    G = R.T @ (R * k[:, None])
+    k = kernel_function(kernel)(u) * (w / h)
+    R = np.empty((u.shape[0], order + 1))
+    R[:, 0] = 1.0
+    for j in range(1, order + 1):
+        R[:, j] = R[:, j - 1] * u
+    Rk = R.T * k  # (order + 1, n), contiguous
+    G = Rk @ R
     nz = int(np.count_nonzero(k))
     distinct = int(np.count_nonzero(np.diff(x[k != 0]))) + 1 if nz else 0  # x is sorted
     if distinct < order + 1 or not np.all(np.isfinite(G)) or np.linalg.cond(G) > 1e14:
@@ -73,7 +77,7 @@ def lp_fit(x, D, w, h, order, kernel):
             f"only {distinct} distinct running-variable value(s) ({nz} unit(s)) lie within "
             f"{h:.4g} of the cutoff on one side, and a polynomial of order {order} needs at "
             f"least {order + 1}")
-    rows = np.linalg.inv(G) @ (R * k[:, None]).T
+    rows = np.linalg.inv(G) @ Rk
     return {"rows": rows, "beta": rows @ D, "R": R, "k": k}
 
 
@@ -104,9 +108,9 @@ def quad_form(row, res, s, g):
     """``sum_i (row_i res_i's)^2``; with clusters ``g``, the sum over clusters of the
     squared sums times the CR1 factor ``G/(G-1) (n-1)/(n-k)`` (``G`` clusters and ``n``
     units in the window, ``k`` the parameters of the fit that gave ``res``)."""
-    e = row * (res @ s)
+    e = row * (res[:, 0] * s[0] if s.shape[0] == 1 else res @ s)
     if g is None:
-        return float(e @ e)
+        return float(np.dot(e, e))
     _, inv = np.unique(g, return_inverse=True)
     c = np.bincount(inv, weights=e)
     return float(c @ c)
