@@ -60,7 +60,7 @@ def scalar_cell(n, reps, effect=0.5):
             e = RDD().fit(d.X, d.y).effect()
         lo, hi = e.conf_int(0.05)
         cov.append(lo <= effect <= hi)
-        est.append(e.center)
+        est.append(e.value)
     est = np.array(est)
     return {"dgp": "scalar Lee", "n": n, "method": "RDD (mserd, RBC)", "reps": reps,
             "max |bias|": float(abs(est.mean() - effect)),

@@ -1,6 +1,7 @@
 """Regression discontinuity designs: distribution-valued outcomes (R3D) and scalar RDD."""
 
 from ._r3d import DistributionalRDD, pooled_quantile_rdd
-from ._scalar import RDD, rd_bandwidth, rd_plot
+from ._scalar import RDD, MassPointsWarning, rd_bandwidth, rd_plot
 
-__all__ = ["RDD", "DistributionalRDD", "pooled_quantile_rdd", "rd_bandwidth", "rd_plot"]
+__all__ = ["RDD", "DistributionalRDD", "MassPointsWarning", "pooled_quantile_rdd", "rd_bandwidth",
+           "rd_plot"]

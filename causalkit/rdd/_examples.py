@@ -136,12 +136,23 @@ def _rdd():
 
 
 def _rdd_bad():
+    from ..utils.validation import FewObservationsWarning
+    from ._scalar import MassPointsWarning
+
     def nan_in(key):
         def mutate(a):
             v = np.array(a[key], dtype=float)
             v[(3,) if v.ndim == 1 else (3, 0)] = np.nan
             return {**a, key: v}
         return mutate
+
+    def rounded(a):
+        return {**a, "X": np.round(np.asarray(a["X"], dtype=float), 1)}
+
+    def constant_covariate_near_cutoff(a):
+        X = np.asarray(a["X"], dtype=float)[:, 0]
+        z = np.where(np.abs(X) < 0.6, 1.0, X)
+        return {**a, "covariates": z}
 
     return [
         BadInput("nan-X", nan_in("X"), ValueError, r"`X` contains NaN"),
@@ -151,15 +162,41 @@ def _rdd_bad():
         BadInput("2d-y", set_arg("y", lambda a: np.c_[a["y"], a["y"]]), ValueError, r"`y` must be 1-D"),
         BadInput("cutoff-outside-support", _params(cutoff=-2.0), ValueError,
                  r"`cutoff` = -2 lies outside the support of `X`"),
-        BadInput("too-few-units-right", _few_right,
-                 ValueError, r"Too few units at or above the cutoff: `X` has 3 unit\(s\)"),
+        BadInput("too-few-values-right", _few_right, ValueError,
+                 r"`X` has 3 distinct value\(s\) at or above the cutoff"),
         BadInput("tiny-bandwidth", _params(bandwidth=1e-4), ValueError,
-                 r"Too few units inside the bandwidth window"),
-        BadInput("bad-bandwidth", _params(bandwidth="ik"), ValueError, r"`bandwidth` must be 'mserd'"),
+                 r"Cannot estimate at h = 0.0001.*`bandwidth`"),
+        BadInput("bad-bandwidth", _params(bandwidth="ik"), ValueError,
+                 r"`bandwidth` must be a positive number or a pair"),
+        BadInput("bandwidth-triple", _params(bandwidth=(0.2, 0.3, 0.4)), ValueError,
+                 r"`bandwidth` must be a positive number or a pair"),
+        BadInput("bad-bias-bandwidth", _params(bias_bandwidth=(0.2, -1)), ValueError,
+                 r"`bias_bandwidth` must be a positive number or a pair"),
         BadInput("bad-vce", _params(vce="robust"), ValueError, r"`vce` must be"),
-        BadInput("bad-q", _params(p=2, q=2), ValueError, r"`q` must be an integer larger than p"),
-        BadInput("nonbinary-treatment", set_arg("treatment", lambda a: np.arange(len(a["y"])) % 3),
-                 ValueError, r"`treatment` must be binary"),
+        BadInput("bad-bwselect", _params(bwselect="ik"), ValueError, r"`bwselect` must be one of"),
+        BadInput("bad-masspoints", _params(masspoints="yes"), ValueError,
+                 r"`masspoints` must be one of"),
+        BadInput("bad-level", _params(level=0.95), ValueError, r"`level` must be .*in percent"),
+        BadInput("bad-q", _params(p=2, q=2), ValueError, r"`q` must be larger than `p`"),
+        BadInput("kink-with-p0", _params(p=0, deriv=1), ValueError,
+                 r"`deriv` = 1 needs `p` >= 1"),
+        BadInput("string-treatment", set_arg("treatment", lambda a: np.array(["a"] * len(a["y"]))),
+                 (TypeError, ValueError), r"`treatment`"),
+        BadInput("nan-covariates", set_arg("covariates", lambda a: np.where(
+            np.arange(len(a["y"])) == 4, np.nan, 1.0 + np.arange(len(a["y"])) % 7)),
+            ValueError, r"`covariates` contains NaN"),
+        BadInput("covariates-wrong-length", set_arg("covariates", lambda a: np.ones(3)),
+                 ValueError, r"`covariates` must have one row per unit"),
+        BadInput("constant-covariate-near-cutoff", constant_covariate_near_cutoff, ValueError,
+                 r"`covariates` are collinear \(or constant\)"),
+        BadInput("one-cluster", set_arg("groups", lambda a: np.zeros(len(a["y"]))), ValueError,
+                 r"`groups` has a single cluster"),
+        BadInput("clusters-of-size-one", set_arg("groups", lambda a: np.arange(len(a["y"]))),
+                 ValueError, r"every cluster in `groups` holds a single unit"),
+        BadInput("rounded-running-variable", rounded, MassPointsWarning,
+                 r"Mass points detected in the running variable", warns=True),
+        BadInput("few-units-in-window", _params(bandwidth=0.015), FewObservationsWarning,
+                 r"unit\(s\) inside the bandwidth on one side", warns=True),
     ]
 
 
@@ -169,8 +206,8 @@ def conformance_cases():
             name="rdd.RDD",
             estimator=_rdd,
             data=_rdd_data,
-            result=lambda e: [e.effect().value, e.effect().center, e.effect().stderr,
-                              e.conventional_.stderr, e.bandwidth_, e.bias_bandwidth_],
+            result=lambda e: [e.effect().value, e.effect().stderr, e.conventional_.value,
+                              e.conventional_.stderr, *e.bandwidth_, *e.bias_bandwidth_],
             before_fit=(lambda e, d: e.effect(),),
             bad_inputs=_rdd_bad(),
         ),
@@ -178,8 +215,8 @@ def conformance_cases():
             name="rdd.RDD-fuzzy",
             estimator=_rdd,
             data=_rdd_fuzzy_data,
-            result=lambda e: [e.effect().value, e.effect().center, e.effect().stderr,
-                              e.first_stage_],
+            result=lambda e: [e.effect().value, e.effect().stderr,
+                              *e.first_stage_.values, *e.first_stage_.stderrs],
             before_fit=(lambda e, d: e.effect(),),
             bad_inputs=[BadInput("nan-treatment",
                                  set_arg("treatment", lambda a: np.where(np.arange(len(a["y"])) == 4,
@@ -187,7 +224,7 @@ def conformance_cases():
                                  ValueError, r"`treatment` contains NaN"),
                         BadInput("one-arm-treatment",
                                  set_arg("treatment", lambda a: np.ones(len(a["y"]), dtype=int)),
-                                 ValueError, r"`treatment` takes only the value 1")],
+                                 ValueError, r"The treatment does not jump at the cutoff")],
         ),
         ConformanceCase(
             name="rdd.DistributionalRDD",

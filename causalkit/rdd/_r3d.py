@@ -378,6 +378,10 @@ class DistributionalRDD(BaseEstimator):
         n = x.shape[0]
         q = check_q_grid(self.q_grid)
         sw = check_weights(sample_weight, "sample_weight", n=n)
+        if sw is not None:
+            # only relative weights matter: bandwidths and estimates are the same when
+            # every weight is multiplied by one constant
+            sw = sw / sw.mean()
         t = None
         if treatment is not None:
             t = check_binary(treatment, "treatment").astype(float)
@@ -583,6 +587,19 @@ def pooled_quantile_rdd(X, y, q_grid, *, cutoff=0.0, bandwidth):
 
     x, _ = check_running_variable(X, cutoff)
     q = check_q_grid(q_grid)
+    if (isinstance(bandwidth, bool) or not isinstance(bandwidth, numbers.Real)
+            or not np.isfinite(bandwidth) or not bandwidth > 0):
+        raise ValueError(f"`bandwidth` must be a positive number; got {bandwidth!r}.")
+    xc = x - cutoff
+    for side, inside in (("at or above", (xc >= 0) & (xc <= bandwidth)),
+                         ("below", (xc < 0) & (xc >= -bandwidth))):
+        distinct = np.unique(xc[inside]).shape[0]
+        if distinct < 2:
+            raise ValueError(
+                f"Only {distinct} distinct value(s) of `X` {side} the cutoff {cutoff:g} lie "
+                f"within `bandwidth` = {bandwidth:g}; a local linear fit needs at least 2 on "
+                "each side. Use a larger `bandwidth`, or a `cutoff` with units on both sides "
+                "(not at the edge of the support of `X`).")
     samples = _unit_samples(y, x.shape[0])
     xs = np.concatenate([np.full(len(s), xi - cutoff) for xi, s in zip(x, samples)])
     ys = np.concatenate(list(samples))

@@ -10,145 +10,289 @@ import numpy as np
 from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
 
-from ..inference import Estimate
+from ..inference import Estimate, EstimateTable
 from ..utils.validation import (
+    CausalkitWarning,
     FewObservationsWarning,
     WeakInstrumentWarning,
     check_aligned,
-    check_binary,
+    check_groups,
     check_vector,
     check_weights,
 )
-from ._core import kernel_function
+from . import _lpcore as L
 from ._r3d import check_running_variable
 
-__all__ = ["RDD", "rd_bandwidth", "rd_plot"]
+__all__ = ["RDD", "MassPointsWarning", "rd_bandwidth", "rd_plot"]
 
-#: Pilot-bandwidth constants of Calonico, Cattaneo and Titiunik (2014) per kernel.
-_PILOT = {"triangular": 2.576, "epanechnikov": 2.34, "uniform": 1.843}
-
-
-def _nn(x, D, J):
-    from .._accel import _rdd
-
-    return _rdd.nn_residuals(np.ascontiguousarray(x, float), np.ascontiguousarray(D, float), int(J))
+_KERNELS = {"triangular": "triangular", "tri": "triangular", "epanechnikov": "epanechnikov",
+            "epa": "epanechnikov", "uniform": "uniform", "uni": "uniform"}
+BWSELECT = ("mserd", "msetwo", "msesum", "msecomb1", "msecomb2",
+            "cerrd", "certwo", "cersum", "cercomb1", "cercomb2")
+_VCE = ("nn", "hc0", "hc1", "hc2", "hc3", "cr1")
+_MASSPOINTS = ("adjust", "check", "off")
 
 
-def _fit(xs, D, h, order, kernel, sw):
-    """Weighted LS of D on (xs/h)^0..order with weights K(xs/h)/h (scaled basis).
+class MassPointsWarning(CausalkitWarning):
+    """The running variable has repeated values (mass points)."""
 
-    Returns dict with ``rows`` = G^{-1} (R w)^T (order+1, n) so that
-    ``beta = rows @ D`` and ``w`` the kernel weights (zero outside the window).
-    """
-    u = xs / h
-    w = kernel_function(kernel)(u) / h * sw
-    R = u[:, None] ** np.arange(order + 1)
-    G = R.T @ (R * w[:, None])
-    if np.count_nonzero(w) < order + 1 or np.linalg.cond(G) > 1e14:
+
+def _kernel(kernel):
+    if not isinstance(kernel, str) or kernel not in _KERNELS:
+        raise ValueError(f"`kernel` must be one of 'triangular', 'epanechnikov' or 'uniform' "
+                         f"(or 'tri', 'epa', 'uni'); got {kernel!r}.")
+    return _KERNELS[kernel]
+
+
+def _int_param(value, name, low=0):
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < low:
+        raise ValueError(f"`{name}` must be an integer >= {low}; got {value!r}.")
+    return int(value)
+
+
+def _pair(value, name):
+    """A positive number or a pair (left, right) of positive numbers, as a pair of floats."""
+    msg = (f"`{name}` must be a positive number or a pair (left, right) of positive numbers; "
+           f"got {value!r}.")
+    if isinstance(value, (str, bytes, bool)):
+        raise ValueError(msg)
+    if isinstance(value, numbers.Real):
+        vals = (float(value), float(value))
+    else:
+        try:
+            arr = np.asarray(value, dtype=float).ravel()
+        except (TypeError, ValueError):
+            raise ValueError(msg) from None
+        if arr.shape[0] != 2:
+            raise ValueError(msg)
+        vals = (float(arr[0]), float(arr[1]))
+    if not all(np.isfinite(v) and v > 0 for v in vals):
+        raise ValueError(msg)
+    return vals
+
+
+class _Design:
+    """Validated, sorted data of one RD problem (both sides)."""
+
+    def __init__(self, x, cutoff, Y, t, Z, w, g):
+        xc = x - float(cutoff)
+        order = np.argsort(xc, kind="stable")
+        xc = xc[order]
+        cols = [Y] + ([] if t is None else [t]) + ([] if Z is None else [Z])
+        D = np.column_stack(cols)[order]
+        w = w[order]
+        g = None if g is None else g[order]
+        nl = int(np.searchsorted(xc, 0.0, "left"))
+        self.left = L.Side(xc[:nl], D[:nl], w[:nl], None if g is None else g[:nl], True)
+        self.right = L.Side(xc[nl:], D[nl:], w[nl:], None if g is None else g[nl:], False)
+        self.n = xc.shape[0]
+        self.n_y = Y.shape[1]
+        self.fuzzy = t is not None
+        self.n_z = 0 if Z is None else Z.shape[1]
+        self.xc = xc
+
+
+def _validate(X, y, cutoff, treatment, covariates, groups, sample_weight, multi=False):
+    x, names = check_running_variable(X, cutoff)
+    n = x.shape[0]
+    if multi:
+        Y = np.asarray(y.to_numpy() if hasattr(y, "to_numpy") else y, dtype=float)
+        if Y.ndim == 1:
+            Y = Y[:, None]
+        if Y.ndim != 2 or Y.shape[0] != n:
+            raise ValueError(f"`y` must have one row per unit ({n}); got shape {Y.shape}.")
+        if not np.all(np.isfinite(Y)):
+            raise ValueError("`y` contains NaN or infinite values; drop or impute those rows.")
+    else:
+        Y = check_vector(y, "y", n=n)[:, None]
+    t = None
+    if treatment is not None:
+        t = check_vector(treatment, "treatment", n=n)
+    Z = None
+    if covariates is not None:
+        Z = np.asarray(covariates.to_numpy() if hasattr(covariates, "to_numpy") else covariates)
+        if Z.dtype.kind not in "biuf":
+            raise TypeError(f"`covariates` must be numeric; got dtype {Z.dtype}. Encode "
+                            "categorical covariates as dummies first.")
+        Z = Z.astype(float)
+        if Z.ndim == 1:
+            Z = Z[:, None]
+        if Z.ndim != 2 or Z.shape[0] != n:
+            raise ValueError(f"`covariates` must have one row per unit ({n}); got shape "
+                             f"{Z.shape}.")
+        if not np.all(np.isfinite(Z)):
+            raise ValueError("`covariates` contains NaN or infinite values; drop or impute "
+                             "those rows.")
+    w = check_weights(sample_weight, "sample_weight", n=n)
+    w = np.ones(n) if w is None else w
+    g = check_groups(groups, "groups", n=n)
+    return x, names, Y, t, Z, w, g
+
+
+class _Combo:
+    """The linear combination ``s`` of the columns (outcome, treatment, covariates)
+    that the variance and bias constants use: fuzzy by the delta method, covariates
+    by their coefficients ``gamma`` (Calonico, Cattaneo, Farrell and Titiunik 2019)."""
+
+    def __init__(self, fuzzy, n_z, n_cols):
+        self.fuzzy, self.n_z, self.n_cols = fuzzy, n_z, n_cols
+
+    def from_jumps(self, tau, gamma):
+        """``s`` for column jumps ``tau`` (length n_cols) and coefficients ``gamma``."""
+        s = np.zeros(self.n_cols)
+        nz = self.n_z
+        if not self.fuzzy:
+            s[0] = 1.0
+            if nz:
+                s[1:] = -gamma[:, 0]
+            return s
+        ty, tt = tau[0], tau[1]
+        if nz:
+            ty, tt = ty - tau[2:] @ gamma[:, 0], tt - tau[2:] @ gamma[:, 1]
+        s[0], s[1] = 1 / tt, -ty / tt**2
+        if nz:
+            s[2:] = -gamma[:, 0] / tt + ty * gamma[:, 1] / tt**2
+        return s
+
+    def __call__(self, fit, h, nu, D):
+        """``s`` inside bandwidth selection: the side's own coefficients of order ``nu``
+        stand in for the jumps, and ``gamma`` comes from the side's own fit."""
+        gamma = None
+        if self.n_z:
+            gamma = _solve_gamma(_cross(D, fit), self.n_cols, self.n_z)
+        return self.from_jumps(fit["beta"][nu] / h**nu, gamma)
+
+
+def _cross(D, fit):
+    """Kernel-weighted cross-products of the residuals of a one-sided fit, and the
+    weighted sums of squares of the columns (for the collinearity check)."""
+    e = D - fit["R"] @ fit["beta"]
+    k = fit["k"]
+    return np.vstack([(e * k[:, None]).T @ e, (D * D * k[:, None]).sum(axis=0)])
+
+
+def _solve_gamma(C, k, nz):
+    C, ss = C[:k], C[k]
+    cz, cy = slice(k - nz, k), slice(0, k - nz)
+    A, Bm = C[cz, cz], C[cz, cy]
+    scale = np.sqrt(np.clip(np.diag(A), 0, None))
+    if (not np.all(scale**2 > 1e-10 * ss[cz])
+            or np.linalg.cond(A / np.outer(scale, scale)) > 1e12):
         raise ValueError(
-            f"Too few units inside the bandwidth window: {int(np.count_nonzero(w))} unit(s) "
-            f"within h = {h:.4g} of the cutoff on one side, but a polynomial of order {order} "
-            f"needs at least {order + 1} distinct values. Use a larger bandwidth or a lower order.")
-    rows = np.linalg.solve(G, (R * w[:, None]).T)
-    return {"rows": rows, "beta": rows @ D, "R": R, "w": w}
+            "`covariates` are collinear (or constant) among the units inside the bandwidth: "
+            "their coefficients are not identified. Drop the redundant or constant columns.")
+    return np.linalg.solve(A, Bm)
 
 
-def _residuals(xs, D, fit, vce, J, d):
-    if vce == "nn":
-        return _nn(xs, D, J)
-    res = D - fit["R"] @ fit["beta"]
-    n = xs.shape[0]
-    if vce == "hc0":
-        return res
-    if vce == "hc1":
-        return res * np.sqrt(n / (n - d))
-    hii = np.einsum("ij,ji->i", fit["R"], fit["rows"])
-    f = 1 / np.maximum(1 - hii, 1e-8)
-    return res * (np.sqrt(f) if vce == "hc2" else f)[:, None]
+def _bandwidths(des, *, p, q, deriv, kernel, vce, nnmatch, bwselect, scaleregul, masspoints,
+                bwcheck, bwrestrict, combo):
+    """Selected ``(h_left, h_right, b_left, b_right)`` and the pilot used.
+
+    ``combo`` is a function of the pilot bandwidth that returns the linear
+    combination of the columns (see :class:`_Combo`)."""
+    xc = des.xc
+    n = des.n
+    if masspoints == "adjust":
+        n_pilot = int(np.count_nonzero(np.diff(xc))) + 1
+    else:
+        n_pilot = n
+    # sample quartiles by the averaged inverse of the empirical cdf (Hyndman-Fan type 2)
+    q1, q3 = np.quantile(xc, [0.25, 0.75], method="averaged_inverted_cdf")
+    iqr = q3 - q1
+    sd = np.std(xc, ddof=1)
+    c_bw = L.PILOT[kernel] * min(sd, iqr / 1.349) * n_pilot ** (-1 / 5)
+    bw_max = max(abs(xc[0]), abs(xc[-1]))
+    c_bw = min(c_bw, bw_max)
+    if bwcheck is None and masspoints == "adjust":
+        bwcheck = 10
+    if bwcheck is not None:
+        # enlarged (by a relative sqrt(machine eps), so that the farthest distinct value
+        # keeps a positive kernel weight) to hold ``bwcheck`` distinct values per side
+        bw_min = max(des.left.unique_distance(bwcheck), des.right.unique_distance(bwcheck))
+        bw_min *= 1 + math.sqrt(np.finfo(float).eps)
+        c_bw = max(c_bw, bw_min)
+    else:
+        bw_min = 0.0
+    return L.select_bandwidth(des.left, des.right, p=p, q=q, deriv=deriv, kernel=kernel, vce=vce,
+                              nnmatch=nnmatch, bwselect=bwselect, scaleregul=scaleregul,
+                              c_bw=c_bw, bw_max=bw_max if bwrestrict else None,
+                              combo=combo,
+                              n_rate=_cer_n(des), bw_min=bw_min), c_bw
 
 
-def _bw_terms(xs, D, o, nu, o_B, h_V, h_B, scale, kernel, J, sw):
-    """Variance, bias and regularisation constants of one side (CCT 2014, sec. 4)."""
-    inV = kernel_function(kernel)(xs / h_V) > 0
-    fV = _fit(xs[inV], D[inV], h_V, o, kernel, sw[inV])
-    resV = _residuals(xs[inV], D[inV], fV, "nn", J, o + 1)
-    beta_raw = fV["beta"][nu] / h_V**nu
-    s = np.array([1.0]) if D.shape[1] == 1 else np.array(
-        [1 / beta_raw[1], -beta_raw[0] / beta_raw[1] ** 2])
-    r = resV @ s
-    V_V = np.sum((fV["rows"][nu] * r) ** 2)  # scaled coefficient nu
-    uV = xs[inV] / h_V
-    bconst = float(fV["rows"][nu] @ (uV ** (o + 1)))
-    inB = kernel_function(kernel)(xs / h_B) > 0
-    fB = _fit(xs[inB], D[inB], h_B, o_B, kernel, sw[inB])
-    bB = fB["beta"][o_B] / h_B**o_B
-    B = math.sqrt(2 * (o + 1 - nu)) * bconst * float(bB @ s)
-    R = 0.0
-    if scale > 0:
-        resB = _residuals(xs[inB], D[inB], fB, "nn", J, o_B + 1) @ s
-        V_B = np.sum((fB["rows"][o_B] * resB) ** 2) / h_B ** (2 * o_B)
-        R = scale * 2 * (o + 1 - nu) * 3 * bconst**2 * V_B
-    V = (2 * nu + 1) * h_V * V_V
-    return V, B, R, 1 / (2 * o + 3)
+def _cer_n(des):
+    """Sample size of the CER rule: units, or with clusters the clusters of each side summed."""
+    if des.left.g is None:
+        return des.n
+    return int(np.unique(des.left.g).shape[0] + np.unique(des.right.g).shape[0])
 
 
-def rd_bandwidth(X, y, *, cutoff=0.0, p=1, q=None, kernel="triangular", treatment=None,
-                 nnmatch=3, sample_weight=None):
-    r"""MSE-optimal common bandwidths ``(h, b)`` for local polynomial RD.
+def rd_bandwidth(X, y, *, cutoff=0.0, p=1, q=None, deriv=0, kernel="triangular", treatment=None,
+                 covariates=None, groups=None, bwselect="mserd", vce="nn", nnmatch=3,
+                 scaleregul=1.0, masspoints="adjust", bwcheck=None, bwrestrict=True,
+                 sample_weight=None):
+    r"""Data-driven bandwidths ``(h_left, h_right, b_left, b_right)`` for local polynomial RD.
 
-    The three-step plug-in of Calonico, Cattaneo and Titiunik (2014, sec. 4) and
-    Calonico, Cattaneo and Farrell (2020): a pilot
-    :math:`c = C_K \min(sd, IQR/1.349) n^{-1/5}` for variances (nearest-neighbour
-    residuals); a bandwidth ``d`` for the order-(q+1) derivative from a global
-    fit; then ``b`` (order q, bias of the order-p fit) and ``h`` (order p) from
+    The three-step plug-in of Calonico, Cattaneo and Titiunik (2014, sec. 4): a
+    pilot :math:`c = C_K \min(sd, IQR/1.349) n^{-1/5}` for the variance constants,
+    a bandwidth ``d`` for the derivative of order ``q + 1`` from order ``q + 2``
+    fits over the whole range, then ``b`` (order ``q``, for the bias of the
+    order-``p`` fit) and ``h`` (order ``p``, derivative ``deriv``) from
 
     .. math:: h = \left[\frac{V_- + V_+}{(B_+ - B_-)^2 + R_- + R_+}\right]^{1/(2p+3)},
 
-    with :math:`V` the variance constant, :math:`B` the bias constant and
-    :math:`R` the regularisation term (3 x the variance of the bias estimate).
-    Fuzzy designs combine outcome and treatment by the delta method.
+    with :math:`V` the variance constant (by ``vce``), :math:`B` the bias constant
+    and :math:`R` the regularisation term (``scaleregul`` x 3 x the variance of the
+    bias estimate). ``bwselect`` picks the target (Calonico, Cattaneo, Farrell and
+    Titiunik 2019): "mserd" the jump, "msetwo" each side alone, "msesum" the sum of
+    the two limits, "msecomb1" ``min(mserd, msesum)``, "msecomb2" the median of
+    (msetwo, mserd, msesum) per side; the "cer" versions rescale by
+    :math:`n^{-p/((p+3)(2p+3))}`, the coverage-error rule of Calonico, Cattaneo and
+    Farrell (2020). With ``masspoints="adjust"`` the pilot uses the number of
+    distinct values of ``X`` and is enlarged to hold ``bwcheck`` (default 10)
+    distinct values per side. The parameters are those of :class:`RDD`.
+
+    Examples
+    --------
+    >>> from causalkit.datasets import make_rdd_data
+    >>> from causalkit.rdd import rd_bandwidth
+    >>> d = make_rdd_data(2000, effect=0.5, random_state=0)
+    >>> [round(v, 3) for v in rd_bandwidth(d.X, d.y)]
+    [0.227, 0.227, 0.327, 0.327]
     """
-    x, _ = check_running_variable(X, cutoff)
-    yv = check_vector(y, "y", n=x.shape[0])
-    q = p + 1 if q is None else q
-    xc = x - cutoff
-    D = yv[:, None] if treatment is None else np.c_[yv, np.asarray(treatment, float)]
-    sw = np.ones_like(xc) if sample_weight is None else np.asarray(sample_weight, float)
-    order = np.argsort(xc, kind="stable")
-    xc, D, sw = xc[order], D[order], sw[order]
-    n = xc.shape[0]
-    iqr = np.quantile(xc, 0.75) - np.quantile(xc, 0.25)
-    c_bw = _PILOT[kernel] * min(np.std(xc, ddof=1), iqr / 1.349) * n ** (-1 / 5)
-    bw_max = max(abs(xc.min()), abs(xc.max()))
-    c_bw = min(c_bw, bw_max)
-    left, right = xc < 0, xc >= 0
-    sides = [(xc[m], D[m], sw[m], rng) for m, rng in
-             ((left, abs(xc.min())), (right, abs(xc.max())))]
-
-    def step(o, nu, o_B, h_B, scale):
-        out = [_bw_terms(xs, Ds, o, nu, o_B, c_bw, hb, scale, kernel, nnmatch, ws)
-               for (xs, Ds, ws, _), hb in zip(sides, h_B)]
-        (Vl, Bl, Rl, rate), (Vr, Br, Rr, _) = out
-        return min(((Vl + Vr) / ((Br - Bl) ** 2 + Rl + Rr)) ** rate, bw_max)
-
-    eps = 1 + np.sqrt(np.finfo(float).eps)
-    d = step(q + 1, q + 1, q + 2, [sides[0][3] * eps, sides[1][3] * eps], 0)
-    b = step(q, p + 1, q + 1, [d, d], 1)
-    h = step(p, 0, q, [b, b], 1)
-    return float(h), float(b)
+    check_aligned(X=X, y=y, treatment=treatment, covariates=covariates, groups=groups,
+                  sample_weight=sample_weight)
+    est = RDD(cutoff=cutoff, p=p, q=q, deriv=deriv, kernel=kernel, bwselect=bwselect, vce=vce,
+              nnmatch=nnmatch, scaleregul=scaleregul, masspoints=masspoints, bwcheck=bwcheck,
+              bwrestrict=bwrestrict)
+    est._check_params()
+    x, _, Y, t, Z, w, g = _validate(X, y, cutoff, treatment, covariates, groups, sample_weight)
+    des = _Design(x, cutoff, Y, t, Z, w, g)
+    bw, _ = est._select(des)
+    return tuple(float(v) for v in bw)
 
 
 class RDD(BaseEstimator):
-    r"""Sharp or fuzzy regression discontinuity by local polynomials, with robust inference.
+    r"""Sharp, fuzzy and kink regression discontinuity by local polynomials, with robust inference.
 
     One-sided weighted least squares of order ``p`` with kernel weights
-    :math:`K((X_i - c)/h)/h` give the limits :math:`\hat\mu_\pm` of
-    :math:`E[Y \mid X]` at the cutoff; :math:`\hat\tau = \hat\mu_+ - \hat\mu_-` (sharp)
-    or its ratio to the jump in :math:`E[T \mid X]` (fuzzy). The bias
-    :math:`h^{p+1} \mathcal B` is estimated by an order-``q`` fit at bandwidth
-    ``b`` and subtracted; the robust standard error accounts for that estimate
-    (Calonico, Cattaneo and Titiunik 2014, Theorem 1 and eq. 11). Variances use
-    nearest-neighbour residuals (``vce="nn"``) or heteroskedasticity-robust ones.
+    :math:`K((X_i - c)/h)\,w_i/h` give the limits :math:`\hat\mu_\pm^{(\nu)}` of the
+    ``nu``-th derivative of :math:`E[Y \mid X]` at the cutoff;
+    :math:`\hat\tau = \hat\mu_+ - \hat\mu_-` (sharp) or its ratio to the jump in
+    :math:`E[T \mid X]` (fuzzy). The bias :math:`h^{p+1-\nu}\mathcal B` is estimated
+    by an order-``q`` fit at bandwidth ``b`` and subtracted; the robust standard
+    error accounts for that estimate (Calonico, Cattaneo and Titiunik 2014,
+    Theorem 1 and eq. 11). ``covariates`` enter linearly with common coefficients
+    on both sides (Calonico, Cattaneo, Farrell and Titiunik 2019, eq. 5).
+
+    The fit reports three rows, as rdrobust does (:meth:`summary`): the
+    conventional estimate with its standard error, the bias-corrected estimate with
+    the conventional standard error, and the bias-corrected estimate with the
+    robust standard error. :meth:`effect` is the robust row. All three use the
+    bandwidths in ``bandwidth_`` and ``bias_bandwidth_``; with the default
+    ``bwselect="mserd"`` those are MSE-optimal for the point estimate, and
+    Calonico, Cattaneo and Farrell (2020) recommend ``bwselect="cerrd"`` when the
+    interval is what matters (its coverage error is of smaller order).
 
     Parameters
     ----------
@@ -157,33 +301,75 @@ class RDD(BaseEstimator):
         Order of the point estimate.
     q : int, optional
         Order of the bias estimate (default ``p + 1``).
+    deriv : int, default 0
+        Derivative estimated: 0 for a jump, 1 for a kink (regression kink design).
     kernel : {"triangular", "epanechnikov", "uniform"}, default "triangular"
-    bandwidth : "mserd" or float, default "mserd"
-        Main bandwidth ``h``; "mserd" selects it by :func:`rd_bandwidth`.
-    bias_bandwidth : float, optional
-        Bandwidth ``b`` of the bias estimate; default the selected one, or ``h``
-        when ``bandwidth`` is given (then the robust estimate equals the order-``q``
-        fit).
-    vce : {"nn", "hc0", "hc1", "hc2", "hc3"}, default "nn"
+        ("tri", "epa" and "uni" are accepted too.)
+    bandwidth : float, pair of floats or None, default None
+        Main bandwidth ``h``; a pair ``(h_left, h_right)`` sets one per side; None
+        selects it by ``bwselect``.
+    bias_bandwidth : float, pair of floats or None, default None
+        Bias bandwidth ``b``; default the selected one, or ``h / rho`` when
+        ``bandwidth`` is given.
+    rho : float, optional
+        ``b = h / rho`` when ``bandwidth`` is given and ``bias_bandwidth`` is not
+        (default 1).
+    bwselect : str, default "mserd"
+        "mserd", "msetwo", "msesum", "msecomb1", "msecomb2", "cerrd", "certwo",
+        "cersum", "cercomb1" or "cercomb2" (see :func:`rd_bandwidth`).
+    vce : {"nn", "hc0", "hc1", "hc2", "hc3", "cr1"}, default "nn"
+        Variance estimator, used for the standard errors and inside bandwidth
+        selection. With ``groups`` it is the cluster-robust CR1 ("nn", "hc0", "hc1"
+        and "cr1" all mean CR1 then): least-squares residuals summed within clusters,
+        times ``G/(G-1) (n-1)/(n-k)`` per side (``G`` clusters and ``n`` units in the
+        window, ``k`` parameters). "cr1" without ``groups`` means "hc1".
     nnmatch : int, default 3
-        Neighbours for ``vce="nn"``.
+        Minimum number of neighbours for ``vce="nn"`` (tied values enter together).
+    masspoints : {"adjust", "check", "off"}, default "adjust"
+        Repeated values of ``X``: "adjust" warns, counts distinct values in the pilot
+        bandwidth and enlarges the pilot to hold ``bwcheck`` distinct values per side;
+        "check" warns only; "off" ignores them.
+    bwcheck : int, optional
+        Enlarge the pilot bandwidth to hold at least this many distinct values per
+        side (default 10 with ``masspoints="adjust"``).
+    bwrestrict : bool, default True
+        Cap the selected bandwidths at the range of ``X`` around the cutoff.
+    scaleregul : float, default 1.0
+        Scale of the regularisation term of the bandwidth selectors (0 removes it).
+    sharpbw : bool, default False
+        Fuzzy designs: select the bandwidth for the outcome alone. Used
+        automatically when the treatment is constant on one side (one-sided or
+        perfect compliance), where the delta-method constants are undefined.
+    level : float, default 95
+        Confidence level in percent of the intervals in :meth:`summary`.
 
     Attributes
     ----------
     effect_ : Estimate
-        The conventional estimate with the robust bias-corrected interval
-        (``value`` conventional, ``center`` bias-corrected, ``stderr`` robust).
+        The bias-corrected estimate with the robust standard error.
     conventional_ : Estimate
-        Conventional estimate and standard error (interval ignores the bias).
-    bandwidth_, bias_bandwidth_ : float
+        Conventional estimate and standard error.
+    bias_corrected_ : Estimate
+        Bias-corrected estimate with the conventional standard error.
+    first_stage_ : EstimateTable or None
+        Fuzzy designs: the jump in the treatment (conventional, bias-corrected and
+        robust rows).
+    bandwidth_, bias_bandwidth_ : tuple of float
+        ``(left, right)`` bandwidths ``h`` and ``b`` used.
     n_effective_ : tuple of int
         Units inside ``h`` left and right of the cutoff.
-    first_stage_ : float or None
+    n_unique_ : tuple of int
+        Distinct values of ``X`` left and right of the cutoff.
+    gamma_ : ndarray or None
+        Coefficients of the covariates.
 
     References
     ----------
     Calonico, S., Cattaneo, M. D. and Titiunik, R. (2014). Robust nonparametric
     confidence intervals for regression-discontinuity designs. Econometrica 82(6).
+    Calonico, S., Cattaneo, M. D., Farrell, M. H. and Titiunik, R. (2019).
+    Regression discontinuity designs using covariates. Review of Economics and
+    Statistics 101(3).
     Calonico, S., Cattaneo, M. D. and Farrell, M. H. (2020). Optimal bandwidth choice
     for robust bias-corrected inference in regression discontinuity designs.
     The Econometrics Journal 23(2).
@@ -194,25 +380,116 @@ class RDD(BaseEstimator):
     >>> from causalkit.datasets import make_rdd_data
     >>> d = make_rdd_data(2000, effect=0.5, random_state=0)
     >>> est = RDD().fit(d.X, d.y)
-    >>> round(est.bandwidth_, 3), est.n_effective_
+    >>> round(est.bandwidth_[0], 3), est.n_effective_
     (0.227, (357, 214))
     >>> [round(v, 3) for v in est.effect().conf_int(0.05)]  # robust bias-corrected 95% CI
     [0.515, 0.63]
+    >>> list(est.summary().index)
+    ['conventional', 'bias-corrected', 'robust']
     """
 
-    def __init__(self, *, cutoff=0.0, p=1, q=None, kernel="triangular", bandwidth="mserd",
-                 bias_bandwidth=None, vce="nn", nnmatch=3):
+    def __init__(self, *, cutoff=0.0, p=1, q=None, deriv=0, kernel="triangular", bandwidth=None,
+                 bias_bandwidth=None, rho=None, bwselect="mserd", vce="nn", nnmatch=3,
+                 masspoints="adjust", bwcheck=None, bwrestrict=True, scaleregul=1.0,
+                 sharpbw=False, level=95.0):
         self.cutoff = cutoff
         self.p = p
         self.q = q
+        self.deriv = deriv
         self.kernel = kernel
         self.bandwidth = bandwidth
         self.bias_bandwidth = bias_bandwidth
+        self.rho = rho
+        self.bwselect = bwselect
         self.vce = vce
         self.nnmatch = nnmatch
+        self.masspoints = masspoints
+        self.bwcheck = bwcheck
+        self.bwrestrict = bwrestrict
+        self.scaleregul = scaleregul
+        self.sharpbw = sharpbw
+        self.level = level
 
-    def fit(self, X, y, *, treatment=None, sample_weight=None):
-        """Estimate the jump at the cutoff.
+    # ------------------------------------------------------------------ checks
+    def _check_params(self):
+        self._kernel = _kernel(self.kernel)
+        p = _int_param(self.p, "p")
+        q = p + 1 if self.q is None else _int_param(self.q, "q")
+        if q <= p:
+            raise ValueError(f"`q` must be larger than `p` = {p}; got {self.q!r}.")
+        nu = _int_param(self.deriv, "deriv")
+        if nu > p:
+            raise ValueError(f"`deriv` = {nu} needs `p` >= {nu} (a polynomial of order {p} has "
+                             f"no derivative of order {nu}); got p = {p}. Use p = {max(nu, 1)} or "
+                             "more.")
+        if self.vce not in _VCE:
+            raise ValueError(f"`vce` must be one of {_VCE}; got {self.vce!r}.")
+        if self.bwselect not in BWSELECT:
+            raise ValueError(f"`bwselect` must be one of {BWSELECT}; got {self.bwselect!r}.")
+        if self.masspoints not in _MASSPOINTS:
+            raise ValueError(f"`masspoints` must be one of {_MASSPOINTS}; got "
+                             f"{self.masspoints!r}.")
+        _int_param(self.nnmatch, "nnmatch", 1)
+        if self.bwcheck is not None:
+            _int_param(self.bwcheck, "bwcheck", 1)
+        if (isinstance(self.scaleregul, bool) or not isinstance(self.scaleregul, numbers.Real)
+                or not self.scaleregul >= 0):
+            raise ValueError(f"`scaleregul` must be a non-negative number; got "
+                             f"{self.scaleregul!r}.")
+        if (isinstance(self.level, bool) or not isinstance(self.level, numbers.Real)
+                or not 1 < self.level < 100):
+            raise ValueError(f"`level` must be a confidence level in percent, strictly between 1 "
+                             f"and 100 (e.g. 95, not 0.95); got {self.level!r}.")
+        if self.bandwidth is not None:
+            _pair(self.bandwidth, "bandwidth")
+        if self.bias_bandwidth is not None:
+            _pair(self.bias_bandwidth, "bias_bandwidth")
+        if self.rho is not None:
+            _pair(self.rho, "rho")
+        return p, q, nu
+
+    # ------------------------------------------------------------------ bandwidths
+    def _vce(self, des):
+        """The variance estimator used: with clusters, CR1 (least-squares residuals
+        summed within clusters, factor ``G/(G-1) (n-1)/(n-k)`` per side)."""
+        clustered = des.left.g is not None
+        if not clustered:
+            return "hc1" if self.vce == "cr1" else self.vce
+        if self.vce in ("hc2", "hc3"):
+            raise ValueError(f"`vce` = {self.vce!r} has no cluster-robust version here; with "
+                             "`groups`, use vce='cr1' (or 'nn', 'hc0', 'hc1', which mean CR1).")
+        return "hc0"
+
+    def _select(self, des):
+        p, q, nu = self._check_params()
+        sharpbw = self.sharpbw or (des.fuzzy and self._constant_side(des))
+        if des.fuzzy and sharpbw:
+            keep = [0] + list(range(2, des.left.D.shape[1]))
+            des = _strip(des, keep)
+        combo = _Combo(des.fuzzy, des.n_z, des.left.D.shape[1])
+
+        try:
+            return _bandwidths(des, p=p, q=q, deriv=nu, kernel=self._kernel, vce=self._vce(des),
+                               nnmatch=self.nnmatch, bwselect=self.bwselect,
+                               scaleregul=float(self.scaleregul), masspoints=self.masspoints,
+                               bwcheck=self.bwcheck, bwrestrict=self.bwrestrict, combo=combo)
+        except L.SingularFit as err:
+            raise ValueError(
+                f"Cannot select a bandwidth: {err}. The running variable has "
+                f"{des.left.n_unique} distinct value(s) below and {des.right.n_unique} at or "
+                f"above the cutoff. Raise `bwcheck` (distinct values the pilot window must "
+                f"hold), use a lower `p`/`q`, or give `bandwidth` yourself.") from None
+
+    @staticmethod
+    def _constant_side(des):
+        t = 1 if des.n_y == 1 else None
+        if t is None:
+            return False
+        return any(np.ptp(s.D[:, t]) == 0 for s in (des.left, des.right))
+
+    # ------------------------------------------------------------------ fit
+    def fit(self, X, y, *, treatment=None, covariates=None, groups=None, sample_weight=None):
+        """Estimate the jump (or kink) at the cutoff.
 
         Parameters
         ----------
@@ -221,119 +498,234 @@ class RDD(BaseEstimator):
         y : array-like of shape (n,)
             Outcome.
         treatment : array-like of shape (n,), optional
-            Binary treatment received (fuzzy design).
+            Treatment received (fuzzy design); binary or continuous.
+        covariates : array-like of shape (n, k), optional
+            Pre-treatment covariates for efficiency (not for identification).
+        groups : array-like of shape (n,), optional
+            Cluster labels for cluster-robust standard errors.
         sample_weight : array-like of shape (n,), optional
+            Weights that multiply the kernel weights.
 
         Returns
         -------
         self
         """
-        check_aligned(X=X, y=y, treatment=treatment, sample_weight=sample_weight)
-        if self.kernel not in _PILOT:
-            raise ValueError(f"`kernel` must be one of {tuple(_PILOT)}; got {self.kernel!r}.")
-        if self.vce not in ("nn", "hc0", "hc1", "hc2", "hc3"):
-            raise ValueError(f"`vce` must be 'nn', 'hc0', 'hc1', 'hc2' or 'hc3'; got {self.vce!r}.")
-        if not isinstance(self.p, numbers.Integral) or self.p < 0:
-            raise ValueError(f"`p` must be a non-negative integer; got {self.p!r}.")
-        q = self.p + 1 if self.q is None else self.q
-        if not isinstance(q, numbers.Integral) or q <= self.p:
-            raise ValueError(f"`q` must be an integer larger than p = {self.p}; got {self.q!r}.")
-        x, names = check_running_variable(X, self.cutoff)
-        n = x.shape[0]
-        yv = check_vector(y, "y", n=n)
-        t = None if treatment is None else check_binary(treatment, "treatment", n=n).astype(float)
-        sw = check_weights(sample_weight, "sample_weight", n=n)
-        sw = np.ones(n) if sw is None else sw
-        xc = x - float(self.cutoff)
-        for side, cnt in (("below", int((xc < 0).sum())), ("at or above", int((xc >= 0).sum()))):
-            if cnt < q + 2:
-                raise ValueError(f"Too few units {side} the cutoff: `X` has {cnt} unit(s) {side} "
-                                 f"{self.cutoff:g}; an order-{q} fit needs at least {q + 2}.")
-        if isinstance(self.bandwidth, str):
-            if self.bandwidth != "mserd":
-                raise ValueError(f"`bandwidth` must be 'mserd' or a positive number; got "
-                                 f"{self.bandwidth!r}.")
-            h, b = rd_bandwidth(x[:, None], yv, cutoff=self.cutoff, p=self.p, q=q,
-                                kernel=self.kernel, treatment=t, nnmatch=self.nnmatch,
-                                sample_weight=sw)
-        else:
-            h = float(self.bandwidth)
-            if not h > 0:
-                raise ValueError(f"`bandwidth` must be positive; got {self.bandwidth!r}.")
-            b = h
-        if self.bias_bandwidth is not None:
-            b = float(self.bias_bandwidth)
-            if not b > 0:
-                raise ValueError(f"`bias_bandwidth` must be positive; got {self.bias_bandwidth!r}.")
-
-        D = yv[:, None] if t is None else np.c_[yv, t]
-        parts = []
-        for mask in (xc < 0, xc >= 0):
-            parts.append(self._side(xc[mask], D[mask], sw[mask], h, b, q))
-        (cl_l, bc_l, wl_cl, wl_bc, rl_h, rl_b, nl), (cl_r, bc_r, wr_cl, wr_bc, rr_h, rr_b, nr) = parts
-        tau_cl = cl_r - cl_l  # per column of D
-        tau_bc = bc_r - bc_l
-        if t is None:
-            s = np.array([1.0])
-            est_cl, est_bc = tau_cl[0], tau_bc[0]
-            self.first_stage_ = None
-        else:
-            ty, tt = tau_cl
-            if abs(tt) < 1e-12:
-                raise ValueError("The treatment probability does not jump at the cutoff: the "
-                                 "fuzzy effect is not identified.")
-            s = np.array([1 / tt, -ty / tt**2])
-            est_cl = ty / tt
-            est_bc = est_cl - s @ (tau_cl - tau_bc)
-            self.first_stage_ = float(tt)
-        v_cl = np.sum((wl_cl * (rl_h @ s)) ** 2) + np.sum((wr_cl * (rr_h @ s)) ** 2)
-        v_rb = np.sum((wl_bc * (rl_b @ s)) ** 2) + np.sum((wr_bc * (rr_b @ s)) ** 2)
-        if t is not None:
-            t_first = abs(tau_cl[1]) / np.sqrt(np.sum((wl_cl * rl_h[:, 1]) ** 2)
-                                               + np.sum((wr_cl * rr_h[:, 1]) ** 2))
-            if t_first < np.sqrt(10):
-                warnings.warn(f"Weak first stage: the treatment jumps by {tau_cl[1]:.3g} "
-                              f"(t = {t_first:.2f}).", WeakInstrumentWarning, stacklevel=2)
-        if min(nl, nr) < 10:
-            warnings.warn(f"Only {min(nl, nr)} unit(s) inside the bandwidth on one side of the "
-                          "cutoff.", FewObservationsWarning, stacklevel=2)
-        name = "RD effect" if t is None else "fuzzy RD effect"
-        base = f"local polynomial RD (p={self.p}, q={q}, {self.kernel}, h={h:.4g}, b={b:.4g}, {self.vce})"
-        self.conventional_ = Estimate(est_cl, np.sqrt(v_cl), n=nl + nr, method="conventional " + base,
-                                      name=name)
-        self.effect_ = Estimate(est_cl, np.sqrt(v_rb), n=nl + nr, center=est_bc,
-                                method="robust bias-corrected " + base, name=name)
-        self.bandwidth_, self.bias_bandwidth_ = h, b
-        self.n_effective_ = (nl, nr)
+        check_aligned(X=X, y=y, treatment=treatment, covariates=covariates, groups=groups,
+                      sample_weight=sample_weight)
+        p, q, nu = self._check_params()
+        x, names, Y, t, Z, w, g = _validate(X, y, self.cutoff, treatment, covariates, groups,
+                                            sample_weight)
+        if g is not None:
+            sizes = np.bincount(g)
+            if sizes.shape[0] < 2:
+                raise ValueError("`groups` has a single cluster; cluster-robust standard errors "
+                                 "need at least two. Drop `groups` or pass finer clusters.")
+            if sizes.max() == 1:
+                raise ValueError("every cluster in `groups` holds a single unit, which is the "
+                                 "heteroskedasticity-robust case: drop `groups` and use "
+                                 "vce='hc1' (or 'nn').")
+        des = _Design(x, self.cutoff, Y, t, Z, w, g)
+        self._fit_design(des, p, q, nu)
         self.n_features_in_ = 1
         if names is not None:
             self.feature_names_in_ = names
         return self
 
-    def _side(self, xs, D, sw, h, b, q):
-        p = self.p
-        order = np.argsort(xs, kind="stable")
-        xs, D, sw = xs[order], D[order], sw[order]
-        K = kernel_function(self.kernel)
-        eff = (K(xs / h) > 0) | (K(xs / b) > 0)
-        xe, De, we = xs[eff], D[eff], sw[eff]
-        fp = _fit(xe, De, h, p, self.kernel, we)
-        fq = _fit(xe, De, b, q, self.kernel, we)
-        L = fp["rows"][0] @ ((xe / h) ** (p + 1))
-        corr = L * (h / b) ** (p + 1)
-        w_cl = fp["rows"][0]
-        w_bc = w_cl - corr * fq["rows"][p + 1]
-        cl = fp["beta"][0]
-        bc = cl - corr * fq["beta"][p + 1]
-        res_h = _residuals(xe, De, fp, self.vce, self.nnmatch, p + 1)
-        res_b = _residuals(xe, De, fq, self.vce, self.nnmatch, q + 1)
-        n_h = int(np.count_nonzero(fp["w"]))
-        return cl, bc, w_cl, w_bc, res_h, res_b, n_h
+    def _fit_design(self, des, p, q, nu):
+        need = q + 1 if self.bandwidth is not None else q + 3
+        for side, nm in ((des.left, "below"), (des.right, "at or above")):
+            if side.n_unique < need:
+                what = (f"an order-{q} bias fit" if self.bandwidth is not None else
+                        f"bandwidth selection (its pilot fits have order q + 2 = {q + 2})")
+                raise ValueError(
+                    f"`X` has {side.n_unique} distinct value(s) {nm} the cutoff "
+                    f"{self.cutoff:g}, but {what} needs at least {need}. Use lower orders `p` "
+                    "and `q`, give `bandwidth`, or use more units on that side.")
+        n_distinct = des.left.n_unique + des.right.n_unique
+        if self.masspoints in ("adjust", "check") and n_distinct < des.n:
+            warnings.warn(
+                f"Mass points detected in the running variable: {n_distinct} distinct values "
+                f"for {des.n} units ({des.left.n_unique} below, {des.right.n_unique} at or above "
+                "the cutoff). Local polynomial RD assumes a continuous running variable; with "
+                "few distinct values near the cutoff the estimand is an extrapolation.",
+                MassPointsWarning, stacklevel=3)
+        if self.bandwidth is None:
+            # covariate coefficients for the selector come from a pilot fit at the pilot
+            bw, _ = self._select(des)
+        else:
+            hl, hr = _pair(self.bandwidth, "bandwidth")
+            if self.bias_bandwidth is not None:
+                bl, br = _pair(self.bias_bandwidth, "bias_bandwidth")
+            else:
+                rl, rr = (1.0, 1.0) if self.rho is None else _pair(self.rho, "rho")
+                bl, br = hl / rl, hr / rr
+            bw = np.array([hl, hr, bl, br])
+        if self.bandwidth is None and self.bias_bandwidth is not None:
+            bw[2:] = _pair(self.bias_bandwidth, "bias_bandwidth")
+        elif self.bandwidth is None and self.rho is not None:
+            rl, rr = _pair(self.rho, "rho")
+            bw[2], bw[3] = bw[0] / rl, bw[1] / rr
+        self._estimate(des, p, q, nu, bw)
 
+    def _estimate(self, des, p, q, nu, bw):
+        hl, hr, bl, br = (float(v) for v in bw)
+        parts = []
+        for side, h, b in ((des.left, hl, bl), (des.right, hr, br)):
+            try:
+                parts.append(_side_estimate(side, h, b, p, q, nu, self._kernel, self._vce(des),
+                                            self.nnmatch))
+            except L.SingularFit as err:
+                raise ValueError(
+                    f"Cannot estimate at h = {h:.4g}, b = {b:.4g}: {err}. Use a larger "
+                    "`bandwidth`/`bias_bandwidth` or a lower `p`/`q`.") from None
+        left, right = parts
+        k = des.left.D.shape[1]
+        nz = des.n_z
+        gamma = _gamma(des, (left, right)) if des.n_z else None
+        tau_cl = right["cl"] - left["cl"]
+        tau_bc = right["bc"] - left["bc"]
+        combo = _Combo(des.fuzzy, des.n_z, k)
+        if des.fuzzy:
+            tt = tau_cl[1] - (0 if not nz else tau_cl[k - nz:] @ gamma[:, 1])
+            if abs(tt) < 1e-12:
+                raise ValueError("The treatment does not jump at the cutoff (first-stage jump "
+                                 f"{tt:.3g}): the fuzzy effect is not identified. Check "
+                                 "`treatment` and `cutoff`.")
+        s = combo.from_jumps(tau_cl, gamma)
+        est_cl = _apply(tau_cl, gamma, des)
+        est_bc = est_cl - float(s @ (tau_cl - tau_bc))  # delta-method bias correction
+        g_total = None if des.left.g is None else int(
+            np.unique(np.r_[des.left.g, des.right.g]).shape[0])
+
+        def var(kind, s):
+            v = 0.0
+            for part, side in ((left, des.left), (right, des.right)):
+                g = None if side.g is None else side.g[part["slice"]]
+                res = part["res_h"] if kind == "cl" else part["res_b"]
+                k_fit = p + 1 if kind == "cl" else q + 1
+                v += (L.quad_form(part["w_" + kind], res, s, g)
+                      * L.cluster_factor(g, res.shape[0], k_fit))
+            return v
+
+        se_cl = math.sqrt(var("cl", s))
+        se_rb = math.sqrt(var("bc", s))
+        n_eff = left["n_h"] + right["n_h"]
+        name = {0: "RD effect", 1: "RD kink"}.get(nu, f"RD derivative {nu}")
+        if des.fuzzy:
+            name = "fuzzy " + name
+        base = (f"local polynomial RD (p={p}, q={q}, {self._kernel}, h={_fmt_pair(hl, hr)}, "
+                f"b={_fmt_pair(bl, br)}, bwselect={self.bwselect if self.bandwidth is None else 'manual'}, "
+                f"{'CR1 clustered' if g_total else self._vce(des)})")
+        self.conventional_ = Estimate(est_cl, se_cl, n=n_eff, method="conventional " + base,
+                                      name=name)
+        self.bias_corrected_ = Estimate(est_bc, se_cl, n=n_eff,
+                                        method="bias-corrected, conventional SE, " + base,
+                                        name=name)
+        self.effect_ = Estimate(est_bc, se_rb, n=n_eff, method="robust bias-corrected " + base,
+                                name=name)
+        self.first_stage_ = None
+        if des.fuzzy:
+            sf = np.zeros(k)
+            sf[1] = 1.0
+            if nz:
+                sf[k - nz:] = -gamma[:, 1]
+            fs_cl, fs_bc = float(tau_cl @ sf), float(tau_bc @ sf)
+            fse_cl, fse_rb = math.sqrt(var("cl", sf)), math.sqrt(var("bc", sf))
+            fname = "first stage"
+            self.first_stage_ = EstimateTable((
+                Estimate(fs_cl, fse_cl, n=n_eff, method="conventional", name="conventional"),
+                Estimate(fs_bc, fse_cl, n=n_eff, method="bias-corrected", name="bias-corrected"),
+                Estimate(fs_bc, fse_rb, n=n_eff, method="robust", name="robust"),
+            ), title=fname)
+            if fse_cl > 0 and abs(fs_cl) / fse_cl < math.sqrt(10):
+                warnings.warn(f"Weak first stage: the treatment jumps by {fs_cl:.3g} "
+                              f"(t = {abs(fs_cl) / fse_cl:.2f}).", WeakInstrumentWarning,
+                              stacklevel=3)
+        if min(left["n_h"], right["n_h"]) < 10:
+            warnings.warn(f"Only {min(left['n_h'], right['n_h'])} unit(s) inside the bandwidth on "
+                          "one side of the cutoff.", FewObservationsWarning, stacklevel=3)
+        self.bandwidth_ = (hl, hr)
+        self.bias_bandwidth_ = (bl, br)
+        self.n_effective_ = (left["n_h"], right["n_h"])
+        self.n_unique_ = (des.left.n_unique, des.right.n_unique)
+        self.n_ = (des.left.x.shape[0], des.right.x.shape[0])
+        self.gamma_ = None if gamma is None else gamma.copy()
+        self.tau_left_ = (float(left["cl"] @ s), float(left["bc"] @ s))
+        self.n_clusters_ = g_total
+
+    # ------------------------------------------------------------------ results
     def effect(self) -> Estimate:
-        """The effect with its robust bias-corrected interval (``conf_int``)."""
+        """The bias-corrected effect with the robust standard error and interval."""
         check_is_fitted(self, "effect_")
         return self.effect_
+
+    def summary(self, alpha=None):
+        """Conventional, bias-corrected and robust rows (as rdrobust reports them).
+
+        ``alpha`` defaults to ``1 - level / 100``. Returns a :class:`pandas.DataFrame`.
+        """
+        check_is_fitted(self, "effect_")
+        alpha = 1 - float(self.level) / 100 if alpha is None else alpha
+        return self.table().summary(alpha)
+
+    def table(self) -> EstimateTable:
+        """The three rows of :meth:`summary` as an :class:`EstimateTable`."""
+        check_is_fitted(self, "effect_")
+        rows = [e._replace(name=nm) for e, nm in ((self.conventional_, "conventional"),
+                                                  (self.bias_corrected_, "bias-corrected"),
+                                                  (self.effect_, "robust"))]
+        return EstimateTable(tuple(rows), title=self.effect_.name)
+
+
+def _gamma(des, parts):
+    """Covariate coefficients: kernel-weighted least squares of the outcome (and
+    treatment) on the covariates after partialling out the one-sided polynomials of
+    order ``p`` at ``h`` (Calonico, Cattaneo, Farrell and Titiunik 2019, eq. 5)."""
+    return _solve_gamma(parts[0]["ZWZ"] + parts[1]["ZWZ"], des.left.D.shape[1], des.n_z)
+
+
+def _fmt_pair(a, b):
+    return f"{a:.4g}" if a == b else f"({a:.4g}, {b:.4g})"
+
+
+def _apply(tau, g, des):
+    k = tau.shape[0]
+    nz = des.n_z
+    if not des.fuzzy:
+        return float(tau[0] - (0 if not nz else tau[k - nz:] @ g[:, 0]))
+    ty = tau[0] - (0 if not nz else tau[k - nz:] @ g[:, 0])
+    tt = tau[1] - (0 if not nz else tau[k - nz:] @ g[:, 1])
+    return float(ty / tt)
+
+
+def _strip(des, keep):
+    """A copy of ``des`` with only the columns ``keep`` (used for sharp bandwidths)."""
+    new = object.__new__(_Design)
+    new.left = L.Side(des.left.x, des.left.D[:, keep], des.left.w, des.left.g, True)
+    new.right = L.Side(des.right.x, des.right.D[:, keep], des.right.w, des.right.g, False)
+    new.n, new.n_y, new.xc = des.n, des.n_y, des.xc
+    new.fuzzy = False
+    new.n_z = des.n_z
+    return new
+
+
+def _side_estimate(side, h, b, p, q, nu, kernel, vce, nnmatch):
+    """Conventional and bias-corrected limits of one side (CCT 2014, eqs. 7 and 11)."""
+    closed = kernel == "uniform"
+    sl = side.window(max(h, b), closed)
+    x, D, w = side.x[sl], side.D[sl], side.w[sl]
+    fp = L.lp_fit(x, D, w, h, p, kernel)
+    fq = L.lp_fit(x, D, w, b, q, kernel)
+    scale = math.factorial(nu) / h**nu
+    Lc = fp["rows"][nu] @ ((x / h) ** (p + 1))
+    w_cl = fp["rows"][nu] * scale
+    w_bc = (fp["rows"][nu] - Lc * (h / b) ** (p + 1) * fq["rows"][p + 1]) * scale
+    res_h = L.residuals(x, D, fp, vce, nnmatch)
+    # nearest-neighbour residuals do not depend on the fit: compute them once
+    res_b = res_h if vce == "nn" else L.residuals(x, D, fq, vce, nnmatch)
+    ZWZ = _cross(D, fp)  # covariate coefficients come from these
+    return {"cl": w_cl @ D, "bc": w_bc @ D, "w_cl": w_cl, "w_bc": w_bc, "res_h": res_h,
+            "res_b": res_b, "n_h": int(np.count_nonzero(fp["k"])), "slice": sl, "ZWZ": ZWZ}
 
 
 def rd_plot(X, y, *, cutoff=0.0, n_bins=20, p=4, ax=None):
@@ -364,3 +756,4 @@ def rd_plot(X, y, *, cutoff=0.0, n_bins=20, p=4, ax=None):
     ax.set_xlabel("running variable")
     ax.set_ylabel("outcome")
     return ax
+

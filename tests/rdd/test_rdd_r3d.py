@@ -224,3 +224,26 @@ def test_equal_size_samples_as_matrix_or_list():
     ragged[9] = np.r_[ragged[9][:5], np.nan]
     with pytest.raises(ValueError, match=r"`y\[9\]` contains NaN"):
         DistributionalRDD(**kw).fit(d.X, ragged)
+
+
+@pytest.mark.parametrize("fuzzy", [False, True])
+def test_multiplying_every_weight_by_a_constant_changes_nothing(fuzzy):
+    d = make_r3d_data(300, n_obs=10, fuzzy=fuzzy, random_state=8)
+    w = np.random.default_rng(1).uniform(0.5, 2.0, 300)
+    kw = {"q_grid": d.q_grid, "n_boot": 50, "random_state": 0}
+    t = {"treatment": d.treatment} if fuzzy else {}
+    a = DistributionalRDD(**kw).fit(d.X, d.y, sample_weight=w, **t)
+    b = DistributionalRDD(**kw).fit(d.X, d.y, sample_weight=250.0 * w, **t)
+    np.testing.assert_allclose(b.bandwidth_, a.bandwidth_, rtol=1e-10)
+    np.testing.assert_allclose(b.tau_, a.tau_, rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(b.effect().stderr, a.effect().stderr, rtol=1e-10)
+
+
+def test_pooled_quantile_rdd_names_the_bandwidth_and_cutoff_problems():
+    d = make_r3d_data(120, n_obs=10, random_state=9)
+    with pytest.raises(ValueError, match=r"within `bandwidth` = 1e-06.*larger `bandwidth`"):
+        pooled_quantile_rdd(d.X, d.y, [0.5], bandwidth=1e-6)
+    with pytest.raises(ValueError, match=r"at or above the cutoff.*not at the edge"):
+        pooled_quantile_rdd(d.X, d.y, [0.5], cutoff=float(np.max(d.X)), bandwidth=0.5)
+    with pytest.raises(ValueError, match=r"`bandwidth` must be a positive number"):
+        pooled_quantile_rdd(d.X, d.y, [0.5], bandwidth=-1.0)

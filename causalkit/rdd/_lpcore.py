@@ -1,0 +1,215 @@
+"""Numerical core of scalar local polynomial RD: one-sided fits, residuals, variances, bandwidths.
+
+Pure functions on arrays sorted by the centred running variable. The notation follows
+Calonico, Cattaneo and Titiunik (2014, CCT): for a side with units ``x_i`` (centred),
+bandwidth ``h`` and order ``p``, ``u_i = x_i / h``, basis ``r_p(u) = (1, u, ..., u^p)``,
+kernel weights ``k_i = K(u_i) / h * w_i`` and ``Gamma = sum_i k_i r_i r_i'``. The rows
+``Gamma^{-1} r_i k_i`` are the linear weights of the scaled coefficients
+(coefficient ``j`` is ``h^j m^{(j)}(0) / j!``).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from ._core import kernel_function
+
+__all__ = ["Side", "lp_fit", "residuals", "quad_form", "select_bandwidth"]
+
+#: Pilot-bandwidth constants of Calonico, Cattaneo and Titiunik (2014) per kernel.
+PILOT = {"triangular": 2.576, "epanechnikov": 2.34, "uniform": 1.843}
+
+
+class Side:
+    """Units of one side of the cutoff, sorted by the centred running variable.
+
+    ``x`` centred running variable, ``D`` ``(n, k)`` columns (outcome, treatment,
+    covariates), ``w`` sample weights, ``g`` integer cluster codes or None.
+    ``left`` is True below the cutoff.
+    """
+
+    __slots__ = ("x", "D", "w", "g", "left", "n_unique")
+
+    def __init__(self, x, D, w, g, left):
+        self.x, self.D, self.w, self.g, self.left = x, D, w, g, left
+        self.n_unique = int(np.count_nonzero(np.diff(x))) + 1 if x.shape[0] else 0
+
+    def window(self, h, closed):
+        """Slice of the units with ``|x| < h`` (``|x| <= h`` when ``closed``)."""
+        if self.left:
+            return slice(int(np.searchsorted(self.x, -h, "left" if closed else "right")),
+                         self.x.shape[0])
+        return slice(0, int(np.searchsorted(self.x, h, "right" if closed else "left")))
+
+    def unique_distance(self, k):
+        """Distance to the cutoff of the ``k``-th nearest distinct value (the farthest if fewer)."""
+        ax = np.abs(self.x[::-1] if self.left else self.x)
+        keep = np.r_[True, np.diff(ax) != 0]
+        u = ax[keep]
+        return float(u[min(k, u.shape[0]) - 1])
+
+
+class SingularFit(ValueError):
+    """Too few (distinct) units in a window for a polynomial of the order asked."""
+
+
+def lp_fit(x, D, w, h, order, kernel):
+    """Kernel-weighted least squares of ``D`` on ``r_order(x / h)`` (CCT 2014, eq. 4).
+
+    Returns ``dict(rows, beta, R, k)``: ``rows`` is ``Gamma^{-1} (R k)'`` of shape
+    ``(order + 1, n)``, ``beta = rows @ D`` the scaled coefficients, ``R`` the basis
+    and ``k`` the kernel weights.
+    """
+    u = x / h
+    k = kernel_function(kernel)(u) * (w / h)
+    R = np.empty((u.shape[0], order + 1))
+    R[:, 0] = 1.0
+    for j in range(1, order + 1):
+        R[:, j] = R[:, j - 1] * u
+    Rk = R.T * k  # (order + 1, n), contiguous
+    G = Rk @ R
+    nz = int(np.count_nonzero(k))
+    distinct = int(np.count_nonzero(np.diff(x[k != 0]))) + 1 if nz else 0  # x is sorted
+    if distinct < order + 1 or not np.all(np.isfinite(G)) or np.linalg.cond(G) > 1e14:
+        raise SingularFit(
+            f"only {distinct} distinct running-variable value(s) ({nz} unit(s)) lie within "
+            f"{h:.4g} of the cutoff on one side, and a polynomial of order {order} needs at "
+            f"least {order + 1}")
+    rows = np.linalg.inv(G) @ Rk
+    return {"rows": rows, "beta": rows @ D, "R": R, "k": k}
+
+
+def residuals(x, D, fit, vce, nnmatch):
+    """Residuals whose squares estimate the conditional variance (CCT 2014, sec. 3.2).
+
+    ``nn``: nearest-neighbour residuals with ties grouped (``x`` sorted);
+    ``hc0``..``hc3``: least-squares residuals of ``fit`` scaled as in MacKinnon and
+    White (1985), with ``n`` the units and ``order + 1`` the parameters of the fit.
+    """
+    if vce == "nn":
+        from .._accel import _rdd
+
+        return _rdd.nn_residuals(np.ascontiguousarray(x, float), np.ascontiguousarray(D, float),
+                                 int(nnmatch))
+    res = D - fit["R"] @ fit["beta"]
+    n, d = x.shape[0], fit["R"].shape[1]
+    if vce == "hc0":
+        return res
+    if vce == "hc1":
+        return res * math.sqrt(n / (n - d))
+    hii = np.einsum("ij,ji->i", fit["R"], fit["rows"])
+    f = 1 / np.maximum(1 - hii, 1e-12)
+    return res * (np.sqrt(f) if vce == "hc2" else f)[:, None]
+
+
+def quad_form(row, res, s, g):
+    """``sum_i (row_i res_i's)^2``; with clusters ``g``, the sum over clusters of the
+    squared sums times the CR1 factor ``G/(G-1) (n-1)/(n-k)`` (``G`` clusters and ``n``
+    units in the window, ``k`` the parameters of the fit that gave ``res``)."""
+    e = row * (res[:, 0] * s[0] if s.shape[0] == 1 else res @ s)
+    if g is None:
+        return float(np.dot(e, e))
+    _, inv = np.unique(g, return_inverse=True)
+    c = np.bincount(inv, weights=e)
+    return float(c @ c)
+
+
+def cluster_factor(g, n, k):
+    """CR1 small-sample factor ``G/(G-1) (n-1)/(n-k)`` of one side (1 without clusters)."""
+    if g is None:
+        return 1.0
+    G = int(np.unique(g).shape[0])
+    if G < 2 or n <= k:
+        return float("nan")
+    return (G / (G - 1)) * ((n - 1) / (n - k))
+
+
+def _terms(side, o, nu, o_B, h_V, h_B, scale, kernel, vce, nnmatch, combo):
+    """Variance, bias and regularisation constants of one side for an order-``o`` fit of
+    derivative ``nu`` (CCT 2014, sec. 4; Calonico, Cattaneo and Farrell 2020)."""
+    closed = kernel == "uniform"
+    sV = side.window(h_V, closed)
+    xV, DV, wV = side.x[sV], side.D[sV], side.w[sV]
+    fV = lp_fit(xV, DV, wV, h_V, o, kernel)
+    s = combo(fV, h_V, nu, DV)
+    resV = residuals(xV, DV, fV, vce, nnmatch)
+    gV = None if side.g is None else side.g[sV]
+    V_V = quad_form(fV["rows"][nu], resV, s, gV) * cluster_factor(gV, xV.shape[0], o + 1)
+    bconst = float(fV["rows"][nu] @ ((xV / h_V) ** (o + 1)))
+    sB = side.window(h_B, closed)
+    xB, DB, wB = side.x[sB], side.D[sB], side.w[sB]
+    fB = lp_fit(xB, DB, wB, h_B, o_B, kernel)
+    j = o + 1  # the derivative the bias depends on, estimated by the order-o_B fit
+    bB = fB["beta"][j] / h_B**j
+    B = math.sqrt(2 * (o + 1 - nu)) * bconst * float(bB @ s)
+    R = 0.0
+    if scale > 0:
+        resB = residuals(xB, DB, fB, vce, nnmatch)
+        gB = None if side.g is None else side.g[sB]
+        V_B = (quad_form(fB["rows"][j], resB, s, gB) * cluster_factor(gB, xB.shape[0], o_B + 1)
+               / h_B ** (2 * j))
+        R = scale * 2 * (o + 1 - nu) * 3 * bconst**2 * V_B
+    V = (2 * nu + 1) * h_V * V_V
+    return V, B, R
+
+
+def _combine(kind, Vl, Bl, Rl, Vr, Br, Rr, rate, bw_max):
+    """Bandwidths (left, right) from the constants of both sides, one selector."""
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        if kind == "rd":
+            h = ((Vl + Vr) / ((Br - Bl) ** 2 + Rl + Rr)) ** rate
+            out = (h, h)
+        elif kind == "sum":
+            h = ((Vl + Vr) / ((Br + Bl) ** 2 + Rl + Rr)) ** rate
+            out = (h, h)
+        else:  # "two"
+            out = ((Vl / (Bl**2 + Rl)) ** rate, (Vr / (Br**2 + Rr)) ** rate)
+    return tuple(min(float(v), bw_max) if bw_max is not None else float(v) for v in out)
+
+
+def select_bandwidth(left, right, *, p, q, deriv, kernel, vce, nnmatch, bwselect, scaleregul,
+                     c_bw, bw_max, combo, n_rate, bw_min=0.0):
+    """Bandwidths ``(h_left, h_right, b_left, b_right)`` of one selector.
+
+    The three steps of CCT (2014, sec. 4.2): a bandwidth ``d`` for the derivative of
+    order ``q + 1`` (bias bandwidth the full range, no regularisation); ``b`` for the
+    bias of the order-``p`` fit from order-``q`` constants; ``h`` for derivative
+    ``deriv`` of the order-``p`` fit. ``kind`` "rd" targets the jump, "sum" the sum of
+    the two limits and "two" each side alone; variances use ``vce`` with the pilot
+    ``c_bw``. CER selectors rescale the MSE ones by
+    ``n^{-(p / ((3 + p)(3 + 2p)))}`` (Calonico, Cattaneo and Farrell 2020, rule of
+    thumb; ``n_rate`` the sample size it uses).
+    """
+    sides = (left, right)
+    eps = 1 + math.sqrt(np.finfo(float).eps)
+    ranges = (abs(float(left.x[0])) * eps, abs(float(right.x[-1])) * eps)
+    target = bwselect[3:]
+
+    def run(kind):
+        def step(o, nu, o_B, h_B, scale):
+            (Vl, Bl, Rl), (Vr, Br, Rr) = (
+                _terms(sd, o, nu, o_B, c_bw, hb, scale, kernel, vce, nnmatch, combo)
+                for sd, hb in zip(sides, h_B))
+            return _combine(kind, Vl, Bl, Rl, Vr, Br, Rr, 1 / (2 * o + 3), bw_max)
+
+        # the preliminary bandwidth d also holds at least the distinct values asked for
+        d = tuple(max(v, bw_min) for v in step(q + 1, q + 1, q + 2, ranges, 0))
+        b = step(q, p + 1, q + 1, d, scaleregul)
+        h = step(p, deriv, q, b, scaleregul)
+        return np.array([h[0], h[1], b[0], b[1]])
+
+    if target == "rd":
+        out = run("rd")
+    elif target == "two":
+        out = run("two")
+    elif target == "sum":
+        out = run("sum")
+    elif target == "comb1":
+        out = np.minimum(run("rd"), run("sum"))
+    else:  # comb2
+        out = np.median(np.stack([run("rd"), run("sum"), run("two")]), axis=0)
+    if bwselect.startswith("cer"):
+        out[:2] = out[:2] * n_rate ** (-(p / ((3 + p) * (3 + 2 * p))))
+    return out
