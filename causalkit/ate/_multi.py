@@ -10,6 +10,7 @@ from sklearn.utils.validation import check_is_fitted
 from .._crossfit import Nuisance, crossfit
 from ..inference import Estimate, EstimateTable
 from ..utils.validation import (
+    check_aligned,
     check_consistent_length,
     check_fraction,
     check_groups,
@@ -164,6 +165,8 @@ class MultiArmAIPW(BaseEstimator):
         -------
         self
         """
+        check_aligned(X=X, y=y, treatment=treatment, sample_weight=sample_weight,
+                      groups=groups)
         thr = check_fraction(self.trimming_threshold, "trimming_threshold", low=0.0, high=0.5)
         n_rep = check_n_rep(self.n_rep, self.rep_aggregation)
         Xa, names = check_X(X, "X")

@@ -21,6 +21,7 @@ from ..utils.validation import (
     check_feature_names,
     check_fraction,
     check_groups,
+    check_treatment,
     check_vector,
     check_weights,
     check_X,
@@ -131,6 +132,8 @@ class _PseudoOutcomeBase(BaseEstimator):
         kind = self.treatment_kind
         if kind == "auto":
             raw = check_vector(treatment, "treatment", dtype=None, n=n)
+            if raw.dtype != bool:  # the library's coding rule: two values must be 0/1
+                check_treatment(raw, "treatment", binary=False, n=n)
             binary_values = raw.dtype == bool or np.all(np.isin(np.unique(raw), (0, 1)))
             kind = "binary" if (binary_values or pseudo != "u") else "continuous"
         if kind == "binary":

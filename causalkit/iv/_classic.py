@@ -24,6 +24,7 @@ from ..utils.validation import (
     check_aligned,
     check_consistent_length,
     check_fraction,
+    check_treatment,
     check_vector,
     check_X,
     warn_positivity,
@@ -46,7 +47,7 @@ def _validate(X, y, treatment, instrument):
     columns, binary or continuous.
     """
     yv = check_vector(y, "y")
-    d = check_vector(treatment, "treatment")
+    d = check_treatment(treatment, "treatment", binary=False)
     Z, _ = check_X(instrument, "instrument")
     if X is None:
         Xa, names = np.empty((yv.shape[0], 0)), None
@@ -477,6 +478,8 @@ class DMLIV(BaseEstimator):
             raise ValueError(f"`score` must be one of {SCORES}; got {self.score!r}.")
         thr = check_fraction(self.trimming_threshold, "trimming_threshold", low=0.0, high=0.5)
         Xa, names, yv, a, Z = _validate(X, y, treatment, instrument)
+        if Z.shape[1] == 1:  # the coding rule for a one-column instrument, as for treatments
+            check_treatment(Z[:, 0], "instrument", binary=False)
         binary = Z.shape[1] == 1 and _is_binary(Z[:, 0]) and _is_binary(a)
         score = self.score
         if score == "auto":

@@ -184,6 +184,10 @@ def conformance_cases():
                         before_fit=(lambda e, d: e.ate(),),
                         bad_inputs=[BadInput("nan-X", nan_in("X"), ValueError, r"`X` contains NaN")]),
         ConformanceCase(name="iv.DMLIV", estimator=_dmliv, data=_data,
+                        documented={"2d-instrument": (
+                            "two instrument columns are valid (several instruments): the fit "
+                            "estimates the partially linear IV coefficient, and late() raises "
+                            "a ValueError that says to call effect()")},
                         result=lambda e: [e.late().value, e.late().stderr],
                         before_fit=(lambda e, d: e.late(),), bad_inputs=_classic_bad() + [
                             BadInput("late-needs-binary", lambda a: ({"score": "LATE"}, {

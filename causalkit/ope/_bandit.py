@@ -29,8 +29,10 @@ from ..inference import Estimate, EstimateTable
 from ..utils.validation import (
     PositivityWarning,
     _check_finite,
+    as_float_array,
     check_aligned,
     check_consistent_length,
+    check_propensity,
     check_vector,
     check_weights,
     check_X,
@@ -48,7 +50,7 @@ __all__ = [
 
 _ROW_SUM_TOL = 1e-6
 #: A PositivityWarning is raised when the weights' effective sample size is below this share of n.
-_ESS_WARN = 0.01
+_ESS_WARN = 0.05
 
 
 # --------------------------------------------------------------------------- checks
@@ -74,6 +76,10 @@ def _check_actions(action, n_actions):
         raise ValueError(f"`action` must lie in [0, n_actions) = [0, {k}); found {int(a.max())}. "
                          "Raise `n_actions` or re-encode the actions.")
     return a, max(k, 2)
+
+
+def _own(v):
+    return None if v is None else np.array(v, copy=True)
 
 
 def _check_prob_matrix(P, name, n, k):
@@ -155,18 +161,19 @@ class _BanditOPE(BaseEstimator):
             p, pi0 = self._estimate_propensity(Xa, a, k)
             self.propensity_estimated_ = True
         else:
-            parr = np.asarray(propensity.to_numpy() if hasattr(propensity, "to_numpy") else propensity,
-                              dtype=np.float64)
+            parr = as_float_array(propensity, "propensity")
             if parr.ndim == 2 and parr.shape[1] > 1:
                 pi0 = _check_prob_matrix(parr, "propensity", n, k)
                 p = pi0[np.arange(n), a]
+                if (p > 0).all():
+                    check_propensity(p, "propensity", n=n, ndim=(1,))
                 if (p <= 0).any():
                     raise ValueError(
                         f"`propensity` gives probability 0 to the logged action in "
                         f"{int((p <= 0).sum())} round(s) (first row {int(np.flatnonzero(p <= 0)[0])}); "
                         "a logged action must have positive logging probability.")
             else:
-                p = check_vector(parr, "propensity", n=n)
+                p = check_propensity(parr, "propensity", n=n, ndim=(1,))
                 if (p <= 0).any() or (p > 1).any():
                     raise ValueError(
                         f"`propensity` must lie in (0, 1]; {int(((p <= 0) | (p > 1)).sum())} value(s) "
@@ -186,13 +193,14 @@ class _BanditOPE(BaseEstimator):
                 qhat = self._fit_reward_model(Xa, yv, a, k)
                 self.reward_model_ = type(self._reward_model()).__name__
         self.n_actions_ = k
-        self.X_ = Xa
-        self.y_ = yv
-        self.action_ = a
-        self.propensity_ = p
-        self.logging_policy_ = pi0
-        self.estimated_rewards_ = qhat
-        self.sample_weight_ = sw
+        # a fitted estimator owns its data: private copies, never the caller's arrays
+        self.X_ = _own(Xa)
+        self.y_ = _own(yv)
+        self.action_ = _own(a)
+        self.propensity_ = _own(p)
+        self.logging_policy_ = _own(pi0)
+        self.estimated_rewards_ = _own(qhat)
+        self.sample_weight_ = _own(sw)
         self._flat_index = np.arange(n, dtype=np.int64) * k + a
         self.diagnostics_ = {
             "propensity_min": float(p.min()),

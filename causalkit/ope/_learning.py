@@ -43,7 +43,16 @@ from sklearn.model_selection import train_test_split
 from sklearn.utils.validation import check_is_fitted
 
 from ..inference import Estimate
-from ..utils.validation import PositivityWarning, check_consistent_length, check_vector, check_X
+from ..utils.validation import (
+    PositivityWarning,
+    as_float_array,
+    check_aligned,
+    check_consistent_length,
+    check_feature_names,
+    check_propensity,
+    check_vector,
+    check_X,
+)
 from ._bandit import _check_actions, _check_prob_matrix
 
 __all__ = [
@@ -170,6 +179,7 @@ class _LearnerBase(BaseEstimator):
 
     def _check_predict_X(self, X):
         check_is_fitted(self, "classes_")
+        check_feature_names(self, X)
         Xa, _ = check_X(X, "X")
         if Xa.shape[1] != self.n_features_in_:
             raise ValueError(f"`X` has {Xa.shape[1]} columns; the learner was fitted with "
@@ -255,7 +265,7 @@ def _full_propensity(propensity, n, k, a, learner):
     if propensity is None:
         raise ValueError(f"`propensity` is required by {learner}: pass the logging distribution "
                          "pi_0(.|x_i) as an (n, n_actions) matrix.")
-    P0 = np.asarray(propensity.to_numpy() if hasattr(propensity, "to_numpy") else propensity,
+    P0 = np.asarray(as_float_array(propensity, "propensity"),
                     dtype=np.float64)
     if P0.ndim != 2:
         raise ValueError(f"`propensity` must be the full logging distribution of shape (n, n_actions) = "
@@ -446,6 +456,8 @@ class ExponentialSmoothingLearner(_GaussianPolicyLearner):
         -------
         self
         """
+        check_aligned(X=X, y=y, action=action, propensity=propensity,
+                      sample_weight=sample_weight)
         self._check_params()
         Xa, names, yv, a, k, n = self._check_common(X, y, action, sample_weight, propensity)
         _check_reward_unit(yv)
@@ -565,13 +577,15 @@ class ClippedIPSLearner(_GaussianPolicyLearner):
         """Learn the policy; ``propensity`` is the logged actions' probability (n,) or
         the logging distribution (n, n_actions). Other arguments as
         :meth:`ExponentialSmoothingLearner.fit`."""
+        check_aligned(X=X, y=y, action=action, propensity=propensity,
+                      sample_weight=sample_weight)
         self._check_params()
         Xa, names, yv, a, k, n = self._check_common(X, y, action, sample_weight, propensity)
         _check_reward_unit(yv)
         if propensity is None:
             raise ValueError("`propensity` is required by ClippedIPSLearner: pass the logging "
                              "probabilities of the logged actions.")
-        parr = np.asarray(propensity.to_numpy() if hasattr(propensity, "to_numpy") else propensity,
+        parr = np.asarray(as_float_array(propensity, "propensity"),
                           dtype=np.float64)
         if parr.ndim == 2 and parr.shape[1] > 1:
             pa = _check_prob_matrix(parr, "propensity", n, k)[np.arange(n), a]
@@ -659,14 +673,23 @@ class DirectMethodLearner(_LearnerBase):
 
         ``sample_weight`` is passed to ``model_reward.fit``.
         """
+        check_aligned(X=X, y=y, action=action, propensity=propensity,
+                      sample_weight=sample_weight)
         if not np.isscalar(self.epsilon) or not 0 <= self.epsilon <= 1:
             raise ValueError(f"`epsilon` must lie in [0, 1]; got {self.epsilon!r}.")
         Xa, names = check_X(X, "X")
         yv = check_vector(y, "y")
         a, k = _check_actions(action, self.n_actions)
         n = check_consistent_length(X=Xa, y=yv, action=a)
-        if propensity is not None:
-            check_vector(np.asarray(propensity, dtype=np.float64).reshape(n, -1)[:, 0], "propensity", n=n)
+        if propensity is not None:  # unused, but a bad one is still refused
+            parr = as_float_array(propensity, "propensity")
+            if parr.ndim not in (1, 2) or parr.shape[0] != n:
+                raise ValueError(f"`propensity` must have one row per unit ({n}); got shape "
+                                 f"{parr.shape}.")
+            if parr.ndim == 1:
+                check_propensity(parr, "propensity", n=n, ndim=(1,))
+            else:
+                _check_prob_matrix(parr, "propensity", n, k)
         counts = np.bincount(a, minlength=k)
         if (counts == 0).any():
             raise ValueError(f"`action` {np.flatnonzero(counts == 0).tolist()} never logged: the reward "

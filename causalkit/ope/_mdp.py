@@ -294,7 +294,7 @@ class IVMDPEvaluator(_MDPBase):
                        n_jobs=self.n_jobs, random_state=self.random_state, keep_models=True)
         self.folds_ = res.folds
         self.models_ = res.models
-        self._data = (S, r, a, Sn, z, tr, first)
+        self._data = tuple(np.array(v, copy=True) for v in (S, r, a, Sn, z, tr, first))
         delta = np.concatenate([self._pa(m, S, 1) - self._pa(m, S, 0) for m in res.models["pa"]])
         self.diagnostics_ = {"delta_abs_min": float(np.min(np.abs(delta))),
                              "delta_mean": float(np.mean(delta)),
@@ -466,7 +466,7 @@ class MDPEvaluator(_MDPBase):
                        n_jobs=self.n_jobs, random_state=self.random_state, keep_models=True)
         self.folds_ = res.folds
         self.models_ = res.models
-        self._data = (S, r, a, Sn, tr, first)
+        self._data = tuple(np.array(v, copy=True) for v in (S, r, a, Sn, tr, first))
         self.n_features_in_ = S.shape[1]
         if names is not None:
             self.feature_names_in_ = names

@@ -41,7 +41,16 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.utils.validation import check_is_fitted
 
 from ..inference import Estimate, EstimateTable
-from ..utils.validation import _check_finite, check_consistent_length, check_groups, check_vector, check_X
+from ..utils.validation import (
+    _check_finite,
+    as_float_array,
+    check_aligned,
+    check_consistent_length,
+    check_groups,
+    check_propensity,
+    check_vector,
+    check_X,
+)
 from ._bandit import _check_actions, _check_prob_matrix
 
 __all__ = ["STAR"]
@@ -182,6 +191,8 @@ class STAR(BaseEstimator):
         -------
         self
         """
+        check_aligned(X=X, y=y, action=action, next_state=next_state,
+                      episode=episode, propensity=propensity)
         self._check_params()
         S, names = check_X(X, "X")
         r = check_vector(y, "y")
@@ -207,12 +218,14 @@ class STAR(BaseEstimator):
             p = np.clip(Pb[np.arange(n), a], 1e-12, 1)
             self.propensity_estimated_ = True
         else:
-            parr = np.asarray(propensity.to_numpy() if hasattr(propensity, "to_numpy") else propensity,
+            parr = np.asarray(as_float_array(propensity, "propensity"),
                               dtype=np.float64)
             if parr.ndim == 2 and parr.shape[1] > 1:
                 p = _check_prob_matrix(parr, "propensity", n, parr.shape[1])[np.arange(n), a]
             else:
                 p = check_vector(parr, "propensity", n=n)
+            if not ((p <= 0).any() or (p > 1).any()):
+                check_propensity(p, "propensity", n=n, ndim=(1,))
             if (p <= 0).any() or (p > 1).any():
                 raise ValueError(
                     f"`propensity` must lie in (0, 1] at the logged actions; {int(((p <= 0) | (p > 1)).sum())} "
@@ -246,10 +259,12 @@ class STAR(BaseEstimator):
         self.abstraction_ = model
         self.abstract_codes_ = uniq
         self.n_abstract_states_ = int(uniq.size)
-        self.propensity_ = p
+        self.propensity_ = np.array(p, copy=True)
         self.n_actions_ = k
         self.n_episodes_ = n_ep
-        self._data = (S, r, a, z_all[:n].copy(), z_all[n:].copy(), ep, t, last)
+        self._data = (np.array(S, copy=True), np.array(r, copy=True), np.array(a, copy=True),
+                      z_all[:n].copy(), z_all[n:].copy(), np.array(ep, copy=True),
+                      np.array(t, copy=True), np.array(last, copy=True))
         self.n_features_in_ = S.shape[1]
         if names is not None:
             self.feature_names_in_ = names

@@ -17,6 +17,7 @@ from ..utils.validation import (
     WeakInstrumentWarning,
     check_aligned,
     check_groups,
+    check_treatment,
     check_vector,
     check_weights,
 )
@@ -107,7 +108,7 @@ def _validate(X, y, cutoff, treatment, covariates, groups, sample_weight, multi=
         Y = check_vector(y, "y", n=n)[:, None]
     t = None
     if treatment is not None:
-        t = check_vector(treatment, "treatment", n=n)
+        t = check_treatment(treatment, "treatment", binary=False, n=n)
     Z = None
     if covariates is not None:
         Z = np.asarray(covariates.to_numpy() if hasattr(covariates, "to_numpy") else covariates)

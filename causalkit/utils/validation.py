@@ -25,6 +25,7 @@ __all__ = [
     "check_consistent_length",
     "check_binary",
     "check_treatment",
+    "as_float_array",
     "check_propensity",
     "check_weights",
     "check_groups",
@@ -148,6 +149,12 @@ def _check_finite(arr: np.ndarray, name: str, allow_nan: bool = False) -> None:
             f"`{name}` has values as large as {big:.3g}; variances of numbers beyond "
             f"{MAX_MAGNITUDE:.0e} overflow in double precision. Rescale `{name}` (e.g. divide "
             "by its standard deviation, or change its units) and scale the result back.")
+
+
+def as_float_array(x, name: str) -> np.ndarray:
+    """``x`` as a float64 array, with a message naming ``name`` for strings, sparse,
+    categorical or missing values (no shape or finiteness check)."""
+    return _to_numeric(x, name, np.float64)
 
 
 def check_vector(
