@@ -311,7 +311,8 @@ class ExponentialSmoothingLearner(_GaussianPolicyLearner):
     and the second-moment term
     :math:`V^\alpha_n(\pi) = \frac1n\sum_i\big[\sum_a \pi(a|x_i)\pi_0(a|x_i)^{1-2\alpha}
     + c_i^2\,\pi(a_i|x_i)/\pi_0(a_i|x_i)^{2\alpha}\big]`.
-    (Constants as in the authors' code for Gaussian policies, class ``OurGaussian``.)
+    (Constants as in the authors' code for Gaussian policies, class ``OurGaussian``;
+    the theorem's printed statement was not available to check them against.)
 
     Training minimises :math:`U(Q) = \hat R^\alpha_n + \sqrt{\mathrm{KL}_1/2n} + B^\alpha_n
     + \sqrt{2\,\mathrm{KL}_2 V^\alpha_n/n}`, the bound at its best :math:`\lambda`, over
