@@ -166,7 +166,11 @@ def _combine(kind, Vl, Bl, Rl, Vr, Br, Rr, rate, bw_max):
             out = (h, h)
         else:  # "two"
             out = ((Vl / (Bl**2 + Rl)) ** rate, (Vr / (Br**2 + Rr)) ** rate)
-    return tuple(min(float(v), bw_max) if bw_max is not None else float(v) for v in out)
+    if bw_max is None:
+        return tuple(float(v) for v in out)
+    if kind == "two":  # each side is capped at its own range
+        return tuple(min(float(v), m) for v, m in zip(out, bw_max[1:]))
+    return tuple(min(float(v), bw_max[0]) for v in out)
 
 
 def select_bandwidth(left, right, *, p, q, deriv, kernel, vce, nnmatch, bwselect, scaleregul,
@@ -186,13 +190,14 @@ def select_bandwidth(left, right, *, p, q, deriv, kernel, vce, nnmatch, bwselect
     eps = 1 + math.sqrt(np.finfo(float).eps)
     ranges = (abs(float(left.x[0])) * eps, abs(float(right.x[-1])) * eps)
     target = bwselect[3:]
+    caps = None if bw_max is None else (bw_max, abs(float(left.x[0])), abs(float(right.x[-1])))
 
     def run(kind):
         def step(o, nu, o_B, h_B, scale):
             (Vl, Bl, Rl), (Vr, Br, Rr) = (
                 _terms(sd, o, nu, o_B, c_bw, hb, scale, kernel, vce, nnmatch, combo)
                 for sd, hb in zip(sides, h_B))
-            return _combine(kind, Vl, Bl, Rl, Vr, Br, Rr, 1 / (2 * o + 3), bw_max)
+            return _combine(kind, Vl, Bl, Rl, Vr, Br, Rr, 1 / (2 * o + 3), caps)
 
         # the preliminary bandwidth d also holds at least the distinct values asked for
         d = tuple(max(v, bw_min) for v in step(q + 1, q + 1, q + 2, ranges, 0))

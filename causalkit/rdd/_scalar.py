@@ -362,7 +362,11 @@ class RDD(BaseEstimator):
     n_unique_ : tuple of int
         Distinct values of ``X`` left and right of the cutoff.
     gamma_ : ndarray or None
-        Coefficients of the covariates.
+        Coefficients of the covariates (one column per outcome/treatment).
+    n_ : tuple of int
+        Units left and right of the cutoff.
+    n_clusters_ : int or None
+        Clusters in ``groups``.
 
     References
     ----------
@@ -651,7 +655,6 @@ class RDD(BaseEstimator):
         self.n_unique_ = (des.left.n_unique, des.right.n_unique)
         self.n_ = (des.left.x.shape[0], des.right.x.shape[0])
         self.gamma_ = None if gamma is None else gamma.copy()
-        self.tau_left_ = (float(left["cl"] @ s), float(left["bc"] @ s))
         self.n_clusters_ = g_total
 
     # ------------------------------------------------------------------ results

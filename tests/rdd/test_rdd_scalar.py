@@ -256,3 +256,18 @@ def test_no_warning_without_ties(sims):
     with warnings.catch_warnings():
         warnings.simplefilter("error", MassPointsWarning)
         RDD().fit(sims[False]["x"], sims[False]["y"])
+
+
+@pytest.mark.filterwarnings("ignore::causalkit.utils.validation.WeakInstrumentWarning")
+@pytest.mark.parametrize("covs", [False, True])
+def test_first_stage_matches_rdrobust(covs, sims):
+    d = sims[False]
+    Z = d["z"] if covs else None
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        r = rdrobust.rdrobust(d["y"], d["x"], fuzzy=d["t"], covs=Z)
+    e = RDD().fit(d["x"], d["y"], treatment=d["t"], covariates=Z)
+    np.testing.assert_allclose(e.first_stage_.values, np.asarray(r.tau_T, float).ravel(),
+                               rtol=TOL)
+    np.testing.assert_allclose(e.first_stage_.stderrs, np.asarray(r.se_T, float).ravel(),
+                               rtol=TOL)
