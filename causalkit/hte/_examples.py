@@ -79,7 +79,10 @@ def conformance_cases():
     ]
     w_bad = _common_bad() + [
         BadInput("nonbinary-treatment", set_arg("treatment", lambda a: a["treatment"] * 2),
-                 ValueError, r"`treatment` must be binary"),
+                 ValueError, r"`treatment` takes exactly two values \[0.0, 2.0\]; causalkit reads"),
+        BadInput("three-valued-treatment",
+                 set_arg("treatment", lambda a: a["treatment"] * 2 + np.arange(len(a["y"])) % 2),
+                 ValueError, r"`treatment` must be binary, coded 0/1; got 4 distinct values"),
         BadInput("pseudo", lambda a: ({"pseudo": "x"}, a), ValueError, r"`pseudo` must be one of"),
         BadInput("weights", lambda a: ({"weights": "x"}, a), ValueError, r"`weights` must be one of"),
         BadInput("dr-outcome", lambda a: ({"dr_outcome": "x"}, a), ValueError, r"`dr_outcome` must be"),

@@ -191,7 +191,7 @@ def conformance_cases():
                         result=lambda e: [e.late().value, e.late().stderr],
                         before_fit=(lambda e, d: e.late(),), bad_inputs=_classic_bad() + [
                             BadInput("late-needs-binary", lambda a: ({"score": "LATE"}, {
-                                **a, "treatment": np.asarray(a["treatment"]) * 3.0}),
+                                **a, "treatment": np.asarray(a["treatment"]) * 3.0 + np.arange(len(a["y"])) % 2}),
                                 ValueError, r"score='LATE' needs a binary 0/1 `treatment`"),
                             BadInput("score", lambda a: ({"score": "gmm"}, a), ValueError,
                                      r"`score` must be one of")]),

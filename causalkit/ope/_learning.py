@@ -690,7 +690,7 @@ class DirectMethodLearner(_LearnerBase):
             if parr.ndim == 1:
                 check_propensity(parr, "propensity", n=n, ndim=(1,))
             else:
-                _check_prob_matrix(parr, "propensity", n, k)
+                _check_prob_matrix(parr, "propensity", n, parr.shape[1])
         counts = np.bincount(a, minlength=k)
         if (counts == 0).any():
             raise ValueError(f"`action` {np.flatnonzero(counts == 0).tolist()} never logged: the reward "

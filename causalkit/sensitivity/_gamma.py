@@ -282,7 +282,7 @@ class GammaBounds:
         try:
             import matplotlib.pyplot as plt
         except ImportError as exc:  # pragma: no cover
-            raise ImportError("Plots need matplotlib: pip install 'causalkit[plot]'.") from exc
+            raise ImportError("Plots need matplotlib: pip install 'causalkit-inference[plot]'.") from exc
         if ax is None:
             _, ax = plt.subplots(figsize=(5.5, 4))
         lo, hi = self.conf_int(alpha)

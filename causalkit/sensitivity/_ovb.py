@@ -410,7 +410,7 @@ def plot_ovb_contour(est, *, cf_y=None, cf_d=None, rho=1.0, which="lower", bound
     try:
         import matplotlib.pyplot as plt
     except ImportError as exc:  # pragma: no cover - depends on the environment
-        raise ImportError("Contour plots need matplotlib: pip install 'causalkit[plot]'.") from exc
+        raise ImportError("Contour plots need matplotlib: pip install 'causalkit-inference[plot]'.") from exc
     if which not in ("lower", "upper"):
         raise ValueError(f"`which` must be 'lower' or 'upper'; got {which!r}.")
     if bound not in ("point", "ci"):
