@@ -97,6 +97,10 @@ def cuped(y, treatment, covariates, *, alpha=0.0) -> Estimate:
     var = fits[1].mean_.stderr ** 2 + fits[0].mean_.stderr ** 2 + float(d @ cov @ d) / n
     raw = fits[1].plain_.value - fits[0].plain_.value
     raw_var = fits[1].plain_.stderr ** 2 + fits[0].plain_.stderr ** 2
+    if not var > 0:
+        raise ValueError("`y` has no variation within the treatment arms after adjustment, so "
+                         "the standard error is zero and no interval can be formed. Check `y` "
+                         "(a constant outcome has no effect to estimate).")
     method = (f"CUPED difference in means, {p} pre-period covariate(s), per-arm slopes, "
               f"influence-function SE (variance reduction {raw_var / var:.3g}x vs {raw:.4g} unadjusted)")
     return Estimate(tau, float(np.sqrt(var)), n=n, method=method, name="ATE")

@@ -154,6 +154,8 @@ class _BanditOPE(BaseEstimator):
         yv = check_vector(y, "y")
         a, k = _check_actions(action, getattr(self, "n_actions", None))
         n = check_consistent_length(X=Xa, y=yv, action=a)
+        if n < 2:
+            raise ValueError(f"`y` has {n} logged round(s); a standard error needs at least 2.")
         self._check_params()
         sw = check_weights(sample_weight, "sample_weight", n=n)
         pi0 = None
@@ -289,9 +291,26 @@ class _BanditOPE(BaseEstimator):
             P = full
         elif callable(policy):
             P = np.asarray(policy(self.X_), dtype=np.float64)
+        elif isinstance(policy, (str, bytes)):
+            raise TypeError(
+                f"`policy` must be an (n, n_actions) array of action probabilities, a classifier "
+                f"with predict_proba or a callable; got the string {policy!r}. For the uniform "
+                "policy pass `np.full((n, n_actions), 1 / n_actions)`.")
         else:
-            P = np.asarray(policy, dtype=np.float64)
-        return _check_prob_matrix(P, "policy", n, k)
+            P = as_float_array(policy, "policy")
+        P = _check_prob_matrix(P, "policy", n, k)
+        counts = np.bincount(self.action_, minlength=k)
+        unlogged = np.flatnonzero(counts == 0)
+        if unlogged.size and P[:, unlogged].sum() > 0:
+            msg = (f"`policy` puts probability on action(s) {unlogged.tolist()} that were never "
+                   "logged; their rewards are not identified from these logs")
+            if self._needs_reward_model and type(self).__name__ == "DirectMethod":
+                warnings.warn(msg + ": the reward model extrapolates there.", PositivityWarning,
+                              stacklevel=3)
+            else:
+                raise ValueError(msg + ". Evaluate a policy supported by the logging policy, or "
+                                 "use DirectMethod (which extrapolates with its reward model).")
+        return P
 
     # ---------------------------------------------------------------- results
 
