@@ -1,8 +1,8 @@
 """Fit time at 1 and 2 inner threads, with the other core idle and kept busy.
 
 ``AIPW(random_state=0)`` with its default HistGradientBoosting nuisances, and the same
-estimator with LightGBM nuisances (LightGBM's default ``n_jobs=None``, whose thread count
-follows the cap, and an explicit ``n_jobs=-1``, which does not), at ``n = 2,000`` by default. The inner thread count is set with
+estimator with LightGBM nuisances (LightGBM's default ``n_jobs=None`` and ``n_jobs=-1``), at
+``n = 2,000`` by default. The inner thread count is set with
 :func:`causalkit.config_context` (``n_threads=1`` and ``n_threads=2``); the "busy"
 condition starts a subprocess that spins on one core for the whole measurement (the
 script starts and stops it itself). Each cell reports median wall and process CPU time;
@@ -73,6 +73,10 @@ def main(argv=None):
     parser.add_argument("--budget", type=float, default=120.0,
                         help="seconds per cell after which no further repeat starts")
     parser.add_argument("--out", default=str(RESULTS))
+    parser.add_argument("--cases", default="hgb,lgbm", help="hgb, lgbm or both")
+    parser.add_argument("--conditions", default="idle,busy")
+    parser.add_argument("--append", action="store_true",
+                        help="keep the rows already in threads.json (other cases or conditions)")
     args = parser.parse_args(argv)
     repeats = 1 if args.quick else args.repeats
     threads = [int(k) for k in args.threads.split(",")]
@@ -82,8 +86,11 @@ def main(argv=None):
 
     d = make_ate_data(args.n, random_state=0)
     X, y, t = d.X, d.y, d.treatment
-    cases = {"AIPW default (HistGradientBoosting)": lambda: AIPW(random_state=0)}
-    if not args.quick:
+    wanted = set(args.cases.split(","))
+    cases = {}
+    if "hgb" in wanted:
+        cases["AIPW default (HistGradientBoosting)"] = lambda: AIPW(random_state=0)
+    if not args.quick and "lgbm" in wanted:
         try:
             from lightgbm import LGBMClassifier, LGBMRegressor
 
@@ -94,16 +101,20 @@ def main(argv=None):
                     return AIPW(reg, clf, random_state=0)
                 return make
 
-            # LightGBM's default n_jobs=None leaves the count to OpenMP, which the cap
-            # governs; an explicit n_jobs=-1 becomes a fixed thread count in LightGBM's
-            # Python layer (cpu_count), which no OpenMP cap can lower.
+            # LightGBM >= 4 turns n_jobs=None into the number of physical cores and
+            # n_jobs=-1 into the number of CPUs, and passes either as num_threads: an
+            # explicit count that an OpenMP cap (threadpoolctl) does not lower.
             cases["AIPW LightGBM (LightGBM default n_jobs=None)"] = lgbm(None)
             cases["AIPW LightGBM (n_jobs=-1 set in LightGBM)"] = lgbm(-1)
         except ImportError:
             pass
 
     rows = []
-    for condition in ("idle", "busy"):
+    if args.append and (Path(args.out) / "threads.json").exists():
+        old = json.loads((Path(args.out) / "threads.json").read_text())["rows"]
+        rows = [r for r in old if not (r["case"] in cases and r["condition"] in
+                                       args.conditions.split(","))]
+    for condition in args.conditions.split(","):
         spinner = None
         if condition == "busy":
             spinner = subprocess.Popen([sys.executable, "-c", _SPIN])
@@ -130,7 +141,7 @@ def main(argv=None):
                 spinner.kill()
                 spinner.wait()
         for row in rows:
-            if row["condition"] == condition:
+            if row["condition"] == condition and row["case"] in cases:
                 row["loadavg_before"], row["loadavg_after"] = load_before, load_after
 
     by_case = {}
@@ -138,6 +149,9 @@ def main(argv=None):
         by_case.setdefault(row["case"], []).append(row["ate"])
     same = {case: max(v) - min(v) for case, v in by_case.items()}
     notes = [
+        "LightGBM >= 4 passes an explicit num_threads (n_jobs=None: physical cores; -1: all "
+        "CPUs), so causalkit's threadpoolctl cap does not govern it; only the model's own "
+        "n_jobs does.",
         "The machine is shared with other jobs: the load averages (1, 5, 15 min) before and "
         "after each condition are recorded per row; 'idle' means no spinner of ours, not an "
         "idle machine.",
