@@ -1,6 +1,6 @@
 """
 How much hidden confounding would overturn the effect of quitting smoking on weight?
-===================================================================================
+====================================================================================
 
 NHEFS (the National Health and Nutrition Examination Survey Epidemiologic Follow-up Study,
 as shipped by the ``causaldata`` package; 1,566 smokers with complete data): did quitting
