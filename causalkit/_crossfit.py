@@ -233,7 +233,28 @@ def _fit_one(threads, *args):
     # and threaded reductions sum in a varying order: last-bit differences). Inner
     # BLAS/OpenMP/torch threads follow the library's thread policy (causalkit.config).
     with parallel_config(backend="sequential"), limit_threads(threads):
+        _cap_explicit_threads(args[1], threads)
         return _fit_one_task(*args)
+
+
+def _cap_explicit_threads(model, threads):
+    """LightGBM turns ``n_jobs`` None/-1 into an explicit thread count that threadpoolctl
+    cannot lower; give its fold clone the policy's count instead (a positive ``n_jobs``
+    the user set below the cap is kept)."""
+    if threads is None or not hasattr(model, "get_params"):
+        return
+    params = model.get_params(deep=True)
+    updates = {}
+    for key, value in params.items():
+        if key != "n_jobs" and not key.endswith("__n_jobs"):
+            continue
+        owner = model if key == "n_jobs" else params.get(key[: -len("__n_jobs")])
+        if owner is None or not type(owner).__module__.startswith("lightgbm"):
+            continue
+        if value is None or value < 1 or value > threads:
+            updates[key] = int(threads)
+    if updates:
+        model.set_params(**updates)
 
 
 def _fit_one_task(name, model, X, y, train, test, fit_mask, predict_on, method, sample_weight,

@@ -122,3 +122,19 @@ def test_thread_count_does_not_change_numbers():
                            cv=3, random_state=0)
         preds.append(res["y"])
     np.testing.assert_allclose(preds[0], preds[1], rtol=1e-12)
+
+
+def test_lightgbm_fold_models_get_the_policys_thread_count():
+    lgb = pytest.importorskip("lightgbm")
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    X = np.random.default_rng(0).normal(size=(120, 3))
+    y = X[:, 0]
+    for model, key in ((lgb.LGBMRegressor(n_estimators=5, verbose=-1), "n_jobs"),
+                       (make_pipeline(StandardScaler(), lgb.LGBMRegressor(n_estimators=5, verbose=-1)),
+                        "lgbmregressor__n_jobs")):
+        with causalkit.config_context(n_threads=1):
+            res = crossfit({"y": Nuisance(model, y)}, X, cv=2, random_state=0)
+        assert {m.get_params()[key] for m in res.models["y"]} == {1}
+        assert model.get_params()[key] in (None, -1)   # the user's model is untouched
