@@ -128,18 +128,25 @@ MAX_MAGNITUDE = 1e100
 def _check_finite(arr: np.ndarray, name: str, allow_nan: bool = False) -> None:
     if arr.dtype.kind not in "fc" or arr.size == 0:
         return
-    bad = ~np.isfinite(arr)
-    if allow_nan:
-        bad &= ~np.isnan(arr)
-    if bad.any():
-        rows = np.flatnonzero(bad.reshape(arr.shape[0], -1).any(axis=1)) if arr.ndim else [0]
-        kind = "NaN" if np.isnan(arr[bad]).any() else "infinite values"
-        raise ValueError(
-            f"`{name}` contains {kind} in {len(rows)} row(s) (first at row {int(rows[0])}). "
-            "Drop or impute those rows before fitting."
-        )
-    with np.errstate(invalid="ignore"):
-        big = float(np.nanmax(np.abs(arr))) if not np.isnan(arr).all() else 0.0
+    # fast path: no temporaries (one sum, one max, one min) when everything is finite
+    with np.errstate(all="ignore"):
+        total = arr.sum()
+    if np.isfinite(total):
+        hi, lo = float(arr.max()), float(arr.min())
+        big = max(abs(hi), abs(lo))
+    else:
+        bad = ~np.isfinite(arr)
+        if allow_nan:
+            bad &= ~np.isnan(arr)
+        if bad.any():
+            rows = np.flatnonzero(bad.reshape(arr.shape[0], -1).any(axis=1)) if arr.ndim else [0]
+            kind = "NaN" if np.isnan(arr[bad]).any() else "infinite values"
+            raise ValueError(
+                f"`{name}` contains {kind} in {len(rows)} row(s) (first at row {int(rows[0])}). "
+                "Drop or impute those rows before fitting."
+            )
+        with np.errstate(invalid="ignore"):
+            big = float(np.nanmax(np.abs(arr))) if not np.isnan(arr).all() else 0.0
     if 0.0 < big < 1.0 / MAX_MAGNITUDE:
         raise ValueError(
             f"`{name}` has no value larger than {big:.3g} in magnitude; squares of such numbers "
