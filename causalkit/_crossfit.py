@@ -400,7 +400,7 @@ def crossfit(
                for name, nu in nuisances.items()}
     classes = {name: (np.unique(targets[name]) if methods[name] == "predict_proba" else None)
                for name in nuisances}
-    threads = inner_threads(n_jobs)
+    threads = inner_threads(n_jobs, n_rows=n)
     tasks = []
     for name, nu in nuisances.items():
         mask = None if nu.fit_mask is None else np.asarray(nu.fit_mask, dtype=bool)

@@ -67,8 +67,11 @@ def test_auto_rule_divides_cores_by_workers(monkeypatch):
             assert config.inner_threads(None) == 2      # 8 cores, 4 workers: the active config's n_jobs counts
         monkeypatch.setenv("OMP_NUM_THREADS", "2")      # a user's standard variable lowers it
         assert config.inner_threads(None) == 2
+        assert config.inner_threads(None, n_rows=2_000) == 1     # small tasks: one thread
+        assert config.inner_threads(None, n_rows=config.SMALL_TASK_ROWS) == 2
     with causalkit.config_context(n_threads=5):
         assert config.inner_threads(2) == 5
+        assert config.inner_threads(2, n_rows=10) == 5          # an explicit count wins
     with causalkit.config_context(n_threads="off"):
         assert config.inner_threads(2) is None
 

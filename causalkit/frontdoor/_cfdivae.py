@@ -358,7 +358,7 @@ class CFDiVAE(BaseEstimator):
         from ._cfdivae_torch import train_ivae
 
         seed = int(seed_seq.generate_state(1)[0])
-        with limit_threads(inner_threads()):
+        with limit_threads(inner_threads(n_rows=P.shape[0])):
             return train_ivae(
                 P, _conditioning(t, W), latent_dim=self.latent_dim_, families=self.proxy_dist_,
                 hidden=self.hidden, n_layers=self.n_layers, epochs=self.epochs,
@@ -371,7 +371,7 @@ class CFDiVAE(BaseEstimator):
     def _posterior(self, P, t, W, with_kl=False):
         from ._cfdivae_torch import posterior
 
-        with limit_threads(inner_threads()):
+        with limit_threads(inner_threads(n_rows=P.shape[0])):
             return posterior(self._net, P, _conditioning(t, W), device=self.device_,
                              with_kl=with_kl)
 

@@ -127,7 +127,7 @@ def bootstrap(
         bounds = np.searchsorted(codes[order], np.arange(codes.max() + 2))
         cluster_index = [order[bounds[g]:bounds[g + 1]] for g in range(codes.max() + 1)]
     seeds = seed_sequence(random_state).spawn(int(n_boot))
-    threads = inner_threads(n_jobs)
+    threads = inner_threads(n_jobs, n_rows=n)
     with limit_threads(threads):
         parts = Parallel(n_jobs=n_jobs)(
             delayed(_resample_batch)(threads, statistic, arrays, seeds[s:e], cluster_index, n)
@@ -213,7 +213,7 @@ def multiplier_bootstrap(
     codes = check_groups(groups, n=psi.shape[0])
     n_clusters = None if codes is None else int(codes.max()) + 1
     seeds = seed_sequence(random_state).spawn(int(n_boot))
-    with limit_threads(inner_threads(n_jobs)):
+    with limit_threads(inner_threads(n_jobs, n_rows=psi.shape[0])):
         parts = Parallel(n_jobs=n_jobs)(
             delayed(_multiplier_batch)(psi, seeds[s:e], weights, codes, n_clusters)
             for s, e in _batches(int(n_boot), batch_size)
