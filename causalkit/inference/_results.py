@@ -412,14 +412,6 @@ class EffectCurve:
                 raise ValueError(f"`cov_factor` must have shape ({grid.shape[0]}, r); got {f.shape}.")
             f.setflags(write=False)
             object.__setattr__(self, "cov_factor", f)
-        if self.cov_factor is not None:
-            f = np.asarray(self.cov_factor, dtype=float)
-            if f.ndim == 1:
-                f = f[:, None]
-            if f.ndim != 2 or f.shape[0] != grid.shape[0]:
-                raise ValueError(f"`cov_factor` must have shape ({grid.shape[0]}, r); got {f.shape}.")
-            f.setflags(write=False)
-            object.__setattr__(self, "cov_factor", f)
         object.__setattr__(self, "n", int(self.n))
 
     def uniform_critical_value(self, alpha: float = 0.05, *, random_state=0,
