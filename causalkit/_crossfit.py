@@ -227,14 +227,14 @@ def _predict(model, X, method, classes=None):
     return model.predict(X)
 
 
-def _fit_one(threads, *args):
+def _fit_one(threads, name, model, *args):
     # Models left at n_jobs=None run sequentially inside a task, whatever backend the
     # task runs on (a Dask worker would otherwise hand them its own parallel config,
     # and threaded reductions sum in a varying order: last-bit differences). Inner
     # BLAS/OpenMP/torch threads follow the library's thread policy (causalkit.config).
     with parallel_config(backend="sequential"), limit_threads(threads):
-        _cap_explicit_threads(args[1], threads)
-        return _fit_one_task(*args)
+        _cap_explicit_threads(model, threads)
+        return _fit_one_task(name, model, *args)
 
 
 def _cap_explicit_threads(model, threads):

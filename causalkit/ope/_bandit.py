@@ -167,20 +167,15 @@ class _BanditOPE(BaseEstimator):
             if parr.ndim == 2 and parr.shape[1] > 1:
                 pi0 = _check_prob_matrix(parr, "propensity", n, k)
                 p = pi0[np.arange(n), a]
-                if (p > 0).all():
-                    check_propensity(p, "propensity", n=n, ndim=(1,))
                 if (p <= 0).any():
                     raise ValueError(
                         f"`propensity` gives probability 0 to the logged action in "
                         f"{int((p <= 0).sum())} round(s) (first row {int(np.flatnonzero(p <= 0)[0])}); "
                         "a logged action must have positive logging probability.")
             else:
-                p = check_propensity(parr, "propensity", n=n, ndim=(1,))
-                if (p <= 0).any() or (p > 1).any():
-                    raise ValueError(
-                        f"`propensity` must lie in (0, 1]; {int(((p <= 0) | (p > 1)).sum())} value(s) "
-                        f"fall outside (min {p.min():.4g}, max {p.max():.4g}). A zero propensity "
-                        "means the logged action was impossible: fix the logging or drop those rounds.")
+                p = parr
+            # one propensity per round: (0, 1], and not so small that its weight overflows
+            p = check_propensity(p, "propensity", n=n, ndim=(1,))
             self.propensity_estimated_ = False
         qhat = None
         if self._needs_reward_model:

@@ -224,12 +224,11 @@ class STAR(BaseEstimator):
                 p = _check_prob_matrix(parr, "propensity", n, parr.shape[1])[np.arange(n), a]
             else:
                 p = check_vector(parr, "propensity", n=n)
-            if not ((p <= 0).any() or (p > 1).any()):
-                check_propensity(p, "propensity", n=n, ndim=(1,))
             if (p <= 0).any() or (p > 1).any():
                 raise ValueError(
                     f"`propensity` must lie in (0, 1] at the logged actions; {int(((p <= 0) | (p > 1)).sum())} "
                     "value(s) do not. A zero propensity means the logged action was impossible.")
+            check_propensity(p, "propensity", n=n, ndim=(1,))  # weights that would overflow
             self.propensity_estimated_ = False
         # abstraction
         if self.abstraction is None:
