@@ -10,7 +10,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
 
 import numpy as np
-from scipy import stats
+from scipy import optimize, special, stats
 
 __all__ = ["Estimate", "EstimateTable", "EffectCurve"]
 
@@ -31,6 +31,8 @@ _SUP_T_CACHE: dict = {}
 _SUP_T_CACHE_SIZE = 64
 _EINSUM_MAX = 1024      # rows x rank below which a plain loop beats a threaded BLAS call
 _BLOCK_ELEMENTS = 1 << 22
+_SUP_T_MIN_DRAWS = 4096
+_SUP_T_REL_TOL = 2e-3   # stop drawing when the critical value's Monte Carlo SE <= this x c
 
 
 def _unit_factor_from_cov(cov: np.ndarray) -> np.ndarray:
@@ -44,14 +46,40 @@ def _unit_factor_from_cov(cov: np.ndarray) -> np.ndarray:
     return vec[:, keep] * np.sqrt(lam[keep])
 
 
-def _quantile_partial(x: np.ndarray, q: float) -> float:
-    """``np.quantile(x, q)`` (linear interpolation) by a partial sort."""
-    n = x.shape[0]
-    h = (n - 1) * q
-    lo = int(np.floor(h))
-    hi = min(lo + 1, n - 1)
-    part = np.partition(x, (lo, hi))
-    return float(part[lo] + (h - lo) * (part[hi] - part[lo]))
+def _direction_maxima(A: np.ndarray, rng, n: int) -> np.ndarray:
+    """``h(v) = max_g |A_g . v|`` for ``n`` directions ``v`` uniform on the unit sphere."""
+    G, r = A.shape
+    out = np.empty(n, dtype=float)
+    block = max(1024, min(n, _BLOCK_ELEMENTS // G))
+    for start in range(0, n, block):
+        b = min(block, n - start)
+        u = rng.standard_normal((r, b), dtype=np.float32)
+        z = np.einsum("gr,rb->gb", A, u) if G * r <= _EINSUM_MAX else A @ u
+        np.abs(z, out=z)
+        norm = np.sqrt(np.einsum("rb,rb->b", u, u, dtype=np.float64))
+        out[start:start + b] = z.max(axis=0) / np.maximum(norm, 1e-300)
+    return np.maximum(out, 1e-12)
+
+
+def _rb_quantile(h: np.ndarray, r: int, level: float, lo: float, hi: float):
+    """Solve ``mean_j P(chi_r <= c / h_j) = level`` for ``c``; return ``(c, its MC SE)``."""
+    a = 0.5 * r
+
+    def cdf(c):
+        return special.gammainc(a, 0.5 * (c / h) ** 2)
+
+    if np.mean(cdf(lo)) >= level:
+        c = lo
+    elif np.mean(cdf(hi)) <= level:
+        c = hi
+    else:
+        c = optimize.brentq(lambda c: np.mean(cdf(c)) - level, lo, hi, xtol=1e-10)
+    # delta method: SE of the averaged CDF at c over its derivative in c
+    t = 0.5 * (c / h) ** 2
+    dens = np.exp((a - 1) * np.log(t) - t - special.gammaln(a)) * c / h**2
+    slope = float(np.mean(dens))
+    se = float(np.std(cdf(c), ddof=1) / np.sqrt(h.shape[0]) / slope) if slope > 0 else 0.0
+    return float(c), se
 
 
 def sup_t_gaussian(factor, alpha: float = 0.05, *, n_draws: int = 100_000,
@@ -60,9 +88,21 @@ def sup_t_gaussian(factor, alpha: float = 0.05, *, n_draws: int = 100_000,
 
     ``u ~ N(0, I_r)``, so ``F u`` is a Gaussian vector with covariance ``F F'`` and the
     band ``estimate_g +/- c se_g`` covers all ``G`` coordinates jointly (Montiel Olea
-    and Plagborg-Moller, 2019, sup-t bands). Draws are in the rank ``r`` of the
-    covariance, not in ``G``; rows with zero norm (no uncertainty) are dropped; one row
-    gives the normal quantile exactly. Results for an int ``random_state`` are cached.
+    and Plagborg-Moller, 2019, sup-t bands).
+
+    The maximum factors as ``||u|| h(u / ||u||)`` with ``h(v) = max_g |F_g . v| /
+    ||F_g||``, and ``||u||`` (a chi variable with ``r`` degrees of freedom) is
+    independent of the direction ``u / ||u||``. So only directions are drawn, and the
+    distribution of the maximum is the average over directions of the chi law's CDF
+    at ``c / h`` (a Rao-Blackwellised Monte Carlo estimate). It has a far smaller
+    Monte Carlo error per draw than counting maxima. Directions are drawn in doubling
+    batches, from 4,096, until the Monte Carlo standard error of ``c`` is at most
+    0.2% of ``c`` (about the error of 100,000 counted maxima) or ``n_draws``
+    directions are used. Draws are in the rank ``r`` of the covariance, not in
+    ``G``; rows with zero norm (no uncertainty) are dropped; one row, or rows along
+    one direction, gives the normal quantile exactly; the
+    answer always lies between the normal quantile and the chi quantile. Results for
+    an int ``random_state`` are cached.
 
     Parameters
     ----------
@@ -70,7 +110,7 @@ def sup_t_gaussian(factor, alpha: float = 0.05, *, n_draws: int = 100_000,
         A square-root factor of the covariance (only the direction of each row matters).
     alpha : float
     n_draws : int
-        Monte Carlo draws of ``u``.
+        The most Monte Carlo directions drawn.
     random_state : int or Generator
 
     Examples
@@ -80,7 +120,7 @@ def sup_t_gaussian(factor, alpha: float = 0.05, *, n_draws: int = 100_000,
     >>> round(sup_t_gaussian(np.eye(1)), 4)          # one coordinate: 1.96
     1.96
     >>> c = sup_t_gaussian(np.eye(3), 0.05, random_state=0)
-    >>> bool(abs(c - 2.388) < 0.01)                   # Sidak for 3 independent coordinates
+    >>> bool(abs(c - 2.3877) < 0.005)                 # Sidak for 3 independent coordinates
     True
     """
     alpha = _check_alpha(alpha)
@@ -102,15 +142,15 @@ def sup_t_gaussian(factor, alpha: float = 0.05, *, n_draws: int = 100_000,
             return _SUP_T_CACHE[key]
     rng = np.random.default_rng(random_state)
     A = F.astype(np.float32)
-    maxima = np.empty(n_draws, dtype=np.float32)
-    block = max(1024, min(n_draws, _BLOCK_ELEMENTS // G))
-    for start in range(0, n_draws, block):
-        b = min(block, n_draws - start)
-        u = rng.standard_normal((r, b), dtype=np.float32)
-        z = np.einsum("gr,rb->gb", A, u) if G * r <= _EINSUM_MAX else A @ u
-        np.abs(z, out=z)
-        maxima[start:start + b] = z.max(axis=0)
-    c = _quantile_partial(maxima.astype(float), 1 - alpha)
+    lo = float(stats.norm.ppf(1 - alpha / 2))          # one coordinate alone
+    hi = float(np.sqrt(stats.chi2.ppf(1 - alpha, r)))  # the whole vector's norm
+    h = _direction_maxima(A, rng, min(_SUP_T_MIN_DRAWS, n_draws))
+    while True:
+        c, se = _rb_quantile(h, r, 1 - alpha, lo, hi)
+        if se <= _SUP_T_REL_TOL * c or h.shape[0] >= n_draws:
+            break
+        more = min(h.shape[0], n_draws - h.shape[0])
+        h = np.concatenate([h, _direction_maxima(A, rng, more)])
     if key is not None:
         if len(_SUP_T_CACHE) >= _SUP_T_CACHE_SIZE:
             _SUP_T_CACHE.pop(next(iter(_SUP_T_CACHE)))

@@ -137,12 +137,53 @@ def test_sup_t_matches_sidak_for_independent_and_normal_for_identical_coordinate
 
     k, alpha = 5, 0.05
     sidak = stats.norm.ppf((1 + (1 - alpha) ** (1 / k)) / 2)
-    # Monte Carlo error of the quantile with 1e5 draws: sqrt(a(1-a)/N) / density ~ 0.005
+    # the Monte Carlo SE of the critical value is held at <= 0.2% of it (about 0.005 here)
     assert abs(sup_t_gaussian(np.eye(k), alpha, random_state=1) - sidak) < 0.02
     same = np.ones((4, 1))                      # four copies of one coordinate
     assert sup_t_gaussian(same, alpha) == pytest.approx(stats.norm.ppf(1 - alpha / 2), abs=0.02)
     # a zero row carries no uncertainty and is ignored; one row is exact
     assert sup_t_gaussian(np.array([[1.0], [0.0]]), alpha) == pytest.approx(1.959964, abs=1e-6)
+
+
+def test_sup_t_matches_the_exact_equicorrelated_critical_value_within_its_monte_carlo_error():
+    # Z_g = sqrt(rho) W + sqrt(1 - rho) E_g: P(max |Z_g| <= c) is a one-dimensional integral
+    from scipy import integrate, optimize
+
+    from causalkit.inference._results import sup_t_gaussian
+
+    G, rho, alpha = 12, 0.5, 0.05
+
+    def prob(c):
+        def f(w):
+            a = np.sqrt(1 - rho)
+            inner = (stats.norm.cdf((c - np.sqrt(rho) * w) / a)
+                     - stats.norm.cdf((-c - np.sqrt(rho) * w) / a))
+            return stats.norm.pdf(w) * inner**G
+        return integrate.quad(f, -10, 10, epsabs=1e-12)[0]
+
+    exact = optimize.brentq(lambda c: prob(c) - (1 - alpha), 1.5, 5.0, xtol=1e-10)
+    cov = np.full((G, G), rho) + (1 - rho) * np.eye(G)
+    factor = np.linalg.cholesky(cov)
+    values = [sup_t_gaussian(factor, alpha, random_state=s) for s in range(5)]
+    # the draws stop once the critical value's Monte Carlo SE is <= 0.2% of it
+    assert all(abs(v - exact) < 4 * 0.002 * exact for v in values)
+    assert abs(np.mean(values) - exact) < 2 * 0.002 * exact
+    # bounded by the normal quantile below and the chi quantile of the whole vector above
+    assert stats.norm.ppf(1 - alpha / 2) < min(values)
+    assert max(values) < np.sqrt(stats.chi2.ppf(1 - alpha, G))
+
+
+def test_sup_t_many_rows_of_low_rank_costs_few_draws_and_is_deterministic():
+    from causalkit.inference import _results
+
+    F = np.random.default_rng(0).normal(size=(1000, 6))
+    _results._SUP_T_CACHE.clear()
+    a = _results.sup_t_gaussian(F, random_state=3)
+    _results._SUP_T_CACHE.clear()
+    assert _results.sup_t_gaussian(F, random_state=3) == a
+    # fewer draws allowed than the first batch still gives a value in the exact bounds
+    b = _results.sup_t_gaussian(F, n_draws=100, random_state=3)
+    assert stats.norm.ppf(0.975) < b < np.sqrt(stats.chi2.ppf(0.95, 6))
 
 
 def test_effect_curve_factor_and_covariance_give_the_same_band():
