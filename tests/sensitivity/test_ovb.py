@@ -179,6 +179,15 @@ def test_estimators_that_cannot_be_bounded():
         ovb_bounds(cont)
     with pytest.raises(TypeError, match="instance"):
         ovb_bounds(AIPW)
+    # the front-door design does not rest on a back-door score (documented in the guide)
+    from causalkit.datasets import make_frontdoor_data
+    from causalkit.frontdoor import FrontDoor
+
+    fd = make_frontdoor_data(300, random_state=0)
+    fitted_fd = FrontDoor(method="linear").fit(fd.X, fd.y, treatment=fd.treatment,
+                                               mediator=fd.mediator)
+    with pytest.raises(TypeError, match="does not keep what the bounds need"):
+        ovb_bounds(fitted_fd)
 
 
 def test_benchmark_bad_input(fitted):
