@@ -11,7 +11,7 @@ from sklearn.base import BaseEstimator, clone
 from sklearn.utils.validation import check_is_fitted
 
 from ..config import inner_threads, limit_threads
-from ..inference import Estimate, bootstrap, seed_sequence
+from ..inference import Diagnostics, Estimate, bootstrap, seed_sequence
 from ..utils.validation import (
     FewObservationsWarning,
     check_aligned,
@@ -414,12 +414,12 @@ class CFDiVAE(BaseEstimator):
         self.effect_ = Estimate(ate, se, n=n, name="ATE",
                                 method=f"CFDiVAE ({k} active of {self.latent_dim_} latent "
                                        f"dimensions) + {stage}; SE: {how}")
-        self.diagnostics_ = {
+        self.diagnostics_ = Diagnostics({
             "final_train_loss": float(self.history_["train"][-1]),
             "epochs_run": len(self.history_["train"]),
             "latent_dim": self.latent_dim_,
             "representation_sd": np.std(Zhat, axis=0),
-        }
+        })
 
     def _refit_bootstrap(self, P, t, W, y, seed):
         rng = np.random.default_rng(seed)

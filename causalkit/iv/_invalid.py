@@ -17,7 +17,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from .._crossfit import Nuisance, crossfit, make_folds
 from ..ate._aipw import influence_mean
-from ..inference import Estimate, EstimateTable
+from ..inference import Diagnostics, Estimate, EstimateTable
 from ..utils.validation import (
     WeakInstrumentWarning,
     check_aligned,
@@ -469,13 +469,13 @@ class InvalidIV(BaseEstimator):
                            "outcome_z0": my[0], "outcome_z1": my[1]}
         self._late_parts = (z, a, y, pi, ma[0], ma[1], my[0], my[1])
         self._X_for_tsls = (Xa, y, a, z)
-        self.diagnostics_ = {
+        self.diagnostics_ = Diagnostics({
             **_weak_check(z, pi, a, mu_a),
             "instrument_propensity_min": float(pi_raw.min()),
             "instrument_propensity_max": float(pi_raw.max()),
             "n_outside_threshold": n_out,
             "variance_contrast_mean": float(np.mean(ma[1] * (1 - ma[1]) - ma[0] * (1 - ma[0]))),
-        }
+        })
 
     # ------------------------------------------------------------------ MDML / selection
 
@@ -544,7 +544,7 @@ class InvalidIV(BaseEstimator):
         self._late_parts = (z, a, y, pi, ma0, ma1, my0, my1)
         self._X_for_tsls = (Xa, y, a, z)
         mu_a = np.where(z == 1, ma1, ma0)
-        self.diagnostics_ = {
+        self.diagnostics_ = Diagnostics({
             **_weak_check(z, pi, a, mu_a),
             "instrument_propensity_min": float(P[f"instrument[{chosen[0]}]"].min()),
             "instrument_propensity_max": float(P[f"instrument[{chosen[0]}]"].max()),
@@ -552,7 +552,7 @@ class InvalidIV(BaseEstimator):
             "variance_contrast_mean": float(np.mean(ma1 * (1 - ma1) - ma0 * (1 - ma0))),
             "n_floored_denominator": extra["n_floored"],
             "n_fits": len(folds) * len(spec),
-        }
+        })
         del self._n_out
 
     def _select(self, combos, scores, folds, cands):
