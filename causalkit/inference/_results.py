@@ -507,6 +507,14 @@ class EffectCurve:
 
 def estimates_from_arrays(values: Sequence[float], stderrs: Sequence[float], names: Sequence[str],
                           *, n: int, method: str, cov=None, title: str = "") -> EstimateTable:
-    """Build an :class:`EstimateTable` from parallel arrays."""
+    """Build an :class:`EstimateTable` from parallel arrays.
+
+    Examples
+    --------
+    >>> from causalkit.inference import estimates_from_arrays
+    >>> tab = estimates_from_arrays([1.0, 2.0], [0.1, 0.5], ["a", "b"], n=100, method="OLS")
+    >>> tab.names, float(tab["b"].stderr)
+    (['a', 'b'], 0.5)
+    """
     ests = [Estimate(v, s, n=n, method=method, name=str(nm)) for v, s, nm in zip(values, stderrs, names)]
     return EstimateTable(tuple(ests), cov=cov, title=title)

@@ -16,6 +16,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.utils.validation import check_is_fitted
 
 from .._crossfit import Nuisance, crossfit, make_folds
+from .._progress import progress
 from ..ate._aipw import influence_mean
 from ..inference import Diagnostics, Estimate, EstimateTable
 from ..utils.validation import (
@@ -248,6 +249,9 @@ class InvalidIV(BaseEstimator):
         Parallel jobs over (nuisance, fold) pairs.
     random_state : int or None, default None
         Seeds the folds and any nuisance model left with ``random_state=None``.
+    verbose : bool, default False
+        ``"mdml"``: progress bars (tqdm, on standard error) over the cross-fitted
+        (candidate, fold) fits and, with ``learners``, over the combinations scored.
 
     Attributes
     ----------
@@ -300,7 +304,7 @@ class InvalidIV(BaseEstimator):
     def __init__(self, model_instrument=None, model_treatment=None, model_outcome=None, *,
                  method="mdml", learners=None, selection="mixed-minimax", effect_model="linear",
                  cv=5, trimming_threshold=0.01, denominator_floor="auto", n_jobs=None,
-                 random_state=None):
+                 random_state=None, verbose=False):
         self.model_instrument = model_instrument
         self.model_treatment = model_treatment
         self.model_outcome = model_outcome
@@ -313,6 +317,7 @@ class InvalidIV(BaseEstimator):
         self.denominator_floor = denominator_floor
         self.n_jobs = n_jobs
         self.random_state = random_state
+        self.verbose = verbose
 
     # ------------------------------------------------------------------ fit
 
@@ -503,7 +508,8 @@ class InvalidIV(BaseEstimator):
             spec[f"outcome[{i}]"] = Nuisance(m, y, X=XAZ, predict_on={
                 f"a{u}z{v}": Xaz[(u, v)] for u in (0, 1) for v in (0, 1)})
         res = crossfit(spec, Xa, folds=folds, n_jobs=self.n_jobs,
-                       random_state=self.random_state, keep_models=False)
+                       random_state=self.random_state, keep_models=False,
+                       verbose=self.verbose)
         P = res.predictions
 
         def parts(i, j, k, warn=False):
@@ -518,7 +524,8 @@ class InvalidIV(BaseEstimator):
 
         combos = list(itertools.product(*(range(len(cands[b])) for b in BLOCKS)))
         scores = {}
-        for c in combos:
+        for c in progress(combos, desc="selective ML: combinations", unit="combination",
+                          verbose=self.verbose and len(combos) > 1):
             pi, ma0, ma1, mo = parts(*c)
             scores[c], _ = _mdml_scores(z, a, y, pi, ma0, ma1, mo["a0z0"], mo["a0z1"],
                                         mo["a1z0"], mo["a1z1"], floor)

@@ -582,6 +582,16 @@ def pooled_quantile_rdd(X, y, q_grid, *, cutoff=0.0, bandwidth):
     the intercepts. It estimates the jump in quantiles of the *pooled* distribution,
     which differs from the average quantile effect :math:`\\tau(q)` whenever the
     units' distributions vary (two levels of randomness). Provided for comparison.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from causalkit.datasets import make_r3d_data
+    >>> from causalkit.rdd import pooled_quantile_rdd
+    >>> d = make_r3d_data(300, n_obs=20, delta=1.0, random_state=0)
+    >>> tau = pooled_quantile_rdd(d.X, d.y, [0.25, 0.5, 0.75], bandwidth=0.5)
+    >>> np.shape(tau)
+    (3,)
     """
     from statsmodels.regression.quantile_regression import QuantReg
 
