@@ -283,9 +283,11 @@ def _summary_class():
         __str__ = __repr__
 
         def _repr_html_(self) -> str:
+            import html
+
             text, notes = self._formatted()
-            foot = "".join(f"<p>{n}</p>" for n in notes)
-            return text.to_html() + foot
+            foot = "".join(f"<p>{html.escape(n)}</p>" for n in notes)
+            return text.to_html(max_rows=None, max_cols=None) + foot
 
     _SUMMARY = SummaryFrame
     return SummaryFrame

@@ -352,7 +352,9 @@ class EstimateTable:
         return head + "\n" + str(self.summary())
 
     def _repr_html_(self) -> str:
-        head = f"<p><b>{self.title}</b></p>" if self.title else ""
+        import html
+
+        head = f"<p><b>{html.escape(self.title)}</b></p>" if self.title else ""
         return head + self.summary()._repr_html_()
 
 
@@ -494,8 +496,11 @@ class EffectCurve:
                 f"{self.method})\n" + str(self.summary()))
 
     def _repr_html_(self) -> str:
-        return (f"<p><b>{self.name}</b> over {len(self.grid)} {self.grid_name} points "
-                f"(n={self.n}; {self.method})</p>" + self.summary()._repr_html_())
+        import html
+
+        head = (f"{self.name} over {len(self.grid)} {self.grid_name} points "
+                f"(n={self.n}; {self.method})")
+        return f"<p>{html.escape(head)}</p>" + self.summary()._repr_html_()
 
     def __repr__(self) -> str:
         return (
