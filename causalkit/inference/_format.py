@@ -96,6 +96,14 @@ def format_value(x) -> str:
     return text if len(text) <= 80 else text[:77] + "..."
 
 
+def _entry(key: str, value) -> str:
+    """A diagnostic's text: p-values (named ``*pvalue*``/``*p_value*``) by
+    :func:`format_pvalue`, everything else by :func:`format_value`."""
+    if (("pvalue" in key or "p_value" in key) and isinstance(value, (float, np.floating))):
+        return format_pvalue(float(value))
+    return format_value(value)
+
+
 def _is_block(x) -> bool:
     """Values printed as their own block under the table."""
     return isinstance(x, Mapping) or (hasattr(x, "shape") and hasattr(x, "to_string"))
@@ -108,8 +116,9 @@ def _frame_text(frame) -> str:
 class Diagnostics(dict):
     """A fitted estimator's checks: a ``dict`` that prints as a small table.
 
-    Each entry is one line, name then value, numbers to four significant digits; tables
-    and nested mappings print as blocks underneath. It stays a plain ``dict`` in
+    Each entry is one line, name then value, numbers to four significant digits (entries
+    named ``*pvalue*`` as p-values: ``< 1e-16`` rather than ``0``); tables and nested
+    mappings print as blocks underneath. It stays a plain ``dict`` in
     everything else (indexing, ``==``, iteration, ``json.dumps``, pickling).
 
     Parameters
@@ -135,7 +144,7 @@ class Diagnostics(dict):
         flat = [(str(k), v) for k, v in self.items() if not _is_block(v)]
         blocks = [(str(k), v) for k, v in self.items() if _is_block(v)]
         width = max([len(k) for k, _ in flat], default=0)
-        lines = [f"{indent}{k:<{width}}  {format_value(v)}" for k, v in flat]
+        lines = [f"{indent}{k:<{width}}  {_entry(k, v)}" for k, v in flat]
         for k, v in blocks:
             lines.append(f"{indent}{k}:")
             if isinstance(v, Mapping):
@@ -159,7 +168,7 @@ class Diagnostics(dict):
             elif _is_block(v):
                 cell = v.to_html(float_format=lambda x: f"{x:.4g}")
             else:
-                cell = html.escape(format_value(v))
+                cell = html.escape(_entry(str(k), v))
             rows.append(f"<tr><th style='text-align:left'>{html.escape(str(k))}</th>"
                         f"<td style='text-align:left'>{cell}</td></tr>")
         return "<table>" + "".join(rows) + "</table>"

@@ -92,6 +92,8 @@ def test_diagnostics_print_as_a_table_and_stay_a_dict():
     assert "[0.5, 1.25]" in text and "array of shape (100,), from 0 to 99" in text
     assert "strata:" in text and "0.1235" in text and "nested:" in text and "1e-07" in text
     assert str(d) == text and "<table>" in d._repr_html_()
+    tests = repr(Diagnostics({"overid_pvalue": 0.0, "first_stage_F_pvalue": 0.0123}))
+    assert "overid_pvalue         < 1e-16" in tests and "0.012" in tests
     # a dict in every other respect
     plain = dict(d)
     assert isinstance(d, dict) and d["n_trimmed"] == 3 and list(d) == list(plain)
