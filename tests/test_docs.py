@@ -130,6 +130,13 @@ def test_install_hints_use_the_distribution_name():
             in " ".join(readme.split()))
 
 
+def test_ci_has_a_strict_docs_job_without_the_gallery():
+    script = (ROOT / ".ci" / "docs").read_text()
+    assert os.access(ROOT / ".ci" / "docs", os.X_OK)
+    assert '".[docs]"' in script and "CAUSALKIT_DOCS_RUN_EXAMPLES=0" in script
+    assert re.search(r"^sphinx-build -W .*-b html docs ", script, flags=re.M)
+
+
 @pytest.mark.slow
 def test_docs_build_with_warnings_as_errors(tmp_path):
     pytest.importorskip("sphinx")
