@@ -18,13 +18,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-from joblib import Parallel, delayed, parallel_config
+from joblib import delayed, parallel_config
 from sklearn.base import clone, is_classifier
 from sklearn.model_selection import GroupKFold, KFold, StratifiedKFold, check_cv
 from sklearn.pipeline import Pipeline
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import has_fit_parameter
 
+from ._progress import parallel, progress
 from .config import inner_threads, limit_threads
 
 __all__ = ["Nuisance", "CrossFitResult", "crossfit", "make_folds", "check_folds"]
@@ -331,6 +332,7 @@ def crossfit(
     n_jobs=None,
     random_state=None,
     keep_models: bool = True,
+    verbose: bool = False,
 ) -> CrossFitResult:
     """Cross-fit named nuisance models; return out-of-fold predictions.
 
@@ -357,6 +359,8 @@ def crossfit(
         Seeds the folds and every model left with ``random_state=None``.
     keep_models : bool
         Keep the fitted fold models in the result.
+    verbose : bool, default False
+        Show a progress bar (tqdm, on standard error) over the (nuisance, fold) fits.
 
     Returns
     -------
@@ -409,8 +413,13 @@ def crossfit(
                 threads, name, fold_models[name][f], nu.X if nu.X is not None else X, targets[name],
                 train, test, mask, nu.predict_on, methods[name], sw, nu.fit_params, n, keep_models,
                 classes[name]))
-    with limit_threads(threads):
-        outputs = Parallel(n_jobs=n_jobs)(tasks)
+    with limit_threads(threads), progress(
+            total=len(tasks), desc=f"cross-fitting {len(nuisances)} models x {len(folds)} folds",
+            unit="fit", verbose=verbose) as bar:
+        outputs = []
+        for out in parallel(n_jobs, verbose)(tasks):
+            outputs.append(out)
+            bar.update(1)
 
     result = CrossFitResult(folds=list(folds))
     for name, test, preds, model in outputs:

@@ -17,12 +17,13 @@ from __future__ import annotations
 
 import contextlib
 import importlib.util
-import math
 import sys
 import time
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
+
+from .inference._format import decimals
 
 __all__ = ["DemoRow", "run_demo", "format_estimate", "format_seconds", "collect_rows"]
 
@@ -69,15 +70,6 @@ def collect_rows(families=None) -> list[DemoRow]:
     return rows
 
 
-def _decimals(stderr: float, value: float) -> int:
-    """Decimal places that show the standard error to two significant digits."""
-    if stderr > 0 and math.isfinite(stderr):
-        return max(0, 1 - math.floor(math.log10(stderr)))
-    if value != 0 and math.isfinite(value):  # no spread: four significant digits
-        return max(0, 3 - math.floor(math.log10(abs(value))))
-    return 3
-
-
 def format_estimate(est, truth: float | None = None, alpha: float = 0.05) -> dict:
     """Estimate, SE, interval and truth as strings with digits chosen from the SE.
 
@@ -92,7 +84,7 @@ def format_estimate(est, truth: float | None = None, alpha: float = 0.05) -> dic
     >>> format_estimate(Estimate(0.9, 0.06, n=500, method="AIPW"))["95% CI"]
     '[0.782, 1.018]'
     """
-    d = _decimals(est.stderr, est.value)
+    d = decimals(est.stderr, est.value)
     lo, hi = est.conf_int(alpha)
     out = {"estimate": f"{est.value:.{d}f}", "SE": f"{est.stderr:.{d}f}",
            f"{100 * (1 - alpha):g}% CI": f"[{lo:.{d}f}, {hi:.{d}f}]"}

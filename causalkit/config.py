@@ -88,7 +88,15 @@ def _state() -> dict:
 
 
 def get_config() -> dict:
-    """The current settings as a new dict (``{"n_threads": ...}``)."""
+    """The current settings as a new dict (``{"n_threads": ...}``).
+
+    Examples
+    --------
+    >>> import causalkit
+    >>> with causalkit.config_context(n_threads=1):
+    ...     causalkit.get_config()["n_threads"]
+    1
+    """
     return dict(_state())
 
 
@@ -100,6 +108,15 @@ def set_config(n_threads=None) -> None:
     n_threads : {"auto", "off"} or int, optional
         The thread policy (see the module docstring). An int also caps, at once, the
         BLAS/OpenMP pools already loaded in this process and torch's intra-op threads.
+
+    Examples
+    --------
+    >>> import causalkit
+    >>> before = causalkit.get_config()["n_threads"]
+    >>> causalkit.set_config(n_threads=1)      # one inner thread per task from now on
+    >>> causalkit.get_config()["n_threads"]
+    1
+    >>> causalkit.set_config(n_threads=before)  # back to what it was
     """
     global _global_limiter
     if n_threads is None:

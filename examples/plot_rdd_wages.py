@@ -52,9 +52,12 @@ for i in range(n_firms):
 q = np.arange(1, 20) / 20
 est = DistributionalRDD(q_grid=q, n_boot=1000, random_state=0).fit(revenue, wages)
 curve = est.effect()
-print(curve.summary().round(3).to_string(index=False))
-print("nullity:", est.test_nullity())
-print("homogeneity:", est.test_homogeneity())
+print(curve)          # every quantile level, digits from each standard error
+for res in (est.test_nullity(), est.test_homogeneity()):
+    # a bootstrap p-value of 0 means none of the 1,000 draws reached the statistic
+    p = "< 0.001" if res["pvalue"] == 0 else f"{res['pvalue']:.3f}"
+    print(f"{res['test']:>11} test on q in {res['q_range']}: sup statistic "
+          f"{res['statistic']:.3g}, bootstrap p-value {p}")
 
 naive = pooled_quantile_rdd(revenue, wages, q, bandwidth=float(est.bandwidth_[0]))
 

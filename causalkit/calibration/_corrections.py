@@ -31,7 +31,22 @@ _WARN_N = 100
 
 
 class OutOfSupportWarning(CausalkitWarning):
-    """Predictions to correct fall outside the range of the calibration predictions."""
+    """Predictions to correct fall outside the range of the calibration predictions.
+
+    Examples
+    --------
+    >>> import warnings
+    >>> import numpy as np
+    >>> from causalkit.calibration import LinearCalibration, OutOfSupportWarning
+    >>> rng = np.random.default_rng(0)
+    >>> y = rng.normal(size=500)
+    >>> lcc = LinearCalibration().fit(y + rng.normal(size=500), y)
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always")
+    ...     _ = lcc.transform(np.linspace(10, 20, 50))   # far beyond the calibration range
+    >>> [w.category.__name__ for w in caught]
+    ['OutOfSupportWarning']
+    """
 
 
 def _predictions(X, name="X"):

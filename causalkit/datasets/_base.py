@@ -13,6 +13,15 @@ class Dataset(Bunch):
     Generators return at least ``X`` and ``y`` plus their design variables
     (``treatment``, ``instrument``...) and the true estimand(s) under keys that
     start with ``true_`` (``true_ate``, ``true_cate``...), and a ``description``.
+
+    Examples
+    --------
+    >>> from causalkit.datasets import Dataset, make_ate_data
+    >>> d = make_ate_data(200, random_state=0)
+    >>> isinstance(d, Dataset), d.X.shape, d.true_ate
+    (True, (200, 5), 1.0)
+    >>> Dataset(X=[[0.0]], y=[1.0]).y     # keys read as attributes
+    [1.0]
     """
 
     def fit_kwargs(self, *names: str) -> dict:

@@ -204,6 +204,13 @@ def load_ihdp(*, as_frame: bool = True) -> Dataset:
     Brooks-Gunn, J., Liaw, F. and Klebanov, P. K. (1992). Effects of early intervention
     on cognitive function of low birth weight preterm infants. J. Pediatrics 120(3).
     Hill, J. L. (2011). Bayesian nonparametric modeling for causal inference. JCGS 20(1).
+
+    Examples
+    --------
+    >>> from causalkit.datasets import load_ihdp      # reads the file the econml package ships
+    >>> d = load_ihdp()
+    >>> d.X.shape, int(d.treatment.sum())
+    ((908, 34), 347)
     """
     raw = read_packaged_file("econml", "data/ihdp/example.csv", IHDP_SHA256,
                              loader="load_ihdp", what="the IHDP file bundled with EconML",

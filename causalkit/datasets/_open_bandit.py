@@ -57,6 +57,13 @@ def load_open_bandit(behavior_policy: str = "bts", campaign: str = "all", *, as_
     Saito, Y., Aihara, S., Matsutani, M. and Narita, Y. (2021). Open bandit dataset
     and pipeline: towards realistic and reproducible off-policy evaluation.
     NeurIPS Datasets and Benchmarks.
+
+    Examples
+    --------
+    >>> from causalkit.datasets import load_open_bandit   # reads the files obp ships
+    >>> d = load_open_bandit("random", "men")
+    >>> d.n_actions, len(d.y), sorted(set(d.position.tolist()))
+    (34, 10000, [0, 1, 2])
     """
     if behavior_policy not in ("bts", "random"):
         raise ValueError(f"`behavior_policy` must be 'bts' or 'random'; got {behavior_policy!r}.")

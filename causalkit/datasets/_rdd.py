@@ -30,6 +30,15 @@ def make_r3d_data(n_units=500, *, n_obs=50, delta=1.0, dgp="normal", fuzzy=False
 
     Returns a :class:`Dataset` with ``X`` (n, 1), ``y`` (list of arrays),
     ``treatment`` (fuzzy only), ``q_grid`` and ``true_tau`` on it.
+
+    Examples
+    --------
+    >>> from causalkit.datasets import make_r3d_data
+    >>> d = make_r3d_data(100, n_obs=20, delta=1.0, random_state=0)
+    >>> d.X.shape, len(d.y), len(d.y[0])      # one running value and one sample per unit
+    ((100, 1), 100, 20)
+    >>> float(d.true_tau[0])
+    1.0
     """
     rng = np.random.default_rng(random_state)
     if dgp not in ("normal", "exponential", "two_level"):
@@ -68,6 +77,13 @@ def make_rdd_data(n=1000, *, effect=1.0, fuzzy=False, random_state=None) -> Data
     fit), ``+ effect`` for the treated, ``+ N(0, 0.1295^2)``. Fuzzy: treatment
     ``T ~ Bernoulli(0.2 + 0.6 1{X >= 0})`` and ``Y`` gains ``effect * T``; the true
     (local average) effect is ``effect``.
+
+    Examples
+    --------
+    >>> from causalkit.datasets import make_rdd_data
+    >>> d = make_rdd_data(500, effect=0.5, random_state=0)
+    >>> d.X.shape, d.true_effect
+    ((500, 1), 0.5)
     """
     rng = np.random.default_rng(random_state)
     x = 2 * rng.beta(2, 4, n) - 1

@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import numbers
-import sys
 import warnings
 
 import numpy as np
 from sklearn.base import BaseEstimator, clone
 from sklearn.utils.validation import check_is_fitted
 
+from .._progress import progress
 from ..config import inner_threads, limit_threads
-from ..inference import Estimate, bootstrap, seed_sequence
+from ..inference import Diagnostics, Estimate, bootstrap, seed_sequence
 from ..utils.validation import (
     FewObservationsWarning,
     check_aligned,
@@ -166,7 +166,8 @@ class CFDiVAE(BaseEstimator):
     device : str, default "auto"
         torch device; "auto" uses CUDA when available.
     verbose : bool, default False
-        Print the loss after every epoch.
+        Show progress bars (tqdm, on standard error): the training epochs with the
+        latest loss, and the bootstrap resamples.
     random_state : int or None
         Seeds network initialisation, batches, the reparameterisation noise and
         the bootstrap; the same seed gives the same numbers on the CPU.
@@ -358,7 +359,14 @@ class CFDiVAE(BaseEstimator):
         from ._cfdivae_torch import train_ivae
 
         seed = int(seed_seq.generate_state(1)[0])
-        with limit_threads(inner_threads(n_rows=P.shape[0])):
+        with limit_threads(inner_threads(n_rows=P.shape[0])), \
+                progress(total=self.epochs, desc="CFDiVAE epochs", unit="epoch",
+                         verbose=self.verbose) as bar:
+
+            def log(losses):
+                bar.set_postfix_str(losses, refresh=False)
+                bar.update(1)
+
             return train_ivae(
                 P, _conditioning(t, W), latent_dim=self.latent_dim_, families=self.proxy_dist_,
                 hidden=self.hidden, n_layers=self.n_layers, epochs=self.epochs,
@@ -366,7 +374,7 @@ class CFDiVAE(BaseEstimator):
                 weight_decay=self.weight_decay, early_stopping=self.early_stopping,
                 validation_fraction=self.validation_fraction, patience=self.patience,
                 device=self.device_, seed=seed,
-                log=(lambda msg: print(msg, file=sys.stderr, flush=True)) if self.verbose else None)
+                log=log if self.verbose else None)
 
     def _posterior(self, P, t, W, with_kl=False):
         from ._cfdivae_torch import posterior
@@ -397,7 +405,8 @@ class CFDiVAE(BaseEstimator):
             def stat(Zb, tb, yb, Wb=None):
                 return linear_cfd_two_step(Zb, Wb, tb, yb)[0]
 
-            reps = bootstrap(stat, *arrays, n_boot=self.n_boot, random_state=boot_seed)[:, 0]
+            reps = bootstrap(stat, *arrays, n_boot=self.n_boot, random_state=boot_seed,
+                             verbose=self.verbose)[:, 0]
             how = (f"bootstrap over {self.n_boot} resamples of the second stage, representation "
                    "held fixed")
         else:
@@ -414,19 +423,20 @@ class CFDiVAE(BaseEstimator):
         self.effect_ = Estimate(ate, se, n=n, name="ATE",
                                 method=f"CFDiVAE ({k} active of {self.latent_dim_} latent "
                                        f"dimensions) + {stage}; SE: {how}")
-        self.diagnostics_ = {
+        self.diagnostics_ = Diagnostics({
             "final_train_loss": float(self.history_["train"][-1]),
             "epochs_run": len(self.history_["train"]),
             "latent_dim": self.latent_dim_,
             "representation_sd": np.std(Zhat, axis=0),
-        }
+        })
 
     def _refit_bootstrap(self, P, t, W, y, seed):
         rng = np.random.default_rng(seed)
         n = P.shape[0]
         out = np.empty(self.n_boot)
         child_seeds = rng.integers(2**31 - 1, size=self.n_boot)
-        for b in range(self.n_boot):
+        for b in progress(range(self.n_boot), desc="CFDiVAE bootstrap (VAE retrained)",
+                          unit="resample", verbose=self.verbose):
             idx = rng.integers(0, n, size=n)
             est = clone(self).set_params(bootstrap="second_stage", n_boot=2, verbose=False,
                                          random_state=int(child_seeds[b]))

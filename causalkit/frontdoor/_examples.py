@@ -218,7 +218,8 @@ def demo_rows():
 
         d = make_cfd_data(3000 if quick else 20000, random_state=1)
         # --quick: about 700 optimiser steps (15 epochs at twice the default learning rate);
-        # verbose: one line per training epoch, the demo's progress inside this long row
+        # verbose: progress bars over the training epochs and the bootstrap draws, the
+        # demo's progress inside this long row
         est = (CFDiVAE(hidden=64, epochs=15, batch_size=64, lr=2e-3, n_boot=30, verbose=True,
                        random_state=0) if quick
                else CFDiVAE(verbose=True, random_state=0))

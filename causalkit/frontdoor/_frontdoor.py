@@ -9,7 +9,7 @@ from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostin
 from sklearn.utils.validation import check_is_fitted
 
 from .._crossfit import Nuisance, crossfit, make_folds
-from ..inference import Estimate
+from ..inference import Diagnostics, Estimate
 from ..utils.validation import (
     check_aligned,
     check_binary,
@@ -402,7 +402,7 @@ class FrontDoor(BaseEstimator):
         self.effect_ = Estimate(tau, se, n=n, name="ATE",
                                 method="front-door, linear product of coefficients, "
                                        "delta-method sandwich SE")
-        self.diagnostics_ = {"n_mediators": M.shape[1]}
+        self.diagnostics_ = Diagnostics({"n_mediators": M.shape[1]})
 
     def _fit_plugin(self, W, y, t, M, thr):
         mcode, m_levels = _codes(M, "mediator", self.max_levels)
@@ -423,9 +423,9 @@ class FrontDoor(BaseEstimator):
         self.effect_ = Estimate(psi[1] - psi[0], se, n=n, name="ATE",
                                 method="front-door plug-in (empirical frequencies), "
                                        "influence-function SE")
-        self.diagnostics_ = {"n_strata": n_w, "n_mediator_values": n_m,
+        self.diagnostics_ = Diagnostics({"n_strata": n_w, "n_mediator_values": n_m,
                              "propensity_min": float(pi[:, 1].min()),
-                             "propensity_max": float(pi[:, 1].max())}
+                             "propensity_max": float(pi[:, 1].max())})
 
     def _models(self, has_w):
         model_y = self.model_y if self.model_y is not None else HistGradientBoostingRegressor()
@@ -539,11 +539,11 @@ class FrontDoor(BaseEstimator):
         self.effect_ = Estimate(tau, se, n=n, name="ATE",
                                 method=f"front-door one-step (doubly robust), {len(folds)}-fold "
                                        "cross-fitted, influence-function SE")
-        self.diagnostics_ = {
+        self.diagnostics_ = Diagnostics({
             "propensity_min": float(e_raw.min()), "propensity_max": float(e_raw.max()),
             "density_ratio_max": float(dens.max()),
             "n_outside_threshold": n_out, "n_outside_threshold_m": n_out_m,
-        }
+        })
         if r_raw is not None:
             self.diagnostics_.update(propensity_m_min=float(r_raw.min()),
                                      propensity_m_max=float(r_raw.max()))

@@ -46,6 +46,18 @@ class FrontDoorCheck:
         A sentence saying what fails, or that the criterion holds.
     failures : list of (int, list, str)
         Every failing condition with its witness path and reason.
+
+    Examples
+    --------
+    >>> import networkx as nx
+    >>> from causalkit.frontdoor import check_frontdoor
+    >>> G = nx.DiGraph([("U", "T"), ("U", "Y"), ("T", "M"), ("M", "Y")])
+    >>> res = check_frontdoor(G, "T", "Y", ["M"])
+    >>> res.satisfied, res.condition
+    (True, None)
+    >>> bad = check_frontdoor(nx.DiGraph([("T", "M"), ("M", "Y"), ("T", "Y")]), "T", "Y", ["M"])
+    >>> bad.condition, bad.path
+    (1, ['T', 'Y'])
     """
 
     satisfied: bool

@@ -13,7 +13,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 
 from .._crossfit import Nuisance, _accepts_sample_weight, crossfit
-from ..inference import EffectCurve, Estimate, EstimateTable, bootstrap
+from ..inference import Diagnostics, EffectCurve, Estimate, EstimateTable, bootstrap
 from ..utils.validation import (
     check_aligned,
     check_binary,
@@ -346,11 +346,11 @@ class _PseudoOutcomeBase(BaseEstimator):
             self.coef_table_ = self._coef_table(Xa, Xf, names, phi, w_fit, codes,
                                                 model_final.fit_intercept)
         ess = float(w_fit.sum() ** 2 / (w_fit**2).sum())
-        self.diagnostics_ = {
+        self.diagnostics_ = Diagnostics({
             "n_folds": len(res.folds),
             "effective_sample_size_final": ess,
             "pseudo_outcome_sd": float(np.std(phi)),
-        }
+        })
         if not continuous:
             self.diagnostics_.update(propensity_min=float(e_raw.min()), propensity_max=float(e_raw.max()),
                                      n_clipped=int(n_clipped))

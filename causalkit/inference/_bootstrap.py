@@ -14,6 +14,7 @@ from collections.abc import Callable
 import numpy as np
 from joblib import Parallel, delayed
 
+from .._progress import parallel, progress
 from ..config import inner_threads, limit_threads
 from ..utils.validation import check_groups
 
@@ -27,7 +28,17 @@ __all__ = [
 
 def seed_sequence(random_state) -> np.random.SeedSequence:
     """A :class:`~numpy.random.SeedSequence` from an int, a Generator, a
-    RandomState or ``None`` (fresh entropy)."""
+    RandomState or ``None`` (fresh entropy).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from causalkit.inference import seed_sequence
+    >>> a = seed_sequence(0).spawn(2)
+    >>> b = seed_sequence(0).spawn(2)
+    >>> np.random.default_rng(a[1]).random() == np.random.default_rng(b[1]).random()
+    True
+    """
     if isinstance(random_state, np.random.SeedSequence):
         return random_state
     if random_state is None or isinstance(random_state, numbers.Integral):
@@ -72,6 +83,7 @@ def bootstrap(
     random_state=None,
     n_jobs=None,
     batch_size: int = 50,
+    verbose: bool = False,
 ) -> np.ndarray:
     """Nonparametric bootstrap replicates of ``statistic(*arrays)``.
 
@@ -94,6 +106,9 @@ def bootstrap(
         Inner BLAS/OpenMP threads per task follow :mod:`causalkit.config`.
     batch_size : int
         Replicates per joblib task.
+    verbose : bool, default False
+        Show a progress bar (tqdm, on standard error) over the draws, advanced as each
+        batch of ``batch_size`` replicates finishes.
 
     Returns
     -------
@@ -128,11 +143,15 @@ def bootstrap(
         cluster_index = [order[bounds[g]:bounds[g + 1]] for g in range(codes.max() + 1)]
     seeds = seed_sequence(random_state).spawn(int(n_boot))
     threads = inner_threads(n_jobs, n_rows=n)
-    with limit_threads(threads):
-        parts = Parallel(n_jobs=n_jobs)(
-            delayed(_resample_batch)(threads, statistic, arrays, seeds[s:e], cluster_index, n)
-            for s, e in _batches(int(n_boot), batch_size)
-        )
+    batches = _batches(int(n_boot), batch_size)
+    with limit_threads(threads), progress(total=int(n_boot), desc="bootstrap", unit="draw",
+                                          verbose=verbose) as bar:
+        parts = []
+        for part in parallel(n_jobs, verbose)(
+                delayed(_resample_batch)(threads, statistic, arrays, seeds[s:e], cluster_index, n)
+                for s, e in batches):
+            parts.append(part)
+            bar.update(len(part))
     return np.vstack([r for part in parts for r in part])
 
 
@@ -222,7 +241,19 @@ def multiplier_bootstrap(
 
 
 def sup_t_critical_value(draws, stderr, alpha: float = 0.05) -> float:
-    """``1 - alpha`` quantile of ``max_g |draws_g| / stderr_g`` (uniform band width)."""
+    """``1 - alpha`` quantile of ``max_g |draws_g| / stderr_g`` (uniform band width).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from causalkit.inference import sup_t_critical_value
+    >>> draws = np.random.default_rng(0).normal(size=(4000, 1))   # one coordinate
+    >>> 1.9 < sup_t_critical_value(draws, np.ones(1)) < 2.05        # the normal quantile, 1.96
+    True
+    >>> draws = np.random.default_rng(0).normal(size=(4000, 10))  # ten independent ones
+    >>> 2.6 < sup_t_critical_value(draws, np.ones(10)) < 3.1      # wider, for joint coverage
+    True
+    """
     draws = np.asarray(draws, dtype=float)
     se = np.asarray(stderr, dtype=float)
     se = np.where(se > 0, se, np.inf)

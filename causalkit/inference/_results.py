@@ -12,6 +12,8 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 from scipy import optimize, special, stats
 
+from ._format import decimals, format_pvalue, summary_frame
+
 __all__ = ["Estimate", "EstimateTable", "EffectCurve"]
 
 
@@ -158,8 +160,15 @@ def sup_t_gaussian(factor, alpha: float = 0.05, *, n_draws: int = 100_000,
     return c
 
 
-def _fmt(x: float) -> str:
-    return "nan" if x is None or not np.isfinite(x) else f"{x:.4g}"
+def _fmt(x: float, d: int | None = None) -> str:
+    if x is None or not np.isfinite(x):
+        return "nan"
+    return f"{x:.4g}" if d is None else f"{x:.{d}f}"
+
+
+def _p(p: float) -> str:
+    text = format_pvalue(p)
+    return text if text.startswith("<") else f"= {text}"
 
 
 @dataclass(frozen=True, eq=False)
@@ -240,11 +249,14 @@ class Estimate:
         return (self._center - c * self.stderr, self._center + c * self.stderr)
 
     def summary(self, alpha: float = 0.05):
-        """A one-row :class:`pandas.DataFrame` with estimate, SE, test and interval."""
-        import pandas as pd
+        """A one-row :class:`pandas.DataFrame` with estimate, SE, test and interval.
 
+        The frame holds full-precision numbers; it prints whole (never cut to the
+        display width), rounded from the standard error, with p-values below double
+        precision's resolution as ``< 1e-16`` and the method under the table.
+        """
         lo, hi = self.conf_int(alpha)
-        return pd.DataFrame(
+        return summary_frame(
             {
                 "estimate": [self.value],
                 "std err": [self.stderr],
@@ -260,10 +272,18 @@ class Estimate:
 
     def __repr__(self) -> str:
         lo, hi = self.conf_int(0.05)
+        d = decimals(self.stderr, self.value)
         return (
-            f"Estimate({self.name} = {_fmt(self.value)}, SE {_fmt(self.stderr)}, "
-            f"95% CI [{_fmt(lo)}, {_fmt(hi)}], n={self.n}, method={self.method!r})"
+            f"Estimate({self.name} = {_fmt(self.value, d)}, SE {_fmt(self.stderr, d)}, "
+            f"95% CI [{_fmt(lo, d)}, {_fmt(hi, d)}], p {_p(self.pvalue)}, n={self.n}, "
+            f"method={self.method!r})"
         )
+
+    def __str__(self) -> str:
+        return str(self.summary())
+
+    def _repr_html_(self) -> str:
+        return self.summary()._repr_html_()
 
     def __float__(self) -> float:
         return self.value
@@ -361,14 +381,21 @@ class EstimateTable:
         return pd.DataFrame({"lower": lo, "upper": hi}, index=self.names)
 
     def summary(self, alpha: float = 0.05):
-        """All rows' :meth:`Estimate.summary` stacked into one DataFrame."""
+        """All rows' :meth:`Estimate.summary` stacked into one DataFrame (printed as
+        :meth:`Estimate.summary` prints: whole, rounded row by row from each SE)."""
         import pandas as pd
 
-        return pd.concat([e.summary(alpha) for e in self.estimates])
+        return summary_frame(pd.concat([pd.DataFrame(e.summary(alpha)) for e in self.estimates]))
 
     def __repr__(self) -> str:
-        head = f"EstimateTable({self.title})" if self.title else "EstimateTable"
-        return head + "\n" + self.summary().to_string()
+        head = f"EstimateTable: {self.title}" if self.title else "EstimateTable"
+        return head + "\n" + str(self.summary())
+
+    def _repr_html_(self) -> str:
+        import html
+
+        head = f"<p><b>{html.escape(self.title)}</b></p>" if self.title else ""
+        return head + self.summary()._repr_html_()
 
 
 @dataclass(frozen=True, eq=False)
@@ -484,9 +511,8 @@ class EffectCurve:
         return self.values - c * self.stderr, self.values + c * self.stderr
 
     def summary(self, alpha: float = 0.05):
-        """DataFrame over the grid with estimates, SEs and both bands."""
-        import pandas as pd
-
+        """DataFrame over the grid with estimates, SEs and both bands (printed whole,
+        rounded row by row from each SE)."""
         lo, hi = self.conf_int(alpha, "pointwise")
         out = {self.grid_name: self.grid, "estimate": self.values, "std err": self.stderr,
                "pointwise lower": lo, "pointwise upper": hi}
@@ -494,7 +520,7 @@ class EffectCurve:
             ulo, uhi = self.conf_int(alpha, "uniform")
             out["uniform lower"] = ulo
             out["uniform upper"] = uhi
-        return pd.DataFrame(out)
+        return summary_frame(out)
 
     def plot(self, ax=None, *, alpha: float = 0.05, uniform: bool = True, label=None, **kwargs):
         """Plot the curve with its pointwise (dark) and uniform (light) bands."""
@@ -504,6 +530,17 @@ class EffectCurve:
 
     def __len__(self) -> int:
         return len(self.grid)
+
+    def __str__(self) -> str:
+        return (f"{self.name} over {len(self.grid)} {self.grid_name} points (n={self.n}; "
+                f"{self.method})\n" + str(self.summary()))
+
+    def _repr_html_(self) -> str:
+        import html
+
+        head = (f"{self.name} over {len(self.grid)} {self.grid_name} points "
+                f"(n={self.n}; {self.method})")
+        return f"<p>{html.escape(head)}</p>" + self.summary()._repr_html_()
 
     def __repr__(self) -> str:
         return (
@@ -515,6 +552,14 @@ class EffectCurve:
 
 def estimates_from_arrays(values: Sequence[float], stderrs: Sequence[float], names: Sequence[str],
                           *, n: int, method: str, cov=None, title: str = "") -> EstimateTable:
-    """Build an :class:`EstimateTable` from parallel arrays."""
+    """Build an :class:`EstimateTable` from parallel arrays.
+
+    Examples
+    --------
+    >>> from causalkit.inference import estimates_from_arrays
+    >>> tab = estimates_from_arrays([1.0, 2.0], [0.1, 0.5], ["a", "b"], n=100, method="OLS")
+    >>> tab.names, float(tab["b"].stderr)
+    (['a', 'b'], 0.5)
+    """
     ests = [Estimate(v, s, n=n, method=method, name=str(nm)) for v, s, nm in zip(values, stderrs, names)]
     return EstimateTable(tuple(ests), cov=cov, title=title)

@@ -18,7 +18,7 @@ from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostin
 from sklearn.utils.validation import check_is_fitted
 
 from .._crossfit import Nuisance, crossfit
-from ..inference import Estimate
+from ..inference import Diagnostics, Estimate
 from ..utils.validation import (
     WeakInstrumentWarning,
     check_aligned,
@@ -267,7 +267,7 @@ class TSLS(BaseEstimator):
         ctrl = "covariates as controls" if Xa.shape[1] else "no covariates"
         self.effect_ = Estimate(value, se, n=yv.shape[0], name="2SLS", method=(
             f"2SLS with {ctrl}, {Z.shape[1]} instrument(s), HC0 SE (assumes exclusion)"))
-        self.diagnostics_ = diag
+        self.diagnostics_ = Diagnostics(diag)
         self.n_features_in_ = Xa.shape[1]
         if names is not None:
             self.feature_names_in_ = names
@@ -545,8 +545,8 @@ class DMLIV(BaseEstimator):
         _warn_weak(F, 1, "first-stage (complier share)", stacklevel=4)
         self.effect_ = Estimate(est.value, est.stderr, n=est.n, name=est.name, method=(
             f"DML-IV doubly robust Wald ratio, {how}, influence-function SE (assumes exclusion)"))
-        self.diagnostics_ = {"first_stage_F": float(F), "complier_share": share,
-                             "complier_share_se": share_se, "n_instruments": 1}
+        self.diagnostics_ = Diagnostics({"first_stage_F": float(F), "complier_share": share,
+                             "complier_share_se": share_se, "n_instruments": 1})
 
     def _default(self, model, target):
         if model is None:
@@ -582,7 +582,7 @@ class DMLIV(BaseEstimator):
         self.effect_ = Estimate(theta, se, n=yv.shape[0], name="theta (PLIV)", method=(
             f"DML-IV partially linear IV model, partialling-out score, {k} instrument(s), {how}, "
             "influence-function SE (assumes exclusion)"))
-        self.diagnostics_ = {"first_stage_F": float(F), "n_instruments": k}
+        self.diagnostics_ = Diagnostics({"first_stage_F": float(F), "n_instruments": k})
 
     def effect(self) -> Estimate:
         """The estimated effect (LATE or partially linear coefficient)."""

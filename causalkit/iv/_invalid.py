@@ -16,8 +16,9 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.utils.validation import check_is_fitted
 
 from .._crossfit import Nuisance, crossfit, make_folds
+from .._progress import progress
 from ..ate._aipw import influence_mean
-from ..inference import Estimate, EstimateTable
+from ..inference import Diagnostics, Estimate, EstimateTable
 from ..utils.validation import (
     WeakInstrumentWarning,
     check_aligned,
@@ -248,6 +249,9 @@ class InvalidIV(BaseEstimator):
         Parallel jobs over (nuisance, fold) pairs.
     random_state : int or None, default None
         Seeds the folds and any nuisance model left with ``random_state=None``.
+    verbose : bool, default False
+        ``"mdml"``: progress bars (tqdm, on standard error) over the cross-fitted
+        (candidate, fold) fits and, with ``learners``, over the combinations scored.
 
     Attributes
     ----------
@@ -300,7 +304,7 @@ class InvalidIV(BaseEstimator):
     def __init__(self, model_instrument=None, model_treatment=None, model_outcome=None, *,
                  method="mdml", learners=None, selection="mixed-minimax", effect_model="linear",
                  cv=5, trimming_threshold=0.01, denominator_floor="auto", n_jobs=None,
-                 random_state=None):
+                 random_state=None, verbose=False):
         self.model_instrument = model_instrument
         self.model_treatment = model_treatment
         self.model_outcome = model_outcome
@@ -313,6 +317,7 @@ class InvalidIV(BaseEstimator):
         self.denominator_floor = denominator_floor
         self.n_jobs = n_jobs
         self.random_state = random_state
+        self.verbose = verbose
 
     # ------------------------------------------------------------------ fit
 
@@ -469,13 +474,13 @@ class InvalidIV(BaseEstimator):
                            "outcome_z0": my[0], "outcome_z1": my[1]}
         self._late_parts = (z, a, y, pi, ma[0], ma[1], my[0], my[1])
         self._X_for_tsls = (Xa, y, a, z)
-        self.diagnostics_ = {
+        self.diagnostics_ = Diagnostics({
             **_weak_check(z, pi, a, mu_a),
             "instrument_propensity_min": float(pi_raw.min()),
             "instrument_propensity_max": float(pi_raw.max()),
             "n_outside_threshold": n_out,
             "variance_contrast_mean": float(np.mean(ma[1] * (1 - ma[1]) - ma[0] * (1 - ma[0]))),
-        }
+        })
 
     # ------------------------------------------------------------------ MDML / selection
 
@@ -503,7 +508,8 @@ class InvalidIV(BaseEstimator):
             spec[f"outcome[{i}]"] = Nuisance(m, y, X=XAZ, predict_on={
                 f"a{u}z{v}": Xaz[(u, v)] for u in (0, 1) for v in (0, 1)})
         res = crossfit(spec, Xa, folds=folds, n_jobs=self.n_jobs,
-                       random_state=self.random_state, keep_models=False)
+                       random_state=self.random_state, keep_models=False,
+                       verbose=self.verbose)
         P = res.predictions
 
         def parts(i, j, k, warn=False):
@@ -518,7 +524,8 @@ class InvalidIV(BaseEstimator):
 
         combos = list(itertools.product(*(range(len(cands[b])) for b in BLOCKS)))
         scores = {}
-        for c in combos:
+        for c in progress(combos, desc="selective ML: combinations", unit="combination",
+                          verbose=self.verbose and len(combos) > 1):
             pi, ma0, ma1, mo = parts(*c)
             scores[c], _ = _mdml_scores(z, a, y, pi, ma0, ma1, mo["a0z0"], mo["a0z1"],
                                         mo["a1z0"], mo["a1z1"], floor)
@@ -544,7 +551,7 @@ class InvalidIV(BaseEstimator):
         self._late_parts = (z, a, y, pi, ma0, ma1, my0, my1)
         self._X_for_tsls = (Xa, y, a, z)
         mu_a = np.where(z == 1, ma1, ma0)
-        self.diagnostics_ = {
+        self.diagnostics_ = Diagnostics({
             **_weak_check(z, pi, a, mu_a),
             "instrument_propensity_min": float(P[f"instrument[{chosen[0]}]"].min()),
             "instrument_propensity_max": float(P[f"instrument[{chosen[0]}]"].max()),
@@ -552,7 +559,7 @@ class InvalidIV(BaseEstimator):
             "variance_contrast_mean": float(np.mean(ma1 * (1 - ma1) - ma0 * (1 - ma0))),
             "n_floored_denominator": extra["n_floored"],
             "n_fits": len(folds) * len(spec),
-        }
+        })
         del self._n_out
 
     def _select(self, combos, scores, folds, cands):

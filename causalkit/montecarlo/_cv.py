@@ -10,7 +10,7 @@ from scipy import linalg, sparse
 from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.utils.validation import check_is_fitted
 
-from ..inference import Estimate
+from ..inference import Diagnostics, Estimate
 from ..utils.validation import (
     FewObservationsWarning,
     check_aligned,
@@ -394,13 +394,13 @@ class ControlVariates(BaseEstimator):
         import pandas as pd
 
         vy_all = Y.var()
-        self.diagnostics_ = {
+        self.diagnostics_ = Diagnostics({
             "variance_reduction": self.variance_reduction_,
             "r2": float(1 - psi.var() / vy_all) if vy_all > 0 else np.nan,
             "effective_sample_size": ess,
             "n_pooled": int(self._n_pooled),
             "strata": pd.DataFrame(rows).set_index("stratum"),
-        }
+        })
         self.n_features_in_ = p
         if names is not None:
             self.feature_names_in_ = names

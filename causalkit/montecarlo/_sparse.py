@@ -10,7 +10,7 @@ from scipy import stats
 from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
 
-from ..inference import Estimate
+from ..inference import Diagnostics, Estimate
 from ..utils.validation import FewObservationsWarning, check_aligned, check_vector
 from ._cv import ControlVariates
 
@@ -279,9 +279,9 @@ class SparseControlVariates(BaseEstimator):
         self.scores_ = psi
         import pandas as pd
 
-        self.diagnostics_ = {"strata": pd.DataFrame(rows).set_index("stratum"),
+        self.diagnostics_ = Diagnostics({"strata": pd.DataFrame(rows).set_index("stratum"),
                              "effective_sample_size": ess,
-                             "variance_reduction": self.variance_reduction_}
+                             "variance_reduction": self.variance_reduction_})
         return self
 
     def mean(self) -> Estimate:

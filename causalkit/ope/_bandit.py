@@ -25,7 +25,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.utils.validation import check_is_fitted
 
 from .._crossfit import Nuisance, crossfit
-from ..inference import Estimate, EstimateTable
+from ..inference import Diagnostics, Estimate, EstimateTable
 from ..utils.validation import (
     PositivityWarning,
     _check_finite,
@@ -199,12 +199,12 @@ class _BanditOPE(BaseEstimator):
         self.estimated_rewards_ = _own(qhat)
         self.sample_weight_ = _own(sw)
         self._flat_index = np.arange(n, dtype=np.int64) * k + a
-        self.diagnostics_ = {
+        self.diagnostics_ = Diagnostics({
             "propensity_min": float(p.min()),
             "propensity_max": float(p.max()),
             "propensity_estimated": bool(self.propensity_estimated_),
             "action_counts": np.bincount(a, minlength=k),
-        }
+        })
         self.n_features_in_ = Xa.shape[1]
         if names is not None:
             self.feature_names_in_ = names

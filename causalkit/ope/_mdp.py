@@ -20,7 +20,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.utils.validation import check_is_fitted
 
 from .._crossfit import Nuisance, crossfit, make_folds
-from ..inference import Estimate, EstimateTable
+from ..inference import Diagnostics, Estimate, EstimateTable
 from ..utils.validation import (
     WeakInstrumentWarning,
     _check_finite,
@@ -296,9 +296,9 @@ class IVMDPEvaluator(_MDPBase):
         self.models_ = res.models
         self._data = tuple(np.array(v, copy=True) for v in (S, r, a, Sn, z, tr, first))
         delta = np.concatenate([self._pa(m, S, 1) - self._pa(m, S, 0) for m in res.models["pa"]])
-        self.diagnostics_ = {"delta_abs_min": float(np.min(np.abs(delta))),
+        self.diagnostics_ = Diagnostics({"delta_abs_min": float(np.min(np.abs(delta))),
                              "delta_mean": float(np.mean(delta)),
-                             "n_trajectories": int(first.size), "horizon": int(len(r) // first.size)}
+                             "n_trajectories": int(first.size), "horizon": int(len(r) // first.size)})
         if np.mean(np.abs(delta)) < 0.05:
             import warnings
             warnings.warn(f"The instrument barely moves the action (mean |Delta(s)| = "

@@ -19,6 +19,19 @@ def plot_effect_curve(curve, ax=None, *, alpha=0.05, uniform=True, label=None, c
 
     The pointwise band is drawn darker, the uniform band (when available and
     ``uniform``) lighter; the legend says which is which.
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> import numpy as np
+    >>> from causalkit.inference import EffectCurve
+    >>> from causalkit.plotting import plot_effect_curve
+    >>> curve = EffectCurve(grid=np.linspace(0.1, 0.9, 9), values=np.linspace(0, 1, 9),
+    ...                     stderr=np.full(9, 0.1), cov=0.01 * np.eye(9), n=500, method="demo")
+    >>> ax = plot_effect_curve(curve, label="effect")
+    >>> ax.get_xlabel()
+    'grid'
     """
     ax = _axes(ax)
     line, = ax.plot(curve.grid, curve.values, label=label or curve.name, color=color, **kwargs)
@@ -38,7 +51,20 @@ def plot_effect_curve(curve, ax=None, *, alpha=0.05, uniform=True, label=None, c
 
 
 def plot_estimates(table, ax=None, *, alpha=0.05, truth=None, **kwargs):
-    """Forest plot of an :class:`~causalkit.inference.EstimateTable` (optionally with truths)."""
+    """Forest plot of an :class:`~causalkit.inference.EstimateTable` (optionally with truths).
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> from causalkit.inference import Estimate, EstimateTable
+    >>> from causalkit.plotting import plot_estimates
+    >>> tab = EstimateTable([Estimate(1.0, 0.1, 100, "OLS", name="a"),
+    ...                      Estimate(2.0, 0.2, 100, "OLS", name="b")])
+    >>> ax = plot_estimates(tab, truth=[1.0, 2.0])
+    >>> [t.get_text() for t in ax.get_yticklabels()]
+    ['a', 'b']
+    """
     ax = _axes(ax)
     ci = table.conf_int(alpha)
     ypos = np.arange(len(table))[::-1]

@@ -9,7 +9,7 @@ import numpy as np
 from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
 
-from ..inference import EffectCurve, seed_sequence
+from ..inference import Diagnostics, EffectCurve, seed_sequence
 from ..utils.validation import (
     FewObservationsWarning,
     WeakInstrumentWarning,
@@ -475,13 +475,13 @@ class DistributionalRDD(BaseEstimator):
         else:
             self.crit_val_ = None
             self.band_ = None
-        self.diagnostics_ = {
+        self.diagnostics_ = Diagnostics({
             "n_units": n, "n_plus": int(plus.sum()), "n_minus": int((~plus).sum()),
             "min_units_in_window_plus": int(fit["n_plus"].min()),
             "min_units_in_window_minus": int(fit["n_minus"].min()),
             "bandwidth_min": float(h.min()), "bandwidth_max": float(h.max()),
             "bandwidth_treatment": hT, "first_stage": fit.get("denom"),
-        }
+        })
         self.n_features_in_ = 1
         if names is not None:
             self.feature_names_in_ = names
@@ -582,6 +582,16 @@ def pooled_quantile_rdd(X, y, q_grid, *, cutoff=0.0, bandwidth):
     the intercepts. It estimates the jump in quantiles of the *pooled* distribution,
     which differs from the average quantile effect :math:`\\tau(q)` whenever the
     units' distributions vary (two levels of randomness). Provided for comparison.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from causalkit.datasets import make_r3d_data
+    >>> from causalkit.rdd import pooled_quantile_rdd
+    >>> d = make_r3d_data(300, n_obs=20, delta=1.0, random_state=0)
+    >>> tau = pooled_quantile_rdd(d.X, d.y, [0.25, 0.5, 0.75], bandwidth=0.5)
+    >>> np.shape(tau)
+    (3,)
     """
     from statsmodels.regression.quantile_regression import QuantReg
 

@@ -35,7 +35,21 @@ _MASSPOINTS = ("adjust", "check", "off")
 
 
 class MassPointsWarning(CausalkitWarning):
-    """The running variable has repeated values (mass points)."""
+    """The running variable has repeated values (mass points).
+
+    Examples
+    --------
+    >>> import warnings
+    >>> import numpy as np
+    >>> from causalkit.datasets import make_rdd_data
+    >>> from causalkit.rdd import RDD, MassPointsWarning
+    >>> d = make_rdd_data(1000, random_state=0)
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always")
+    ...     _ = RDD(bandwidth=0.5).fit(np.round(d.X, 2), d.y)   # a running variable in steps
+    >>> any(issubclass(w.category, MassPointsWarning) for w in caught)
+    True
+    """
 
 
 def _kernel(kernel):
@@ -737,6 +751,17 @@ def rd_plot(X, y, *, cutoff=0.0, n_bins=20, p=4, ax=None):
 
     ``n_bins`` evenly spaced bins per side; the fits are order-``p`` least squares on
     the raw data of each side.
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> from causalkit.datasets import make_rdd_data
+    >>> from causalkit.rdd import rd_plot
+    >>> d = make_rdd_data(1000, effect=0.5, random_state=0)
+    >>> ax = rd_plot(d.X, d.y, n_bins=10)
+    >>> ax.get_xlabel()
+    'running variable'
     """
     from .._lazy import require
 

@@ -241,6 +241,19 @@ class GammaBounds:
     estimate : Estimate
         The estimator's ATE (Γ = 1).
     alpha : float
+
+    Examples
+    --------
+    >>> from sklearn.linear_model import LinearRegression, LogisticRegression
+    >>> from causalkit.ate import AIPW
+    >>> from causalkit.datasets import make_ate_data
+    >>> d = make_ate_data(1000, random_state=0)
+    >>> est = AIPW(LinearRegression(), LogisticRegression(), cv=3, random_state=0).fit(
+    ...     d.X, d.y, treatment=d.treatment)
+    >>> from causalkit.sensitivity import gamma_bounds
+    >>> res = gamma_bounds(est, d.X, gamma=[1, 2])       # a GammaBounds
+    >>> res.gamma.tolist(), bool(res.lower.values[1] < res.estimate.value < res.upper.values[1])
+    ([1.0, 2.0], True)
     """
 
     gamma: np.ndarray
@@ -411,6 +424,15 @@ class GammaStar:
     :math:`\\tau^- \\mp z_{1-\\alpha/2}\\,\\mathrm{se}` reach the null: its lower end is where the
     confidence interval of the bounds first includes the null. ``inf`` means beyond
     ``gamma_max``.
+
+    Examples
+    --------
+    :func:`gamma_star` returns one (see its example for a fit); the fields read as
+
+    >>> from causalkit.sensitivity import GammaStar
+    >>> gs = GammaStar(value=2.4, lower=1.8, upper=3.3, alpha=0.05, null=0.0, side="lower")
+    >>> gs.conf_int()       # where the confidence limits of the bounds reach the null
+    (1.8, 3.3)
     """
 
     value: float

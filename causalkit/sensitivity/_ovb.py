@@ -142,6 +142,19 @@ class OVBBounds:
         Robustness values: the common ``cf_y = cf_d`` at which the bound (``rv``) or the
         confidence bound at level ``alpha`` (``rva``) reaches ``null`` (given ``rho``).
     null, alpha : float
+
+    Examples
+    --------
+    >>> from sklearn.linear_model import LinearRegression, LogisticRegression
+    >>> from causalkit.ate import AIPW
+    >>> from causalkit.datasets import make_ate_data
+    >>> d = make_ate_data(1000, random_state=0)
+    >>> est = AIPW(LinearRegression(), LogisticRegression(), cv=3, random_state=0).fit(
+    ...     d.X, d.y, treatment=d.treatment)
+    >>> from causalkit.sensitivity import ovb_bounds
+    >>> b = ovb_bounds(est, cf_y=0.03, cf_d=0.03)        # an OVBBounds
+    >>> bool(b.lower.value < b.estimate.value < b.upper.value), b.cf_y
+    (True, 0.03)
     """
 
     estimate: Estimate
@@ -272,6 +285,19 @@ class OVBBenchmark:
     from adding the group back, ``rho = delta / sqrt((sigma2_short - sigma2_long)
     (nu2_long - nu2_short))`` (clipped to [-1, 1]) with ``delta = theta_short - theta_long``
     (Chernozhukov et al. 2022, Section 6.2; DoubleML's ``gain_statistics`` convention).
+
+    Examples
+    --------
+    >>> from sklearn.linear_model import LinearRegression, LogisticRegression
+    >>> from causalkit.ate import AIPW
+    >>> from causalkit.datasets import make_ate_data
+    >>> d = make_ate_data(1000, random_state=0)
+    >>> est = AIPW(LinearRegression(), LogisticRegression(), cv=3, random_state=0).fit(
+    ...     d.X, d.y, treatment=d.treatment)
+    >>> from causalkit.sensitivity import ovb_benchmark
+    >>> bm = ovb_benchmark(est, d.X, d.y, treatment=d.treatment, drop=[0])   # an OVBBenchmark
+    >>> bm.dropped, 0 <= bm.cf_y <= 1, -1 <= bm.rho <= 1
+    ((0,), True, True)
     """
 
     dropped: tuple
@@ -406,6 +432,21 @@ def plot_ovb_contour(est, *, cf_y=None, cf_d=None, rho=1.0, which="lower", bound
     Returns
     -------
     matplotlib Axes
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> from sklearn.linear_model import LinearRegression, LogisticRegression
+    >>> from causalkit.ate import AIPW
+    >>> from causalkit.datasets import make_ate_data
+    >>> d = make_ate_data(1000, random_state=0)
+    >>> est = AIPW(LinearRegression(), LogisticRegression(), cv=3, random_state=0).fit(
+    ...     d.X, d.y, treatment=d.treatment)
+    >>> from causalkit.sensitivity import plot_ovb_contour
+    >>> ax = plot_ovb_contour(est, levels=6)
+    >>> ax.get_xlabel() != ""
+    True
     """
     try:
         import matplotlib.pyplot as plt

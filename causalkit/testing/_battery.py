@@ -87,6 +87,14 @@ class FunctionCase:
     ``func(**data(seed))`` must return something ``result`` turns into numbers. ``rows``
     names the array arguments with one entry per unit (default: those as long as ``X`` or
     ``y``); each gets the per-argument cases (NaN, inf, short, wrong dimension, strings...).
+
+    Examples
+    --------
+    >>> from causalkit.testing import registered_function_cases
+    >>> case = next(c for c in registered_function_cases() if c.name == "montecarlo.cuped")
+    >>> out = case.func(**case.data(0))
+    >>> len(case.result(out)) > 0
+    True
     """
 
     name: str
@@ -112,6 +120,15 @@ class BatteryCase:
     bad (``None`` for whole-input cases); ``expect`` is one of ``"error"``,
     ``"error_or_finite"``, ``"same_or_error"``, ``"warn_or_error"``, ``"same"``;
     ``reference(args)`` gives the equivalent well-formed input for the ``same`` checks.
+
+    Examples
+    --------
+    >>> from causalkit.testing import registered_cases
+    >>> case = next(c for c in registered_cases() if c.name == "montecarlo.ControlVariates")
+    >>> from causalkit.testing import battery_cases
+    >>> bc = battery_cases(case)[0]                        # a BatteryCase
+    >>> bc.id, bc.arg, bc.expect
+    ('nan-X', 'X', 'error')
     """
 
     id: str
@@ -125,7 +142,17 @@ class BatteryCase:
 
 @dataclass
 class Outcome:
-    """The result of one battery case: its code, whether it passes, and a detail line."""
+    """The result of one battery case: its code, whether it passes, and a detail line.
+
+    Examples
+    --------
+    >>> from causalkit.testing import registered_cases
+    >>> case = next(c for c in registered_cases() if c.name == "montecarlo.ControlVariates")
+    >>> from causalkit.testing import battery_cases, run_battery_case
+    >>> out = run_battery_case(case, battery_cases(case)[0])     # an Outcome
+    >>> out.code, out.passed
+    ('clear_error', True)
+    """
 
     estimator: str
     case: str
@@ -207,7 +234,17 @@ def _is_float(v):
 
 
 def battery_cases(case) -> list[BatteryCase]:
-    """Derive the battery's cases from ``case.data(0)``."""
+    """Derive the battery's cases from ``case.data(0)``.
+
+    Examples
+    --------
+    >>> from causalkit.testing import registered_cases
+    >>> case = next(c for c in registered_cases() if c.name == "montecarlo.ControlVariates")
+    >>> from causalkit.testing import battery_cases
+    >>> cases = battery_cases(case)
+    >>> [c.id for c in cases][:3]
+    ['nan-X', 'inf-X', 'short-X']
+    """
     args0 = case.data(0)
     n = _n_rows(args0)
     rows = list(getattr(case, "rows", ()) or ()) or _rowwise(args0, n)
@@ -496,7 +533,17 @@ def _predict_numbers(est, X):
 
 
 def run_battery_case(case, bc: BatteryCase, *, timeout: float = 60.0) -> Outcome:
-    """Run one battery case and classify its outcome."""
+    """Run one battery case and classify its outcome.
+
+    Examples
+    --------
+    >>> from causalkit.testing import registered_cases
+    >>> case = next(c for c in registered_cases() if c.name == "montecarlo.ControlVariates")
+    >>> from causalkit.testing import battery_cases, run_battery_case
+    >>> out = run_battery_case(case, battery_cases(case)[0])
+    >>> out.case, out.code, out.detail.startswith("ValueError: `X` contains NaN")
+    ('nan-X', 'clear_error', True)
+    """
     name = case.name
     if bc.id in (getattr(case, "documented", {}) or {}):
         return Outcome(name, bc.id, "documented", True, case.documented[bc.id])
@@ -570,6 +617,15 @@ def run_battery(cases=None, *, timeout: float = 60.0, progress=None):
     """Run the battery on ``cases`` (default: every registered case); return a DataFrame.
 
     Columns: ``estimator``, ``case``, ``code``, ``passed``, ``detail``.
+
+    Examples
+    --------
+    >>> from causalkit.testing import registered_cases
+    >>> case = next(c for c in registered_cases() if c.name == "montecarlo.ControlVariates")
+    >>> from causalkit.testing import run_battery
+    >>> table = run_battery([case])
+    >>> list(table.columns), bool(table["passed"].all())
+    (['estimator', 'case', 'code', 'passed', 'detail'], True)
     """
     import pandas as pd
 

@@ -43,6 +43,13 @@ class BadInput:
         Regular expression the message must match (it should name the argument).
     warns : bool
         The input is a statistical hazard: expect a warning, not an error.
+
+    Examples
+    --------
+    >>> from causalkit.testing import BadInput, nan_in
+    >>> row = BadInput("nan-X", nan_in("X"), ValueError, r"`X` contains NaN")
+    >>> row.mutate({"X": [[1.0]] * 5, "y": [0.0] * 5})["X"][3]
+    array([nan])
     """
 
     id: str
@@ -91,6 +98,14 @@ class ConformanceCase:
         Arguments where NaN gives a finite, documented answer instead of an error.
     documented : dict
         Battery case id -> reason, for behaviours left on purpose (listed in the docs).
+
+    Examples
+    --------
+    >>> from causalkit.testing import registered_cases
+    >>> case = next(c for c in registered_cases() if c.name == "montecarlo.ControlVariates")
+    >>> est = case.estimator().fit(**case.data(0))          # the quick example fit
+    >>> len(case.result(est)) > 0, [b.id for b in case.bad_inputs][:2]
+    (True, ['nan-X', 'nan-y'])
     """
 
     name: str
@@ -113,7 +128,15 @@ class ConformanceCase:
 
 
 def iter_design_examples():
-    """Yield ``(design, module)`` for every design with an ``_examples`` module."""
+    """Yield ``(design, module)`` for every design with an ``_examples`` module.
+
+    Examples
+    --------
+    >>> from causalkit.testing import iter_design_examples
+    >>> designs = dict(iter_design_examples())
+    >>> designs["ate"].__name__
+    'causalkit.ate._examples'
+    """
     for design in DESIGNS:
         try:
             mod = importlib.import_module(f"causalkit.{design}._examples")
@@ -125,7 +148,15 @@ def iter_design_examples():
 
 
 def registered_cases() -> list[ConformanceCase]:
-    """Every :class:`ConformanceCase` the designs register."""
+    """Every :class:`ConformanceCase` the designs register.
+
+    Examples
+    --------
+    >>> from causalkit.testing import registered_cases
+    >>> names = [c.name for c in registered_cases()]
+    >>> "ate.AIPW" in names and "rdd.RDD" in names
+    True
+    """
     cases = []
     for _, mod in iter_design_examples():
         if hasattr(mod, "conformance_cases"):
@@ -134,7 +165,14 @@ def registered_cases() -> list[ConformanceCase]:
 
 
 def registered_function_cases() -> list:
-    """Every public function the designs register into the battery (``function_cases()``)."""
+    """Every public function the designs register into the battery (``function_cases()``).
+
+    Examples
+    --------
+    >>> from causalkit.testing import registered_function_cases
+    >>> "montecarlo.cuped" in [c.name for c in registered_function_cases()]
+    True
+    """
     cases = []
     for _, mod in iter_design_examples():
         if hasattr(mod, "function_cases"):
@@ -149,12 +187,29 @@ def set_arg(key, value):
     """A :class:`BadInput` mutation replacing fit argument ``key``.
 
     ``value`` is the new value, or a callable taking the fit arguments and returning it.
+
+    Examples
+    --------
+    >>> from causalkit.testing import set_arg
+    >>> mutate = set_arg("treatment", lambda args: [2] * len(args["y"]))   # not binary
+    >>> args = {"y": [0.0, 1.0], "treatment": [0, 1]}
+    >>> mutate(args)["treatment"], args["treatment"]      # a new dict; the one given is kept
+    ([2, 2], [0, 1])
     """
     return lambda a: {**a, key: value(a) if callable(value) else value}
 
 
 def nan_in(key, row: int = 3):
-    """A :class:`BadInput` mutation putting NaN in row ``row`` of fit argument ``key``."""
+    """A :class:`BadInput` mutation putting NaN in row ``row`` of fit argument ``key``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from causalkit.testing import nan_in
+    >>> out = nan_in("y", row=1)({"y": np.zeros(3)})
+    >>> out["y"]
+    array([ 0., nan,  0.])
+    """
     def mutate(a):
         v = np.array(a[key], dtype=float)
         v[(row,) if v.ndim == 1 else (row, 0)] = np.nan

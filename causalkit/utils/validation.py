@@ -38,19 +38,77 @@ __all__ = [
 
 
 class CausalkitWarning(UserWarning):
-    """Base class of the statistical warnings causalkit raises."""
+    """Base class of the statistical warnings causalkit raises.
+
+    Examples
+    --------
+    >>> import warnings
+    >>> from causalkit.utils import CausalkitWarning, PositivityWarning
+    >>> issubclass(PositivityWarning, CausalkitWarning)
+    True
+    >>> with warnings.catch_warnings():                   # every causalkit hazard as an error
+    ...     warnings.simplefilter("error", CausalkitWarning)
+    ...     try:
+    ...         warnings.warn("weak overlap", PositivityWarning)
+    ...     except CausalkitWarning as exc:
+    ...         print(type(exc).__name__, exc)
+    PositivityWarning weak overlap
+    """
 
 
 class PositivityWarning(CausalkitWarning):
-    """Some units have (near) zero probability of one of the treatment arms."""
+    """Some units have (near) zero probability of one of the treatment arms.
+
+    Examples
+    --------
+    >>> import warnings
+    >>> import numpy as np
+    >>> from causalkit.utils import PositivityWarning
+    >>> from causalkit.utils.validation import warn_positivity
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always")
+    ...     n_out = warn_positivity(np.array([0.001, 0.3, 0.5, 0.999]), 0.01)
+    >>> n_out, caught[0].category is PositivityWarning
+    (2, True)
+    """
 
 
 class WeakInstrumentWarning(CausalkitWarning):
-    """The instrument barely moves the treatment: identification is weak."""
+    """The instrument barely moves the treatment: identification is weak.
+
+    Examples
+    --------
+    >>> import warnings
+    >>> import numpy as np
+    >>> from causalkit.iv import TSLS
+    >>> from causalkit.utils import WeakInstrumentWarning
+    >>> rng = np.random.default_rng(0)
+    >>> z = rng.normal(size=500); t = rng.normal(size=500); y = t + rng.normal(size=500)
+    >>> with warnings.catch_warnings(record=True) as caught:   # z does not move t
+    ...     warnings.simplefilter("always")
+    ...     _ = TSLS().fit(None, y, treatment=t, instrument=z)
+    >>> any(issubclass(w.category, WeakInstrumentWarning) for w in caught)
+    True
+    """
 
 
 class FewObservationsWarning(CausalkitWarning):
-    """Too few units where the estimate draws its information (a stratum, a cutoff)."""
+    """Too few units where the estimate draws its information (a stratum, a cutoff).
+
+    Examples
+    --------
+    >>> import warnings
+    >>> import numpy as np
+    >>> from causalkit.montecarlo import ControlVariates
+    >>> from causalkit.utils import FewObservationsWarning
+    >>> u = np.random.default_rng(0).uniform(size=200)
+    >>> strata = np.where(np.arange(200) < 2, 1, 0)       # stratum 1 has only 2 draws
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always")
+    ...     _ = ControlVariates(control_means=0.5).fit(u[:, None], np.exp(u), strata=strata)
+    >>> any(issubclass(w.category, FewObservationsWarning) for w in caught)
+    True
+    """
 
 
 def _is_pandas(obj) -> bool:
