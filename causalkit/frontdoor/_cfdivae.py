@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import numbers
 import sys
 import warnings
 
@@ -12,12 +11,22 @@ from sklearn.utils.validation import check_is_fitted
 
 from ..config import inner_threads, limit_threads
 from ..inference import Estimate, bootstrap, seed_sequence
+from ..utils._param_validation import (
+    NONNEG_REAL,
+    POS_INT,
+    SEED,
+    HasMethods,
+    Integral,
+    Interval,
+    Real,
+    StrOptions,
+    _fit_context,
+)
 from ..utils.validation import (
     FewObservationsWarning,
     check_aligned,
     check_binary,
     check_feature_names,
-    check_fraction,
     check_vector,
     check_X,
 )
@@ -208,6 +217,27 @@ class CFDiVAE(BaseEstimator):
     (3000, 4)
     """
 
+    _parameter_constraints: dict = {
+        "latent_dim": [POS_INT, None],
+        "hidden": [POS_INT],
+        "n_layers": [POS_INT],
+        "epochs": [POS_INT],
+        "batch_size": [POS_INT],
+        "lr": [Interval(Real, 0, None, closed="neither")],
+        "lr_decay": [Interval(Real, 0, 1, closed="right")],
+        "weight_decay": [NONNEG_REAL],
+        "proxy_dist": [StrOptions({"auto", "normal", "bernoulli"})],
+        "second_stage": [StrOptions({"linear"}), HasMethods(["fit", "ate"])],
+        "n_boot": [Interval(Integral, 2, None, closed="left")],
+        "bootstrap": [StrOptions({"second_stage", "refit"})],
+        "early_stopping": ["boolean"],
+        "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
+        "patience": [POS_INT],
+        "device": [str, object],
+        "verbose": ["verbose"],
+        "random_state": SEED,
+    }
+
     def __init__(self, *, latent_dim=None, hidden=100, n_layers=3, epochs=30, batch_size=256,
                  lr=1e-3, lr_decay=0.01, weight_decay=1e-4, proxy_dist="auto",
                  second_stage="linear", n_boot=200, bootstrap="second_stage",
@@ -233,36 +263,6 @@ class CFDiVAE(BaseEstimator):
         self.random_state = random_state
 
     # ------------------------------------------------------------------ validation
-    def _check_params(self):
-        for name in ("hidden", "n_layers", "epochs", "batch_size", "patience"):
-            v = getattr(self, name)
-            if not isinstance(v, numbers.Integral) or v < 1:
-                raise ValueError(f"`{name}` must be a positive integer; got {v!r}.")
-        if self.latent_dim is not None and (not isinstance(self.latent_dim, numbers.Integral)
-                                            or self.latent_dim < 1):
-            raise ValueError(f"`latent_dim` must be a positive integer or None; got "
-                             f"{self.latent_dim!r}.")
-        for name in ("lr", "weight_decay"):
-            v = getattr(self, name)
-            if not isinstance(v, numbers.Real) or v < 0 or (name == "lr" and v == 0):
-                raise ValueError(f"`{name}` must be a positive number; got {v!r}.")
-        if not isinstance(self.lr_decay, numbers.Real) or not 0 < self.lr_decay <= 1:
-            raise ValueError(f"`lr_decay` must be in (0, 1]; got {self.lr_decay!r}.")
-        if self.proxy_dist not in ("auto", "normal", "bernoulli"):
-            raise ValueError(f"`proxy_dist` must be 'auto', 'normal' or 'bernoulli'; got "
-                             f"{self.proxy_dist!r}.")
-        if self.bootstrap not in ("second_stage", "refit"):
-            raise ValueError(f"`bootstrap` must be 'second_stage' or 'refit'; got "
-                             f"{self.bootstrap!r}.")
-        if not isinstance(self.n_boot, numbers.Integral) or self.n_boot < 2:
-            raise ValueError(f"`n_boot` must be an integer >= 2; got {self.n_boot!r}.")
-        if not (isinstance(self.second_stage, str) and self.second_stage == "linear") and not (
-                hasattr(self.second_stage, "fit") and hasattr(self.second_stage, "ate")):
-            raise TypeError("`second_stage` must be 'linear' or an estimator with "
-                            "fit(X, y, treatment=..., mediator=...) and ate().")
-        check_fraction(self.validation_fraction, "validation_fraction", low=0.0, high=1.0,
-                       closed="neither")
-
     def _check_data(self, X, y, treatment, proxies, *, fitting):
         P, _ = check_X(proxies, "proxies")
         n = P.shape[0]
@@ -296,6 +296,7 @@ class CFDiVAE(BaseEstimator):
         return W, yv, t, P, names
 
     # ------------------------------------------------------------------ fit
+    @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y, *, treatment, proxies):
         """Train the VAE, learn the representation and estimate the ATE.
 
@@ -316,7 +317,6 @@ class CFDiVAE(BaseEstimator):
         from .._accel import torch_device
         from .._lazy import require
 
-        self._check_params()
         W, yv, t, P, names = self._check_data(X, y, treatment, proxies, fitting=True)
         require("torch", extra="torch")  # a clear message when the extra is missing
         n = P.shape[0]
