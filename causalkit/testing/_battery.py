@@ -446,12 +446,32 @@ def _raised_in_causalkit(exc) -> bool:
 _BACKTICK = re.compile(r"`([A-Za-z_][A-Za-z0-9_]*)")
 
 
+def _param_error_name(exc):
+    """The hyperparameter a scikit-learn ``InvalidParameterError`` names, else ``None``.
+
+    Hyperparameters are checked by ``_parameter_constraints`` (scikit-learn's wording:
+    "The 'alpha' parameter of X must be ..."), raised from scikit-learn's module: that
+    is causalkit's declared check, not a crash inside a dependency.
+    """
+    from ..utils._param_validation import PARAM_ERROR, InvalidParameterError
+
+    if not isinstance(exc, InvalidParameterError):
+        return None
+    m = re.search(PARAM_ERROR, str(exc))
+    return m.group(1) if m else None
+
+
 def _classify_error(exc, arg, arg_names, bc_id=None):
     if isinstance(exc, _Timeout):
         return "hang", "over the time limit"
     msg = str(exc)
     first = msg.splitlines()[0][:160] if msg else type(exc).__name__
     detail = f"{type(exc).__name__}: {first}"
+    param = _param_error_name(exc)
+    if param is not None:
+        if arg is None or arg == param:
+            return "clear_error", detail
+        return ("misleading" if param in set(arg_names) else "unclear_error"), detail
     if not _raised_in_causalkit(exc):
         return "deep_crash", detail
     if not isinstance(exc, (ValueError, TypeError)):

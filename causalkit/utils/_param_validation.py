@@ -25,13 +25,16 @@ from sklearn.utils._param_validation import (
     Options,
     RealNotInt,
     StrOptions,
+    generate_invalid_param_val,
+    make_constraint,
     validate_parameter_constraints,
 )
 
 __all__ = [
     "HasMethods", "Hidden", "Integral", "Interval", "InvalidParameterError", "Options", "Real",
     "RealNotInt",
-    "StrOptions", "_fit_context", "validate_parameter_constraints", "PARAM_ERROR",
+    "StrOptions", "_fit_context", "generate_invalid_param_val", "make_constraint",
+    "validate_parameter_constraints", "PARAM_ERROR",
     "NONNEG_REAL", "POS_REAL", "POS_INT", "NONNEG_INT", "UNIT_OPEN", "CV", "SEED", "N_JOBS",
     "REGRESSOR", "CLASSIFIER", "ESTIMATOR",
 ]
