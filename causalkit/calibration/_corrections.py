@@ -90,6 +90,9 @@ def _check_calibration(self, X, y, sample_weight):
         del self.feature_names_in_
     self.n_calibration_ = n
     self.support_ = (float(x.min()), float(x.max()))
+    # private copies: the corrected_* bootstrap refits on them long after fit
+    x, t = np.array(x, dtype=float, copy=True), np.array(t, dtype=float, copy=True)
+    w = None if w is None else np.array(w, dtype=float, copy=True)
     self.calibration_predictions_ = x
     self.calibration_truth_ = t
     self.calibration_weights_ = w
