@@ -23,6 +23,7 @@ from ..utils._param_validation import (
     _fit_context,
 )
 from ..utils.validation import (
+    CausalkitWarning,
     FewObservationsWarning,
     check_aligned,
     check_binary,
@@ -37,6 +38,12 @@ __all__ = ["CFDiVAE", "linear_cfd_two_step"]
 _ACTIVE_KL = 0.1
 #: Below this many units the paper's bias exceeds the back-door methods' (Xu et al. 2024, Table 2).
 _SMALL_N = 2000
+#: Seed-to-seed gap, in reported standard errors, above which CFDiVAE warns.
+_SEED_GAP = 2.0
+
+
+class SeedInstabilityWarning(CausalkitWarning):
+    """A second VAE trained with another seed moves the estimate by more than its SE says."""
 
 
 def _conditioning(t, W):
@@ -164,7 +171,9 @@ class CFDiVAE(BaseEstimator):
         Bootstrap replicates for the standard error.
     bootstrap : {"second_stage", "refit"}, default "second_stage"
         "second_stage" resamples rows and recomputes the adjustment with
-        :math:`\hat Z` held fixed (the VAE's own variability is not included);
+        :math:`\hat Z` held fixed (the VAE's own variability is not included: a
+        second VAE trained with another seed checks it, and a gap above two standard
+        errors raises :class:`SeedInstabilityWarning`);
         "refit" also retrains the VAE on every replicate (``n_boot`` trainings).
         With an estimator as ``second_stage``, "second_stage" uses its own SE.
     early_stopping : bool, default False
@@ -196,6 +205,9 @@ class CFDiVAE(BaseEstimator):
     coef_ : dict
         ``beta_tz`` and ``beta_zy`` of the linear two-step.
     diagnostics_ : dict
+        Training summary; with ``bootstrap="second_stage"`` also ``seed_estimates``
+        (this fit's estimate and that of a VAE trained with another seed) and
+        ``seed_gap_se`` (their distance in standard errors).
 
     References
     ----------
@@ -336,7 +348,7 @@ class CFDiVAE(BaseEstimator):
         self.latent_dim_ = int(self.latent_dim or P.shape[1])
         self.proxy_dist_ = self._proxy_families(P)
         self.device_ = str(torch_device(self.device))
-        seeds = seed_sequence(self.random_state).spawn(2)
+        seeds = seed_sequence(self.random_state).spawn(3)  # VAE, bootstrap, seed check
         self._net, self.history_ = self._train(P, t, W, seeds[0])
         Zhat, self.kl_per_dim_ = self._posterior(P, t, W, with_kl=True)
         self.active_dims_ = np.flatnonzero(self.kl_per_dim_ > _ACTIVE_KL)
@@ -346,7 +358,45 @@ class CFDiVAE(BaseEstimator):
                 "was learned). Train longer (`epochs`), use a larger `lr`, or check that the "
                 "proxies depend on the mediator.")
         self._estimate(Zhat[:, self.active_dims_], W, t, yv, P, seeds[1])
+        if self.bootstrap == "second_stage":  # "refit" retrains per replicate: seeds included
+            self._check_seed_stability(P, t, W, yv, seeds[2])
         return self
+
+    def _check_seed_stability(self, P, t, W, y, seed_seq):
+        """Train one more VAE with another seed and compare its estimate with ours.
+
+        With ``bootstrap="second_stage"`` the SE holds the representation fixed, so it
+        cannot see that another seed gives another representation and another answer.
+        A gap above ``_SEED_GAP`` standard errors raises :class:`SeedInstabilityWarning`.
+        """
+        from ._cfdivae_torch import posterior
+
+        net, _ = self._train(P, t, W, seed_seq)
+        with limit_threads(inner_threads(n_rows=P.shape[0])):
+            Z2, kl2 = posterior(net, P, _conditioning(t, W), device=self.device_, with_kl=True)
+        active = np.flatnonzero(kl2 > _ACTIVE_KL)
+        other = np.nan
+        if active.size:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                if self.second_stage_ is None:
+                    other = float(linear_cfd_two_step(Z2[:, active], W, t, y)[0])
+                else:
+                    other = float(clone(self.second_stage).fit(
+                        W, y, treatment=t, mediator=Z2[:, active]).ate().value)
+        value, se = self.effect_.value, self.effect_.stderr
+        gap = abs(other - value) / se if se > 0 else np.inf
+        self.diagnostics_["seed_estimates"] = np.array([value, other])
+        self.diagnostics_["seed_gap_se"] = float(gap) if np.isfinite(other) else np.nan
+        if not np.isfinite(other) or gap > _SEED_GAP:
+            got = (f"gives {other:.4g} against {value:.4g}, {gap:.1f} standard errors apart"
+                   if np.isfinite(other) else "collapses to the prior")
+            warnings.warn(
+                f"The CFDiVAE estimate is unstable across seeds: a VAE trained with another "
+                f"seed {got}. The standard error holds the representation fixed and does not "
+                "include this variation. Train longer (`epochs`), collect more units, use "
+                "bootstrap='refit', or report the spread of estimates over seeds.",
+                SeedInstabilityWarning, stacklevel=3)
 
     def _proxy_families(self, P):
         if self.proxy_dist != "auto":

@@ -164,8 +164,9 @@ class _PseudoOutcomeBase(BaseEstimator):
             model_t = self.model_t
         elif continuous:
             model_t = HistGradientBoostingRegressor()
-        else:
-            model_t = HistGradientBoostingClassifier()
+        else:  # regularised, as AIPW's: unconstrained boosting overfits the propensities
+            model_t = HistGradientBoostingClassifier(max_leaf_nodes=8, min_samples_leaf=40,
+                                                     learning_rate=0.05, max_iter=100)
         model_final = (self.model_final if self.model_final is not None
                        else HistGradientBoostingRegressor(max_depth=3, learning_rate=0.05,
                                                          min_samples_leaf=50, max_iter=100))
@@ -788,8 +789,9 @@ _COMMON_PARAMS = """
         R-learner), ``E[Y|X, A=a]`` for DR and plug-in. Default
         :class:`~sklearn.ensemble.HistGradientBoostingRegressor`.
     model_t : classifier or regressor, optional
-        Propensity model with ``predict_proba`` for a binary treatment (default
-        :class:`~sklearn.ensemble.HistGradientBoostingClassifier`); a regressor of
+        Propensity model with ``predict_proba`` for a binary treatment (default a
+        regularised :class:`~sklearn.ensemble.HistGradientBoostingClassifier`, the
+        same as :class:`~causalkit.ate.AIPW`'s); a regressor of
         ``E[T|X]`` for a continuous one.
     model_final : regressor, optional
         CATE model; its ``fit`` must accept ``sample_weight``. Default

@@ -487,7 +487,7 @@ class IPS(_BanditOPE):
 
     _parameter_constraints: dict = {
         **_BanditOPE._parameter_constraints,
-        "clip": [Interval(Real, 0, None, closed="neither"), None],
+        "clip": [Interval(Real, 0, None, closed="right"), None],
     }
 
     def __init__(self, *, n_actions=None, clip=None, model_propensity=None, cv=5, n_jobs=None,
@@ -635,7 +635,7 @@ class DoublyRobust(_BanditOPE):
 
     _parameter_constraints: dict = {
         **_BanditOPE._parameter_constraints,
-        "clip": [Interval(Real, 0, None, closed="neither"), None],
+        "clip": [Interval(Real, 0, None, closed="right"), None],
         "model_reward": [REGRESSOR, None],
     }
 
@@ -739,7 +739,7 @@ class SwitchDR(DoublyRobust):
 
     _parameter_constraints: dict = {
         **_BanditOPE._parameter_constraints,
-        "tau": [Interval(Real, 0, None, closed="neither")],
+        "tau": [Interval(Real, 0, None, closed="right")],  # np.inf gives DR
         "model_reward": [REGRESSOR, None],
     }
 
