@@ -42,6 +42,21 @@ _SMALL_N = 2000
 _SEED_GAP = 2.0
 
 
+def _check_rows(**arrays):
+    """Row counts agree; when one argument disagrees with all the others, name it."""
+    rows = {k: len(v) for k, v in arrays.items() if v is not None and hasattr(v, "__len__")}
+    if len(set(rows.values())) <= 1:
+        return
+    for k, m in rows.items():
+        others = {j: v for j, v in rows.items() if j != k}
+        if len(others) >= 2 and len(set(others.values())) == 1 and m not in others.values():
+            names = ", ".join(f"`{j}`" for j in others)
+            raise ValueError(f"`{k}` has {m} rows but {names} have {next(iter(others.values()))}; "
+                             f"pass one row of `{k}` per unit.")
+    desc = ", ".join(f"`{k}` has {v}" for k, v in rows.items())
+    raise ValueError(f"Inputs have inconsistent numbers of rows: {desc}. Pass one row per unit.")
+
+
 class SeedInstabilityWarning(CausalkitWarning):
     """A second VAE trained with another seed moves the estimate by more than its SE says."""
 
@@ -278,6 +293,7 @@ class CFDiVAE(BaseEstimator):
     def _check_data(self, X, y, treatment, proxies, *, fitting):
         P, _ = check_X(proxies, "proxies")
         n = P.shape[0]
+        _check_rows(proxies=P, treatment=treatment, y=y, X=X)
         if fitting and P.shape[1] < 3:
             raise ValueError(
                 f"`proxies` must have at least 3 columns; got {P.shape[1]}. The identifiable "

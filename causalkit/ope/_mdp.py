@@ -125,6 +125,10 @@ def _check_trajectories(X, y, action, next_state, episode, instrument=None):
 
 def _policy_prob(policy, S):
     """P(A=1 | s) of the target policy on the rows of S."""
+    if isinstance(policy, (str, bytes)):
+        raise TypeError(f"`policy` must be a probability P(A=1), a callable states -> P(A=1|s) "
+                        f"or a classifier with predict_proba; got the string {policy!r}. For "
+                        "the uniform policy pass 0.5.")
     if np.isscalar(policy):
         p = np.full(S.shape[0], float(policy))
     elif hasattr(policy, "predict_proba"):
