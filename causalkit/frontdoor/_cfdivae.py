@@ -324,7 +324,7 @@ class CFDiVAE(BaseEstimator):
         return W, yv, t, P, names
 
     # ------------------------------------------------------------------ fit
-    @_fit_context(prefer_skip_nested_validation=True)
+    @_fit_context(prefer_skip_nested_validation=False)
     def fit(self, X, y, *, treatment, proxies):
         """Train the VAE, learn the representation and estimate the ATE.
 
