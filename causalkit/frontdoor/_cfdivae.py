@@ -44,7 +44,8 @@ _SEED_GAP = 2.0
 
 def _check_rows(**arrays):
     """Row counts agree; when one argument disagrees with all the others, name it."""
-    rows = {k: len(v) for k, v in arrays.items() if v is not None and hasattr(v, "__len__")}
+    rows = {k: (v.shape[0] if getattr(v, "ndim", 0) else len(v)) for k, v in arrays.items()
+            if v is not None and (getattr(v, "ndim", 0) or hasattr(v, "__len__"))}
     if len(set(rows.values())) <= 1:
         return
     for k, m in rows.items():
