@@ -85,3 +85,41 @@ def test_the_battery_catches_a_silent_wrong_number():
     assert codes["nan-y"] == "silent_accept"
     assert codes["mutate-after-fit"] == "aliasing"
     assert codes["coding-pm1-treatment"] in ("reinterpreted", "nonfinite")
+
+
+def test_ownership_checks_every_result_method_and_fitted_attribute():
+    """The case's own result may be computed at fit time; a result method computed later
+    from a kept reference, or a fitted attribute that is the caller's array, is aliasing."""
+    import numpy as np
+    from sklearn.base import BaseEstimator
+
+    from causalkit.testing import ConformanceCase
+
+    class LazyCareless(BaseEstimator):
+        def __init__(self, keep_attribute=False):
+            self.keep_attribute = keep_attribute
+
+        def fit(self, X, y):
+            y = np.asarray(y, dtype=float)
+            self.mean_ = float(y.mean())           # computed now: the case's result is safe
+            self._y = y.copy() if self.keep_attribute else y
+            if self.keep_attribute:
+                self.y_ = y                        # ...but the caller's array is kept
+            return self
+
+        def value(self):
+            return self.mean_
+
+        def spread(self):                          # computed on demand from what was kept
+            return float(self._y.std())
+
+    def data(seed):
+        X = np.random.default_rng(seed).normal(size=(50, 2))
+        return {"X": X, "y": X[:, 0] + 1.0}
+
+    for keep, detail in ((False, "spread"), (True, "attribute y_")):
+        case = ConformanceCase("LazyCareless", lambda k=keep: LazyCareless(k), data,
+                               lambda e: [e.value()])
+        bc = next(b for b in battery_cases(case) if b.id == "mutate-after-fit")
+        out = run_battery_case(case, bc)
+        assert out.code == "aliasing" and detail in out.detail, out

@@ -9,18 +9,35 @@ from sklearn.utils.validation import check_is_fitted
 
 from .._crossfit import Nuisance, crossfit
 from ..inference import Diagnostics, Estimate, EstimateTable
+from ..utils._param_validation import (
+    CLASSIFIER,
+    CV,
+    N_JOBS,
+    POS_INT,
+    REGRESSOR,
+    SEED,
+    Interval,
+    Real,
+    StrOptions,
+    _fit_context,
+)
 from ..utils.validation import (
     check_aligned,
     check_binary,
     check_consistent_length,
-    check_fraction,
     check_groups,
     check_vector,
     check_weights,
     check_X,
     warn_positivity,
 )
-from ._common import aggregate_reps, check_n_rep, folds_per_rep, ratio_influence, rep_seeds
+from ._common import (
+    REP_AGGREGATIONS,
+    aggregate_reps,
+    folds_per_rep,
+    ratio_influence,
+    rep_seeds,
+)
 
 __all__ = ["AIPW"]
 
@@ -192,6 +209,18 @@ class AIPW(BaseEstimator):
     'ATT'
     """
 
+    _parameter_constraints: dict = {
+        "model_y": [REGRESSOR, None],
+        "model_t": [CLASSIFIER, None],
+        "cv": CV,
+        "trimming_threshold": [Interval(Real, 0, 0.5, closed="left")],
+        "trimming": [StrOptions({"clip", "drop"})],
+        "n_rep": [POS_INT],
+        "rep_aggregation": [StrOptions(set(REP_AGGREGATIONS))],
+        "n_jobs": N_JOBS,
+        "random_state": SEED,
+    }
+
     def __init__(self, model_y=None, model_t=None, *, cv=5, trimming_threshold=0.01,
                  trimming="clip", n_rep=1, rep_aggregation="median", n_jobs=None,
                  random_state=None):
@@ -210,6 +239,7 @@ class AIPW(BaseEstimator):
         model_t = self.model_t if self.model_t is not None else default_propensity_model()
         return model_y, model_t
 
+    @_fit_context(prefer_skip_nested_validation=False)
     def fit(self, X, y, *, treatment, sample_weight=None, groups=None):
         """Cross-fit the nuisances and compute the AIPW estimates.
 
@@ -232,10 +262,7 @@ class AIPW(BaseEstimator):
         self
         """
         check_aligned(X=X, y=y, treatment=treatment, sample_weight=sample_weight, groups=groups)
-        if self.trimming not in ("clip", "drop"):
-            raise ValueError(f"`trimming` must be 'clip' or 'drop'; got {self.trimming!r}.")
-        thr = check_fraction(self.trimming_threshold, "trimming_threshold", low=0.0, high=0.5)
-        n_rep = check_n_rep(self.n_rep, self.rep_aggregation)
+        thr, n_rep = float(self.trimming_threshold), int(self.n_rep)
         Xa, names = check_X(X, "X")
         n = Xa.shape[0]
         yv = check_vector(y, "y")

@@ -9,7 +9,7 @@ import numpy as np
 from .._crossfit import make_folds
 from ..inference._bootstrap import seed_sequence
 
-__all__ = ["ratio_influence", "rep_seeds", "aggregate_reps", "folds_per_rep", "check_n_rep",
+__all__ = ["ratio_influence", "rep_seeds", "aggregate_reps", "folds_per_rep",
            "REP_AGGREGATIONS"]
 
 REP_AGGREGATIONS = ("median", "median-bound")
@@ -43,15 +43,6 @@ def ratio_influence(num, den, sample_weight=None, groups=None):
         per, scale = contrib, 1.0
     se = float(np.sqrt(scale * np.sum(per**2)) / abs(total))
     return theta, se, contrib / total
-
-
-def check_n_rep(n_rep, rep_aggregation):
-    if not isinstance(n_rep, numbers.Integral) or isinstance(n_rep, bool) or n_rep < 1:
-        raise ValueError(f"`n_rep` must be a positive integer (repetitions of cross-fitting); "
-                         f"got {n_rep!r}.")
-    if rep_aggregation not in REP_AGGREGATIONS:
-        raise ValueError(f"`rep_aggregation` must be one of {REP_AGGREGATIONS}; got {rep_aggregation!r}.")
-    return int(n_rep)
 
 
 def rep_seeds(random_state, n_rep):

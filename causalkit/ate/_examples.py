@@ -40,10 +40,10 @@ def conformance_cases():
         BadInput("negative-weight", set_arg("sample_weight", lambda a: -np.ones(len(a["y"]))),
                  ValueError, r"`sample_weight` must be non-negative"),
         BadInput("trimming-threshold", lambda a: ({"trimming_threshold": 0.7}, a), ValueError,
-                 r"`trimming_threshold` must lie in \[0.0, 0.5\)"),
-        BadInput("trimming-kind", lambda a: ({"trimming": "cut"}, a), ValueError, r"`trimming` must be"),
+                 r"The 'trimming_threshold' parameter of \w+ must be"),
+        BadInput("trimming-kind", lambda a: ({"trimming": "cut"}, a), ValueError, r"The 'trimming' parameter of \w+ must be"),
         BadInput("regressor-as-propensity", lambda a: ({"model_t": LinearRegression()}, a), TypeError,
-                 r"`model_t` must be a classifier with predict_proba"),
+                 r"The 'model_t' parameter of \w+ must be"),
         BadInput("poor-overlap",
                  lambda a: {**a, "treatment": (a["X"][:, 0] + 0.05 * np.random.default_rng(1).normal(size=len(a["y"])) > 0).astype(int)},
                  PositivityWarning, r"outside \[0.01, 0.99\]", warns=True),
@@ -57,9 +57,9 @@ def conformance_cases():
                               e.atc().value, e.atc().stderr],
             before_fit=(lambda e, d: e.ate(), lambda e, d: e.att(), lambda e, d: e.effects()),
             bad_inputs=bad + [
-                BadInput("n-rep", lambda a: ({"n_rep": 0}, a), ValueError, r"`n_rep` must be a positive"),
+                BadInput("n-rep", lambda a: ({"n_rep": 0}, a), ValueError, r"The 'n_rep' parameter of \w+ must be"),
                 BadInput("rep-aggregation", lambda a: ({"rep_aggregation": "mean"}, a), ValueError,
-                         r"`rep_aggregation` must be one of"),
+                         r"The 'rep_aggregation' parameter of \w+ must be"),
             ],
         ),
         ConformanceCase(
@@ -110,9 +110,9 @@ def _multi_bad():
         BadInput("continuous-treatment", set_arg("treatment", lambda a: np.linspace(0, 1, len(a["y"]))),
                  ValueError, r"`treatment` has 450 distinct values"),
         BadInput("regressor-as-propensity", lambda a: ({"model_t": LinearRegression()}, a), TypeError,
-                 r"`model_t` must be a classifier with predict_proba"),
+                 r"The 'model_t' parameter of \w+ must be"),
         BadInput("trimming-threshold", lambda a: ({"trimming_threshold": 0.7}, a), ValueError,
-                 r"`trimming_threshold` must lie in"),
+                 r"The 'trimming_threshold' parameter of \w+ must be"),
     ]
 
 

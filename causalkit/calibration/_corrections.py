@@ -10,6 +10,19 @@ from sklearn.base import BaseEstimator, OneToOneFeatureMixin, RegressorMixin, Tr
 from sklearn.utils.validation import check_is_fitted
 
 from .._crossfit import Nuisance, crossfit
+from ..utils._param_validation import (
+    CV,
+    N_JOBS,
+    NONNEG_REAL,
+    POS_REAL,
+    SEED,
+    HasMethods,
+    Integral,
+    Interval,
+    RealNotInt,
+    StrOptions,
+    _fit_context,
+)
 from ..utils.validation import (
     CausalkitWarning,
     FewObservationsWarning,
@@ -92,6 +105,9 @@ def _check_calibration(self, X, y, sample_weight):
         del self.feature_names_in_
     self.n_calibration_ = n
     self.support_ = (float(x.min()), float(x.max()))
+    # private copies: the corrected_* bootstrap refits on them long after fit
+    x, t = np.array(x, dtype=float, copy=True), np.array(t, dtype=float, copy=True)
+    w = None if w is None else np.array(w, dtype=float, copy=True)
     self.calibration_predictions_ = x
     self.calibration_truth_ = t
     self.calibration_weights_ = w
@@ -174,14 +190,15 @@ class LinearCalibration(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
     True
     """
 
+    _parameter_constraints: dict = {"min_slope": [NONNEG_REAL]}
+
     def __init__(self, *, min_slope=1e-8):
         self.min_slope = min_slope
 
+    @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y, sample_weight=None):
         """Fit the calibration line on predictions ``X`` and truth ``y``; return self."""
         check_aligned(X=X, y=y, sample_weight=sample_weight)
-        if not isinstance(self.min_slope, numbers.Real) or self.min_slope < 0:
-            raise ValueError(f"`min_slope` must be a non-negative number; got {self.min_slope!r}.")
         x, t, w = _check_calibration(self, X, y, sample_weight)
         ww = np.ones_like(x) if w is None else w
         tm, xm = _wmean(t, w), _wmean(x, w)
@@ -277,6 +294,12 @@ class TweedieCorrection(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
     True
     """
 
+    _parameter_constraints: dict = {
+        "bandwidth": [StrOptions({"scott", "silverman"}), POS_REAL],
+        "score_fit_on": [StrOptions({"calibration", "downstream"})],
+        "grid_size": [Interval(Integral, 64, None, closed="left")],
+    }
+
     def __init__(self, *, bandwidth="scott", score_fit_on="calibration", grid_size=4096):
         self.bandwidth = bandwidth
         self.score_fit_on = score_fit_on
@@ -292,16 +315,10 @@ class TweedieCorrection(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
             raise ValueError(f"`bandwidth` must be 'scott', 'silverman' or a positive number; got {self.bandwidth!r}.")
         return float(self.bandwidth)
 
-    def _check_params(self):
-        if self.score_fit_on not in ("calibration", "downstream"):
-            raise ValueError(f"`score_fit_on` must be 'calibration' or 'downstream'; got {self.score_fit_on!r}.")
-        if not isinstance(self.grid_size, numbers.Integral) or self.grid_size < 64:
-            raise ValueError(f"`grid_size` must be an integer >= 64; got {self.grid_size!r}.")
-
+    @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y, sample_weight=None):
         """Estimate the residual variance (and the calibration density); return self."""
         check_aligned(X=X, y=y, sample_weight=sample_weight)
-        self._check_params()
         x, t, w = _check_calibration(self, X, y, sample_weight)
         r = x - t
         rm = _wmean(r, w)
@@ -402,6 +419,14 @@ class DebiasedRegressor(RegressorMixin, BaseEstimator):
     (3,)
     """
 
+    _parameter_constraints: dict = {
+        "estimator": [HasMethods(["fit", "predict"]), None],
+        "correction": [StrOptions({"tweedie", "linear"}), HasMethods(["fit", "transform"])],
+        "cv": [*CV, Interval(RealNotInt, 0, 1, closed="neither")],
+        "n_jobs": N_JOBS,
+        "random_state": SEED,
+    }
+
     def __init__(self, estimator=None, *, correction="tweedie", cv=5, n_jobs=None, random_state=None):
         self.estimator = estimator
         self.correction = correction
@@ -409,6 +434,7 @@ class DebiasedRegressor(RegressorMixin, BaseEstimator):
         self.n_jobs = n_jobs
         self.random_state = random_state
 
+    @_fit_context(prefer_skip_nested_validation=False)
     def fit(self, X, y, sample_weight=None):
         """Cross-fit, calibrate and refit; return self."""
         check_aligned(X=X, y=y, sample_weight=sample_weight)

@@ -21,6 +21,18 @@ from ..utils.validation import (
 __all__ = ["corrected_mean", "corrected_ate", "ppi_mean", "ppi_ate"]
 
 
+
+def _arm_propensity(p, name, **kw):
+    """A known P(T = 1 | X) of a binary treatment: in (0, 1], and below 1, since a unit
+    treated with certainty has no control weight (1 / (1 - e) is infinite)."""
+    e = check_propensity(p, name, **kw)
+    if (e >= 1).any():
+        raise ValueError(
+            f"`{name}` equals 1 for {int((e >= 1).sum())} unit(s): they could not have been "
+            "controls, so the ATE's control-arm weight 1 / (1 - propensity) is infinite. Drop "
+            "those units or estimate the effect on the treated instead.")
+    return e
+
 def _mean_if(v, w):
     """Weighted mean, its influence values (scaled so that var = sum(if^2)/n^2)."""
     ww = np.ones_like(v) if w is None else w
@@ -62,7 +74,7 @@ def _aipw(v, t, X, propensity, model_y, model_t, cv, n_jobs, random_state):
         warn_positivity(e, 0.01)
         e = np.clip(e, 0.01, 0.99)
     else:
-        e = check_propensity(propensity, "propensity", n=n, n_name="predictions", ndim=(1,))
+        e = _arm_propensity(propensity, "propensity", n=n, n_name="predictions", ndim=(1,))
         warn_positivity(e, 0.01, name="known propensity")
     mu0, mu1 = res["mu0"], res["mu1"]
     psi = mu1 - mu0 + t * (v - mu1) / e - (1 - t) * (v - mu0) / (1 - e)
@@ -308,7 +320,7 @@ def corrected_ate(correction, predictions, treatment, *, X=None, propensity=None
         label = "AIPW"
     else:
         if propensity is not None:
-            e = check_propensity(propensity, "propensity", n=n, n_name="predictions", ndim=(1,))
+            e = _arm_propensity(propensity, "propensity", n=n, n_name="predictions", ndim=(1,))
             warn_positivity(e, 0.01, name="known propensity")
         elif X is not None:
             from sklearn.linear_model import LogisticRegression
@@ -414,10 +426,10 @@ def ppi_ate(predictions, treatment, labeled_predictions, labeled_truth, labeled_
     yl = check_vector(labeled_truth, "labeled_truth", n=xl.shape[0], n_name="labeled_predictions")
     tl = check_binary(labeled_treatment, "labeled_treatment", n=xl.shape[0],
                       n_name="labeled_predictions")
-    eu = np.full(xu.size, 0.5) if propensity is None else check_propensity(
+    eu = np.full(xu.size, 0.5) if propensity is None else _arm_propensity(
         propensity, "propensity", n=xu.size, n_name="predictions", ndim=(1,))
     el = (np.full(xl.size, 0.5) if labeled_propensity is None
-          else check_propensity(labeled_propensity, "labeled_propensity", n=xl.size,
+          else _arm_propensity(labeled_propensity, "labeled_propensity", n=xl.size,
                                 n_name="labeled_predictions", ndim=(1,)))
     warn_positivity(eu, 0.01, name="propensity")
     warn_positivity(el, 0.01, name="labeled_propensity")

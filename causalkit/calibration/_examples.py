@@ -46,15 +46,15 @@ def conformance_cases():
 
     lcc_bad = _bad_rows() + [
         BadInput("negative-slope", set_arg("y", lambda a: -a["y"]), ValueError, r"slope .* not positive"),
-        BadInput("min-slope", lambda a: ({"min_slope": -1.0}, a), ValueError, r"`min_slope` must be"),
+        BadInput("min-slope", lambda a: ({"min_slope": -1.0}, a), ValueError, r"The 'min_slope' parameter of \w+ must be"),
     ]
     tw_bad = _bad_rows() + [
-        BadInput("bandwidth", lambda a: ({"bandwidth": "wide"}, a), ValueError, r"`bandwidth` must be"),
-        BadInput("score-fit-on", lambda a: ({"score_fit_on": "test"}, a), ValueError, r"`score_fit_on` must be"),
+        BadInput("bandwidth", lambda a: ({"bandwidth": "wide"}, a), ValueError, r"The 'bandwidth' parameter of \w+ must be"),
+        BadInput("score-fit-on", lambda a: ({"score_fit_on": "test"}, a), ValueError, r"The 'score_fit_on' parameter of \w+ must be"),
     ]
     reg_bad = [
         BadInput("nan-X", nan_in("X"), ValueError, r"NaN"),
-        BadInput("correction", lambda a: ({"correction": "quadratic"}, a), ValueError, r"`correction` must be"),
+        BadInput("correction", lambda a: ({"correction": "quadratic"}, a), ValueError, r"The 'correction' parameter of \w+ must be"),
     ]
 
     def res(e):

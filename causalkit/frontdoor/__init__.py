@@ -9,8 +9,8 @@ model is trained).
 """
 
 from ..graphs import FrontDoorCheck, check_frontdoor, frontdoor_sets
-from ._cfdivae import CFDiVAE, linear_cfd_two_step
+from ._cfdivae import CFDiVAE, SeedInstabilityWarning, linear_cfd_two_step
 from ._frontdoor import FrontDoor
 
-__all__ = ["CFDiVAE", "FrontDoor", "FrontDoorCheck", "check_frontdoor", "frontdoor_sets",
-           "linear_cfd_two_step"]
+__all__ = ["CFDiVAE", "FrontDoor", "FrontDoorCheck", "SeedInstabilityWarning", "check_frontdoor",
+           "frontdoor_sets", "linear_cfd_two_step"]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import numbers
 import warnings
 
 import numpy as np
@@ -12,12 +11,23 @@ from sklearn.utils.validation import check_is_fitted
 from .._progress import progress
 from ..config import inner_threads, limit_threads
 from ..inference import Diagnostics, Estimate, bootstrap, seed_sequence
+from ..utils._param_validation import (
+    NONNEG_REAL,
+    POS_INT,
+    SEED,
+    HasMethods,
+    Integral,
+    Interval,
+    Real,
+    StrOptions,
+    _fit_context,
+)
 from ..utils.validation import (
+    CausalkitWarning,
     FewObservationsWarning,
     check_aligned,
     check_binary,
     check_feature_names,
-    check_fraction,
     check_vector,
     check_X,
 )
@@ -28,6 +38,28 @@ __all__ = ["CFDiVAE", "linear_cfd_two_step"]
 _ACTIVE_KL = 0.1
 #: Below this many units the paper's bias exceeds the back-door methods' (Xu et al. 2024, Table 2).
 _SMALL_N = 2000
+#: Seed-to-seed gap, in reported standard errors, above which CFDiVAE warns.
+_SEED_GAP = 2.0
+
+
+def _check_rows(**arrays):
+    """Row counts agree; when one argument disagrees with all the others, name it."""
+    rows = {k: (v.shape[0] if getattr(v, "ndim", 0) else len(v)) for k, v in arrays.items()
+            if v is not None and (getattr(v, "ndim", 0) or hasattr(v, "__len__"))}
+    if len(set(rows.values())) <= 1:
+        return
+    for k, m in rows.items():
+        others = {j: v for j, v in rows.items() if j != k}
+        if len(others) >= 2 and len(set(others.values())) == 1 and m not in others.values():
+            names = ", ".join(f"`{j}`" for j in others)
+            raise ValueError(f"`{k}` has {m} rows but {names} have {next(iter(others.values()))}; "
+                             f"pass one row of `{k}` per unit.")
+    desc = ", ".join(f"`{k}` has {v}" for k, v in rows.items())
+    raise ValueError(f"Inputs have inconsistent numbers of rows: {desc}. Pass one row per unit.")
+
+
+class SeedInstabilityWarning(CausalkitWarning):
+    """A second VAE trained with another seed moves the estimate by more than its SE says."""
 
 
 def _conditioning(t, W):
@@ -155,7 +187,9 @@ class CFDiVAE(BaseEstimator):
         Bootstrap replicates for the standard error.
     bootstrap : {"second_stage", "refit"}, default "second_stage"
         "second_stage" resamples rows and recomputes the adjustment with
-        :math:`\hat Z` held fixed (the VAE's own variability is not included);
+        :math:`\hat Z` held fixed (the VAE's own variability is not included: a
+        second VAE trained with another seed checks it, and a gap above two standard
+        errors raises :class:`SeedInstabilityWarning`);
         "refit" also retrains the VAE on every replicate (``n_boot`` trainings).
         With an estimator as ``second_stage``, "second_stage" uses its own SE.
     early_stopping : bool, default False
@@ -188,6 +222,9 @@ class CFDiVAE(BaseEstimator):
     coef_ : dict
         ``beta_tz`` and ``beta_zy`` of the linear two-step.
     diagnostics_ : dict
+        Training summary; with ``bootstrap="second_stage"`` also ``seed_estimates``
+        (this fit's estimate and that of a VAE trained with another seed) and
+        ``seed_gap_se`` (their distance in standard errors).
 
     References
     ----------
@@ -208,6 +245,27 @@ class CFDiVAE(BaseEstimator):
     >>> est.transform(d.X, treatment=d.treatment, proxies=d.proxies).shape
     (3000, 4)
     """
+
+    _parameter_constraints: dict = {
+        "latent_dim": [POS_INT, None],
+        "hidden": [POS_INT],
+        "n_layers": [POS_INT],
+        "epochs": [POS_INT],
+        "batch_size": [POS_INT],
+        "lr": [Interval(Real, 0, None, closed="neither")],
+        "lr_decay": [Interval(Real, 0, 1, closed="right")],
+        "weight_decay": [NONNEG_REAL],
+        "proxy_dist": [StrOptions({"auto", "normal", "bernoulli"})],
+        "second_stage": [StrOptions({"linear"}), HasMethods(["fit", "ate"])],
+        "n_boot": [Interval(Integral, 2, None, closed="left")],
+        "bootstrap": [StrOptions({"second_stage", "refit"})],
+        "early_stopping": ["boolean"],
+        "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
+        "patience": [POS_INT],
+        "device": "no_validation",  # a name or a torch.device; torch checks it
+        "verbose": ["verbose"],
+        "random_state": SEED,
+    }
 
     def __init__(self, *, latent_dim=None, hidden=100, n_layers=3, epochs=30, batch_size=256,
                  lr=1e-3, lr_decay=0.01, weight_decay=1e-4, proxy_dist="auto",
@@ -234,39 +292,10 @@ class CFDiVAE(BaseEstimator):
         self.random_state = random_state
 
     # ------------------------------------------------------------------ validation
-    def _check_params(self):
-        for name in ("hidden", "n_layers", "epochs", "batch_size", "patience"):
-            v = getattr(self, name)
-            if not isinstance(v, numbers.Integral) or v < 1:
-                raise ValueError(f"`{name}` must be a positive integer; got {v!r}.")
-        if self.latent_dim is not None and (not isinstance(self.latent_dim, numbers.Integral)
-                                            or self.latent_dim < 1):
-            raise ValueError(f"`latent_dim` must be a positive integer or None; got "
-                             f"{self.latent_dim!r}.")
-        for name in ("lr", "weight_decay"):
-            v = getattr(self, name)
-            if not isinstance(v, numbers.Real) or v < 0 or (name == "lr" and v == 0):
-                raise ValueError(f"`{name}` must be a positive number; got {v!r}.")
-        if not isinstance(self.lr_decay, numbers.Real) or not 0 < self.lr_decay <= 1:
-            raise ValueError(f"`lr_decay` must be in (0, 1]; got {self.lr_decay!r}.")
-        if self.proxy_dist not in ("auto", "normal", "bernoulli"):
-            raise ValueError(f"`proxy_dist` must be 'auto', 'normal' or 'bernoulli'; got "
-                             f"{self.proxy_dist!r}.")
-        if self.bootstrap not in ("second_stage", "refit"):
-            raise ValueError(f"`bootstrap` must be 'second_stage' or 'refit'; got "
-                             f"{self.bootstrap!r}.")
-        if not isinstance(self.n_boot, numbers.Integral) or self.n_boot < 2:
-            raise ValueError(f"`n_boot` must be an integer >= 2; got {self.n_boot!r}.")
-        if not (isinstance(self.second_stage, str) and self.second_stage == "linear") and not (
-                hasattr(self.second_stage, "fit") and hasattr(self.second_stage, "ate")):
-            raise TypeError("`second_stage` must be 'linear' or an estimator with "
-                            "fit(X, y, treatment=..., mediator=...) and ate().")
-        check_fraction(self.validation_fraction, "validation_fraction", low=0.0, high=1.0,
-                       closed="neither")
-
     def _check_data(self, X, y, treatment, proxies, *, fitting):
         P, _ = check_X(proxies, "proxies")
         n = P.shape[0]
+        _check_rows(proxies=P, treatment=treatment, y=y, X=X)
         if fitting and P.shape[1] < 3:
             raise ValueError(
                 f"`proxies` must have at least 3 columns; got {P.shape[1]}. The identifiable "
@@ -297,6 +326,7 @@ class CFDiVAE(BaseEstimator):
         return W, yv, t, P, names
 
     # ------------------------------------------------------------------ fit
+    @_fit_context(prefer_skip_nested_validation=False)
     def fit(self, X, y, *, treatment, proxies):
         """Train the VAE, learn the representation and estimate the ATE.
 
@@ -317,7 +347,6 @@ class CFDiVAE(BaseEstimator):
         from .._accel import torch_device
         from .._lazy import require
 
-        self._check_params()
         W, yv, t, P, names = self._check_data(X, y, treatment, proxies, fitting=True)
         require("torch", extra="torch")  # a clear message when the extra is missing
         n = P.shape[0]
@@ -337,7 +366,7 @@ class CFDiVAE(BaseEstimator):
         self.latent_dim_ = int(self.latent_dim or P.shape[1])
         self.proxy_dist_ = self._proxy_families(P)
         self.device_ = str(torch_device(self.device))
-        seeds = seed_sequence(self.random_state).spawn(2)
+        seeds = seed_sequence(self.random_state).spawn(3)  # VAE, bootstrap, seed check
         self._net, self.history_ = self._train(P, t, W, seeds[0])
         Zhat, self.kl_per_dim_ = self._posterior(P, t, W, with_kl=True)
         self.active_dims_ = np.flatnonzero(self.kl_per_dim_ > _ACTIVE_KL)
@@ -347,7 +376,45 @@ class CFDiVAE(BaseEstimator):
                 "was learned). Train longer (`epochs`), use a larger `lr`, or check that the "
                 "proxies depend on the mediator.")
         self._estimate(Zhat[:, self.active_dims_], W, t, yv, P, seeds[1])
+        if self.bootstrap == "second_stage":  # "refit" retrains per replicate: seeds included
+            self._check_seed_stability(P, t, W, yv, seeds[2])
         return self
+
+    def _check_seed_stability(self, P, t, W, y, seed_seq):
+        """Train one more VAE with another seed and compare its estimate with ours.
+
+        With ``bootstrap="second_stage"`` the SE holds the representation fixed, so it
+        cannot see that another seed gives another representation and another answer.
+        A gap above ``_SEED_GAP`` standard errors raises :class:`SeedInstabilityWarning`.
+        """
+        from ._cfdivae_torch import posterior
+
+        net, _ = self._train(P, t, W, seed_seq)
+        with limit_threads(inner_threads(n_rows=P.shape[0])):
+            Z2, kl2 = posterior(net, P, _conditioning(t, W), device=self.device_, with_kl=True)
+        active = np.flatnonzero(kl2 > _ACTIVE_KL)
+        other = np.nan
+        if active.size:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                if self.second_stage_ is None:
+                    other = float(linear_cfd_two_step(Z2[:, active], W, t, y)[0])
+                else:
+                    other = float(clone(self.second_stage).fit(
+                        W, y, treatment=t, mediator=Z2[:, active]).ate().value)
+        value, se = self.effect_.value, self.effect_.stderr
+        gap = abs(other - value) / se if se > 0 else np.inf
+        self.diagnostics_["seed_estimates"] = np.array([value, other])
+        self.diagnostics_["seed_gap_se"] = float(gap) if np.isfinite(other) else np.nan
+        if not np.isfinite(other) or gap > _SEED_GAP:
+            got = (f"gives {other:.4g} against {value:.4g}, {gap:.1f} standard errors apart"
+                   if np.isfinite(other) else "collapses to the prior")
+            warnings.warn(
+                f"The CFDiVAE estimate is unstable across seeds: a VAE trained with another "
+                f"seed {got}. The standard error holds the representation fixed and does not "
+                "include this variation. Train longer (`epochs`), collect more units, use "
+                "bootstrap='refit', or report the spread of estimates over seeds.",
+                SeedInstabilityWarning, stacklevel=3)
 
     def _proxy_families(self, P):
         if self.proxy_dist != "auto":

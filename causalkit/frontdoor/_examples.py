@@ -62,7 +62,7 @@ def _common_bad():
                  TypeError, r"mediator"),
         BadInput("string-mediator", set_arg("mediator", lambda a: np.full(np.shape(a["mediator"]), "a")),
                  TypeError, r"`mediator` must hold numbers"),
-        BadInput("unknown-method", lambda a: ({"method": "ipw"}, a), ValueError, r"`method` must be one of"),
+        BadInput("unknown-method", lambda a: ({"method": "ipw"}, a), ValueError, r"The 'method' parameter of \w+ must be"),
     ]
 
 
@@ -73,7 +73,7 @@ def _binary_bad():
         BadInput("one-arm", set_arg("treatment", lambda a: np.ones_like(a["treatment"])),
                  ValueError, r"`treatment` takes only the value 1"),
         BadInput("trimming-threshold", lambda a: ({"trimming_threshold": 0.7}, a), ValueError,
-                 r"`trimming_threshold` must lie in \[0.0, 0.5\)"),
+                 r"The 'trimming_threshold' parameter of \w+ must be"),
     ]
 
 
@@ -109,7 +109,7 @@ def _cfdivae_bad():
                  lambda a: {k: (v[:1500] if hasattr(v, "__len__") else v) for k, v in a.items()},
                  FewObservationsWarning, r"Only 1500 units", warns=True),
         BadInput("bootstrap-kind", lambda a: ({"bootstrap": "both"}, a), ValueError,
-                 r"`bootstrap` must be"),
+                 r"The 'bootstrap' parameter of \w+ must be"),
     ]
 
 
@@ -130,11 +130,11 @@ def conformance_cases():
     ]
     dr_bad = _common_bad() + _binary_bad() + [
         BadInput("density-ratio-kind", lambda a: ({"density_ratio": "kernel"}, a), ValueError,
-                 r"`density_ratio` must be 'treatment' or 'mediator'"),
+                 r"The 'density_ratio' parameter of \w+ must be"),
         BadInput("multi-column-mediator-density", lambda a: ({"density_ratio": "mediator"}, a),
                  ValueError, r"`mediator` must be a single discrete column"),
         BadInput("regressor-as-propensity", lambda a: ({"model_t": LinearRegression()}, a),
-                 TypeError, r"`model_t` must be a classifier with predict_proba"),
+                 TypeError, r"The 'model_t' parameter of \w+ must be"),
         BadInput("extreme-propensity", _separated, PositivityWarning,
                  r"propensity P\(T=1 \| X\)", warns=True),
     ]

@@ -10,11 +10,22 @@ from sklearn.utils.validation import check_is_fitted
 
 from .._crossfit import Nuisance, crossfit, make_folds
 from ..inference import Diagnostics, Estimate
+from ..utils._param_validation import (
+    CLASSIFIER,
+    CV,
+    N_JOBS,
+    POS_INT,
+    REGRESSOR,
+    SEED,
+    Interval,
+    Real,
+    StrOptions,
+    _fit_context,
+)
 from ..utils.validation import (
     check_aligned,
     check_binary,
     check_consistent_length,
-    check_fraction,
     check_treatment,
     check_vector,
     check_X,
@@ -322,6 +333,21 @@ class FrontDoor(BaseEstimator):
     True
     """
 
+    _parameter_constraints: dict = {
+        "method": [StrOptions(set(_METHODS))],
+        "model_y": [REGRESSOR, None],
+        "model_t": [CLASSIFIER, None],
+        "model_tm": [CLASSIFIER, None],
+        "model_nested": [REGRESSOR, None],
+        "density_ratio": [StrOptions({"treatment", "mediator"})],
+        "model_m": [CLASSIFIER, None],
+        "cv": CV,
+        "trimming_threshold": [Interval(Real, 0, 0.5, closed="left")],
+        "max_levels": [POS_INT],
+        "n_jobs": N_JOBS,
+        "random_state": SEED,
+    }
+
     def __init__(self, method="dr", *, model_y=None, model_t=None, model_tm=None,
                  model_nested=None, density_ratio="treatment", model_m=None, cv=5,
                  trimming_threshold=0.01, max_levels=50, n_jobs=None, random_state=None):
@@ -340,6 +366,7 @@ class FrontDoor(BaseEstimator):
 
     # ------------------------------------------------------------------ fit
 
+    @_fit_context(prefer_skip_nested_validation=False)
     def fit(self, X, y, *, treatment, mediator):
         """Estimate the ATE by front-door adjustment.
 
@@ -361,9 +388,7 @@ class FrontDoor(BaseEstimator):
         self
         """
         check_aligned(X=X, y=y, treatment=treatment, mediator=mediator)
-        if self.method not in _METHODS:
-            raise ValueError(f"`method` must be one of {_METHODS}; got {self.method!r}.")
-        thr = check_fraction(self.trimming_threshold, "trimming_threshold", low=0.0, high=0.5)
+        thr = float(self.trimming_threshold)
         yv = check_vector(y, "y")
         if X is None:
             W, names = None, None
@@ -454,9 +479,6 @@ class FrontDoor(BaseEstimator):
                     f"`treatment` has only {(t == arm).sum()} unit(s) in arm {arm}; "
                     f"cross-fitting with cv={self.cv} needs more. Lower `cv` or collect more data."
                 )
-        if self.density_ratio not in ("treatment", "mediator"):
-            raise ValueError("`density_ratio` must be 'treatment' or 'mediator'; got "
-                             f"{self.density_ratio!r}.")
         by_mediator = self.density_ratio == "mediator"
         stratify = t
         if by_mediator:

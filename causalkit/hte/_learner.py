@@ -14,12 +14,23 @@ from sklearn.utils.validation import check_is_fitted
 
 from .._crossfit import Nuisance, _accepts_sample_weight, crossfit
 from ..inference import Diagnostics, EffectCurve, Estimate, EstimateTable, bootstrap
+from ..utils._param_validation import (
+    CV,
+    ESTIMATOR,
+    N_JOBS,
+    REGRESSOR,
+    SEED,
+    HasMethods,
+    Interval,
+    Real,
+    StrOptions,
+    _fit_context,
+)
 from ..utils.validation import (
     check_aligned,
     check_binary,
     check_consistent_length,
     check_feature_names,
-    check_fraction,
     check_groups,
     check_treatment,
     check_vector,
@@ -114,19 +125,18 @@ class _PseudoOutcomeBase(BaseEstimator):
     def _spec(self):
         return self.pseudo, self.weights, self.dr_outcome
 
-    def _check_params(self):
-        pseudo, weights, dr_outcome = self._spec()
-        if pseudo not in PSEUDO_OUTCOMES:
-            raise ValueError(f"`pseudo` must be one of {PSEUDO_OUTCOMES}; got {pseudo!r}.")
-        if weights not in WEIGHTS:
-            raise ValueError(f"`weights` must be one of {WEIGHTS}; got {weights!r}.")
-        if dr_outcome not in ("separate", "single"):
-            raise ValueError(f"`dr_outcome` must be 'separate' or 'single'; got {dr_outcome!r}.")
-        if self.treatment_kind not in ("auto", "binary", "continuous"):
-            raise ValueError("`treatment_kind` must be 'auto', 'binary' or 'continuous'; "
-                             f"got {self.treatment_kind!r}.")
-        thr = check_fraction(self.trimming_threshold, "trimming_threshold", low=0.0, high=0.5)
-        return pseudo, weights, dr_outcome, thr
+    _parameter_constraints: dict = {
+        "model_y": [REGRESSOR, None],
+        "model_t": [ESTIMATOR, None],
+        "model_final": [REGRESSOR, None],
+        "featurizer": [HasMethods(["fit", "transform"]), None],
+        "treatment_kind": [StrOptions({"auto", "binary", "continuous"})],
+        "cv": CV,
+        "trimming_threshold": [Interval(Real, 0, 0.5, closed="left")],
+        "crossfit_final": ["boolean"],
+        "n_jobs": N_JOBS,
+        "random_state": SEED,
+    }
 
     def _treatment(self, treatment, pseudo, weights, n):
         kind = self.treatment_kind
@@ -154,8 +164,9 @@ class _PseudoOutcomeBase(BaseEstimator):
             model_t = self.model_t
         elif continuous:
             model_t = HistGradientBoostingRegressor()
-        else:
-            model_t = HistGradientBoostingClassifier()
+        else:  # regularised, as AIPW's: unconstrained boosting overfits the propensities
+            model_t = HistGradientBoostingClassifier(max_leaf_nodes=8, min_samples_leaf=40,
+                                                     learning_rate=0.05, max_iter=100)
         model_final = (self.model_final if self.model_final is not None
                        else HistGradientBoostingRegressor(max_depth=3, learning_rate=0.05,
                                                          min_samples_leaf=50, max_iter=100))
@@ -177,6 +188,7 @@ class _PseudoOutcomeBase(BaseEstimator):
         return model_y, model_t, model_final, key
 
     # ------------------------------------------------------------------ fit
+    @_fit_context(prefer_skip_nested_validation=False)
     def fit(self, X, y, *, treatment, sample_weight=None, groups=None):
         """Cross-fit the nuisances, build the pseudo-outcome and fit the weighted final model.
 
@@ -199,7 +211,8 @@ class _PseudoOutcomeBase(BaseEstimator):
         self
         """
         check_aligned(X=X, y=y, treatment=treatment, sample_weight=sample_weight, groups=groups)
-        pseudo, weights, dr_outcome, thr = self._check_params()
+        pseudo, weights, dr_outcome = self._spec()
+        thr = float(self.trimming_threshold)
         Xa, names = check_X(X, "X")
         n = Xa.shape[0]
         yv = check_vector(y, "y")
@@ -776,8 +789,9 @@ _COMMON_PARAMS = """
         R-learner), ``E[Y|X, A=a]`` for DR and plug-in. Default
         :class:`~sklearn.ensemble.HistGradientBoostingRegressor`.
     model_t : classifier or regressor, optional
-        Propensity model with ``predict_proba`` for a binary treatment (default
-        :class:`~sklearn.ensemble.HistGradientBoostingClassifier`); a regressor of
+        Propensity model with ``predict_proba`` for a binary treatment (default a
+        regularised :class:`~sklearn.ensemble.HistGradientBoostingClassifier`, the
+        same as :class:`~causalkit.ate.AIPW`'s); a regressor of
         ``E[T|X]`` for a continuous one.
     model_final : regressor, optional
         CATE model; its ``fit`` must accept ``sample_weight``. Default
@@ -904,6 +918,13 @@ class WeightedPseudoOutcomeLearner(_PseudoOutcomeBase):
     >>> bool(abs(tab["x0"].value - 1.0) < 3 * tab["x0"].stderr)
     True
     """
+
+    _parameter_constraints: dict = {
+        **_PseudoOutcomeBase._parameter_constraints,
+        "pseudo": [StrOptions(set(PSEUDO_OUTCOMES))],
+        "weights": [StrOptions(set(WEIGHTS))],
+        "dr_outcome": [StrOptions({"separate", "single"})],
+    }
 
     def __init__(self, model_y=None, model_t=None, model_final=None, *, pseudo="dr",
                  weights="ivw_x", dr_outcome="separate", featurizer=None, treatment_kind="auto",

@@ -19,11 +19,21 @@ from sklearn.utils.validation import check_is_fitted
 
 from .._crossfit import Nuisance, crossfit
 from ..inference import Diagnostics, Estimate
+from ..utils._param_validation import (
+    CV,
+    ESTIMATOR,
+    N_JOBS,
+    REGRESSOR,
+    SEED,
+    Interval,
+    Real,
+    StrOptions,
+    _fit_context,
+)
 from ..utils.validation import (
     WeakInstrumentWarning,
     check_aligned,
     check_consistent_length,
-    check_fraction,
     check_treatment,
     check_vector,
     check_X,
@@ -239,9 +249,12 @@ class TSLS(BaseEstimator):
     True
     """
 
+    _parameter_constraints: dict = {}  # no hyperparameters
+
     def __init__(self):
         pass
 
+    @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y, *, treatment, instrument):
         """Fit the two stages; return self.
 
@@ -445,6 +458,17 @@ class DMLIV(BaseEstimator):
     True
     """
 
+    _parameter_constraints: dict = {
+        "model_y": [REGRESSOR, None],
+        "model_t": [ESTIMATOR, None],
+        "model_z": [ESTIMATOR, None],
+        "score": [StrOptions(set(SCORES))],
+        "cv": CV,
+        "trimming_threshold": [Interval(Real, 0, 0.5, closed="left")],
+        "n_jobs": N_JOBS,
+        "random_state": SEED,
+    }
+
     def __init__(self, model_y=None, model_t=None, model_z=None, *, score="auto", cv=5,
                  trimming_threshold=0.01, n_jobs=None, random_state=None):
         self.model_y = model_y
@@ -456,6 +480,7 @@ class DMLIV(BaseEstimator):
         self.n_jobs = n_jobs
         self.random_state = random_state
 
+    @_fit_context(prefer_skip_nested_validation=False)
     def fit(self, X, y, *, treatment, instrument):
         """Cross-fit the nuisances and compute the effect; return self.
 
@@ -474,9 +499,7 @@ class DMLIV(BaseEstimator):
         self
         """
         check_aligned(X=X, y=y, treatment=treatment, instrument=instrument)
-        if self.score not in SCORES:
-            raise ValueError(f"`score` must be one of {SCORES}; got {self.score!r}.")
-        thr = check_fraction(self.trimming_threshold, "trimming_threshold", low=0.0, high=0.5)
+        thr = float(self.trimming_threshold)
         Xa, names, yv, a, Z = _validate(X, y, treatment, instrument)
         if Z.shape[1] == 1:  # the coding rule for a one-column instrument, as for treatments
             check_treatment(Z[:, 0], "instrument", binary=False)

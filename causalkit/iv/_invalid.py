@@ -19,12 +19,23 @@ from .._crossfit import Nuisance, crossfit, make_folds
 from .._progress import progress
 from ..ate._aipw import influence_mean
 from ..inference import Diagnostics, Estimate, EstimateTable
+from ..utils._param_validation import (
+    CLASSIFIER,
+    CV,
+    ESTIMATOR,
+    N_JOBS,
+    REGRESSOR,
+    SEED,
+    Interval,
+    Real,
+    StrOptions,
+    _fit_context,
+)
 from ..utils.validation import (
     WeakInstrumentWarning,
     check_aligned,
     check_binary,
     check_consistent_length,
-    check_fraction,
     check_vector,
     check_X,
     warn_positivity,
@@ -301,6 +312,22 @@ class InvalidIV(BaseEstimator):
     True
     """
 
+    _parameter_constraints: dict = {
+        "model_instrument": [CLASSIFIER, None],
+        "model_treatment": [ESTIMATOR, None],
+        "model_outcome": [REGRESSOR, None],
+        "method": [StrOptions({"mdml", "mr"})],
+        "learners": [dict, None],
+        "selection": [StrOptions({"mixed-minimax", "minimax"})],
+        "effect_model": [StrOptions({"linear", "constant"})],
+        "cv": CV,
+        "trimming_threshold": [Interval(Real, 0, 0.5, closed="left")],
+        "denominator_floor": [StrOptions({"auto"}), Interval(Real, 0, 0.25, closed="left")],
+        "n_jobs": N_JOBS,
+        "random_state": SEED,
+        "verbose": ["boolean"],
+    }
+
     def __init__(self, model_instrument=None, model_treatment=None, model_outcome=None, *,
                  method="mdml", learners=None, selection="mixed-minimax", effect_model="linear",
                  cv=5, trimming_threshold=0.01, denominator_floor="auto", n_jobs=None,
@@ -321,6 +348,7 @@ class InvalidIV(BaseEstimator):
 
     # ------------------------------------------------------------------ fit
 
+    @_fit_context(prefer_skip_nested_validation=False)
     def fit(self, X, y, *, treatment, instrument, strata=None):
         """Estimate the ATE.
 
@@ -343,12 +371,6 @@ class InvalidIV(BaseEstimator):
         self
         """
         check_aligned(X=X, y=y, treatment=treatment, instrument=instrument, strata=strata)
-        if self.method not in ("mdml", "mr"):
-            raise ValueError(f"`method` must be 'mdml' or 'mr'; got {self.method!r}.")
-        if self.selection not in ("mixed-minimax", "minimax"):
-            raise ValueError(f"`selection` must be 'mixed-minimax' or 'minimax'; got {self.selection!r}.")
-        if self.effect_model not in ("linear", "constant"):
-            raise ValueError(f"`effect_model` must be 'linear' or 'constant'; got {self.effect_model!r}.")
         if self.learners is not None:
             if self.method != "mdml":
                 raise ValueError("`learners` (selective machine learning) needs method='mdml'; "
@@ -356,10 +378,10 @@ class InvalidIV(BaseEstimator):
             if not isinstance(self.learners, dict) or set(self.learners) - set(BLOCKS):
                 raise ValueError(f"`learners` must be a dict keyed by blocks {list(BLOCKS)}; "
                                  f"got {self.learners!r}.")
-        thr = check_fraction(self.trimming_threshold, "trimming_threshold", low=0.0, high=0.5)
+        thr = float(self.trimming_threshold)
         floor = self.denominator_floor
         if not (isinstance(floor, str) and floor == "auto"):
-            floor = check_fraction(floor, "denominator_floor", low=0.0, high=0.25)
+            floor = float(floor)
         Xa, names = check_X(X, "X")
         n = Xa.shape[0]
         yv = check_vector(y, "y")

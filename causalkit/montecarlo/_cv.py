@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import numbers
 import warnings
 
 import numpy as np
@@ -11,6 +10,16 @@ from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.utils.validation import check_is_fitted
 
 from ..inference import Diagnostics, Estimate
+from ..utils._param_validation import (
+    N_JOBS,
+    NONNEG_REAL,
+    SEED,
+    Integral,
+    Interval,
+    Real,
+    StrOptions,
+    _fit_context,
+)
 from ..utils.validation import (
     FewObservationsWarning,
     check_aligned,
@@ -254,6 +263,16 @@ class ControlVariates(BaseEstimator):
     True
     """
 
+    _parameter_constraints: dict = {
+        "control_means": [Real, "array-like"],
+        "alpha": [NONNEG_REAL],
+        "solver": [StrOptions({"cholesky", "qr"})],
+        "cv": [Interval(Integral, 2, None, closed="left"), None],
+        "min_stratum_size": [Interval(Integral, 2, None, closed="left"), None],
+        "n_jobs": N_JOBS,
+        "random_state": SEED,
+    }
+
     def __init__(self, *, control_means=0.0, alpha=0.0, solver="cholesky", cv=None,
                  min_stratum_size=None, n_jobs=None, random_state=None):
         self.control_means = control_means
@@ -265,18 +284,8 @@ class ControlVariates(BaseEstimator):
         self.random_state = random_state
 
     # ------------------------------------------------------------------ validation
-    def _check_params(self, p):
-        if self.solver not in ("cholesky", "qr"):
-            raise ValueError(f"`solver` must be 'cholesky' or 'qr'; got {self.solver!r}.")
-        if (not isinstance(self.alpha, numbers.Real) or isinstance(self.alpha, bool)
-                or not np.isfinite(self.alpha) or self.alpha < 0):
-            raise ValueError(f"`alpha` must be a non-negative number (ridge penalty); got {self.alpha!r}.")
-        if self.cv is not None and (not isinstance(self.cv, numbers.Integral) or isinstance(self.cv, bool)
-                                    or self.cv < 2):
-            raise ValueError(f"`cv` must be None (in-sample slopes) or an integer >= 2; got {self.cv!r}.")
-        if self.min_stratum_size is not None and (
-                not isinstance(self.min_stratum_size, numbers.Integral) or self.min_stratum_size < 2):
-            raise ValueError(f"`min_stratum_size` must be None or an integer >= 2; got {self.min_stratum_size!r}.")
+    def _control_means(self, p):
+        """``control_means`` as one value per control (its length depends on the data)."""
         mu = np.asarray(self.control_means, dtype=float)
         if mu.ndim == 0:
             mu = np.full(p, float(mu))
@@ -289,6 +298,7 @@ class ControlVariates(BaseEstimator):
         return mu
 
     # ------------------------------------------------------------------ fitting
+    @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y, *, weights=None, strata=None):
         """Fit the control-variate regression(s) and compute the mean.
 
@@ -318,7 +328,7 @@ class ControlVariates(BaseEstimator):
                              "error needs at least 2 draws.")
         yv = check_vector(y, "y")
         check_consistent_length(X=Z, y=yv)
-        mu = self._check_params(p)
+        mu = self._control_means(p)
         if weights is not None:
             w = check_vector(weights, "weights", n=n)
             if (w < 0).any():

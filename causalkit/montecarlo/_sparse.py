@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import numbers
 import warnings
 
 import numpy as np
@@ -11,6 +10,15 @@ from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
 
 from ..inference import Diagnostics, Estimate
+from ..utils._param_validation import (
+    NONNEG_REAL,
+    POS_INT,
+    SEED,
+    Integral,
+    Interval,
+    Real,
+    _fit_context,
+)
 from ..utils.validation import FewObservationsWarning, check_aligned, check_vector
 from ._cv import ControlVariates
 
@@ -142,6 +150,15 @@ class SparseControlVariates(BaseEstimator):
     True
     """
 
+    _parameter_constraints: dict = {
+        "stratum_probs": ["array-like", None],
+        "min_tests_per_coef": [Interval(Real, 1, None, closed="left")],
+        "max_strata": [POS_INT, None],
+        "alpha": [NONNEG_REAL],
+        "cv": [Interval(Integral, 2, None, closed="left"), None],
+        "random_state": SEED,
+    }
+
     def __init__(self, *, stratum_probs=None, min_tests_per_coef=10, max_strata=None, alpha=0.0, cv=None,
                  random_state=None):
         self.stratum_probs = stratum_probs
@@ -151,6 +168,7 @@ class SparseControlVariates(BaseEstimator):
         self.cv = cv
         self.random_state = random_state
 
+    @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y, *, weights=None):
         """Stratify the tests, fit the per-stratum regressions and combine.
 
@@ -170,11 +188,6 @@ class SparseControlVariates(BaseEstimator):
         """
         check_aligned(X=X, y=y, weights=weights)
         c = self.min_tests_per_coef
-        if not isinstance(c, numbers.Real) or isinstance(c, bool) or c < 1:
-            raise ValueError(f"`min_tests_per_coef` must be a number >= 1; got {c!r}.")
-        if self.max_strata is not None and (not isinstance(self.max_strata, numbers.Integral)
-                                            or self.max_strata < 1):
-            raise ValueError(f"`max_strata` must be None or an integer >= 1; got {self.max_strata!r}.")
         flat, k, m = _check_logs(X)
         n = k.shape[0]
         yv = check_vector(y, "y", n=n)

@@ -26,6 +26,17 @@ from sklearn.utils.validation import check_is_fitted
 
 from .._crossfit import Nuisance, crossfit
 from ..inference import Diagnostics, Estimate, EstimateTable
+from ..utils._param_validation import (
+    CLASSIFIER,
+    CV,
+    N_JOBS,
+    REGRESSOR,
+    SEED,
+    Integral,
+    Interval,
+    Real,
+    _fit_context,
+)
 from ..utils.validation import (
     PositivityWarning,
     _check_finite,
@@ -110,7 +121,14 @@ class _BanditOPE(BaseEstimator):
     _needs_reward_model = False
     _label = ""
 
-    # subclasses define __init__ with their own hyperparameters
+    # subclasses define __init__ with their own hyperparameters, and their constraints
+    _parameter_constraints: dict = {
+        "n_actions": [Interval(Integral, 2, None, closed="left"), None],
+        "model_propensity": [CLASSIFIER, None],
+        "cv": CV,
+        "n_jobs": N_JOBS,
+        "random_state": SEED,
+    }
 
     def _reward_model(self):
         m = getattr(self, "model_reward", None)
@@ -120,6 +138,7 @@ class _BanditOPE(BaseEstimator):
         m = getattr(self, "model_propensity", None)
         return LogisticRegression() if m is None else m
 
+    @_fit_context(prefer_skip_nested_validation=False)
     def fit(self, X, y, *, action, propensity=None, estimated_rewards=None, sample_weight=None):
         r"""Store the logs and cross-fit the nuisances this estimator needs.
 
@@ -156,7 +175,6 @@ class _BanditOPE(BaseEstimator):
         n = check_consistent_length(X=Xa, y=yv, action=a)
         if n < 2:
             raise ValueError(f"`y` has {n} logged round(s); a standard error needs at least 2.")
-        self._check_params()
         sw = check_weights(sample_weight, "sample_weight", n=n)
         pi0 = None
         if propensity is None:
@@ -209,9 +227,6 @@ class _BanditOPE(BaseEstimator):
         if names is not None:
             self.feature_names_in_ = names
         return self
-
-    def _check_params(self):
-        pass
 
     def _estimate_propensity(self, Xa, a, k):
         model = self._propensity_model()
@@ -408,11 +423,6 @@ def _ratio_se(num, den, sw=None):
     return theta, float(np.sqrt(np.sum((s * infl) ** 2)) / s.sum())
 
 
-def _check_clip(clip):
-    if clip is not None and (not np.isscalar(clip) or not clip > 0):
-        raise ValueError(f"`clip` must be None or a positive number; got {clip!r}.")
-
-
 _COMMON_FIT_DOC = ""
 
 
@@ -475,6 +485,11 @@ class IPS(_BanditOPE):
 
     _label = "IPS"
 
+    _parameter_constraints: dict = {
+        **_BanditOPE._parameter_constraints,
+        "clip": [Interval(Real, 0, None, closed="right"), None],
+    }
+
     def __init__(self, *, n_actions=None, clip=None, model_propensity=None, cv=5, n_jobs=None,
                  random_state=None):
         self.n_actions = n_actions
@@ -483,9 +498,6 @@ class IPS(_BanditOPE):
         self.cv = cv
         self.n_jobs = n_jobs
         self.random_state = random_state
-
-    def _check_params(self):
-        _check_clip(self.clip)
 
     def _scores(self, P):
         w = self._clipped(self._weights(P))
@@ -565,6 +577,11 @@ class DirectMethod(_BanditOPE):
     _needs_reward_model = True
     _label = "DM"
 
+    _parameter_constraints: dict = {
+        **_BanditOPE._parameter_constraints,
+        "model_reward": [REGRESSOR, None],
+    }
+
     def __init__(self, *, model_reward=None, n_actions=None, model_propensity=None, cv=5,
                  n_jobs=None, random_state=None):
         self.model_reward = model_reward
@@ -616,6 +633,12 @@ class DoublyRobust(_BanditOPE):
     _needs_reward_model = True
     _label = "DR"
 
+    _parameter_constraints: dict = {
+        **_BanditOPE._parameter_constraints,
+        "clip": [Interval(Real, 0, None, closed="right"), None],
+        "model_reward": [REGRESSOR, None],
+    }
+
     def __init__(self, *, model_reward=None, n_actions=None, clip=None, model_propensity=None,
                  cv=5, n_jobs=None, random_state=None):
         self.model_reward = model_reward
@@ -625,9 +648,6 @@ class DoublyRobust(_BanditOPE):
         self.cv = cv
         self.n_jobs = n_jobs
         self.random_state = random_state
-
-    def _check_params(self):
-        _check_clip(self.clip)
 
     def _scores(self, P):
         dm, qa = self._dm_terms(P)
@@ -717,6 +737,12 @@ class SwitchDR(DoublyRobust):
 
     _label = "Switch-DR"
 
+    _parameter_constraints: dict = {
+        **_BanditOPE._parameter_constraints,
+        "tau": [Interval(Real, 0, None, closed="right")],  # np.inf gives DR
+        "model_reward": [REGRESSOR, None],
+    }
+
     def __init__(self, *, tau=10.0, model_reward=None, n_actions=None, model_propensity=None,
                  cv=5, n_jobs=None, random_state=None):
         self.tau = tau
@@ -730,10 +756,6 @@ class SwitchDR(DoublyRobust):
     @property
     def clip(self):
         return None
-
-    def _check_params(self):
-        if not np.isscalar(self.tau) or not self.tau > 0:
-            raise ValueError(f"`tau` must be a positive number (np.inf gives DR); got {self.tau!r}.")
 
     def _scores(self, P):
         dm, qa = self._dm_terms(P)
@@ -788,6 +810,12 @@ class ExponentialSmoothingIPS(IPS):
 
     _label = "ES-IPS"
 
+    _parameter_constraints: dict = {
+        **IPS._parameter_constraints,
+        "beta": [Interval(Real, 0, 1, closed="both")],
+        "bound": ["boolean"],
+    }
+
     def __init__(self, *, beta=0.5, bound=False, n_actions=None, clip=None, model_propensity=None,
                  cv=5, n_jobs=None, random_state=None):
         self.beta = beta
@@ -798,11 +826,6 @@ class ExponentialSmoothingIPS(IPS):
         self.cv = cv
         self.n_jobs = n_jobs
         self.random_state = random_state
-
-    def _check_params(self):
-        _check_clip(self.clip)
-        if not np.isscalar(self.beta) or not (0 <= self.beta <= 1):
-            raise ValueError(f"`beta` must lie in [0, 1] (1 gives IPS); got {self.beta!r}.")
 
     def bias_bound(self, policy) -> float:
         r"""Estimated :math:`B_\beta = 1 - \frac1n\sum_i\sum_a \pi(a|x_i)\pi_0(a|x_i)^{1-\beta}`.

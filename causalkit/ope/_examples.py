@@ -37,7 +37,7 @@ def _bad_inputs(model_based):
         BadInput("action-beyond-n_actions", lambda a: ({"n_actions": 2}, a), ValueError,
                  r"`action` must lie in \[0, n_actions\)"),
         BadInput("n_actions-not-integer", lambda a: ({"n_actions": 2.5}, a), ValueError,
-                 r"`n_actions` must be an integer >= 2"),
+                 r"The 'n_actions' parameter of \w+ must be"),
         BadInput("fractional-action", set_arg("action", lambda a: a["action"] + 0.5), ValueError,
                  r"`action` must hold integer"),
         BadInput("full-propensity-rows", set_arg("propensity", lambda a: np.full((len(a["y"]), 3), 0.5)),
@@ -57,7 +57,7 @@ def _bad_inputs(model_based):
     ]
     if not model_based:
         bad.append(BadInput("negative-clip", lambda a: ({"clip": -1.0}, a), ValueError,
-                            r"`clip` must be None or a positive"))
+                            r"The 'clip' parameter of \w+ must be"))
     else:
         bad.append(BadInput("estimated-rewards-shape", set_arg("estimated_rewards", np.zeros((5, 3))),
                             ValueError, r"`estimated_rewards` must have shape"))
@@ -100,11 +100,11 @@ def conformance_cases():
         bad = _bad_inputs(model_based)
         if name == "ope.ExponentialSmoothingIPS":
             bad.append(BadInput("beta-out-of-range", lambda a: ({"beta": 1.5}, a), ValueError,
-                                r"`beta` must lie in \[0, 1\]"))
+                                r"The 'beta' parameter of \w+ must be"))
         if name == "ope.SwitchDR":
             bad = [b for b in bad if b.id != "negative-clip"]
             bad.append(BadInput("negative-tau", lambda a: ({"tau": -1.0}, a), ValueError,
-                                r"`tau` must be a positive"))
+                                r"The 'tau' parameter of \w+ must be"))
         cases.append(ConformanceCase(
             name=name, estimator=make, data=_data, result=_value,
             before_fit=(_value_before_fit, _compare_before_fit), bad_inputs=bad))
@@ -150,9 +150,9 @@ def _star_case():
         BadInput("one-abstract-state", lambda a: ({"abstraction": _OneState()}, a), ValueError,
                  r"`abstraction` maps every state to one abstract state"),
         BadInput("one-cluster", lambda a: ({"n_abstract_states": 1}, a), ValueError,
-                 r"`n_abstract_states` must be an integer >= 2"),
-        BadInput("negative-c", lambda a: ({"c": -2}, a), ValueError, r"`c` must be None"),
-        BadInput("gamma-one", lambda a: ({"gamma": 1.0}, a), ValueError, r"`gamma` must lie in \(0, 1\)"),
+                 r"The 'n_abstract_states' parameter of \w+ must be"),
+        BadInput("negative-c", lambda a: ({"c": -2}, a), ValueError, r"The 'c' parameter of \w+ must be"),
+        BadInput("gamma-one", lambda a: ({"gamma": 1.0}, a), ValueError, r"The 'gamma' parameter of \w+ must be"),
     ]
     return ConformanceCase(name="ope.STAR",
                            estimator=lambda: STAR(n_abstract_states=3, c=2, n_bootstrap=20, random_state=0),
@@ -218,7 +218,7 @@ def _learner_cases():
                      ValueError, r"`propensity`"),
             BadInput("sample-weight", set_arg("sample_weight", lambda a: np.ones(len(a["y"]))), ValueError,
                      r"`sample_weight` is not supported"),
-            BadInput("delta-out-of-range", lambda a: ({"delta": 1.5}, a), ValueError, r"`delta` must lie in"),
+            BadInput("delta-out-of-range", lambda a: ({"delta": 1.5}, a), ValueError, r"The 'delta' parameter of \w+ must be"),
         ]
         if full_propensity:
             rows += [
@@ -228,11 +228,11 @@ def _learner_cases():
                          set_arg("propensity", lambda a: np.where(np.arange(3) == 2, 0.0, 0.5)
                                  * np.ones_like(a["propensity"])),
                          ValueError, r"`propensity` gives probability 0"),
-                BadInput("beta-out-of-range", lambda a: ({"beta": 2.0}, a), ValueError, r"`beta` must lie in"),
+                BadInput("beta-out-of-range", lambda a: ({"beta": 2.0}, a), ValueError, r"The 'beta' parameter of \w+ must be"),
             ]
         else:
             rows.append(BadInput("tau-out-of-range", lambda a: ({"tau": 0.0}, a), ValueError,
-                                 r"`tau` must lie in \(0, 1\]"))
+                                 r"The 'tau' parameter of \w+ must be"))
         return rows
 
     def dm_bad():
@@ -240,7 +240,7 @@ def _learner_cases():
             BadInput("action-never-logged", lambda a: ({"n_actions": 4}, a), ValueError,
                      r"`action` \[3\] never logged"),
             BadInput("epsilon-out-of-range", lambda a: ({"epsilon": 1.5}, a), ValueError,
-                     r"`epsilon` must lie in \[0, 1\]"),
+                     r"The 'epsilon' parameter of \w+ must be"),
         ]
 
     return [
@@ -282,7 +282,7 @@ def _mdp_cases():
             BadInput("next-state-columns", set_arg("next_state", lambda a: a["next_state"][:, :1]),
                      ValueError, r"`next_state` must have the columns of X"),
             BadInput("short-y", set_arg("y", lambda a: a["y"][:-1]), ValueError, r"inconsistent numbers of rows"),
-            BadInput("gamma-one", lambda a: ({"gamma": 1.0}, a), ValueError, r"`gamma` must lie in \(0, 1\)"),
+            BadInput("gamma-one", lambda a: ({"gamma": 1.0}, a), ValueError, r"The 'gamma' parameter of \w+ must be"),
         ]
         if iv:
             rows.append(BadInput("nonbinary-instrument", set_arg("instrument", lambda a: a["instrument"] + 2),

@@ -43,6 +43,17 @@ from sklearn.model_selection import train_test_split
 from sklearn.utils.validation import check_is_fitted
 
 from ..inference import Estimate
+from ..utils._param_validation import (
+    POS_INT,
+    POS_REAL,
+    REGRESSOR,
+    SEED,
+    Integral,
+    Interval,
+    Real,
+    StrOptions,
+    _fit_context,
+)
 from ..utils.validation import (
     PositivityWarning,
     as_float_array,
@@ -194,17 +205,15 @@ class _LearnerBase(BaseEstimator):
 class _GaussianPolicyLearner(_LearnerBase):
     """Shared fitting for the PAC-Bayes learners (Gaussian argmax policy, L-BFGS)."""
 
-    def _check_pac_params(self):
-        if not np.isscalar(self.delta) or not 0 < self.delta < 1:
-            raise ValueError(f"`delta` must lie in (0, 1); got {self.delta!r}.")
-        if not np.isscalar(self.prior_scale) or not self.prior_scale > 0:
-            raise ValueError(f"`prior_scale` must be a positive number; got {self.prior_scale!r}.")
-        if (not isinstance(self.n_quadrature, (int, np.integer)) or isinstance(self.n_quadrature, bool)
-                or self.n_quadrature < 2):
-            raise ValueError(f"`n_quadrature` must be an integer >= 2; got {self.n_quadrature!r}.")
-        if (not isinstance(self.max_iter, (int, np.integer)) or isinstance(self.max_iter, bool)
-                or self.max_iter < 1):
-            raise ValueError(f"`max_iter` must be a positive integer; got {self.max_iter!r}.")
+    _parameter_constraints: dict = {
+        "delta": [Interval(Real, 0, 1, closed="neither")],
+        "prior_mean": ["array-like", None],
+        "prior_scale": [POS_REAL],
+        "fit_intercept": ["boolean"],
+        "n_actions": [Interval(Integral, 2, None, closed="left"), None],
+        "n_quadrature": [Interval(Integral, 2, None, closed="left")],
+        "max_iter": [POS_INT],
+    }
 
     def _prior(self, d, k):
         if self.prior_mean is None:
@@ -384,6 +393,13 @@ class ExponentialSmoothingLearner(_GaussianPolicyLearner):
     True
     """
 
+    _parameter_constraints: dict = {
+        **_GaussianPolicyLearner._parameter_constraints,
+        "beta": [Interval(Real, 0, 1, closed="both"), None],
+        "lam": [StrOptions({"auto"}), Interval(Real, 0, None, closed="neither")],
+        "n_lambda": [POS_INT],
+    }
+
     def __init__(self, *, beta=None, lam="auto", n_lambda=50, delta=0.05, prior_mean=None,
                  prior_scale=1.0, fit_intercept=True, n_actions=None, n_quadrature=20, max_iter=200):
         self.beta = beta
@@ -396,19 +412,6 @@ class ExponentialSmoothingLearner(_GaussianPolicyLearner):
         self.n_actions = n_actions
         self.n_quadrature = n_quadrature
         self.max_iter = max_iter
-
-    def _check_params(self):
-        self._check_pac_params()
-        if self.beta is not None and (not np.isscalar(self.beta) or not 0 <= self.beta <= 1):
-            raise ValueError(f"`beta` must lie in [0, 1] (1 gives IPS) or be None; got {self.beta!r}.")
-        if isinstance(self.lam, str):
-            if self.lam != "auto":
-                raise ValueError(f"`lam` must be a positive number or 'auto'; got {self.lam!r}.")
-        elif not np.isscalar(self.lam) or not self.lam > 0:
-            raise ValueError(f"`lam` must be a positive number or 'auto'; got {self.lam!r}.")
-        if (not isinstance(self.n_lambda, (int, np.integer)) or isinstance(self.n_lambda, bool)
-                or self.n_lambda < 1):
-            raise ValueError(f"`n_lambda` must be a positive integer; got {self.n_lambda!r}.")
 
     def _terms(self, P):
         """(risk, bias, second moment) of the normalised policy P and their dP gradients."""
@@ -437,6 +440,7 @@ class ExponentialSmoothingLearner(_GaussianPolicyLearner):
         kl2 = kl + np.log(4 / delta)
         return risk + np.sqrt(kl1 / (2 * n)) + bias + kl2 / (n * lam) + 0.5 * lam * V
 
+    @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y, *, action, propensity, sample_weight=None):
         """Learn the policy by minimising the bound.
 
@@ -459,7 +463,6 @@ class ExponentialSmoothingLearner(_GaussianPolicyLearner):
         """
         check_aligned(X=X, y=y, action=action, propensity=propensity,
                       sample_weight=sample_weight)
-        self._check_params()
         Xa, names, yv, a, k, n = self._check_common(X, y, action, sample_weight, propensity)
         _check_reward_unit(yv)
         P0 = _full_propensity(propensity, n, k, a, "ExponentialSmoothingLearner")
@@ -549,6 +552,12 @@ class ClippedIPSLearner(_GaussianPolicyLearner):
     True
     """
 
+    _parameter_constraints: dict = {
+        **_GaussianPolicyLearner._parameter_constraints,
+        "tau": [Interval(Real, 0, 1, closed="right"), None],
+        "objective": [StrOptions({"bound", "risk"})],
+    }
+
     def __init__(self, *, tau=None, objective="bound", delta=0.05, prior_mean=None, prior_scale=1.0,
                  fit_intercept=True, n_actions=None, n_quadrature=20, max_iter=200):
         self.tau = tau
@@ -561,26 +570,19 @@ class ClippedIPSLearner(_GaussianPolicyLearner):
         self.n_quadrature = n_quadrature
         self.max_iter = max_iter
 
-    def _check_params(self):
-        self._check_pac_params()
-        if self.tau is not None and (not np.isscalar(self.tau) or not 0 < self.tau <= 1):
-            raise ValueError(f"`tau` must lie in (0, 1] or be None; got {self.tau!r}.")
-        if self.objective not in ("bound", "risk"):
-            raise ValueError(f"`objective` must be 'bound' or 'risk'; got {self.objective!r}.")
-
     def _london(self, risk, kl, n):
         K = (kl + np.log(2 * np.sqrt(n) / self.delta)) / n
         t = self.tau_
         root = np.sqrt(max(2 * (risk + 1 / t) * K / t, 0.0))
         return risk + 2 * K / t + root, K, root
 
+    @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y, *, action, propensity, sample_weight=None):
         """Learn the policy; ``propensity`` is the logged actions' probability (n,) or
         the logging distribution (n, n_actions). Other arguments as
         :meth:`ExponentialSmoothingLearner.fit`."""
         check_aligned(X=X, y=y, action=action, propensity=propensity,
                       sample_weight=sample_weight)
-        self._check_params()
         Xa, names, yv, a, k, n = self._check_common(X, y, action, sample_weight, propensity)
         _check_reward_unit(yv)
         if propensity is None:
@@ -663,12 +665,20 @@ class DirectMethodLearner(_LearnerBase):
     0.933
     """
 
+    _parameter_constraints: dict = {
+        "model_reward": [REGRESSOR, None],
+        "epsilon": [Interval(Real, 0, 1, closed="both")],
+        "n_actions": [Interval(Integral, 2, None, closed="left"), None],
+        "random_state": SEED,
+    }
+
     def __init__(self, *, model_reward=None, epsilon=0.0, n_actions=None, random_state=None):
         self.model_reward = model_reward
         self.epsilon = epsilon
         self.n_actions = n_actions
         self.random_state = random_state
 
+    @_fit_context(prefer_skip_nested_validation=False)
     def fit(self, X, y, *, action, propensity=None, sample_weight=None):
         """Fit the reward model; ``propensity`` is accepted for a common signature and unused.
 
@@ -676,8 +686,6 @@ class DirectMethodLearner(_LearnerBase):
         """
         check_aligned(X=X, y=y, action=action, propensity=propensity,
                       sample_weight=sample_weight)
-        if not np.isscalar(self.epsilon) or not 0 <= self.epsilon <= 1:
-            raise ValueError(f"`epsilon` must lie in [0, 1]; got {self.epsilon!r}.")
         Xa, names = check_X(X, "X")
         yv = check_vector(y, "y")
         a, k = _check_actions(action, self.n_actions)

@@ -21,6 +21,19 @@ from sklearn.utils.validation import check_is_fitted
 
 from .._crossfit import Nuisance, crossfit, make_folds
 from ..inference import Diagnostics, Estimate, EstimateTable
+from ..utils._param_validation import (
+    CLASSIFIER,
+    CV,
+    N_JOBS,
+    NONNEG_REAL,
+    POS_INT,
+    POS_REAL,
+    SEED,
+    HasMethods,
+    Interval,
+    Real,
+    _fit_context,
+)
 from ..utils.validation import (
     WeakInstrumentWarning,
     _check_finite,
@@ -112,6 +125,10 @@ def _check_trajectories(X, y, action, next_state, episode, instrument=None):
 
 def _policy_prob(policy, S):
     """P(A=1 | s) of the target policy on the rows of S."""
+    if isinstance(policy, (str, bytes)):
+        raise TypeError(f"`policy` must be a probability P(A=1), a callable states -> P(A=1|s) "
+                        f"or a classifier with predict_proba; got the string {policy!r}. For "
+                        "the uniform policy pass 0.5.")
     if np.isscalar(policy):
         p = np.full(S.shape[0], float(policy))
     elif hasattr(policy, "predict_proba"):
@@ -140,11 +157,17 @@ def _rbf_features(n_components, random_state, S_fit):
 
 
 class _MDPBase(BaseEstimator):
-    def _check_common(self):
-        if not isinstance(self.gamma, (float, int)) or not 0 < self.gamma < 1:
-            raise ValueError(f"`gamma` must lie in (0, 1); got {self.gamma!r}.")
-        if not isinstance(self.n_components, (int, np.integer)) or self.n_components < 1:
-            raise ValueError(f"`n_components` must be a positive integer; got {self.n_components!r}.")
+    _parameter_constraints: dict = {
+        "gamma": [Interval(Real, 0, 1, closed="neither")],
+        "model_action": [CLASSIFIER, None],
+        "q_features": [HasMethods(["fit", "transform"]), None],
+        "n_components": [POS_INT],
+        "ridge": [NONNEG_REAL],
+        "omega_clip": [Interval(Real, 1, None, closed="left"), None],
+        "cv": CV,
+        "n_jobs": N_JOBS,
+        "random_state": SEED,
+    }
 
     def _q_features(self, *cols):
         Z = np.column_stack(cols)
@@ -240,6 +263,13 @@ class IVMDPEvaluator(_MDPBase):
     60
     """
 
+    _parameter_constraints: dict = {
+        **_MDPBase._parameter_constraints,
+        "model_instrument": [CLASSIFIER, None],
+        "clip_c": [POS_REAL],
+        "min_delta": [POS_REAL],
+    }
+
     def __init__(self, *, gamma=0.9, model_action=None, model_instrument=None, q_features=None,
                  n_components=10, ridge=1e-3, clip_c=50.0, min_delta=1e-2, omega_clip=100.0,
                  cv=2, n_jobs=None, random_state=None):
@@ -256,6 +286,7 @@ class IVMDPEvaluator(_MDPBase):
         self.n_jobs = n_jobs
         self.random_state = random_state
 
+    @_fit_context(prefer_skip_nested_validation=False)
     def fit(self, X, y, *, instrument, action, next_state, episode):
         """Cross-fit the behaviour nuisances :math:`p_a(a|s,z)` and :math:`p_z(z|s)`.
 
@@ -279,7 +310,6 @@ class IVMDPEvaluator(_MDPBase):
         """
         check_aligned(X=X, y=y, instrument=instrument, action=action,
                       next_state=next_state, episode=episode)
-        self._check_common()
         S, names, r, a, Sn, z, tr, first = _check_trajectories(
             X, y, action, next_state, episode, instrument)
         ma = LogisticRegression() if self.model_action is None else self.model_action
@@ -453,10 +483,10 @@ class MDPEvaluator(_MDPBase):
         self.n_jobs = n_jobs
         self.random_state = random_state
 
+    @_fit_context(prefer_skip_nested_validation=False)
     def fit(self, X, y, *, action, next_state, episode):
         """Cross-fit the behaviour policy :math:`b(a|s)`; arguments as :meth:`IVMDPEvaluator.fit`."""
         check_aligned(X=X, y=y, action=action, next_state=next_state, episode=episode)
-        self._check_common()
         S, names, r, a, Sn, _, tr, first = _check_trajectories(X, y, action, next_state, episode)
         ma = LogisticRegression() if self.model_action is None else self.model_action
         if not hasattr(ma, "predict_proba"):

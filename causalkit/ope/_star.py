@@ -41,6 +41,16 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.utils.validation import check_is_fitted
 
 from ..inference import Estimate, EstimateTable
+from ..utils._param_validation import (
+    CLASSIFIER,
+    NONNEG_INT,
+    SEED,
+    HasMethods,
+    Integral,
+    Interval,
+    Real,
+    _fit_context,
+)
 from ..utils.validation import (
     _check_finite,
     as_float_array,
@@ -122,6 +132,17 @@ class STAR(BaseEstimator):
     True
     """
 
+    _parameter_constraints: dict = {
+        "abstraction": [HasMethods(["fit", "predict"]), HasMethods(["fit", "transform"]), None],
+        "n_abstract_states": [Interval(Integral, 2, None, closed="left")],
+        "c": [NONNEG_INT, None],
+        "gamma": [Interval(Real, 0, 1, closed="neither")],
+        "episodic": ["boolean"],
+        "n_bootstrap": [Interval(Integral, 2, None, closed="left")],
+        "model_action": [CLASSIFIER, None],
+        "random_state": SEED,
+    }
+
     def __init__(self, *, abstraction=None, n_abstract_states=8, c=None, gamma=0.9, episodic=False,
                  n_bootstrap=200, model_action=None, random_state=None):
         self.abstraction = abstraction
@@ -132,21 +153,6 @@ class STAR(BaseEstimator):
         self.n_bootstrap = n_bootstrap
         self.model_action = model_action
         self.random_state = random_state
-
-    # ------------------------------------------------------------------ checks
-
-    def _check_params(self):
-        if not isinstance(self.gamma, (float, int)) or isinstance(self.gamma, bool) or not 0 < self.gamma < 1:
-            raise ValueError(f"`gamma` must lie in (0, 1); got {self.gamma!r}.")
-        if self.c is not None and (not isinstance(self.c, (int, np.integer)) or isinstance(self.c, bool)
-                                   or self.c < 0):
-            raise ValueError(f"`c` must be None (full weights) or an integer >= 0; got {self.c!r}.")
-        if (not isinstance(self.n_abstract_states, (int, np.integer)) or isinstance(self.n_abstract_states, bool)
-                or self.n_abstract_states < 2):
-            raise ValueError(f"`n_abstract_states` must be an integer >= 2; got {self.n_abstract_states!r}.")
-        if (not isinstance(self.n_bootstrap, (int, np.integer)) or isinstance(self.n_bootstrap, bool)
-                or self.n_bootstrap < 2):
-            raise ValueError(f"`n_bootstrap` must be an integer >= 2; got {self.n_bootstrap!r}.")
 
     def _abstract(self, model, S):
         if hasattr(model, "predict"):
@@ -168,6 +174,7 @@ class STAR(BaseEstimator):
 
     # ------------------------------------------------------------------ fit
 
+    @_fit_context(prefer_skip_nested_validation=False)
     def fit(self, X, y, *, action, next_state, episode, propensity=None):
         """Abstract the states and store the trajectories.
 
@@ -193,7 +200,6 @@ class STAR(BaseEstimator):
         """
         check_aligned(X=X, y=y, action=action, next_state=next_state,
                       episode=episode, propensity=propensity)
-        self._check_params()
         S, names = check_X(X, "X")
         r = check_vector(y, "y")
         a, k = _check_actions(action, None)

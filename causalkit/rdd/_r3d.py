@@ -10,6 +10,16 @@ from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
 
 from ..inference import Diagnostics, EffectCurve, seed_sequence
+from ..utils._param_validation import (
+    NONNEG_INT,
+    POS_INT,
+    POS_REAL,
+    SEED,
+    Interval,
+    Real,
+    StrOptions,
+    _fit_context,
+)
 from ..utils.validation import (
     FewObservationsWarning,
     WeakInstrumentWarning,
@@ -279,6 +289,23 @@ class DistributionalRDD(BaseEstimator):
     True
     """
 
+    _parameter_constraints: dict = {
+        "cutoff": [Interval(Real, None, None, closed="neither")],
+        "method": [StrOptions({"frechet", "simple"})],
+        "p": [POS_INT],
+        "s": [NONNEG_INT],
+        "kernel": [StrOptions(set(C.KERNELS))],
+        "q_grid": ["array-like", None],
+        "bandwidth": [StrOptions({"auto", "mse", "imse"}), POS_REAL, "array-like"],
+        "bandwidth_treatment": [StrOptions({"auto"}), POS_REAL],
+        "coverage_rule": ["boolean"],
+        "y_kind": [StrOptions({"samples", "quantiles"})],
+        "n_boot": [NONNEG_INT],
+        "alpha": [Interval(Real, 0, 1, closed="neither")],
+        "legacy": ["boolean"],
+        "random_state": SEED,
+    }
+
     def __init__(self, *, cutoff=0.0, method="frechet", p=2, s=1, kernel="epanechnikov",
                  q_grid=None, bandwidth="auto", bandwidth_treatment="auto", coverage_rule=False,
                  y_kind="samples", n_boot=200, alpha=0.05, legacy=False, random_state=None):
@@ -296,23 +323,6 @@ class DistributionalRDD(BaseEstimator):
         self.alpha = alpha
         self.legacy = legacy
         self.random_state = random_state
-
-    # ------------------------------------------------------------------ validation
-    def _check_params(self):
-        if self.method not in ("frechet", "simple"):
-            raise ValueError(f"`method` must be 'frechet' or 'simple'; got {self.method!r}.")
-        if self.kernel not in C.KERNELS:
-            raise ValueError(f"`kernel` must be one of {C.KERNELS}; got {self.kernel!r}.")
-        for nm in ("p", "s"):
-            v = getattr(self, nm)
-            if not isinstance(v, numbers.Integral) or isinstance(v, bool) or v < (1 if nm == "p" else 0):
-                raise ValueError(f"`{nm}` must be a positive integer; got {v!r}.")
-        if self.y_kind not in ("samples", "quantiles"):
-            raise ValueError(f"`y_kind` must be 'samples' or 'quantiles'; got {self.y_kind!r}.")
-        if not isinstance(self.n_boot, numbers.Integral) or self.n_boot < 0:
-            raise ValueError(f"`n_boot` must be a non-negative integer; got {self.n_boot!r}.")
-        if not (0 < float(self.alpha) < 1):
-            raise ValueError(f"`alpha` must lie in (0, 1); got {self.alpha!r}.")
 
     def _quantiles(self, y, n, q):
         if self.y_kind == "quantiles":
@@ -353,6 +363,7 @@ class DistributionalRDD(BaseEstimator):
         return h, "given"
 
     # ------------------------------------------------------------------ fit
+    @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y, *, treatment=None, sample_weight=None):
         """Estimate the quantile effect curve and its bootstrap.
 
@@ -373,7 +384,6 @@ class DistributionalRDD(BaseEstimator):
         self
         """
         check_aligned(X=X, y=y, treatment=treatment, sample_weight=sample_weight)
-        self._check_params()
         x, names = check_running_variable(X, self.cutoff)
         n = x.shape[0]
         q = check_q_grid(self.q_grid)

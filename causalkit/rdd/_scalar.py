@@ -11,6 +11,16 @@ from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
 
 from ..inference import Estimate, EstimateTable
+from ..utils._param_validation import (
+    NONNEG_INT,
+    NONNEG_REAL,
+    POS_INT,
+    POS_REAL,
+    Interval,
+    Real,
+    StrOptions,
+    _fit_context,
+)
 from ..utils.validation import (
     CausalkitWarning,
     FewObservationsWarning,
@@ -50,19 +60,6 @@ class MassPointsWarning(CausalkitWarning):
     >>> any(issubclass(w.category, MassPointsWarning) for w in caught)
     True
     """
-
-
-def _kernel(kernel):
-    if not isinstance(kernel, str) or kernel not in _KERNELS:
-        raise ValueError(f"`kernel` must be one of 'triangular', 'epanechnikov' or 'uniform' "
-                         f"(or 'tri', 'epa', 'uni'); got {kernel!r}.")
-    return _KERNELS[kernel]
-
-
-def _int_param(value, name, low=0):
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < low:
-        raise ValueError(f"`{name}` must be an integer >= {low}; got {value!r}.")
-    return int(value)
 
 
 def _pair(value, name):
@@ -280,7 +277,8 @@ def rd_bandwidth(X, y, *, cutoff=0.0, p=1, q=None, deriv=0, kernel="triangular",
     est = RDD(cutoff=cutoff, p=p, q=q, deriv=deriv, kernel=kernel, bwselect=bwselect, vce=vce,
               nnmatch=nnmatch, scaleregul=scaleregul, masspoints=masspoints, bwcheck=bwcheck,
               bwrestrict=bwrestrict)
-    est._check_params()
+    est._validate_params()
+    est._resolve_params()
     x, _, Y, t, Z, w, g = _validate(X, y, cutoff, treatment, covariates, groups, sample_weight)
     des = _Design(x, cutoff, Y, t, Z, w, g)
     bw, _ = est._select(des)
@@ -407,6 +405,26 @@ class RDD(BaseEstimator):
     ['conventional', 'bias-corrected', 'robust']
     """
 
+    _parameter_constraints: dict = {
+        "cutoff": [Interval(Real, None, None, closed="neither")],
+        "p": [NONNEG_INT],
+        "q": [NONNEG_INT, None],
+        "deriv": [NONNEG_INT],
+        "kernel": [StrOptions(set(_KERNELS))],
+        "bandwidth": [POS_REAL, "array-like", None],
+        "bias_bandwidth": [POS_REAL, "array-like", None],
+        "rho": [POS_REAL, "array-like", None],
+        "bwselect": [StrOptions(set(BWSELECT))],
+        "vce": [StrOptions(set(_VCE))],
+        "nnmatch": [POS_INT],
+        "masspoints": [StrOptions(set(_MASSPOINTS))],
+        "bwcheck": [POS_INT, None],
+        "bwrestrict": ["boolean"],
+        "scaleregul": [NONNEG_REAL],
+        "sharpbw": ["boolean"],
+        "level": [Interval(Real, 1, 100, closed="neither")],
+    }
+
     def __init__(self, *, cutoff=0.0, p=1, q=None, deriv=0, kernel="triangular", bandwidth=None,
                  bias_bandwidth=None, rho=None, bwselect="mserd", vce="nn", nnmatch=3,
                  masspoints="adjust", bwcheck=None, bwrestrict=True, scaleregul=1.0,
@@ -430,35 +448,19 @@ class RDD(BaseEstimator):
         self.level = level
 
     # ------------------------------------------------------------------ checks
-    def _check_params(self):
-        self._kernel = _kernel(self.kernel)
-        p = _int_param(self.p, "p")
-        q = p + 1 if self.q is None else _int_param(self.q, "q")
+    def _resolve_params(self):
+        """What ``_parameter_constraints`` cannot say: rules across hyperparameters, and
+        the orders and kernel they imply."""
+        self._kernel = _KERNELS[self.kernel]
+        p = int(self.p)
+        q = p + 1 if self.q is None else int(self.q)
         if q <= p:
             raise ValueError(f"`q` must be larger than `p` = {p}; got {self.q!r}.")
-        nu = _int_param(self.deriv, "deriv")
+        nu = int(self.deriv)
         if nu > p:
             raise ValueError(f"`deriv` = {nu} needs `p` >= {nu} (a polynomial of order {p} has "
                              f"no derivative of order {nu}); got p = {p}. Use p = {max(nu, 1)} or "
                              "more.")
-        if self.vce not in _VCE:
-            raise ValueError(f"`vce` must be one of {_VCE}; got {self.vce!r}.")
-        if self.bwselect not in BWSELECT:
-            raise ValueError(f"`bwselect` must be one of {BWSELECT}; got {self.bwselect!r}.")
-        if self.masspoints not in _MASSPOINTS:
-            raise ValueError(f"`masspoints` must be one of {_MASSPOINTS}; got "
-                             f"{self.masspoints!r}.")
-        _int_param(self.nnmatch, "nnmatch", 1)
-        if self.bwcheck is not None:
-            _int_param(self.bwcheck, "bwcheck", 1)
-        if (isinstance(self.scaleregul, bool) or not isinstance(self.scaleregul, numbers.Real)
-                or not self.scaleregul >= 0):
-            raise ValueError(f"`scaleregul` must be a non-negative number; got "
-                             f"{self.scaleregul!r}.")
-        if (isinstance(self.level, bool) or not isinstance(self.level, numbers.Real)
-                or not 1 < self.level < 100):
-            raise ValueError(f"`level` must be a confidence level in percent, strictly between 1 "
-                             f"and 100 (e.g. 95, not 0.95); got {self.level!r}.")
         if self.bandwidth is not None:
             _pair(self.bandwidth, "bandwidth")
         if self.bias_bandwidth is not None:
@@ -480,7 +482,7 @@ class RDD(BaseEstimator):
         return "hc0"
 
     def _select(self, des):
-        p, q, nu = self._check_params()
+        p, q, nu = self._resolve_params()
         sharpbw = self.sharpbw or (des.fuzzy and self._constant_side(des))
         if des.fuzzy and sharpbw:
             keep = [0] + list(range(2, des.left.D.shape[1]))
@@ -507,6 +509,7 @@ class RDD(BaseEstimator):
         return any(np.ptp(s.D[:, t]) == 0 for s in (des.left, des.right))
 
     # ------------------------------------------------------------------ fit
+    @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y, *, treatment=None, covariates=None, groups=None, sample_weight=None):
         """Estimate the jump (or kink) at the cutoff.
 
@@ -531,7 +534,7 @@ class RDD(BaseEstimator):
         """
         check_aligned(X=X, y=y, treatment=treatment, covariates=covariates, groups=groups,
                       sample_weight=sample_weight)
-        p, q, nu = self._check_params()
+        p, q, nu = self._resolve_params()
         x, names, Y, t, Z, w, g = _validate(X, y, self.cutoff, treatment, covariates, groups,
                                             sample_weight)
         if g is not None:

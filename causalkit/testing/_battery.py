@@ -483,12 +483,32 @@ def _raised_in_causalkit(exc) -> bool:
 _BACKTICK = re.compile(r"`([A-Za-z_][A-Za-z0-9_]*)")
 
 
+def _param_error_name(exc):
+    """The hyperparameter a scikit-learn ``InvalidParameterError`` names, else ``None``.
+
+    Hyperparameters are checked by ``_parameter_constraints`` (scikit-learn's wording:
+    "The 'alpha' parameter of X must be ..."), raised from scikit-learn's module: that
+    is causalkit's declared check, not a crash inside a dependency.
+    """
+    from ..utils._param_validation import PARAM_ERROR, InvalidParameterError
+
+    if not isinstance(exc, InvalidParameterError):
+        return None
+    m = re.search(PARAM_ERROR, str(exc))
+    return m.group(1) if m else None
+
+
 def _classify_error(exc, arg, arg_names, bc_id=None):
     if isinstance(exc, _Timeout):
         return "hang", "over the time limit"
     msg = str(exc)
     first = msg.splitlines()[0][:160] if msg else type(exc).__name__
     detail = f"{type(exc).__name__}: {first}"
+    param = _param_error_name(exc)
+    if param is not None:
+        if arg is None or arg == param:
+            return "clear_error", detail
+        return ("misleading" if param in set(arg_names) else "unclear_error"), detail
     if not _raised_in_causalkit(exc):
         return "deep_crash", detail
     if not isinstance(exc, (ValueError, TypeError)):
@@ -530,6 +550,135 @@ def _predict_numbers(est, X):
         if hasattr(est, name):
             return np.asarray(getattr(est, name)(X), dtype=float).ravel()
     return None
+
+
+# --------------------------------------------------------------------------- ownership
+
+#: Public methods never called by the ownership check (they refit, configure or plot).
+_NOT_RESULTS = {"fit", "fit_transform", "fit_predict", "partial_fit", "get_params", "score",
+                "get_metadata_routing"}
+
+
+def _result_calls(obj, X):
+    """Every public method of ``obj`` callable with no argument, or with ``X`` alone."""
+    import inspect
+
+    calls = []
+    if not (hasattr(obj, "get_params") or type(obj).__module__.startswith("causalkit")):
+        return calls  # arrays, tuples: no result methods to call
+    for name in sorted(dir(type(obj))):
+        if name.startswith(("_", "set_", "plot")) or name in _NOT_RESULTS:
+            continue
+        attr = inspect.getattr_static(obj, name, None)
+        if isinstance(attr, property) or not callable(getattr(obj, name, None)):
+            continue
+        try:
+            sig = inspect.signature(getattr(obj, name))
+        except (TypeError, ValueError):
+            continue
+        for call_args in ((), (X,)):
+            if call_args and X is None:
+                continue
+            try:
+                sig.bind(*call_args)
+            except TypeError:
+                continue
+            calls.append((name, call_args))
+            break
+    return calls
+
+
+def _fingerprint(obj, depth=0):
+    """What a result says, as a list of float arrays and strings (no object identities)."""
+    import numbers
+
+    if depth > 4 or obj is None:
+        return []
+    if isinstance(obj, (str, bytes)):
+        return [str(obj)]
+    if isinstance(obj, (bool, np.bool_, numbers.Number)):
+        return [np.array([float(obj)])]
+    if isinstance(obj, np.ndarray):
+        return [obj.astype(float).ravel() if obj.dtype.kind in "biuf" else obj.astype(str).ravel()]
+    if hasattr(obj, "iloc"):  # pandas
+        frame = obj.to_frame() if hasattr(obj, "to_frame") and not hasattr(obj, "columns") else obj
+        out = [np.asarray(frame.index).astype(str).ravel()]
+        for c in frame.columns:
+            col = frame[c].to_numpy()
+            out.append(col.astype(float) if col.dtype.kind in "biuf" else col.astype(str))
+        return out
+    if isinstance(obj, dict):
+        return [x for k in sorted(obj, key=str) for x in [str(k), *_fingerprint(obj[k], depth + 1)]]
+    if isinstance(obj, (list, tuple)):
+        return [x for v in obj for x in _fingerprint(v, depth + 1)]
+    if hasattr(obj, "summary") and not hasattr(obj, "get_params"):  # causalkit results
+        try:
+            return _fingerprint(obj.summary(), depth + 1)
+        except Exception:  # noqa: BLE001
+            pass
+    if hasattr(obj, "__dataclass_fields__"):
+        return [x for f in obj.__dataclass_fields__ for x in _fingerprint(getattr(obj, f), depth + 1)]
+    return [type(obj).__name__]  # a model or other object: its type, not its identity
+
+
+def _same_fingerprint(a, b, rtol):
+    if len(a) != len(b):
+        return False
+    for x, y in zip(a, b):
+        if isinstance(x, str) or isinstance(y, str):
+            if x != y:
+                return False
+        elif x.dtype.kind == "f" and y.dtype.kind == "f":
+            if x.shape != y.shape or not np.allclose(x, y, rtol=max(rtol, 1e-7), atol=1e-10,
+                                                     equal_nan=True):
+                return False
+        elif not np.array_equal(x, y):
+            return False
+    return True
+
+
+def _outputs(obj, calls):
+    """Each call's fingerprint, or the error it raised."""
+    out = {}
+    for name, call_args in calls:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            try:
+                out[name] = _fingerprint(getattr(obj, name)(*call_args))
+            except _Timeout:
+                raise
+            except Exception as exc:  # noqa: BLE001 - the error is part of the answer
+                out[name] = [f"raised {type(exc).__name__}: {exc}"]
+    for name in sorted(vars(obj)) if hasattr(obj, "__dict__") else ():
+        if name.endswith("_") and not name.startswith("_"):  # fitted attributes
+            out[f"attribute {name}"] = _fingerprint(getattr(obj, name))
+    return out
+
+
+def _check_ownership(case, params, args, rtol):
+    """Fit twice on private copies; change every input of the second fit in place, then
+    compare the case's result, every public result method (called with no argument or with
+    the case's unchanged ``X``) and every fitted attribute against the first fit."""
+    ref_args = copy.deepcopy(args)
+    X = copy.deepcopy(args.get("X"))
+    ref, ref_nums = _call(case, params, ref_args)
+    calls = _result_calls(ref, X)
+    before = _outputs(ref, calls)
+    stable = {k for k, v in _outputs(ref, calls).items() if _same_fingerprint(v, before[k], rtol)}
+    fitted, nums = _call(case, params, args)
+    _mutate_in_place(args)
+    try:
+        again = np.atleast_1d(np.asarray(case.result(fitted), dtype=float))
+    except Exception as exc:  # noqa: BLE001
+        return "aliasing", f"the result failed after the inputs changed: {exc}"
+    if not (_same(again, nums, rtol) and _same(nums, ref_nums, rtol)):
+        return "aliasing", "changing the inputs after fit changed the result"
+    after = _outputs(fitted, calls)
+    changed = sorted(k for k in stable if not _same_fingerprint(after.get(k, []), before[k], rtol))
+    if changed:
+        return "aliasing", "changing the inputs after fit changed " + ", ".join(changed[:4])
+    return "same", (f"{', '.join(n for n, _ in calls) or 'no result method'} and the fitted "
+                    "attributes unchanged")
 
 
 def run_battery_case(case, bc: BatteryCase, *, timeout: float = 60.0) -> Outcome:
@@ -574,15 +723,9 @@ def _run_case(case, bc, params, args, arg_names, timeout):
                     got = _predict_numbers(est, X[X.columns[::-1]])
                     return ("same", "") if _same(got, ref, rtol) else (
                         "reinterpreted", "reordered columns changed the predictions")
-                fitted, nums = _call(case, params, args)
                 if bc.kind == "aliasing":
-                    _mutate_in_place(args)
-                    try:
-                        again = np.atleast_1d(np.asarray(case.result(fitted), dtype=float))
-                    except Exception as exc:  # noqa: BLE001
-                        return "aliasing", f"a result method failed after the inputs changed: {exc}"
-                    return ("same", "") if _same(again, nums, rtol) else (
-                        "aliasing", "changing the inputs after fit changed the result")
+                    return _check_ownership(case, params, args, rtol)
+                fitted, nums = _call(case, params, args)
         except _Timeout as exc:
             return _classify_error(exc, bc.arg, arg_names, bc.id)
         except Exception as exc:  # noqa: BLE001 - classifying is the point

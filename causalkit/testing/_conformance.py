@@ -404,6 +404,52 @@ def check_dataframe_input(case):
     assert list(est.feature_names_in_) == cols, f"{case.name}: feature_names_in_ not kept"
 
 
+def check_parameter_constraints(case):
+    """The class declares ``_parameter_constraints`` for exactly its ``__init__`` arguments,
+    and ``fit`` rejects a value outside each constraint with scikit-learn's
+    ``InvalidParameterError`` naming the argument (as scikit-learn's own
+    ``check_param_validation``, on the case's data with its design variables)."""
+    from ..utils._param_validation import (
+        InvalidParameterError,
+        generate_invalid_param_val,
+        make_constraint,
+    )
+
+    est = case.estimator()
+    cls = type(est)
+    name = cls.__name__
+    declared = getattr(cls, "_parameter_constraints", None)
+    assert isinstance(declared, dict), f"{case.name}: no `_parameter_constraints` dict"
+    params = set(est.get_params(deep=False))
+    assert set(declared) == params, (
+        f"{case.name}: `_parameter_constraints` must cover exactly the __init__ arguments; "
+        f"missing {sorted(params - set(declared))}, unexpected {sorted(set(declared) - params)}")
+    data = case.data(0)
+    bad_type = type("BadType", (), {})()
+
+    def expect_error(param, value):
+        bad = clone(est).set_params(**{param: value})
+        try:
+            _fit(bad, _copy_args(data))
+        except InvalidParameterError as exc:
+            assert f"The '{param}' parameter of {name} must be" in str(exc), (
+                f"{case.name}: the error for `{param}`={value!r} names another parameter: {exc}")
+            return
+        raise AssertionError(f"{case.name}: fit accepted `{param}`={value!r} "
+                             "(outside its _parameter_constraints)")
+
+    for param, constraints in declared.items():
+        if constraints == "no_validation":
+            continue
+        expect_error(param, bad_type)
+        for constraint in (make_constraint(c) for c in constraints):
+            try:
+                value = generate_invalid_param_val(constraint)
+            except NotImplementedError:
+                continue
+            expect_error(param, value)
+
+
 #: Every check, run on every registered case by tests/test_conformance.py.
 CHECKS = (
     check_clone_and_params,
@@ -416,6 +462,7 @@ CHECKS = (
     check_pipeline_routing,
     check_metadata_routing,
     check_dataframe_input,
+    check_parameter_constraints,
 )
 
 

@@ -104,9 +104,9 @@ def test_n_rep_bad_values_and_splitter():
 
     d = make_ate_data(200, random_state=0)
     for bad in (0, 1.5, "3"):
-        with pytest.raises(ValueError, match="`n_rep` must be a positive integer"):
+        with pytest.raises(ValueError, match="The 'n_rep' parameter of AIPW must be an int in the range \\[1, inf\\)"):
             AIPW(n_rep=bad).fit(d.X, d.y, treatment=d.treatment)
-    with pytest.raises(ValueError, match="`rep_aggregation` must be one of"):
+    with pytest.raises(ValueError, match="The 'rep_aggregation' parameter of AIPW must be a str among"):
         AIPW(rep_aggregation="mean").fit(d.X, d.y, treatment=d.treatment)
     with pytest.raises(ValueError, match="`cv` must be a number of folds"):
         AIPW(cv=KFold(3), n_rep=2).fit(d.X, d.y, treatment=d.treatment)

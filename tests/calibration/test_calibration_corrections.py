@@ -181,5 +181,5 @@ def test_debiased_regressor_with_a_held_out_calibration_split(rng):
     model = DebiasedRegressor(LinearRegression(), correction="linear", cv=0.3, random_state=0).fit(X[:n], y[:n])
     assert model.oof_predictions_.shape == (900,) and model.calibration_index_.shape == (900,)
     assert abs(np.polyfit(y[n:], model.predict(X[n:]), 1)[0] - 1.0) < 0.1
-    with pytest.raises(ValueError, match="`cv` must be"):
+    with pytest.raises(ValueError, match="The 'cv' parameter of DebiasedRegressor must be"):
         DebiasedRegressor(cv=1.5).fit(X[:100], y[:100])

@@ -144,7 +144,7 @@ def test_bad_input():
         est.fit(d.X[:-1], d.y, treatment=d.treatment, proxies=d.proxies)
     with pytest.warns(FewObservationsWarning, match="Only 300 units"):
         est.fit(d.X, d.y, treatment=d.treatment, proxies=d.proxies)
-    with pytest.raises(ValueError, match="`bootstrap` must be"):
+    with pytest.raises(ValueError, match="The 'bootstrap' parameter of CFDiVAE must be"):
         CFDiVAE(bootstrap="both").fit(d.X, d.y, treatment=d.treatment, proxies=d.proxies)
 
 

@@ -195,7 +195,7 @@ def test_dr_mediator_density_errors():
     with pytest.raises(ValueError, match="`mediator` has a value seen fewer than cv=3"):
         FrontDoor(method="dr", density_ratio="mediator", cv=3).fit(
             d.X, d.y, treatment=d.treatment, mediator=rare)
-    with pytest.raises(TypeError, match="`model_m` must be a classifier"):
+    with pytest.raises(TypeError, match="The 'model_m' parameter of FrontDoor must be"):
         FrontDoor(method="dr", density_ratio="mediator", model_m=LinearRegression(), cv=3).fit(
             d.X, d.y, treatment=d.treatment, mediator=d.mediator)
 

@@ -111,7 +111,7 @@ def test_bad_policy_and_abstraction():
         est.value(d.target_policy[:, :1])
     with pytest.raises(ValueError, match=r"one abstract state"):
         STAR(abstraction=FunctionTransformer(lambda s: np.zeros(len(s)))).fit(d.X, d.y, **_kw(d))
-    with pytest.raises(TypeError, match=r"`abstraction` must be a clusterer"):
+    with pytest.raises(TypeError, match=r"The 'abstraction' parameter of STAR must be"):
         STAR(abstraction=object()).fit(d.X, d.y, **_kw(d))
-    with pytest.raises(ValueError, match=r"`c` must be None"):
+    with pytest.raises(ValueError, match=r"The 'c' parameter of STAR must be an int in the range \[0, inf\) or None"):
         STAR(c=-1).fit(d.X, d.y, **_kw(d))
