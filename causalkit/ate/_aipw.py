@@ -17,7 +17,7 @@ from ..utils.validation import (
     check_groups,
     check_vector,
     check_weights,
-    check_X,
+    check_nuisance_X,
     warn_positivity,
 )
 from ._common import aggregate_reps, check_n_rep, folds_per_rep, ratio_influence, rep_seeds
@@ -236,14 +236,15 @@ class AIPW(BaseEstimator):
             raise ValueError(f"`trimming` must be 'clip' or 'drop'; got {self.trimming!r}.")
         thr = check_fraction(self.trimming_threshold, "trimming_threshold", low=0.0, high=0.5)
         n_rep = check_n_rep(self.n_rep, self.rep_aggregation)
-        Xa, names = check_X(X, "X")
+        model_y, model_t = self._models()
+        # X goes to the nuisance models only: a DataFrame stays one (see check_nuisance_X)
+        Xa, names = check_nuisance_X(X, {"model_y": model_y, "model_t": model_t}, "X")
         n = Xa.shape[0]
         yv = check_vector(y, "y")
         t = check_binary(treatment, "treatment")
         check_consistent_length(X=Xa, y=yv, treatment=t)
         sw = check_weights(sample_weight, "sample_weight", n=n)
         codes = check_groups(groups, "groups", n=n)
-        model_y, model_t = self._models()
         if not hasattr(model_t, "predict_proba"):
             raise TypeError(
                 f"`model_t` must be a classifier with predict_proba; got {type(model_t).__name__}."

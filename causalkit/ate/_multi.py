@@ -16,7 +16,7 @@ from ..utils.validation import (
     check_groups,
     check_vector,
     check_weights,
-    check_X,
+    check_nuisance_X,
     warn_positivity,
 )
 from ._aipw import cluster_method, default_propensity_model
@@ -169,7 +169,9 @@ class MultiArmAIPW(BaseEstimator):
                       groups=groups)
         thr = check_fraction(self.trimming_threshold, "trimming_threshold", low=0.0, high=0.5)
         n_rep = check_n_rep(self.n_rep, self.rep_aggregation)
-        Xa, names = check_X(X, "X")
+        model_y = self.model_y if self.model_y is not None else HistGradientBoostingRegressor()
+        model_t = self.model_t if self.model_t is not None else default_propensity_model()
+        Xa, names = check_nuisance_X(X, {"model_y": model_y, "model_t": model_t}, "X")
         n = Xa.shape[0]
         yv = check_vector(y, "y")
         check_consistent_length(X=Xa, y=yv, treatment=treatment)
@@ -177,8 +179,6 @@ class MultiArmAIPW(BaseEstimator):
         codes_t = np.searchsorted(levels, t)
         sw = check_weights(sample_weight, "sample_weight", n=n)
         codes = check_groups(groups, "groups", n=n)
-        model_y = self.model_y if self.model_y is not None else HistGradientBoostingRegressor()
-        model_t = self.model_t if self.model_t is not None else default_propensity_model()
         if not hasattr(model_t, "predict_proba"):
             raise TypeError(
                 f"`model_t` must be a classifier with predict_proba; got {type(model_t).__name__}.")

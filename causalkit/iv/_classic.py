@@ -24,6 +24,7 @@ from ..utils.validation import (
     check_aligned,
     check_consistent_length,
     check_fraction,
+    check_nuisance_X,
     check_treatment,
     check_vector,
     check_X,
@@ -40,17 +41,22 @@ SCORES = ("auto", "LATE", "partialling out")
 # --------------------------------------------------------------------------- validation
 
 
-def _validate(X, y, treatment, instrument):
+def _validate(X, y, treatment, instrument, models=None):
     """Arrays for the IV estimators; ``X=None`` means no covariates.
 
     The treatment may be binary or continuous; the instrument may have several
-    columns, binary or continuous.
+    columns, binary or continuous. With ``models`` (the nuisance models, by name),
+    ``X`` goes to those models only and follows
+    :func:`~causalkit.utils.validation.check_nuisance_X` (a DataFrame stays one; NaN
+    only when every model allows it).
     """
     yv = check_vector(y, "y")
     d = check_treatment(treatment, "treatment", binary=False)
     Z, _ = check_X(instrument, "instrument")
     if X is None:
         Xa, names = np.empty((yv.shape[0], 0)), None
+    elif models is not None:
+        Xa, names = check_nuisance_X(X, models, "X")
     else:
         Xa, names = check_X(X, "X")
     check_consistent_length(X=None if X is None else Xa, y=yv, treatment=d, instrument=Z)
@@ -477,7 +483,10 @@ class DMLIV(BaseEstimator):
         if self.score not in SCORES:
             raise ValueError(f"`score` must be one of {SCORES}; got {self.score!r}.")
         thr = check_fraction(self.trimming_threshold, "trimming_threshold", low=0.0, high=0.5)
-        Xa, names, yv, a, Z = _validate(X, y, treatment, instrument)
+        default = HistGradientBoostingRegressor()  # every default nuisance is a HistGradientBoosting
+        models = {k: (m if m is not None else default) for k, m in (
+            ("model_y", self.model_y), ("model_t", self.model_t), ("model_z", self.model_z))}
+        Xa, names, yv, a, Z = _validate(X, y, treatment, instrument, models)
         if Z.shape[1] == 1:  # the coding rule for a one-column instrument, as for treatments
             check_treatment(Z[:, 0], "instrument", binary=False)
         binary = Z.shape[1] == 1 and _is_binary(Z[:, 0]) and _is_binary(a)
