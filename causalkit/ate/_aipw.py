@@ -15,9 +15,9 @@ from ..utils.validation import (
     check_consistent_length,
     check_fraction,
     check_groups,
+    check_nuisance_X,
     check_vector,
     check_weights,
-    check_nuisance_X,
     warn_positivity,
 )
 from ._common import aggregate_reps, check_n_rep, folds_per_rep, ratio_influence, rep_seeds

@@ -14,9 +14,9 @@ from ..utils.validation import (
     check_consistent_length,
     check_fraction,
     check_groups,
+    check_nuisance_X,
     check_vector,
     check_weights,
-    check_nuisance_X,
     warn_positivity,
 )
 from ._aipw import cluster_method, default_propensity_model
