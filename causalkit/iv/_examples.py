@@ -205,6 +205,13 @@ def conformance_cases():
                         result=lambda e: [e.effect().value, e.effect().stderr,
                                           e.diagnostics_["first_stage_F"]],
                         before_fit=(lambda e, d: e.effect(),), bad_inputs=_linear_bad(True)),
+        ConformanceCase(name="iv.TSLS-LIML", estimator=lambda: _tsls().set_params(method="LIML"),
+                        data=_linear_data,
+                        result=lambda e: [e.effect().value, e.effect().stderr,
+                                          e.diagnostics_["kappa"], e.diagnostics_["kp_rk_lm"]],
+                        before_fit=(lambda e, d: e.effect(),), bad_inputs=_linear_bad(True) + [
+                            BadInput("method", lambda a: ({"method": "GMM"}, a), ValueError,
+                                     r"`method` must be '2SLS' or 'LIML'")]),
     ]
 
 
