@@ -231,7 +231,10 @@ class _PseudoOutcomeBase(BaseEstimator):
             Xaug = np.column_stack([Xa, t])
             nuis["mu"] = Nuisance(model_y, yv, X=Xaug, predict_on={
                 "1": np.column_stack([Xa, np.ones(n)]), "0": np.column_stack([Xa, np.zeros(n)])})
-        res = crossfit(nuis, Xa, cv=self.cv, stratify=None if (continuous or codes is not None) else t,
+        # a DataFrame reaches the nuisance models as one (column names kept, e.g. for a
+        # ColumnTransformer that selects by name); the final stage uses the numbers Xa
+        Xn = X if names is not None else Xa
+        res = crossfit(nuis, Xn, cv=self.cv, stratify=None if (continuous or codes is not None) else t,
                        groups=codes, sample_weight=sw, n_jobs=self.n_jobs,
                        random_state=self.random_state, keep_models=True)
         del Xaug
@@ -506,22 +509,22 @@ class _PseudoOutcomeBase(BaseEstimator):
                     reference.n_features_in_ != self.n_features_in_:
                 raise ValueError("`reference` must be a fitted learner with the same kind of "
                                  "treatment and the same features as this one.")
-        Xa = self._features(X)
+        Xa, Xf = self._features(X, with_frame=True)
         yv = check_vector(y, "y", n=Xa.shape[0])
         if self.continuous_treatment_:
             t = check_vector(treatment, "treatment", n=Xa.shape[0])
-            e = src._nuisance_predict("t", Xa, lambda mdl, Z: mdl.predict(Z))
+            e = src._nuisance_predict("t", Xf, lambda mdl, Z: mdl.predict(Z))
         else:
             t = check_binary(treatment, "treatment", n=Xa.shape[0]).astype(float)
-            e = src._nuisance_predict("t", Xa, lambda mdl, Z: mdl.predict_proba(Z)[:, -1])
+            e = src._nuisance_predict("t", Xf, lambda mdl, Z: mdl.predict_proba(Z)[:, -1])
             thr = src.trimming_threshold
             e = np.clip(e, thr, 1 - thr) if thr > 0 else e
         sw = check_weights(sample_weight, "sample_weight", n=Xa.shape[0])
         if "y" in src.nuisance_models_:
-            m = src._nuisance_predict("y", Xa, lambda mdl, Z: mdl.predict(Z))
+            m = src._nuisance_predict("y", Xf, lambda mdl, Z: mdl.predict(Z))
         elif "mu0" in src.nuisance_models_:
-            mu0 = src._nuisance_predict("mu0", Xa, lambda mdl, Z: mdl.predict(Z))
-            mu1 = src._nuisance_predict("mu1", Xa, lambda mdl, Z: mdl.predict(Z))
+            mu0 = src._nuisance_predict("mu0", Xf, lambda mdl, Z: mdl.predict(Z))
+            mu1 = src._nuisance_predict("mu1", Xf, lambda mdl, Z: mdl.predict(Z))
             m = mu0 + e * (mu1 - mu0)
         else:
             n = Xa.shape[0]

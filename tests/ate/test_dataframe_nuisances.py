@@ -152,3 +152,14 @@ def test_dmliv_pliv_on_card_with_missing_covariates():
         est.fit(X, y, treatment=d["educ"].to_numpy(float), instrument=d["nearc4"].to_numpy(float))
     # every row is kept, the ones with missing IQ or parents' education included
     assert est.effect().n == len(y) and np.isfinite(est.effect().stderr)
+
+
+def test_lightgbm_takes_nan_and_categories():
+    lightgbm = pytest.importorskip("lightgbm")
+    X, y, d = _card()
+    X = X.copy()
+    X["region"] = pd.Categorical(d[[f"reg66{j}" for j in range(1, 10)]].to_numpy().argmax(axis=1))
+    kw = dict(n_estimators=30, verbose=-1)
+    est = AIPW(lightgbm.LGBMRegressor(**kw), lightgbm.LGBMClassifier(**kw), cv=3,
+               random_state=0).fit(X, y, treatment=d["nearc4"].to_numpy(int))
+    assert est.ate().n == len(y) and np.isfinite(est.ate().stderr)

@@ -365,3 +365,24 @@ def test_final_model_candidates_with_a_shared_seed_fit_the_same_nuisances(data):
     # so each scored with its own nuisances is scored with the other's too
     kw = dict(treatment=data.treatment)
     assert b.score(data.X, data.y, **kw) == b.score(data.X, data.y, **kw, reference=a)
+
+
+def test_nuisance_models_get_the_dataframe_with_its_column_names():
+    import pandas as pd
+    from sklearn.compose import make_column_transformer
+    from sklearn.pipeline import make_pipeline
+
+    d = make_cate_data(800, random_state=5)
+    cols = [f"c{j}" for j in range(d.X.shape[1])]
+    frame = pd.DataFrame(d.X, columns=cols)
+
+    def by_name(model):  # uses the columns by name, in another order
+        return make_pipeline(make_column_transformer(("passthrough", cols[::-1])), model)
+
+    a = RLearner(by_name(LinearRegression()), by_name(LogisticRegression()), LinearRegression(),
+                 cv=3, random_state=0).fit(frame, d.y, treatment=d.treatment)
+    b = RLearner(LinearRegression(), LogisticRegression(), LinearRegression(), cv=3,
+                 random_state=0).fit(d.X[:, ::-1], d.y, treatment=d.treatment)
+    np.testing.assert_allclose(a.nuisances_["y"], b.nuisances_["y"], rtol=1e-9)
+    np.testing.assert_allclose(a.nuisances_["propensity"], b.nuisances_["propensity"], rtol=1e-7)
+    assert np.isfinite(a.score(frame, d.y, treatment=d.treatment))
