@@ -18,6 +18,14 @@ Designs (each replication draws fresh data; 95% intervals; truth known):
   (``ar_conf_int``); for the AR row, "mean width" is over the bounded sets only and the
   SE columns repeat the Wald ones.
 
+- ``liml``: ``make_linear_iv_data(1000, n_instruments=10, strength=0.5)`` (ten
+  instruments, first-stage F about 25): 2SLS beside LIML.
+- ``tsls-multi``: two endogenous treatments (truths 2 and -1) with three continuous
+  instruments, n = 2000; both coefficients.
+- ``ppi-tuned``: ``make_calibration_data(3000, n_labeled=200)``: the mean of the outcome by
+  ``ppi_mean`` with ``lam="auto"`` (truth: the population mean of the design), and
+  ``ppi_ols`` (lam="auto") on a linear design with biased predictions, slope 2.
+
 Run: python benchmarks/ate_iv_coverage.py [--reps 500] [--designs a,b] [--n-jobs 1]
 Writes benchmarks/results/ate_iv_coverage.md (or ``--out``).
 """
@@ -33,7 +41,8 @@ from pathlib import Path
 sys.path.insert(1, str(Path(__file__).resolve().parents[1]))  # run from a checkout
 
 RESULTS = Path(__file__).resolve().parent / "results"
-DESIGNS = ("aipw-clustered", "aipw-att", "aipw-nrep", "multiarm", "tsls", "dmliv", "tsls-weak")
+DESIGNS = ("aipw-clustered", "aipw-att", "aipw-nrep", "multiarm", "tsls", "dmliv", "tsls-weak",
+           "liml", "tsls-multi", "ppi-tuned")
 
 
 def _clustered(seed, G=20, m=50):
@@ -116,6 +125,45 @@ def one(seed, designs):
             else:  # two half-lines: (-inf, inf) marks a cover, (inf, inf) a miss
                 lo, hi = (-np.inf, np.inf) if inside else (np.inf, np.inf)
             out["TSLS Anderson-Rubin set, weak instrument, same data"] = (e.value, e.stderr, lo, hi, 1.0)
+        if "liml" in designs:
+            d = make_linear_iv_data(1000, n_instruments=10, strength=0.5, random_state=seed)
+            for meth in ("2SLS", "LIML"):
+                e = TSLS(method=meth).fit(d.X, d.y, treatment=d.treatment,
+                                          instrument=d.instrument).effect()
+                out[f"TSLS method={meth}, 10 instruments, make_linear_iv_data(1000, strength=0.5)"] = (
+                    e.value, e.stderr, *e.conf_int(), 1.0)
+        if "tsls-multi" in designs:
+            rng = np.random.default_rng(seed)
+            n = 2000
+            Z = rng.normal(size=(n, 3))
+            u = rng.normal(size=n)
+            d1 = Z @ [1.0, 0.5, 0.0] + 0.7 * u + rng.normal(size=n)
+            d2 = Z @ [0.0, 0.5, 1.0] - 0.5 * u + rng.normal(size=n)
+            y = 2.0 * d1 - 1.0 * d2 + u + rng.normal(size=n)
+            tab = TSLS().fit(None, y, treatment=np.c_[d1, d2], instrument=Z).effects()
+            for e, truth in zip(tab, (2.0, -1.0)):
+                out[f"TSLS two endogenous treatments, {e.name}"] = (
+                    e.value, e.stderr, *e.conf_int(), truth)
+        if "ppi-tuned" in designs:
+            from causalkit.calibration import ppi_mean, ppi_ols
+            from causalkit.datasets import make_calibration_data
+
+            d = make_calibration_data(3000, n_labeled=200, random_state=seed)
+            e = ppi_mean(d.predictions, d.labeled_predictions, d.labeled_truth, lam="auto")
+            out["ppi_mean lam='auto', make_calibration_data(3000, n_labeled=200)"] = (
+                e.value, e.stderr, *e.conf_int(), float(d.true_mean))
+            rng = np.random.default_rng(seed)
+
+            def draw(m):
+                x = rng.normal(size=(m, 1))
+                yy = 1.0 + 2.0 * x[:, 0] + rng.normal(size=m)
+                return x, yy, yy + 0.3 + 0.8 * rng.normal(size=m)
+
+            Xu, _, fu = draw(3000)
+            Xl, yl, fl = draw(200)
+            e = ppi_ols(Xu, fu, Xl, fl, yl)["x1"]
+            out["ppi_ols lam='auto' slope, 3000 unlabelled, 200 labelled"] = (
+                e.value, e.stderr, *e.conf_int(), 2.0)
     return out
 
 

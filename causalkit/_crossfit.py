@@ -176,6 +176,17 @@ def _take(v, idx, n):
     return v
 
 
+def _non_numeric_columns(X) -> list:
+    """Names of the DataFrame columns that are not plain numbers (categorical, strings)."""
+    if not hasattr(X, "dtypes") or not hasattr(X, "columns"):
+        return []
+    import pandas as pd
+
+    return [c for c, dt in X.dtypes.items()
+            if isinstance(dt, pd.CategoricalDtype) or not (
+                pd.api.types.is_numeric_dtype(dt) or pd.api.types.is_bool_dtype(dt))]
+
+
 def _rows(X, idx):
     return X.iloc[idx] if hasattr(X, "iloc") else X[idx]
 
@@ -277,7 +288,17 @@ def _fit_one_task(name, model, X, y, train, test, fit_mask, predict_on, method, 
             ok, key = _accepts_sample_weight(model)
             if ok:
                 kwargs[key] = sample_weight[tr]
-        model.fit(_rows(X, tr), ytr, **kwargs)
+        try:
+            model.fit(_rows(X, tr), ytr, **kwargs)
+        except (ValueError, TypeError) as exc:
+            cols = _non_numeric_columns(X)
+            if not cols:
+                raise
+            raise TypeError(
+                f"Nuisance '{name}' ({type(model).__name__}) could not be fitted on the "
+                f"non-numeric column(s) {cols} of `X`: {exc} Give a model that encodes them "
+                "(a ColumnTransformer with OneHotEncoder, HistGradientBoosting with "
+                "categorical_features='from_dtype') or encode them before fitting.") from exc
     preds = {name: _predict(model, _rows(X, test), method, classes)}
     for key, Xk in (predict_on or {}).items():
         preds[f"{name}@{key}"] = _predict(model, _rows(Xk, test), method, classes)
@@ -341,7 +362,9 @@ def crossfit(
     nuisances : dict of str to Nuisance
         What to fit, by name.
     X : array-like or DataFrame of shape (n, p), optional
-        Common features (each :class:`Nuisance` may bring its own).
+        Common features (each :class:`Nuisance` may bring its own). A DataFrame is
+        passed to the models as a DataFrame (each fold's rows by ``iloc``, with its
+        column names and dtypes), any other input as given.
     cv : int or splitter, default 5
         Number of folds or a scikit-learn splitter.
     folds : list of (train, test), optional

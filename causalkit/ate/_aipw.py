@@ -26,9 +26,9 @@ from ..utils.validation import (
     check_binary,
     check_consistent_length,
     check_groups,
+    check_nuisance_X,
     check_vector,
     check_weights,
-    check_X,
     warn_positivity,
 )
 from ._common import (
@@ -263,14 +263,15 @@ class AIPW(BaseEstimator):
         """
         check_aligned(X=X, y=y, treatment=treatment, sample_weight=sample_weight, groups=groups)
         thr, n_rep = float(self.trimming_threshold), int(self.n_rep)
-        Xa, names = check_X(X, "X")
+        model_y, model_t = self._models()
+        # X goes to the nuisance models only: a DataFrame stays one (see check_nuisance_X)
+        Xa, names = check_nuisance_X(X, {"model_y": model_y, "model_t": model_t}, "X")
         n = Xa.shape[0]
         yv = check_vector(y, "y")
         t = check_binary(treatment, "treatment")
         check_consistent_length(X=Xa, y=yv, treatment=t)
         sw = check_weights(sample_weight, "sample_weight", n=n)
         codes = check_groups(groups, "groups", n=n)
-        model_y, model_t = self._models()
         if not hasattr(model_t, "predict_proba"):
             raise TypeError(
                 f"`model_t` must be a classifier with predict_proba; got {type(model_t).__name__}."

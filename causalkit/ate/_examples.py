@@ -71,6 +71,28 @@ def conformance_cases():
             bad_inputs=[BadInput("nan-X", nan_in("X"), ValueError, r"`X` contains NaN")],
         ),
         ConformanceCase(
+            # nuisance models that declare allow_nan: NaN in X is let through by design
+            # (check_nuisance_X); NaN elsewhere and inf in X are still refused
+            name="ate.AIPW-allow-nan",
+            estimator=_nan_tolerant,
+            data=_data,
+            result=lambda e: [e.ate().value, e.ate().stderr],
+            before_fit=(lambda e, d: e.ate(),),
+            nan_ok=("X",),
+            bad_inputs=[
+                BadInput("nan-y", nan_in("y"), ValueError, r"`y` contains NaN"),
+                BadInput("nan-treatment", nan_in("treatment"), ValueError,
+                         r"`treatment` contains NaN"),
+                BadInput("inf-X", set_arg("X", lambda a: np.where(
+                    np.arange(len(a["y"]))[:, None] == 0, np.inf, a["X"])), ValueError,
+                    r"`X` contains infinite"),
+                BadInput("3d-X", set_arg("X", lambda a: a["X"][:, :, None]), ValueError,
+                         r"`X` must be 2-D"),
+                BadInput("string-X", set_arg("X", lambda a: np.full(a["X"].shape, "a")), TypeError,
+                         r"`X` must hold numbers"),
+            ],
+        ),
+        ConformanceCase(
             name="ate.MultiArmAIPW",
             estimator=_multi,
             data=_multi_data,
@@ -80,6 +102,15 @@ def conformance_cases():
             bad_inputs=_multi_bad(),
         ),
     ]
+
+
+def _nan_tolerant():
+    from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
+
+    from . import AIPW
+
+    return AIPW(HistGradientBoostingRegressor(max_iter=10),
+                HistGradientBoostingClassifier(max_iter=10), cv=3, random_state=0)
 
 
 def _multi_data(seed):

@@ -25,9 +25,9 @@ from ..utils.validation import (
     check_aligned,
     check_consistent_length,
     check_groups,
+    check_nuisance_X,
     check_vector,
     check_weights,
-    check_X,
     warn_positivity,
 )
 from ._aipw import cluster_method, default_propensity_model
@@ -197,7 +197,9 @@ class MultiArmAIPW(BaseEstimator):
         check_aligned(X=X, y=y, treatment=treatment, sample_weight=sample_weight,
                       groups=groups)
         thr, n_rep = float(self.trimming_threshold), int(self.n_rep)
-        Xa, names = check_X(X, "X")
+        model_y = self.model_y if self.model_y is not None else HistGradientBoostingRegressor()
+        model_t = self.model_t if self.model_t is not None else default_propensity_model()
+        Xa, names = check_nuisance_X(X, {"model_y": model_y, "model_t": model_t}, "X")
         n = Xa.shape[0]
         yv = check_vector(y, "y")
         check_consistent_length(X=Xa, y=yv, treatment=treatment)
@@ -205,8 +207,6 @@ class MultiArmAIPW(BaseEstimator):
         codes_t = np.searchsorted(levels, t)
         sw = check_weights(sample_weight, "sample_weight", n=n)
         codes = check_groups(groups, "groups", n=n)
-        model_y = self.model_y if self.model_y is not None else HistGradientBoostingRegressor()
-        model_t = self.model_t if self.model_t is not None else default_propensity_model()
         if not hasattr(model_t, "predict_proba"):
             raise TypeError(
                 f"`model_t` must be a classifier with predict_proba; got {type(model_t).__name__}.")

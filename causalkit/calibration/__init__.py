@@ -4,6 +4,7 @@ inference as a baseline."""
 
 from ._corrections import DebiasedRegressor, LinearCalibration, OutOfSupportWarning, TweedieCorrection
 from ._downstream import corrected_ate, corrected_mean, ppi_ate, ppi_mean
+from ._ppi import ppi_ols
 
 __all__ = ["DebiasedRegressor", "LinearCalibration", "OutOfSupportWarning", "TweedieCorrection",
-           "corrected_ate", "corrected_mean", "ppi_ate", "ppi_mean"]
+           "corrected_ate", "corrected_mean", "ppi_ate", "ppi_mean", "ppi_ols"]

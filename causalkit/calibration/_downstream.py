@@ -17,6 +17,7 @@ from ..utils.validation import (
     check_weights,
     warn_positivity,
 )
+from ._ppi import check_lam, tuned_lambda
 
 __all__ = ["corrected_mean", "corrected_ate", "ppi_mean", "ppi_ate"]
 
@@ -359,19 +360,29 @@ def corrected_ate(correction, predictions, treatment, *, X=None, propensity=None
                     method=f"{label} on corrected outcomes; " + _describe(correction, calibration_uncertainty, n_boot))
 
 
-def ppi_mean(predictions, labeled_predictions, labeled_truth) -> Estimate:
+def ppi_mean(predictions, labeled_predictions, labeled_truth, *, lam=1.0) -> Estimate:
     r"""Prediction-powered mean (Angelopoulos et al. 2023): a baseline needing fresh labels.
 
     .. math::
 
-        \hat\theta = \frac1N \sum_{unlabelled} \hat Y + \frac1n \sum_{labelled} (Y - \hat Y),
-        \qquad \widehat{SE}^2 = \frac{\widehat{\mathrm{var}}(\hat Y)}{N}
-                              + \frac{\widehat{\mathrm{var}}(Y - \hat Y)}{n}.
+        \hat\theta = \frac1N \sum_{unlabelled} \lambda\hat Y
+                     + \frac1n \sum_{labelled} (Y - \lambda\hat Y),
+        \qquad \widehat{SE}^2 = \frac{\widehat{\mathrm{var}}(\lambda\hat Y)}{N}
+                              + \frac{\widehat{\mathrm{var}}(Y - \lambda\hat Y)}{n}.
+
+    ``lam=1`` (the default) is the original PPI; ``lam=0`` the labelled mean alone;
+    ``lam="auto"`` is PPI++'s power tuning (Angelopoulos, Duchi and Zrnic, 2023), the
+    variance-minimising :math:`\hat\lambda = \widehat{\mathrm{Cov}}(Y, \hat Y) /
+    ((1 + n/N)\widehat{\mathrm{Var}}(\hat Y))` (covariance over the labelled units,
+    variance pooled over all), clipped to [0, 1]: never asymptotically worse than
+    either end, and ppi_py's default. The chosen value is in the method text.
 
     References
     ----------
     Angelopoulos, A. N., Bates, S., Fannjiang, C., Jordan, M. I. and Zrnic, T. (2023).
     Prediction-powered inference. Science 382(6671), 669-674.
+    Angelopoulos, A. N., Duchi, J. C. and Zrnic, T. (2023). PPI++: Efficient
+    prediction-powered inference. arXiv:2311.01453.
 
     Examples
     --------
@@ -386,15 +397,22 @@ def ppi_mean(predictions, labeled_predictions, labeled_truth) -> Estimate:
     xu = check_vector(predictions, "predictions")
     xl = check_vector(labeled_predictions, "labeled_predictions", min_length=2)
     yl = check_vector(labeled_truth, "labeled_truth", n=xl.shape[0], n_name="labeled_predictions")
-    rect = yl - xl
-    theta = xu.mean() + rect.mean()
-    se = np.sqrt(xu.var() / xu.size + rect.var() / rect.size)
+    lam = check_lam(lam)
+    how = "" if lam in (1.0, "auto") else f", lambda = {lam:g}"
+    if lam == "auto":
+        n, N = xl.size, xu.size
+        cov = float(np.mean((yl - yl.mean()) * (xl - xl.mean())))
+        lam = tuned_lambda(cov, float(np.var(np.r_[xl, xu], ddof=1)), n, N)
+        how = f" with power tuning (PPI++), lambda = {lam:.4g}"
+    rect = yl - lam * xl
+    theta = lam * xu.mean() + rect.mean()
+    se = np.sqrt((lam * xu).var() / xu.size + rect.var() / rect.size)
     return Estimate(theta, se, n=xu.size + xl.size, name="mean",
-                    method="prediction-powered inference (PPI), influence-function SE")
+                    method=f"prediction-powered inference (PPI){how}, influence-function SE")
 
 
 def ppi_ate(predictions, treatment, labeled_predictions, labeled_truth, labeled_treatment, *,
-            propensity=None, labeled_propensity=None) -> Estimate:
+            propensity=None, labeled_propensity=None, lam=1.0) -> Estimate:
     r"""Prediction-powered ATE: per arm, a Hajek mean of predictions plus a labelled rectifier.
 
     .. math::
@@ -406,6 +424,14 @@ def ppi_ate(predictions, treatment, labeled_predictions, labeled_truth, labeled_
     with ``w = 1/e`` for treated and ``1/(1-e)`` for control units (``e = 1/2``
     when no propensities are given). The SE adds the influence-function
     variances of the two independent samples (propensities held fixed).
+
+    ``lam`` scales the predictions as in :func:`ppi_mean` (:math:`\lambda\hat Y` in the
+    unlabelled term, :math:`Y - \lambda\hat Y` in the rectifier): ``1`` is PPI, ``0``
+    the labelled Hajek estimate alone, ``"auto"`` PPI++'s power tuning with the
+    influence values of the Hajek contrast in place of the outcomes,
+    :math:`\hat\lambda = \widehat{\mathrm{Cov}}(\phi_Y, \phi_{\hat Y}) /
+    ((1 + n/N)\widehat{\mathrm{Var}}(\phi_{\hat Y}))` clipped to [0, 1]
+    (Angelopoulos, Duchi and Zrnic, 2023; ppi_py has no ATE to compare with).
 
     Examples
     --------
@@ -433,8 +459,19 @@ def ppi_ate(predictions, treatment, labeled_predictions, labeled_truth, labeled_
                                 n_name="labeled_predictions", ndim=(1,)))
     warn_positivity(eu, 0.01, name="propensity")
     warn_positivity(el, 0.01, name="labeled_propensity")
-    tau_u, if_u = _hajek(xu, tu, eu, None)
-    tau_l, if_l = _hajek(yl - xl, tl, el, None)
+    lam = check_lam(lam)
+    how = "" if lam in (1.0, "auto") else f", lambda = {lam:g}"
+    if lam == "auto":
+        _, phi_y = _hajek(yl, tl, el, None)
+        _, phi_f = _hajek(xl, tl, el, None)
+        _, phi_u = _hajek(xu, tu, eu, None)
+        n, N = xl.size, xu.size
+        pooled = float((np.sum(phi_f**2) + np.sum(phi_u**2)) / (n + N))
+        lam = tuned_lambda(float(np.mean(phi_y * phi_f)), pooled, n, N)
+        how = f" with power tuning (PPI++), lambda = {lam:.4g}"
+    tau_u, if_u = _hajek(lam * xu, tu, eu, None)
+    tau_l, if_l = _hajek(yl - lam * xl, tl, el, None)
     se = np.sqrt(_se(if_u) ** 2 + _se(if_l) ** 2)
     return Estimate(tau_u + tau_l, se, n=xu.size + xl.size, name="ATE",
-                    method="prediction-powered inference (PPI), Hajek IPW per arm, influence-function SE")
+                    method=f"prediction-powered inference (PPI){how}, Hajek IPW per arm, "
+                           "influence-function SE")

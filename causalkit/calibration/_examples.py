@@ -175,4 +175,32 @@ def function_cases():
         FunctionCase("calibration.ppi_ate", ppi_ate, ppi_ate_data, value,
                      rows=("predictions", "treatment", "labeled_predictions", "labeled_truth",
                            "labeled_treatment", "propensity", "labeled_propensity")),
+        *_ppi_ols_cases(data),
+    ]
+
+
+def _ppi_ols_cases(data):
+    from ..testing import FunctionCase
+    from . import ppi_mean, ppi_ols
+
+    def ols_data(seed):
+        d = data(seed)
+        rng = np.random.default_rng(seed)
+        return {"X": rng.normal(size=(d.predictions.size, 2)), "predictions": d.predictions,
+                "labeled_X": rng.normal(size=(d.labeled_truth.size, 2)),
+                "labeled_predictions": d.labeled_predictions, "labeled_truth": d.labeled_truth}
+
+    def tuned_mean_data(seed):
+        d = data(seed)
+        return {"predictions": d.predictions, "labeled_predictions": d.labeled_predictions,
+                "labeled_truth": d.labeled_truth, "lam": "auto"}
+
+    return [
+        FunctionCase("calibration.ppi_ols", ppi_ols, ols_data,
+                     lambda t: [*t.values, *t.stderrs],
+                     rows=("X", "predictions", "labeled_X", "labeled_predictions",
+                           "labeled_truth")),
+        FunctionCase("calibration.ppi_mean-tuned", ppi_mean, tuned_mean_data,
+                     lambda e: [e.value, e.stderr],
+                     rows=("predictions", "labeled_predictions", "labeled_truth")),
     ]

@@ -244,7 +244,10 @@ class _PseudoOutcomeBase(BaseEstimator):
             Xaug = np.column_stack([Xa, t])
             nuis["mu"] = Nuisance(model_y, yv, X=Xaug, predict_on={
                 "1": np.column_stack([Xa, np.ones(n)]), "0": np.column_stack([Xa, np.zeros(n)])})
-        res = crossfit(nuis, Xa, cv=self.cv, stratify=None if (continuous or codes is not None) else t,
+        # a DataFrame reaches the nuisance models as one (column names kept, e.g. for a
+        # ColumnTransformer that selects by name); the final stage uses the numbers Xa
+        Xn = X if names is not None else Xa
+        res = crossfit(nuis, Xn, cv=self.cv, stratify=None if (continuous or codes is not None) else t,
                        groups=codes, sample_weight=sw, n_jobs=self.n_jobs,
                        random_state=self.random_state, keep_models=True)
         del Xaug
@@ -490,7 +493,7 @@ class _PseudoOutcomeBase(BaseEstimator):
         preds = [np.asarray(method(mdl, X), dtype=float) for mdl in self.nuisance_models_[name]]
         return np.mean(preds, axis=0)
 
-    def score(self, X, y, *, treatment, sample_weight=None) -> float:
+    def score(self, X, y, *, treatment, sample_weight=None, reference=None) -> float:
         """Minus the R-loss of the fitted CATE on ``(X, y, treatment)`` (larger is better).
 
         ``-sum_i s_i ((Y_i - m(X_i)) - (T_i - e(X_i)) tau(X_i))^2 / sum_i s_i``
@@ -498,30 +501,50 @@ class _PseudoOutcomeBase(BaseEstimator):
         nuisance models. Held-out data give an honest score for choosing the final
         model, e.g. in :class:`~sklearn.model_selection.GridSearchCV` with
         ``learner.set_score_request(treatment=True)`` under metadata routing.
+
+        The R-loss depends on the nuisances as well as on ``tau``: scores of learners
+        whose ``m`` and ``e`` differ (other nuisance models, or ``random_state=None``
+        so that folds and seeds differ) mix the quality of the nuisances with that of
+        the CATE and do not rank CATEs. Candidates that differ only in the final
+        model (or the featurizer) and share an integer ``random_state`` fit identical
+        nuisances on the same rows, so a grid search over the final model compares
+        like with like. To compare learners with different nuisances, pass
+        ``reference``: a fitted learner (of this class, fitted on the same kind of
+        treatment and features) whose nuisance models supply ``m`` and ``e`` for
+        every candidate, so that only ``tau`` differs. Choose the nuisance models by
+        their own prediction losses first (Nie and Wager, 2021, Section 3).
         """
-        Xa = self._features(X)
+        src = self if reference is None else reference
+        if reference is not None:
+            check_is_fitted(reference, "final_model_")
+            if not isinstance(reference, _PseudoOutcomeBase) or \
+                    reference.continuous_treatment_ != self.continuous_treatment_ or \
+                    reference.n_features_in_ != self.n_features_in_:
+                raise ValueError("`reference` must be a fitted learner with the same kind of "
+                                 "treatment and the same features as this one.")
+        Xa, Xf = self._features(X, with_frame=True)
         yv = check_vector(y, "y", n=Xa.shape[0])
         if self.continuous_treatment_:
             t = check_vector(treatment, "treatment", n=Xa.shape[0])
-            e = self._nuisance_predict("t", Xa, lambda mdl, Z: mdl.predict(Z))
+            e = src._nuisance_predict("t", Xf, lambda mdl, Z: mdl.predict(Z))
         else:
             t = check_binary(treatment, "treatment", n=Xa.shape[0]).astype(float)
-            e = self._nuisance_predict("t", Xa, lambda mdl, Z: mdl.predict_proba(Z)[:, -1])
-            thr = self.trimming_threshold
+            e = src._nuisance_predict("t", Xf, lambda mdl, Z: mdl.predict_proba(Z)[:, -1])
+            thr = src.trimming_threshold
             e = np.clip(e, thr, 1 - thr) if thr > 0 else e
         sw = check_weights(sample_weight, "sample_weight", n=Xa.shape[0])
-        if "y" in self.nuisance_models_:
-            m = self._nuisance_predict("y", Xa, lambda mdl, Z: mdl.predict(Z))
-        elif "mu0" in self.nuisance_models_:
-            mu0 = self._nuisance_predict("mu0", Xa, lambda mdl, Z: mdl.predict(Z))
-            mu1 = self._nuisance_predict("mu1", Xa, lambda mdl, Z: mdl.predict(Z))
+        if "y" in src.nuisance_models_:
+            m = src._nuisance_predict("y", Xf, lambda mdl, Z: mdl.predict(Z))
+        elif "mu0" in src.nuisance_models_:
+            mu0 = src._nuisance_predict("mu0", Xf, lambda mdl, Z: mdl.predict(Z))
+            mu1 = src._nuisance_predict("mu1", Xf, lambda mdl, Z: mdl.predict(Z))
             m = mu0 + e * (mu1 - mu0)
         else:
             n = Xa.shape[0]
-            mu0 = self._nuisance_predict("mu", np.column_stack([Xa, np.zeros(n)]),
-                                         lambda mdl, Z: mdl.predict(Z))
-            mu1 = self._nuisance_predict("mu", np.column_stack([Xa, np.ones(n)]),
-                                         lambda mdl, Z: mdl.predict(Z))
+            mu0 = src._nuisance_predict("mu", np.column_stack([Xa, np.zeros(n)]),
+                                        lambda mdl, Z: mdl.predict(Z))
+            mu1 = src._nuisance_predict("mu", np.column_stack([Xa, np.ones(n)]),
+                                        lambda mdl, Z: mdl.predict(Z))
             m = mu0 + e * (mu1 - mu0)
         loss = ((yv - m) - (t - e) * self.predict(X)) ** 2
         return -float(np.average(loss, weights=sw))

@@ -18,7 +18,7 @@ from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostin
 from sklearn.utils.validation import check_is_fitted
 
 from .._crossfit import Nuisance, crossfit
-from ..inference import Diagnostics, Estimate
+from ..inference import Diagnostics, Estimate, EstimateTable
 from ..utils._param_validation import (
     CV,
     ESTIMATOR,
@@ -34,9 +34,11 @@ from ..utils.validation import (
     WeakInstrumentWarning,
     check_aligned,
     check_consistent_length,
+    check_nuisance_X,
     check_treatment,
     check_vector,
     check_X,
+    feature_names,
     warn_positivity,
 )
 
@@ -50,21 +52,34 @@ SCORES = ("auto", "LATE", "partialling out")
 # --------------------------------------------------------------------------- validation
 
 
-def _validate(X, y, treatment, instrument):
+def _validate(X, y, treatment, instrument, models=None, multi=False):
     """Arrays for the IV estimators; ``X=None`` means no covariates.
 
     The treatment may be binary or continuous; the instrument may have several
-    columns, binary or continuous.
+    columns, binary or continuous. With ``models`` (the nuisance models, by name),
+    ``X`` goes to those models only and follows
+    :func:`~causalkit.utils.validation.check_nuisance_X` (a DataFrame stays one; NaN
+    only when every model allows it).
     """
     yv = check_vector(y, "y")
-    d = check_treatment(treatment, "treatment", binary=False)
+    shape = np.shape(treatment) if treatment is not None else ()
+    if multi and len(shape) == 2 and shape[1] > 1:  # several endogenous treatments (TSLS)
+        d, _ = check_X(treatment, "treatment")
+        for j in range(d.shape[1]):
+            if d[:, j].min() == d[:, j].max():
+                raise ValueError(f"`treatment` (column {j}) takes only the value {d[0, j]:g}; "
+                                 "each treatment must vary. Drop that column.")
+    else:
+        d = check_treatment(treatment, "treatment", binary=False)
     Z, _ = check_X(instrument, "instrument")
     if X is None:
         Xa, names = np.empty((yv.shape[0], 0)), None
+    elif models is not None:
+        Xa, names = check_nuisance_X(X, models, "X")
     else:
         Xa, names = check_X(X, "X")
     check_consistent_length(X=None if X is None else Xa, y=yv, treatment=d, instrument=Z)
-    if d.min() == d.max():
+    if d.ndim == 1 and d.min() == d.max():
         raise ValueError(f"`treatment` takes only the value {d[0]:g}; it must vary for its "
                          "effect to be identified.")
     for j in range(Z.shape[1]):
@@ -120,59 +135,148 @@ def _warn_weak(F, k, where, stacklevel=3):
 # --------------------------------------------------------------------------- 2SLS
 
 
-def _tsls(Xa, y, d, Z):
-    """2SLS with an intercept and ``Xa`` as controls; HC0 covariance; first-stage diagnostics."""
+def _liml_kappa(Xa, y, d, Z):
+    r"""LIML's :math:`\kappa`: the smallest root of :math:`|W^\top M_{X} W - \kappa W^\top M_{Q} W| = 0`
+    with :math:`W = (Y, A)`, :math:`M_X` the residual maker of :math:`(1, X)` and :math:`M_Q`
+    that of :math:`(1, X, Z)` (Anderson and Rubin, 1949; Davidson and MacKinnon, 2004, Section 8.5)."""
+    from scipy.linalg import eigh
+
     n = y.shape[0]
-    p, k = Xa.shape[1], Z.shape[1]
+    W = np.c_[y, d]
+    Xc = np.c_[np.ones(n), Xa]
+    Q = np.c_[Xc, Z]
+    e_q = W - Q @ np.linalg.lstsq(Q, W, rcond=None)[0]
+    e_x = W - Xc @ np.linalg.lstsq(Xc, W, rcond=None)[0]
+    try:
+        return float(eigh(e_x.T @ e_x, e_q.T @ e_q, eigvals_only=True).min())
+    except np.linalg.LinAlgError as exc:
+        raise ValueError(
+            "LIML needs the residuals of `y` and `treatment` on [1, X, instrument] to be "
+            "linearly independent, and here they are not (a treatment is an exact function "
+            "of the instruments, controls and the other treatments). Use method='2SLS' or "
+            "drop that treatment.") from exc
+
+
+def _kp_rk(D, Z, C):
+    r"""Kleibergen and Paap (2006) rk statistics for the null rank(Pi) = m - 1.
+
+    ``D`` (n, m) endogenous treatments, ``Z`` (n, k) instruments, ``C`` the exogenous
+    regressors partialled out of both. With :math:`\Theta = R_{zz}^{-\top} Q_{zx} R_{xx}^{-1}`
+    (:math:`R` upper Cholesky factors of the second moments, so that the singular values
+    of :math:`\Theta` are the canonical correlations) and :math:`U_\perp`, :math:`V_\perp`
+    the singular vectors of its :math:`k - m + 1` and 1 smallest singular values,
+    :math:`\hat\lambda = (V_\perp \otimes U_\perp)^\top \mathrm{vec}\,\Theta` and
+    :math:`rk = n\hat\lambda^\top \hat\Omega_\lambda^{-1}\hat\lambda`, with the
+    heteroscedasticity-robust covariance of the scores :math:`z_i v_i^\top`: the LM form
+    takes :math:`v` = the partialled treatments (the null's residuals), the Wald form the
+    first-stage residuals. Both are :math:`\chi^2_{k - m + 1}`; the Wald F is
+    :math:`rk_W (n - k - c) / (n k)` (Kleibergen and Paap, 2006, Section 3; the scaling
+    of Stata's ivreg2, Baum, Schaffer and Stillman, 2007). Returns
+    ``(lm, wald, wald_F, df)``.
+    """
+    n, k = Z.shape
+    m = D.shape[1]
+    x = D - C @ np.linalg.lstsq(C, D, rcond=None)[0]
+    z = Z - C @ np.linalg.lstsq(C, Z, rcond=None)[0]
+    irz = np.linalg.inv(np.linalg.cholesky(z.T @ z / n).T)
+    irx = np.linalg.inv(np.linalg.cholesky(x.T @ x / n).T)
+    theta = irz.T @ (z.T @ x / n) @ irx
+    U, _, Vt = np.linalg.svd(theta, full_matrices=True)
+    sel = np.kron(Vt.T[:, m - 1:].T, U[:, m - 1:].T)
+    lam = sel @ theta.ravel(order="F")
+    T = sel @ np.kron(irx.T, irz.T)
+
+    def chi2(v):
+        scores = np.column_stack([v[:, [j]] * z for j in range(m)])
+        Om = T @ (scores.T @ scores / n) @ T.T
+        return float(n * lam @ np.linalg.pinv((Om + Om.T) / 2) @ lam)
+
+    lm = chi2(x)
+    wald = chi2(x - z @ np.linalg.lstsq(z, x, rcond=None)[0])
+    return lm, wald, wald * (n - k - C.shape[1]) / (n * k), k - m + 1
+
+
+def _tsls(Xa, y, d, Z, method="2SLS"):
+    """2SLS (or LIML) with an intercept and ``Xa`` as controls; HC0 covariance; first-stage
+    diagnostics. ``d`` holds one treatment (n,) or several (n, m); the last m coefficients
+    and their covariance are returned."""
+    n = y.shape[0]
+    D = d.reshape(n, -1)
+    p, k, m = Xa.shape[1], Z.shape[1], D.shape[1]
     xlab = [f"`X` column {j}" for j in range(p)]
     zlab = ([f"`instrument` column {j}" for j in range(k)] if k > 1 else ["`instrument`"])
-    _check_full_rank(np.c_[np.ones(n), Xa], ["the intercept"] + xlab, "[1, X]")
-    Q = np.c_[np.ones(n), Xa, Z]
-    _check_full_rank(Q, ["the intercept"] + xlab + zlab, "[1, X, instrument]")
-    R = np.c_[np.ones(n), Xa, d]
-    # first stage: d on [1, X, Z]; robust Wald test of the instruments' coefficients
-    wald, _, _ = _hc0_wald(Q, d, list(range(1 + p, 1 + p + k)))
-    F1 = wald / k
-    # partial R^2 of the instruments: d and Z with X partialled out
+    dlab = ([f"`treatment` column {j}" for j in range(m)] if m > 1 else ["`treatment`"])
+    if k < m:
+        raise ValueError(f"`treatment` has {m} columns (endogenous treatments) but "
+                         f"`instrument` only {k}; 2SLS needs at least as many instruments as "
+                         "treatments. Add instruments or drop treatments.")
     Xc = np.c_[np.ones(n), Xa]
-    d_t = d - Xc @ np.linalg.lstsq(Xc, d, rcond=None)[0]
+    _check_full_rank(Xc, ["the intercept"] + xlab, "[1, X]")
+    Q = np.c_[Xc, Z]
+    _check_full_rank(Q, ["the intercept"] + xlab + zlab, "[1, X, instrument]")
+    R = np.c_[Xc, D]
+    _check_full_rank(R, ["the intercept"] + xlab + dlab, "[1, X, treatment]")
+    # first stage, per treatment: D_j on [1, X, Z]; robust Wald test of the instruments
+    walds = [_hc0_wald(Q, D[:, j], list(range(1 + p, 1 + p + k)))[0] for j in range(m)]
+    # partial R^2 of the instruments: D_j and Z with X partialled out
+    D_t = D - Xc @ np.linalg.lstsq(Xc, D, rcond=None)[0]
     Z_t = Z - Xc @ np.linalg.lstsq(Xc, Z, rcond=None)[0]
-    fit = Z_t @ np.linalg.lstsq(Z_t, d_t, rcond=None)[0]
-    partial_r2 = float(fit @ fit / (d_t @ d_t)) if d_t @ d_t > 0 else 0.0
+    fit = Z_t @ np.linalg.lstsq(Z_t, D_t, rcond=None)[0]
+    ss = (D_t**2).sum(axis=0)
+    partial_r2 = np.where(ss > 0, (fit**2).sum(axis=0) / np.where(ss > 0, ss, 1.0), 0.0)
     Rhat = Q @ np.linalg.lstsq(Q, R, rcond=None)[0]
     A = Rhat.T @ R
-    if partial_r2 < 1e-12 or np.linalg.matrix_rank(A) < A.shape[0]:
+    if partial_r2.min() < 1e-12 or np.linalg.matrix_rank(A) < A.shape[0]:
         raise ValueError("The instruments do not predict `treatment` once `X` is controlled "
-                         "for (first-stage partial R^2 is 0); the effect is not identified.")
+                         "for (first-stage partial R^2 is 0, or the instruments move the "
+                         "treatments only together); the effect is not identified.")
     coef = np.linalg.solve(A, Rhat.T @ y)
-    u = y - R @ coef
+    u = u_2sls = y - R @ coef
+    kappa = 1.0
+    if method == "LIML":
+        # k-class: (R'(I - kappa M_Q) R)^{-1} R'(I - kappa M_Q) y; kappa = 1 is 2SLS
+        kappa = _liml_kappa(Xa, y, D, Z)
+        A = (1 - kappa) * (R.T @ R) + kappa * (Rhat.T @ R)
+        coef = np.linalg.solve(A, (1 - kappa) * (R.T @ y) + kappa * (Rhat.T @ y))
+        u = y - R @ coef
     Ainv = np.linalg.inv(A)
     V = Ainv @ ((Rhat * u[:, None] ** 2).T @ Rhat) @ Ainv.T
-    diag = {"first_stage_F": float(F1), "first_stage_F_pvalue": float(stats.chi2.sf(wald, k)),
-            "first_stage_partial_r2": partial_r2, "n_instruments": k}
+    lm, kp_wald, kp_F, kp_df = _kp_rk(D, Z, Xc)
+    F1 = [float(w / k) for w in walds]
+    diag = {"first_stage_F": F1[0] if m == 1 else F1,
+            "first_stage_F_pvalue": (float(stats.chi2.sf(walds[0], k)) if m == 1 else
+                                     [float(stats.chi2.sf(w, k)) for w in walds]),
+            "first_stage_partial_r2": float(partial_r2[0]) if m == 1 else
+            [float(r) for r in partial_r2],
+            "n_instruments": k, "n_treatments": m,
+            "kp_rk_lm": lm, "kp_rk_lm_pvalue": float(stats.chi2.sf(lm, kp_df)),
+            "kp_rk_wald": kp_wald, "kp_rk_wald_F": kp_F}
+    if method == "LIML":
+        diag["kappa"] = kappa
     if k == 1:
         # reduced forms of y and of the treatment on Q, with the joint HC0 covariance of
         # their instrument coefficients (for the Anderson-Rubin interval)
+        d1 = D[:, 0]
         B = np.linalg.pinv(Q.T @ Q)
         cy = B @ (Q.T @ y)
-        cd = B @ (Q.T @ d)
-        ey, ed = y - Q @ cy, d - Q @ cd
+        cd = B @ (Q.T @ d1)
+        ey, ed = y - Q @ cy, d1 - Q @ cd
         row = (B @ Q.T)[-1]  # influence weights of the last coefficient (the instrument)
         V_rf = np.array([[np.sum(row**2 * ey * ey), np.sum(row**2 * ey * ed)],
                          [np.sum(row**2 * ey * ed), np.sum(row**2 * ed * ed)]])
         diag["_ar"] = (float(cy[-1]), float(cd[-1]), V_rf)
-    if k > 1:
-        # Wooldridge's (1995) robust score test of the k - 1 over-identifying restrictions:
-        # residualise k - 1 instruments on [1, X, fitted treatment], multiply by the 2SLS
-        # residual and regress 1 on the products; n - SSR ~ chi2(k - 1).
-        C = np.c_[np.ones(n), Xa, Rhat[:, -1]]
-        q = Z[:, : k - 1]
+    if k > m:
+        # Wooldridge's (1995) robust score test of the k - m over-identifying restrictions:
+        # residualise k - m instruments on [1, X, fitted treatments], multiply by the 2SLS
+        # residual and regress 1 on the products; n - SSR ~ chi2(k - m).
+        C = np.c_[Xc, Rhat[:, -m:]]
+        q = Z[:, : k - m]
         q_res = q - C @ np.linalg.lstsq(C, q, rcond=None)[0]
-        Fm = q_res * u[:, None]
+        Fm = q_res * u_2sls[:, None]
         b = np.linalg.lstsq(Fm, np.ones(n), rcond=None)[0]
         stat = float(n - np.sum((1.0 - Fm @ b) ** 2))
-        diag.update(overid_stat=stat, overid_pvalue=float(stats.chi2.sf(stat, k - 1)))
-    return float(coef[-1]), float(np.sqrt(V[-1, -1])), diag
+        diag.update(overid_stat=stat, overid_pvalue=float(stats.chi2.sf(stat, k - m)))
+    return coef[-m:].astype(float), V[-m:, -m:], diag
 
 
 def tsls(X, y, treatment, instrument) -> Estimate:
@@ -186,7 +290,8 @@ def tsls(X, y, treatment, instrument) -> Estimate:
     yv = np.asarray(y, dtype=float)
     Xa = np.empty((yv.shape[0], 0)) if X is None else np.asarray(X, dtype=float).reshape(len(yv), -1)
     Z = np.asarray(instrument, dtype=float).reshape(len(yv), -1)
-    value, se, _ = _tsls(Xa, yv, np.asarray(treatment, dtype=float), Z)
+    coef, V, _ = _tsls(Xa, yv, np.asarray(treatment, dtype=float), Z)
+    value, se = float(coef[0]), float(np.sqrt(V[0, 0]))
     ctrl = "covariates as controls" if Xa.shape[1] else "no covariates"
     return Estimate(value, se, n=yv.shape[0],
                     method=f"2SLS with {ctrl}, HC0 SE (assumes exclusion)", name="2SLS")
@@ -211,16 +316,52 @@ class TSLS(BaseEstimator):
     F; below 10 (Staiger and Stock, 1997) a
     :class:`~causalkit.utils.validation.WeakInstrumentWarning` is raised.
 
+    With ``method="LIML"`` the limited-information maximum-likelihood estimator,
+    the k-class estimator :math:`\hat\beta_\kappa = (R^\top(I - \kappa M_Q)R)^{-1}
+    R^\top(I - \kappa M_Q)Y` with :math:`\kappa` the smallest root of
+    :math:`|W^\top M_X W - \kappa W^\top M_Q W| = 0`, :math:`W = (Y, A)`, :math:`M_X`
+    and :math:`M_Q` the residual makers of :math:`(1, X)` and :math:`(1, X, Z)`
+    (Anderson and Rubin, 1949; Davidson and MacKinnon, 2004, Section 8.5);
+    :math:`\kappa = 1` is 2SLS, and with one instrument LIML equals 2SLS. Its
+    median bias under many or weak instruments is smaller than 2SLS's. The robust
+    covariance is :math:`V^{-1}(\sum_i \hat u_i^2 \hat R_i \hat R_i^\top)V^{-1}`
+    with :math:`V = (1 - \kappa)R^\top R + \kappa \hat R^\top R`.
+
+    Parameters
+    ----------
+    method : {"2SLS", "LIML"}, default "2SLS"
+
+    Several endogenous treatments (``treatment`` of shape (n, m), with at least
+    :math:`m` instruments) enter :math:`R` together; :meth:`effects` has one row per
+    treatment and ``cov_`` their joint covariance. The weak-instrument warning then
+    reads the Kleibergen-Paap rk Wald F, since per-treatment first-stage F
+    statistics ignore that the instruments may move the treatments only together.
+
     Attributes
     ----------
-    effect_ : Estimate
+    effect_ : Estimate or None
+        The coefficient of the one treatment (``None`` with several).
+    effects_ : EstimateTable
+        One row per endogenous treatment.
+    cov_ : ndarray of shape (m, m)
+        The HC0 covariance of the treatments' coefficients.
     diagnostics_ : dict
-        ``first_stage_F`` (robust), its chi-square p-value, the instruments'
-        ``first_stage_partial_r2`` and ``n_instruments``; with more than one
-        instrument also ``overid_stat`` and ``overid_pvalue``, Wooldridge's (1995)
+        ``first_stage_F`` (robust; a list with several treatments), its chi-square
+        p-value, the instruments' ``first_stage_partial_r2``, ``n_instruments`` and
+        ``n_treatments``; the Kleibergen and Paap (2006) rank statistics of the null
+        that the first-stage coefficients have rank :math:`m - 1`
+        (underidentification), with heteroscedasticity-robust covariances: ``kp_rk_lm``
+        and ``kp_rk_lm_pvalue`` (:math:`\chi^2_{k-m+1}`), ``kp_rk_wald`` and the rk
+        Wald F ``kp_rk_wald_F`` (:math:`rk_W (n - k - c) / (nk)`, :math:`c` the number
+        of exogenous columns, the convention of Stata's ivreg2; with one treatment
+        :math:`rk_W` is the robust first-stage Wald statistic); these equal
+        linearmodels' ``kleibergen_paap`` and ``kleibergen_paap_f``. With
+        ``method="LIML"`` also ``kappa``; with more instruments than treatments
+        also ``overid_stat`` and ``overid_pvalue``, Wooldridge's (1995)
         heteroscedasticity-robust score test of the over-identifying restrictions
-        (:math:`n - SSR` from regressing 1 on the 2SLS residual times the
-        instruments residualised on :math:`(1, X, \hat A)`; :math:`\chi^2_{k-1}`).
+        (:math:`n - SSR` from regressing 1 on the 2SLS residual times :math:`k - m`
+        instruments residualised on :math:`(1, X, \hat A)`; :math:`\chi^2_{k-m}`;
+        from the 2SLS residuals whichever ``method``, as the test is defined).
     n_features_in_ : int
     feature_names_in_ : ndarray of str
 
@@ -230,6 +371,10 @@ class TSLS(BaseEstimator):
     MIT Press.
     Staiger, D. and Stock, J. H. (1997). Instrumental variables regression with weak
     instruments. Econometrica 65(3).
+    Kleibergen, F. and Paap, R. (2006). Generalized reduced rank tests using the singular
+    value decomposition. Journal of Econometrics 133(1).
+    Davidson, R. and MacKinnon, J. G. (2004). Econometric Theory and Methods. Oxford
+    University Press.
     Anderson, T. W. and Rubin, H. (1949). Estimation of the parameters of a single equation
     in a complete system of stochastic equations. Annals of Mathematical Statistics 20(1).
     Andrews, I., Stock, J. H. and Sun, L. (2019). Weak instruments in instrumental variables
@@ -247,12 +392,15 @@ class TSLS(BaseEstimator):
     True
     >>> est.diagnostics_["first_stage_F"] > 10
     True
+    >>> liml = TSLS(method="LIML").fit(d.X, d.y, treatment=d.treatment, instrument=d.instrument)
+    >>> bool(liml.diagnostics_["kappa"] >= 1.0)
+    True
     """
 
-    _parameter_constraints: dict = {}  # no hyperparameters
+    _parameter_constraints: dict = {"method": [StrOptions({"2SLS", "LIML"})]}
 
-    def __init__(self):
-        pass
+    def __init__(self, method="2SLS"):
+        self.method = method
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y, *, treatment, instrument):
@@ -263,8 +411,10 @@ class TSLS(BaseEstimator):
         X : array-like of shape (n, p), or None
             Exogenous covariates (controls); ``None`` for none.
         y : array-like of shape (n,)
-        treatment : array-like of shape (n,)
-            The endogenous regressor, binary or continuous.
+        treatment : array-like of shape (n,) or (n, m)
+            The endogenous regressor, binary or continuous; or several (then
+            :meth:`effects` has one row per column, and ``instrument`` needs at
+            least ``m`` columns).
         instrument : array-like of shape (n,) or (n, k)
             One or several instruments, binary or continuous.
 
@@ -273,13 +423,28 @@ class TSLS(BaseEstimator):
         self
         """
         check_aligned(X=X, y=y, treatment=treatment, instrument=instrument)
-        Xa, names, yv, d, Z = _validate(X, y, treatment, instrument)
-        value, se, diag = _tsls(Xa, yv, d, Z)
+        Xa, names, yv, d, Z = _validate(X, y, treatment, instrument, multi=True)
+        coef, V, diag = _tsls(Xa, yv, d, Z, self.method)
         self._ar = diag.pop("_ar", None)
-        _warn_weak(diag["first_stage_F"], Z.shape[1], "robust first-stage")
+        m = coef.size
+        if m == 1:
+            _warn_weak(diag["first_stage_F"], Z.shape[1], "robust first-stage")
+        else:
+            _warn_weak(diag["kp_rk_wald_F"], Z.shape[1], "Kleibergen-Paap rk Wald")
         ctrl = "covariates as controls" if Xa.shape[1] else "no covariates"
-        self.effect_ = Estimate(value, se, n=yv.shape[0], name="2SLS", method=(
-            f"2SLS with {ctrl}, {Z.shape[1]} instrument(s), HC0 SE (assumes exclusion)"))
+        how = "2SLS" if self.method == "2SLS" else f"LIML (kappa = {diag['kappa']:.6g})"
+        method = (f"{how} with {ctrl}, {Z.shape[1]} instrument(s), {m} treatment(s), HC0 SE "
+                  "(assumes exclusion)") if m > 1 else (
+            f"{how} with {ctrl}, {Z.shape[1]} instrument(s), HC0 SE (assumes exclusion)")
+        tnames = feature_names(treatment) if m > 1 else None
+        labels = ([self.method] if m == 1 else
+                  [f"{self.method}: {c}" for c in (tnames if tnames is not None else
+                                                   [f"treatment[{j}]" for j in range(m)])])
+        rows = [Estimate(float(coef[j]), float(np.sqrt(V[j, j])), n=yv.shape[0],
+                         name=labels[j], method=method) for j in range(m)]
+        self.effects_ = EstimateTable(rows, title="Effects of the endogenous treatments")
+        self.effect_ = rows[0] if m == 1 else None
+        self.cov_ = np.array(V, dtype=float)
         self.diagnostics_ = Diagnostics(diag)
         self.n_features_in_ = Xa.shape[1]
         if names is not None:
@@ -288,8 +453,16 @@ class TSLS(BaseEstimator):
 
     def effect(self) -> Estimate:
         """The treatment coefficient as an :class:`~causalkit.inference.Estimate`."""
-        check_is_fitted(self, "effect_")
+        check_is_fitted(self, "effects_")
+        if self.effect_ is None:
+            raise ValueError(f"This fit has {len(self.effects_)} endogenous treatments; call "
+                             "effects() for their coefficients.")
         return self.effect_
+
+    def effects(self) -> EstimateTable:
+        """Every treatment's coefficient (one row per endogenous treatment)."""
+        check_is_fitted(self, "effects_")
+        return self.effects_
 
     def ar_conf_int(self, alpha: float = 0.05) -> list[tuple[float, float]]:
         r"""Anderson-Rubin confidence set, robust to weak instruments (one instrument).
@@ -500,7 +673,10 @@ class DMLIV(BaseEstimator):
         """
         check_aligned(X=X, y=y, treatment=treatment, instrument=instrument)
         thr = float(self.trimming_threshold)
-        Xa, names, yv, a, Z = _validate(X, y, treatment, instrument)
+        default = HistGradientBoostingRegressor()  # every default nuisance is a HistGradientBoosting
+        models = {k: (m if m is not None else default) for k, m in (
+            ("model_y", self.model_y), ("model_t", self.model_t), ("model_z", self.model_z))}
+        Xa, names, yv, a, Z = _validate(X, y, treatment, instrument, models)
         if Z.shape[1] == 1:  # the coding rule for a one-column instrument, as for treatments
             check_treatment(Z[:, 0], "instrument", binary=False)
         binary = Z.shape[1] == 1 and _is_binary(Z[:, 0]) and _is_binary(a)

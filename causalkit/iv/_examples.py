@@ -58,6 +58,7 @@ def _linear_data(seed):
 def _linear_bad(linear_algebra=False):
     from ..utils.validation import WeakInstrumentWarning
 
+    # TSLS takes several treatments: two copies of one are collinear
     own = [BadInput("duplicated-instrument", set_arg("instrument", lambda a: np.c_[
         a["instrument"], a["instrument"][:, :1]]), ValueError,
         r"`instrument` column 2 is a linear combination")] if linear_algebra else []
@@ -69,7 +70,8 @@ def _linear_bad(linear_algebra=False):
         BadInput("short-instrument", set_arg("instrument", lambda a: a["instrument"][:-1]), ValueError,
                  r"inconsistent numbers of rows"),
         BadInput("2d-treatment", set_arg("treatment", lambda a: np.c_[a["treatment"], a["treatment"]]),
-                 ValueError, r"`treatment` must be 1-D"),
+                 ValueError, r"`treatment` column 1 is a linear combination" if linear_algebra
+                 else r"`treatment` must be 1-D"),
         BadInput("constant-instrument-column", set_arg("instrument", lambda a: np.c_[
             a["instrument"][:, 0], np.ones(len(a["y"]))]), ValueError,
             r"`instrument` \(column 1\) takes only the value 1"),
@@ -205,6 +207,13 @@ def conformance_cases():
                         result=lambda e: [e.effect().value, e.effect().stderr,
                                           e.diagnostics_["first_stage_F"]],
                         before_fit=(lambda e, d: e.effect(),), bad_inputs=_linear_bad(True)),
+        ConformanceCase(name="iv.TSLS-LIML", estimator=lambda: _tsls().set_params(method="LIML"),
+                        data=_linear_data,
+                        result=lambda e: [e.effect().value, e.effect().stderr,
+                                          e.diagnostics_["kappa"], e.diagnostics_["kp_rk_lm"]],
+                        before_fit=(lambda e, d: e.effect(),), bad_inputs=_linear_bad(True) + [
+                            BadInput("method", lambda a: ({"method": "GMM"}, a), ValueError,
+                                     r"`method` must be '2SLS' or 'LIML'")]),
     ]
 
 

@@ -21,6 +21,8 @@ __all__ = [
     "WeakInstrumentWarning",
     "FewObservationsWarning",
     "check_X",
+    "check_nuisance_X",
+    "allows_nan",
     "check_vector",
     "check_consistent_length",
     "check_binary",
@@ -302,6 +304,145 @@ def check_X(
                          "minimum of 1 is required. Pass at least one feature.")
     _check_finite(arr, name, allow_nan)
     return arr, names
+
+
+def _nan_handling(model) -> tuple[bool, bool]:
+    """``(accepts NaN, removes NaN)`` for a model, a Pipeline or a ColumnTransformer."""
+    if model is None or (isinstance(model, str) and model == "passthrough"):
+        return True, False
+    if isinstance(model, str) and model == "drop":
+        return True, True
+    if type(model).__module__.startswith("sklearn.impute"):
+        return True, True
+    steps = getattr(model, "steps", None)
+    if isinstance(steps, list) and hasattr(model, "named_steps"):  # a Pipeline
+        for step in steps:
+            accepts, removes = _nan_handling(step[1])
+            if not accepts:
+                return False, False
+            if removes:
+                return True, True
+        return True, False
+    parts = getattr(model, "transformers", None)
+    if isinstance(parts, list) and hasattr(model, "remainder"):  # a ColumnTransformer
+        handled = [_nan_handling(t[1]) for t in parts] + [_nan_handling(model.remainder)]
+        return all(a for a, _ in handled), all(r for _, r in handled)
+    try:
+        from sklearn.utils import get_tags
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return bool(get_tags(model).input_tags.allow_nan), False
+    except Exception:
+        return False, False
+
+
+def allows_nan(model) -> bool:
+    """Whether ``model`` can be fitted on features with NaN.
+
+    Read from the scikit-learn tag ``input_tags.allow_nan``. A Pipeline accepts NaN
+    when its steps accept it up to an imputer (``sklearn.impute``), or all the way
+    (``make_pipeline(SimpleImputer(), LinearRegression())`` does); a
+    ColumnTransformer when each of its transformers does. A model without
+    scikit-learn tags is taken not to accept NaN (give it a ``__sklearn_tags__``
+    with ``input_tags.allow_nan = True`` if it does).
+
+    Examples
+    --------
+    >>> from sklearn.ensemble import HistGradientBoostingRegressor
+    >>> from sklearn.impute import SimpleImputer
+    >>> from sklearn.linear_model import LinearRegression
+    >>> from sklearn.pipeline import make_pipeline
+    >>> from causalkit.utils.validation import allows_nan
+    >>> allows_nan(HistGradientBoostingRegressor()), allows_nan(LinearRegression())
+    (True, False)
+    >>> allows_nan(make_pipeline(SimpleImputer(), LinearRegression()))
+    True
+    """
+    return _nan_handling(model)[0]
+
+
+def _nan_refused(name, rows, refusing):
+    listed = ", ".join(refusing)
+    return ValueError(
+        f"`{name}` contains NaN or missing values in {len(rows)} row(s) (first at row "
+        f"{int(rows[0])}), and the nuisance model(s) {listed} do not accept missing values "
+        "(their scikit-learn tag `allow_nan` is false). Drop or impute those rows before "
+        "fitting, or use models that handle missing values (HistGradientBoosting*, LightGBM, "
+        "a Pipeline that starts with SimpleImputer).")
+
+
+def check_nuisance_X(X, models, name: str = "X", *, min_samples: int = 1):
+    """Validate features that only nuisance models see; return ``(X for the models, names)``.
+
+    The rule for features that go to cross-fitted nuisance models only (the final
+    estimate does no linear algebra on them):
+
+    - a DataFrame stays a DataFrame: every fold gets its rows by position (``iloc``),
+      with the column names and dtypes the user gave, so a ``ColumnTransformer`` that
+      selects columns by name works and categorical or string columns reach models that
+      encode them (a nuisance model that cannot use them fails with a TypeError naming
+      ``X``); any other input becomes a float array;
+    - NaN (or ``pd.NA``) is let through only when every model in ``models`` declares
+      ``allow_nan`` (:func:`allows_nan`); otherwise a ValueError names ``X`` and the
+      models that refuse;
+    - infinite values, and numbers too large or too small for double precision, are
+      always refused in numeric columns; so are sparse matrices and non-2-D input.
+
+    Parameters
+    ----------
+    X : array-like or DataFrame
+    models : dict of str to estimator
+        The nuisance models that will be fitted on ``X``, by the name the user knows
+        them by (``"model_y"``...).
+    name : str
+        The argument's name in messages.
+    min_samples : int
+        Fewest rows accepted.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn.ensemble import HistGradientBoostingRegressor
+    >>> from causalkit.utils.validation import check_nuisance_X
+    >>> X = np.array([[1.0, np.nan], [2.0, 3.0]])
+    >>> Xn, _ = check_nuisance_X(X, {"model_y": HistGradientBoostingRegressor()})
+    >>> bool(np.isnan(Xn).any())
+    True
+    """
+    if X is None:
+        raise ValueError(f"`{name}` is required; got None.")
+    refusing = [f"`{k}` ({type(m).__name__})" for k, m in models.items() if not allows_nan(m)]
+    if not (_is_pandas(X) and hasattr(X, "columns")):
+        arr, names = check_X(X, name, allow_nan=True, min_samples=min_samples)
+        if refusing:
+            bad = np.isnan(arr)
+            if bad.any():
+                raise _nan_refused(name, np.flatnonzero(bad.any(axis=1)), refusing)
+        return arr, names
+    import pandas as pd
+
+    names = feature_names(X)
+    if X.shape[0] < min_samples:
+        raise ValueError(f"`{name}` needs at least {min_samples} rows; got {X.shape[0]}.")
+    if X.shape[1] == 0:
+        raise ValueError(f"`{name}` has no columns: 0 feature(s) (shape={X.shape}) while a "
+                         "minimum of 1 is required. Pass at least one feature.")
+    if len(set(names)) < len(names):
+        raise ValueError(f"`{name}` has duplicated column names; give every column its own "
+                         "name.")
+    missing = X.isna().to_numpy()
+    if missing.any() and refusing:
+        raise _nan_refused(name, np.flatnonzero(missing.any(axis=1)), refusing)
+    for col, dt in X.dtypes.items():
+        if isinstance(dt, pd.CategoricalDtype) or pd.api.types.is_bool_dtype(dt):
+            continue
+        if pd.api.types.is_numeric_dtype(dt):
+            if pd.api.types.is_complex_dtype(dt):
+                raise ValueError(f"`{name}` column {col!r} is complex; pass real numbers.")
+            v = X[col].to_numpy(dtype=np.float64, na_value=np.nan)
+            _check_finite(v, name, allow_nan=True)
+    return X, names
 
 
 def check_consistent_length(**arrays) -> int:

