@@ -213,7 +213,7 @@ def conformance_cases():
                                           e.diagnostics_["kappa"], e.diagnostics_["kp_rk_lm"]],
                         before_fit=(lambda e, d: e.effect(),), bad_inputs=_linear_bad(True) + [
                             BadInput("method", lambda a: ({"method": "GMM"}, a), ValueError,
-                                     r"`method` must be '2SLS' or 'LIML'")]),
+                                     r"The 'method' parameter of TSLS must be")]),
     ]
 
 
