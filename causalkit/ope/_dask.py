@@ -20,6 +20,7 @@ from ..utils._chunked import (
     Moments,
     align_rows,
     as_dask,
+    combine,
     finite_stats,
     need_argument,
     raise_finite,
@@ -35,34 +36,6 @@ _BIG = np.iinfo(np.int64).max
 
 
 # --------------------------------------------------------------------------- merging
-
-
-def _combine(a, b):
-    out = {}
-    for key, x in a.items():
-        y = b[key]
-        if x is None:
-            out[key] = None
-        elif isinstance(x, dict):
-            out[key] = _combine(x, y)
-        elif isinstance(x, tuple):
-            tag = x[0]
-            if tag == "min":
-                out[key] = ("min", min(x[1], y[1]))
-            elif tag == "max":
-                out[key] = ("max", max(x[1], y[1]))
-            elif tag == "first":  # (tag, count, first row, value at it)
-                first = x if x[2] <= y[2] else y
-                out[key] = ("first", x[1] + y[1], first[2], first[3])
-            elif tag == "counts":
-                k = max(x[1].shape[0], y[1].shape[0])
-                out[key] = ("counts", np.pad(x[1], (0, k - x[1].shape[0]))
-                            + np.pad(y[1], (0, k - y[1].shape[0])))
-            else:  # pragma: no cover
-                raise AssertionError(tag)
-        else:
-            out[key] = x + y
-    return out
 
 
 def _first(mask, values, offset):
@@ -160,7 +133,7 @@ def fit_dask(est, X, y, action, propensity, estimated_rewards, sample_weight):
         return out
 
     st = reduce_blocks(block, [arrs["X"], arrs["y"], arrs["action"], arrs["propensity"],
-                               arrs["estimated_rewards"], arrs["sample_weight"]], _combine)
+                               arrs["estimated_rewards"], arrs["sample_weight"]], combine)
     # the numpy path's checks, in its order
     raise_finite(st["X"], "X")
     raise_finite(st["y"], "y")
@@ -372,7 +345,7 @@ def _policy_pass(est, policy, *, scores=True):
 
     arrays = [d["X"] if fn is not None else None, Pd, d["y"], d["action"], d["propensity"],
               d["estimated_rewards"] if scores else None, d["sample_weight"] if scores else None]
-    st = reduce_blocks(block, arrays, _combine)
+    st = reduce_blocks(block, arrays, combine)
     _raise_prob(st, "policy")
     counts = est.diagnostics_["action_counts"]
     unlogged = np.flatnonzero(counts == 0)

@@ -135,7 +135,7 @@ def merge_tree(parts, combine):
     return parts[0]
 
 
-def reduce_blocks(fn, arrays, combine):
+def reduce_blocks(fn, arrays, combine, *, lazy=False):
     """Map ``fn(offset, *blocks)`` over aligned row blocks and merge with ``combine``.
 
     ``arrays`` is a list of Dask arrays with the same row chunks (``None`` entries are
@@ -156,7 +156,40 @@ def reduce_blocks(fn, arrays, combine):
     offsets = np.r_[0, np.cumsum(ref.chunks[0])[:-1]].astype(np.int64)
     f = dask.delayed(fn, pure=True)
     parts = [f(int(offsets[i]), *(p[i] for p in per)) for i in range(nblocks)]
-    (out,) = dask.compute(merge_tree(parts, combine))
+    tree = merge_tree(parts, combine)
+    if lazy:  # the caller computes several reductions together (one pass)
+        return tree
+    (out,) = dask.compute(tree)
+    return out
+
+
+def combine(a, b):
+    """Merge two block summaries: dicts of mergeable objects or tagged tuples
+    (``("min", v)``, ``("max", v)``, ``("first", count, row, value)``, ``("counts", array)``)."""
+    out = {}
+    for key, x in a.items():
+        y = b[key]
+        if x is None:
+            out[key] = None
+        elif isinstance(x, dict):
+            out[key] = combine(x, y)
+        elif isinstance(x, tuple):
+            tag = x[0]
+            if tag == "min":
+                out[key] = ("min", min(x[1], y[1]))
+            elif tag == "max":
+                out[key] = ("max", max(x[1], y[1]))
+            elif tag == "first":  # (tag, count, first row, value at it)
+                first = x if x[2] <= y[2] else y
+                out[key] = ("first", x[1] + y[1], first[2], first[3])
+            elif tag == "counts":
+                k = max(x[1].shape[0], y[1].shape[0])
+                out[key] = ("counts", np.pad(x[1], (0, k - x[1].shape[0]))
+                            + np.pad(y[1], (0, k - y[1].shape[0])))
+            else:  # pragma: no cover
+                raise AssertionError(tag)
+        else:
+            out[key] = x + y
     return out
 
 
@@ -212,8 +245,13 @@ class Moments:
         C = self.C + other.C + np.outer(d, d) * (self.W * other.W / W)
         return Moments(W, mean, C, self.n + other.n)
 
+    def bilinear(self, a0, a, b0, b):
+        """``sum_i u_i (a0 + a' z_i)(b0 + b' z_i)`` for the merged rows."""
+        a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
+        return float(a @ self.C @ b + self.W * (a0 + a @ self.mean) * (b0 + b @ self.mean))
+
     def ssq(self, u, c=0.0):
-        """``sum_i u_i' ... `` : the weighted sum of ``(a' z_i - c)^2`` for the vector ``a = u``."""
+        """The weighted sum of ``(u' z_i - c)^2`` over the merged rows."""
         u = np.asarray(u, dtype=np.float64)
         return float(u @ self.C @ u + self.W * (u @ self.mean - c) ** 2)
 
