@@ -17,6 +17,7 @@ from ..utils._chunked import (
     Moments,
     align_rows,
     as_dask,
+    column_names,
     combine,
     is_dask,
     raise_finite,
@@ -101,8 +102,9 @@ def fit_linear_dask(est, X, y, sample_weight):
     est.intercept_, est.slope_ = m, k
     est.coef_cov_ = bread @ meat @ bread
     est.n_features_in_ = 1
-    if hasattr(X, "columns"):
-        est.feature_names_in_ = np.asarray([str(c) for c in X.columns], dtype=object)
+    names = column_names(X)
+    if names is not None:
+        est.feature_names_in_ = names
     elif hasattr(est, "feature_names_in_"):
         del est.feature_names_in_
     est.n_calibration_ = n

@@ -20,6 +20,7 @@ from ..utils._chunked import (
     Moments,
     align_rows,
     as_dask,
+    column_names,
     finite_stats,
     is_dask,
     merge_values,
@@ -287,8 +288,9 @@ def fit_dask(est, X, y, weights, strata):
         "strata": pd.DataFrame(rows).set_index("stratum"),
     }
     est.n_features_in_ = p
-    if hasattr(X, "columns"):
-        est.feature_names_in_ = np.asarray([str(c) for c in X.columns], dtype=object)
+    names = column_names(X)
+    if names is not None:
+        est.feature_names_in_ = names
     elif hasattr(est, "feature_names_in_"):
         del est.feature_names_in_
     return est

@@ -20,6 +20,7 @@ from ..utils._chunked import (
     Moments,
     align_rows,
     as_dask,
+    column_names,
     combine,
     finite_stats,
     need_argument,
@@ -188,9 +189,7 @@ def fit_dask(est, X, y, action, propensity, estimated_rewards, sample_weight):
         "action_counts": counts,
     }
     est.n_features_in_ = int(Xd.shape[1])
-    names = None
-    if hasattr(X, "columns"):
-        names = np.asarray([str(c) for c in X.columns], dtype=object)
+    names = column_names(X)
     if names is not None:
         est.feature_names_in_ = names
     elif hasattr(est, "feature_names_in_"):

@@ -28,6 +28,7 @@ from ..utils._chunked import (
     FiniteStats,
     align_rows,
     as_dask,
+    column_names,
     combine,
     finite_stats,
     merge_values,
@@ -119,9 +120,9 @@ def fit_dask(est, X, y, treatment, covariates, groups, sample_weight):
         zq = Rq * kb[:, None]
         vh = np.column_stack([D, Rp])
         vb = np.column_stack([D, Rq])
-        Th = np.einsum("ni,nj->nij", zp, vh).reshape(x.shape[0], -1)
+        Th = np.einsum("ni,nj->nij", zp, vh).reshape(x.shape[0], zp.shape[1] * vh.shape[1])
         zb = np.column_stack([zp, zq])
-        Tb = np.einsum("ni,nj->nij", zb, vb).reshape(x.shape[0], -1)
+        Tb = np.einsum("ni,nj->nij", zb, vb).reshape(x.shape[0], zb.shape[1] * vb.shape[1])
         return {"n_win": int(x.shape[0]), "n_h": int(np.count_nonzero(kh)),
                 "n_b": int(np.count_nonzero(kb)),
                 "Gp": zp.T @ Rp, "SpD": zp.T @ D, "Lp": zp.T @ ((x / h) ** (p + 1)),
@@ -262,8 +263,9 @@ def fit_dask(est, X, y, treatment, covariates, groups, sample_weight):
     est.gamma_ = None
     est.n_clusters_ = None
     est.n_features_in_ = 1
-    if hasattr(X, "columns"):
-        est.feature_names_in_ = np.asarray([str(c) for c in X.columns], dtype=object)
+    names = column_names(X)
+    if names is not None:
+        est.feature_names_in_ = names
     elif hasattr(est, "feature_names_in_"):
         del est.feature_names_in_
     return est

@@ -25,7 +25,7 @@ from .._lazy import require
 
 __all__ = ["is_dask", "any_dask", "require_dask", "as_dask", "align_rows", "reduce_blocks",
            "Moments", "FiniteStats", "finite_stats", "raise_finite", "merge_tree",
-           "vector_stats", "dask_array_or_none"]
+           "vector_stats", "dask_array_or_none", "column_names"]
 
 
 def is_dask(obj) -> bool:
@@ -63,7 +63,7 @@ def as_dask(obj, name: str, *, like=None, ndim=(1, 2)):
     if isinstance(obj, (str, bytes)):
         raise TypeError(f"`{name}` must be array-like of numbers; got a string.")
     if _is_dask_frame(obj):
-        dtypes = obj.dtypes if hasattr(obj, "columns") else [obj.dtype]
+        dtypes = list(obj.dtypes) if getattr(obj, "ndim", 1) == 2 else [obj.dtype]
         for dt in dtypes:
             if str(dt) == "category":
                 raise TypeError(
@@ -97,6 +97,13 @@ def as_dask(obj, name: str, *, like=None, ndim=(1, 2)):
     if any(np.isnan(c) for c in arr.chunks[0]):
         arr = arr.compute_chunk_sizes()
     return arr
+
+
+def column_names(X):
+    """Column names of a (pandas or Dask) DataFrame as an object array, else ``None``."""
+    if getattr(X, "ndim", 0) == 2 and hasattr(X, "columns"):
+        return np.asarray([str(c) for c in X.columns], dtype=object)
+    return None
 
 
 def dask_array_or_none(obj, name, *, like=None, ndim=(1, 2)):
@@ -139,27 +146,50 @@ def reduce_blocks(fn, arrays, combine, *, lazy=False):
     """Map ``fn(offset, *blocks)`` over aligned row blocks and merge with ``combine``.
 
     ``arrays`` is a list of Dask arrays with the same row chunks (``None`` entries are
-    passed as ``None``); ``offset`` is the global index of the block's first row. One
-    ``compute``: one pass over the data. Returns the merged summary.
+    passed as ``None``); ``offset`` is the global index of the block's first row. The
+    block function is one ``blockwise`` layer, so Dask fuses it with the tasks that
+    produce the blocks (one task per block); the summaries are merged in a balanced
+    tree. One ``compute``: one pass over the data. Returns the merged summary (or the
+    delayed one with ``lazy=True``).
     """
     import dask
 
+    da = require_dask()
     ref = next(a for a in arrays if a is not None)
     nblocks = len(ref.chunks[0])
-    per = []
+    offsets = np.r_[0, np.cumsum(ref.chunks[0])[:-1]].astype(np.int64)
+    offs = da.from_array(offsets, chunks=1)
+    letters = "jklmnopqrstuvwxyz"
+
+    def apply(off, *blocks):
+        out = np.empty(1, dtype=object)
+        out[0] = fn(int(off[0]), *blocks)
+        return out
+
+    args = [offs, "i"]
     for a in arrays:
         if a is None:
-            per.append([None] * nblocks)
-            continue
-        d = a.to_delayed(optimize_graph=False)
-        per.append(list(d.reshape(d.shape[0], -1)[:, 0]))
-    offsets = np.r_[0, np.cumsum(ref.chunks[0])[:-1]].astype(np.int64)
-    f = dask.delayed(fn, pure=True)
-    parts = [f(int(offsets[i]), *(p[i] for p in per)) for i in range(nblocks)]
-    tree = merge_tree(parts, combine)
+            args += [None, None]
+        else:
+            args += [a, "i" + letters[:a.ndim - 1]]
+    per_block = da.blockwise(apply, "i", *args, dtype=object, align_arrays=False,
+                             concatenate=True, adjust_chunks={"i": 1}, meta=np.empty(0, object))
+    parts = list(per_block.to_delayed(optimize_graph=True))
+    assert len(parts) == nblocks
+    tree = merge_tree(parts, lambda x, y: _wrap(combine(_unwrap(x), _unwrap(y))))
     if lazy:  # the caller computes several reductions together (one pass)
-        return tree
+        return dask.delayed(_unwrap, pure=True)(tree)
     (out,) = dask.compute(tree)
+    return _unwrap(out)
+
+
+def _unwrap(x):
+    return x[0] if isinstance(x, np.ndarray) and x.dtype == object else x
+
+
+def _wrap(x):
+    out = np.empty(1, dtype=object)
+    out[0] = x
     return out
 
 
@@ -221,6 +251,11 @@ class Moments:
         m, p = Z.shape
         if m == 0:
             return cls.empty(p)
+        with np.errstate(all="ignore"):  # non-finite rows are reported by the checks
+            return cls._of(Z, u, m, p)
+
+    @classmethod
+    def _of(cls, Z, u, m, p):
         if u is None:
             mean = Z.mean(axis=0)
             D = Z - mean
@@ -235,6 +270,10 @@ class Moments:
         return cls(W, mean, (D * u[:, None]).T @ D, m)
 
     def __add__(self, other):
+        with np.errstate(all="ignore"):
+            return self._add(other)
+
+    def _add(self, other):
         if other.W == 0:
             return Moments(self.W, self.mean, self.C, self.n + other.n)
         if self.W == 0:
