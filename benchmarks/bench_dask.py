@@ -21,6 +21,8 @@ Usage::
 
     python benchmarks/bench_dask.py                       # n = 10^8 (and 10^7), in-memory 10^7
     python benchmarks/bench_dask.py --sizes 1e6 1e7 --in-memory-n 1e7
+    python benchmarks/bench_dask.py --sizes 3e7 --only IPS --append   # add a larger Dask-only run
+    python benchmarks/bench_dask.py --quick                           # minutes
 
 Results: benchmarks/results/dask.json and dask.md.
 """
@@ -195,7 +197,11 @@ def main(argv=None):
                     help="run only these estimators on Dask (a larger size in less time)")
     ap.add_argument("--append", action="store_true",
                     help="add the Dask runs to the existing report instead of replacing it")
+    ap.add_argument("--quick", action="store_true",
+                    help="small sizes (2e5 and 1e6 on Dask, 1e6 in memory) for benchmarks/run.py --quick")
     args = ap.parse_args(argv)
+    if args.quick:
+        args.sizes, args.in_memory_n, args.rows_per_block = [2e5, 1e6], 1e6, 100_000
     rows = args.rows_per_block
     old = RESULTS / f"{args.out}.json"
     if args.append and old.exists():
