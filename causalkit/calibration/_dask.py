@@ -17,6 +17,7 @@ from ..utils._chunked import (
     Moments,
     align_rows,
     as_dask,
+    as_dask_all,
     column_names,
     combine,
     is_dask,
@@ -28,8 +29,7 @@ from ..utils._chunked import (
 from ..utils.validation import CausalkitWarning, FewObservationsWarning
 
 
-def _pred_dask(X, name):
-    arr = as_dask(X, name, ndim=(1, 2))
+def _one_column(arr, name):
     if arr.ndim == 2:
         if arr.shape[1] != 1:
             raise ValueError(
@@ -43,9 +43,8 @@ def fit_linear_dask(est, X, y, sample_weight):
     """``LinearCalibration.fit`` for Dask collections; keeps only sums."""
     from ._corrections import _MIN_N, _WARN_N
 
-    x = _pred_dask(X, "X")
-    t = as_dask(y, "y", like=x, ndim=(1,))
-    w = None if sample_weight is None else as_dask(sample_weight, "sample_weight", like=x, ndim=(1,))
+    c = as_dask_all(("X", X, (1, 2)), ("y", y, (1,)), ("sample_weight", sample_weight, (1,)))
+    x, t, w = _one_column(c["X"], "X"), c["y"], c["sample_weight"]
     arrs = align_rows(x, X=x, y=t, sample_weight=w)
     n = int(x.shape[0])
 
@@ -146,8 +145,8 @@ def corrected_mean_dask(correction, predictions, sample_weight, calibration_unce
             "every downstream row for each refit, which would be one pass over the Dask data "
             "per replicate. Pass `calibration_uncertainty=False` (calibration held fixed), use "
             "LinearCalibration, or pass numpy predictions.")
-    x = as_dask(predictions, "predictions", ndim=(1,))
-    w = None if sample_weight is None else as_dask(sample_weight, "sample_weight", like=x, ndim=(1,))
+    c = as_dask_all(("predictions", predictions, (1,)), ("sample_weight", sample_weight, (1,)))
+    x, w = c["predictions"], c["sample_weight"]
     arrs = align_rows(x, predictions=x, sample_weight=w)
     n = int(x.shape[0])
     lo, hi = correction.support_ if correction is not None else (-np.inf, np.inf)
@@ -210,8 +209,9 @@ def ppi_mean_dask(predictions, labeled_predictions, labeled_truth):
     if is_dask(predictions):
         _, xu_lazy = moments_of("predictions", predictions)
     if is_dask(labeled_predictions) or is_dask(labeled_truth):
-        xl = as_dask(labeled_predictions, "labeled_predictions", ndim=(1,))
-        yl = as_dask(labeled_truth, "labeled_truth", like=xl, ndim=(1,))
+        c = as_dask_all(("labeled_predictions", labeled_predictions, (1,)),
+                        ("labeled_truth", labeled_truth, (1,)))
+        xl, yl = c["labeled_predictions"], c["labeled_truth"]
         if xl.shape[0] < 2:
             raise ValueError(f"`labeled_predictions` needs at least 2 value(s); got {xl.shape[0]}.")
         if yl.shape[0] != xl.shape[0]:

@@ -19,7 +19,7 @@ from ..utils._chunked import (
     FiniteStats,
     Moments,
     align_rows,
-    as_dask,
+    as_dask_all,
     column_names,
     finite_stats,
     is_dask,
@@ -202,8 +202,8 @@ def fit_dask(est, X, y, weights, strata):
             "Dask path never gathers. Use `cv=None` (in-sample slopes from the chunked Gram "
             "matrix; the O(1/n) bias of in-sample slopes is negligible at Dask sizes), or pass "
             "numpy arrays.")
-    yd = as_dask(y, "y", ndim=(1,))
-    Zd = as_dask(X, "X", like=yd, ndim=(1, 2))
+    c = as_dask_all(("y", y, (1,)), ("X", X, (1, 2)), ("weights", weights, (1,)))
+    yd, Zd, wd = c["y"], c["X"], c["weights"]
     if Zd.ndim == 1:
         Zd = Zd[:, None]
     n, p = int(Zd.shape[0]), int(Zd.shape[1])
@@ -213,7 +213,6 @@ def fit_dask(est, X, y, weights, strata):
     if n < 2:
         raise ValueError(f"`X` has n_samples={n} (1 sample); a mean with a standard "
                          "error needs at least 2 draws.")
-    wd = None if weights is None else as_dask(weights, "weights", like=yd, ndim=(1,))
     arrs = align_rows(yd, X=Zd, y=yd, weights=wd)
     mu = est._check_params(p)
     sd = None if strata is None else _labels_dask(strata, yd)
@@ -298,11 +297,11 @@ def fit_dask(est, X, y, weights, strata):
 
 def cuped_dask(y, treatment, covariates, alpha):
     """:func:`cuped` for Dask collections: one chunked pass of per-arm Gram matrices."""
-    yd = as_dask(y, "y", ndim=(1,))
-    Xd = as_dask(covariates, "covariates", like=yd, ndim=(1, 2))
+    c = as_dask_all(("y", y, (1,)), ("covariates", covariates, (1, 2)),
+                    ("treatment", treatment, (1,)))
+    yd, Xd, td = c["y"], c["covariates"], c["treatment"]
     if Xd.ndim == 1:
         Xd = Xd[:, None]
-    td = as_dask(treatment, "treatment", like=yd, ndim=(1,))
     arrs = align_rows(yd, covariates=Xd, y=yd, treatment=td)
     n, p = int(Xd.shape[0]), int(Xd.shape[1])
     if p == 0:

@@ -20,6 +20,7 @@ from ..utils._chunked import (
     Moments,
     align_rows,
     as_dask,
+    as_dask_all,
     column_names,
     combine,
     finite_stats,
@@ -75,18 +76,16 @@ def fit_dask(est, X, y, action, propensity, estimated_rewards, sample_weight):
     if est._needs_reward_model and estimated_rewards is None:
         raise need_argument("Fitting the reward model (cross-fitted over all rounds)",
                             "estimated_rewards=", " of shape (n, n_actions)")
-    yd = as_dask(y, "y", ndim=(1,))
-    Xd = as_dask(X, "X", like=yd, ndim=(1, 2))
+    c = as_dask_all(("y", y, (1,)), ("X", X, (1, 2)), ("action", action, (1,)),
+                    ("propensity", propensity, (1, 2)),
+                    ("estimated_rewards", estimated_rewards if est._needs_reward_model else None,
+                     (2,)), ("sample_weight", sample_weight, (1,)))
+    yd, Xd, ad, pdk, qd, swd = (c[k] for k in ("y", "X", "action", "propensity",
+                                               "estimated_rewards", "sample_weight"))
     if Xd.ndim == 1:
         Xd = Xd[:, None]
-    ad = as_dask(action, "action", like=yd, ndim=(1,))
-    pdk = as_dask(propensity, "propensity", like=yd, ndim=(1, 2))
     if pdk.ndim == 2 and pdk.shape[1] == 1:
         pdk = pdk[:, 0]
-    qd = (as_dask(estimated_rewards, "estimated_rewards", like=yd, ndim=(2,))
-          if est._needs_reward_model else None)
-    swd = None if sample_weight is None else as_dask(sample_weight, "sample_weight", like=yd,
-                                                     ndim=(1,))
     if Xd.shape[1] == 0:
         raise ValueError(f"`X` has no columns: 0 feature(s) (shape={Xd.shape}) while a "
                          "minimum of 1 is required. Pass at least one feature.")

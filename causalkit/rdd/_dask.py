@@ -27,7 +27,7 @@ from ..inference import Estimate, EstimateTable
 from ..utils._chunked import (
     FiniteStats,
     align_rows,
-    as_dask,
+    as_dask_all,
     column_names,
     combine,
     finite_stats,
@@ -82,17 +82,15 @@ def fit_dask(est, X, y, treatment, covariates, groups, sample_weight):
     if not isinstance(cutoff, (int, float, np.floating, np.integer)) or isinstance(cutoff, bool) \
             or not np.isfinite(cutoff):
         raise TypeError(f"`cutoff` must be a finite number; got {cutoff!r}.")
-    xd = as_dask(X, "X", ndim=(1, 2))
+    c = as_dask_all(("X", X, (1, 2)), ("y", y, (1,)), ("treatment", treatment, (1,)),
+                    ("sample_weight", sample_weight, (1,)))
+    xd, yd, td, wd = c["X"], c["y"], c["treatment"], c["sample_weight"]
     if xd.ndim == 2:
         if xd.shape[1] != 1:
             raise ValueError(
                 f"`X` must be the running variable alone (one column); got {xd.shape[1]} "
                 "columns. Pass the score that assigns treatment at the cutoff.")
         xd = xd[:, 0]
-    yd = as_dask(y, "y", like=xd, ndim=(1,))
-    td = None if treatment is None else as_dask(treatment, "treatment", like=xd, ndim=(1,))
-    wd = None if sample_weight is None else as_dask(sample_weight, "sample_weight", like=xd,
-                                                    ndim=(1,))
     if yd.shape[0] != xd.shape[0]:
         raise ValueError(f"`y` has {yd.shape[0]} values but `X` has {xd.shape[0]}; pass one "
                          "value per row of `X`.")

@@ -25,7 +25,7 @@ from .._lazy import require
 
 __all__ = ["is_dask", "any_dask", "require_dask", "as_dask", "align_rows", "reduce_blocks",
            "Moments", "FiniteStats", "finite_stats", "raise_finite", "merge_tree",
-           "vector_stats", "dask_array_or_none", "column_names"]
+           "vector_stats", "dask_array_or_none", "column_names", "as_dask_all"]
 
 
 def is_dask(obj) -> bool:
@@ -97,6 +97,20 @@ def as_dask(obj, name: str, *, like=None, ndim=(1, 2)):
     if any(np.isnan(c) for c in arr.chunks[0]):
         arr = arr.compute_chunk_sizes()
     return arr
+
+
+def as_dask_all(*specs):
+    """Convert ``(name, obj, ndim)`` arguments to Dask arrays chunked like the first Dask one.
+
+    ``None`` stays ``None``; numpy or pandas arguments beside Dask ones get the row chunks
+    of the first Dask argument (so a large Dask array is never rechunked to fit a small
+    in-memory one). Returns ``{name: array}``.
+    """
+    first = next(k for k, (_, obj, _) in enumerate(specs) if obj is not None and is_dask(obj))
+    rname, robj, rnd = specs[first]
+    ref = as_dask(robj, rname, ndim=rnd)
+    return {name: ref if k == first else (None if obj is None else as_dask(obj, name, like=ref, ndim=nd))
+            for k, (name, obj, nd) in enumerate(specs)}
 
 
 def column_names(X):
