@@ -276,6 +276,8 @@ def markdown(rep):
             lines.append(f"| {k} | {v['dask_over_numpy_time']:.2f} | "
                          f"{v['dask_minus_two_generate_passes_over_numpy_time']:.2f} | "
                          f"{v['value_rel_diff']:.1e} | {v['stderr_rel_diff']:.1e} |")
+    if rep.get("notes"):
+        lines += ["", "Notes:", ""] + [f"* {t}" for t in rep["notes"]]
     return "\n".join(lines) + "\n"
 
 

@@ -92,8 +92,8 @@ def bandit():
     return d, q, sw
 
 
-OPE = [(IPS, {}), (IPS, {"clip": 3.0}), (SNIPS, {}), (DirectMethod, {}), (DoublyRobust, {}),
-       (DoublyRobust, {"clip": 5.0}), (SelfNormalizedDR, {}), (SwitchDR, {"tau": 2.0}),
+OPE = [(IPS, {}), (SNIPS, {"clip": 3.0}), (DirectMethod, {}), (DoublyRobust, {}),
+       (SelfNormalizedDR, {"clip": 5.0}), (SwitchDR, {"tau": 2.0}),
        (ExponentialSmoothingIPS, {"beta": 0.5})]
 
 
@@ -352,8 +352,8 @@ def rd():
     return x, t, y, w
 
 
-RD_CASES = [{}, {"kernel": "uniform", "bias_bandwidth": 0.6}, {"kernel": "epanechnikov", "p": 2},
-            {"deriv": 1, "p": 2}, {"bandwidth": (0.3, 0.5), "rho": 0.8, "vce": "hc0"}]
+RD_CASES = [{}, {"kernel": "uniform", "bias_bandwidth": 0.6, "vce": "hc0"},
+            {"kernel": "epanechnikov", "deriv": 1, "p": 2}, {"bandwidth": (0.3, 0.5), "rho": 0.8}]
 
 
 @pytest.mark.parametrize("chunks", CHUNKS)
