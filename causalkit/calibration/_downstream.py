@@ -211,7 +211,6 @@ def corrected_mean(correction, predictions, *, sample_weight=None, calibration_u
     True
     """
     _check_correction(correction)
-    _check_nboot(n_boot)
     from ._dask import check_rows_kept
 
     check_rows_kept(correction, calibration_uncertainty)
@@ -220,10 +219,12 @@ def corrected_mean(correction, predictions, *, sample_weight=None, calibration_u
     if any_dask(predictions, sample_weight):
         from ._dask import corrected_mean_dask
 
+        _check_nboot(n_boot)
         return corrected_mean_dask(correction, predictions, sample_weight, calibration_uncertainty,
                                    n_boot, random_state, n_jobs)
     x = check_vector(predictions, "predictions")
     w = check_weights(sample_weight, n=x.shape[0])
+    _check_nboot(n_boot)
     v = _transform(correction, x)
     theta, infl = _mean_if(v, w)
     var = _se(infl) ** 2

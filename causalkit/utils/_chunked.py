@@ -25,7 +25,7 @@ from .._lazy import require
 
 __all__ = ["is_dask", "any_dask", "require_dask", "as_dask", "align_rows", "reduce_blocks",
            "Moments", "FiniteStats", "finite_stats", "raise_finite", "merge_tree",
-           "vector_stats", "dask_array_or_none", "column_names", "as_dask_all"]
+           "vector_stats", "column_names", "as_dask_all"]
 
 
 def is_dask(obj) -> bool:
@@ -118,10 +118,6 @@ def column_names(X):
     if getattr(X, "ndim", 0) == 2 and hasattr(X, "columns"):
         return np.asarray([str(c) for c in X.columns], dtype=object)
     return None
-
-
-def dask_array_or_none(obj, name, *, like=None, ndim=(1, 2)):
-    return None if obj is None else as_dask(obj, name, like=like, ndim=ndim)
 
 
 def align_rows(ref, **arrays):
