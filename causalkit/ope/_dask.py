@@ -48,9 +48,18 @@ def _first(mask, values, offset):
 
 
 def _prob_stats(P, offset):
+    """Finiteness, minimum and rows not summing to one of a block of probabilities.
+
+    The row sums double as the finiteness check (a NaN or inf makes its row sum
+    non-finite), as in ``_bandit._check_prob_matrix``: a finite block costs two
+    reductions, the row sums and the minimum.
+    """
     s = P.sum(axis=1)
-    return {"fin": finite_stats(P, offset), "min": ("min", float(P.min()) if P.size else np.inf),
-            "rows": _first(np.abs(s - 1.0) > _ROW_SUM_TOL, s, offset)}
+    if not P.size:
+        return {"fin": FiniteStats(), "min": ("min", np.inf), "rows": _first(s > 0, s, offset)}
+    lo = float(P.min())
+    fin = FiniteStats(size=P.size) if np.isfinite(s).all() else finite_stats(P, offset)
+    return {"fin": fin, "min": ("min", lo), "rows": _first(np.abs(s - 1.0) > _ROW_SUM_TOL, s, offset)}
 
 
 def _raise_prob(st, name):
@@ -312,6 +321,7 @@ def _policy_pass(est, policy, *, scores=True):
                          "input use bound=False.")
     Pd, fn = _policy_fn(est, policy, k)
     sw_given = d["sample_weight"] is not None
+    unlogged = np.flatnonzero(est.diagnostics_["action_counts"] == 0)
 
     def block(off, Xb, Pb, yb, ab, pb, qb, sb):
         P = fn(Xb) if fn is not None else np.asarray(Pb, dtype=np.float64)
@@ -325,7 +335,8 @@ def _policy_pass(est, policy, *, scores=True):
             p = p[np.arange(m), a]
         yv = np.asarray(yb, dtype=np.float64)
         out = _prob_stats(P, off)
-        out["colsum"] = ("counts", P.sum(axis=0))
+        # probability mass on actions never logged (usually none: no pass over P then)
+        out["colsum"] = ("counts", P[:, unlogged].sum(axis=0) if unlogged.size else np.zeros(0))
         pa = P[np.arange(m), a]
         w = pa / p
         out["w"] = Moments.of(w[:, None]) if w.size else Moments.empty(1)
@@ -345,9 +356,7 @@ def _policy_pass(est, policy, *, scores=True):
               d["estimated_rewards"] if scores else None, d["sample_weight"] if scores else None]
     st = reduce_blocks(block, arrays, combine)
     _raise_prob(st, "policy")
-    counts = est.diagnostics_["action_counts"]
-    unlogged = np.flatnonzero(counts == 0)
-    if unlogged.size and st["colsum"][1][unlogged].sum() > 0:
+    if unlogged.size and st["colsum"][1].sum() > 0:
         msg = (f"`policy` puts probability on action(s) {unlogged.tolist()} that were never "
                "logged; their rewards are not identified from these logs")
         if est._needs_reward_model and type(est).__name__ == "DirectMethod":

@@ -205,6 +205,12 @@ def test_ope_same_messages(client, bandit):
     same_error(lambda: e1.value(bad), lambda: e2.value(D(bad, 250)))
     same_error(lambda: e1.value(np.full((1500, 3), 1 / 3)),
                lambda: e2.value(D(np.full((1500, 3), 1 / 3))))
+    # probability on an action never logged
+    f1 = IPS(n_actions=5).fit(d.X, d.y, action=d.action, propensity=d.propensity)
+    f2 = IPS(n_actions=5).fit(D(d.X, 300), D(d.y, 300), action=D(d.action, 300),
+                              propensity=D(d.propensity, 300))
+    five = np.full((1500, 5), 0.2)
+    same_error(lambda: f1.value(five), lambda: f2.value(D(five, 300)))
 
 
 # --------------------------------------------------------------------------- control variates
