@@ -469,8 +469,9 @@ class IPS(_BanditOPE):
 
     Attributes
     ----------
-    propensity_ : ndarray (n,)
-        Logging probabilities of the logged actions (given or cross-fitted).
+    propensity_ : ndarray (n,) or None
+        Logging probabilities of the logged actions (given or cross-fitted);
+        ``None`` after a fit on Dask input, which keeps the lazy collections.
     propensity_estimated_ : bool
     n_actions_ : int
     diagnostics_ : dict
