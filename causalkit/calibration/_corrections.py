@@ -166,8 +166,9 @@ class LinearCalibration(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
     n_calibration_ : int
     support_ : tuple of float
         Range of the calibration predictions.
-    calibration_predictions_, calibration_truth_, calibration_weights_ : ndarray
-        The calibration data (kept for the downstream standard errors).
+    calibration_predictions_, calibration_truth_, calibration_weights_ : ndarray or None
+        The calibration data (kept for the downstream standard errors; ``None``
+        after a fit on Dask input, which keeps only sums).
 
     References
     ----------
@@ -197,8 +198,35 @@ class LinearCalibration(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y, sample_weight=None):
-        """Fit the calibration line on predictions ``X`` and truth ``y``; return self."""
+        """Fit the calibration line on predictions ``X`` and truth ``y``; return self.
+
+        Parameters
+        ----------
+        X : array-like or Dask array of shape (n,) or (n, 1)
+            Calibration predictions.
+        y : array-like or Dask array of shape (n,)
+            Calibration truth.
+        sample_weight : array-like or Dask array of shape (n,), optional
+
+        Returns
+        -------
+        self
+
+        Notes
+        -----
+        Dask collections (the ``dask`` extra) are reduced in one chunked pass of
+        weighted moments; slope, intercept and ``coef_cov_`` equal the numpy path's.
+        The fitted object then keeps only sums: ``calibration_predictions_``,
+        ``calibration_truth_`` and ``calibration_weights_`` are ``None``, so the
+        downstream calibration bootstrap needs ``calibration_uncertainty=False``.
+        """
         check_aligned(X=X, y=y, sample_weight=sample_weight)
+        from ..utils._chunked import any_dask
+
+        if any_dask(X, y, sample_weight):
+            from ._dask import fit_linear_dask
+
+            return fit_linear_dask(self, X, y, sample_weight)
         x, t, w = _check_calibration(self, X, y, sample_weight)
         ww = np.ones_like(x) if w is None else w
         tm, xm = _wmean(t, w), _wmean(x, w)

@@ -191,9 +191,13 @@ def corrected_mean(correction, predictions, *, sample_weight=None, calibration_u
     ----------
     correction : fitted LinearCalibration or TweedieCorrection, or None
         ``None`` gives the naive estimate on the raw predictions, for comparison.
-    predictions : array-like of shape (n,)
-        Downstream predictions.
-    sample_weight : array-like of shape (n,), optional
+    predictions : array-like or Dask array of shape (n,)
+        Downstream predictions. A Dask array is reduced in one chunked pass (the
+        correction must be None, a LinearCalibration, or a TweedieCorrection with
+        ``score_fit_on="calibration"`` and ``calibration_uncertainty=False``); the
+        calibration bootstrap of a LinearCalibration then refits on the calibration
+        rows only, since its corrected mean is that of the mean prediction.
+    sample_weight : array-like or Dask array of shape (n,), optional
         Survey weights of the downstream units.
     calibration_uncertainty : bool, default True
         ``False`` holds the calibration fixed (as in the original method).
@@ -220,6 +224,17 @@ def corrected_mean(correction, predictions, *, sample_weight=None, calibration_u
     True
     """
     _check_correction(correction)
+    from ._dask import check_rows_kept
+
+    check_rows_kept(correction, calibration_uncertainty)
+    from ..utils._chunked import any_dask
+
+    if any_dask(predictions, sample_weight):
+        from ._dask import corrected_mean_dask
+
+        _check_nboot(n_boot)
+        return corrected_mean_dask(correction, predictions, sample_weight, calibration_uncertainty,
+                                   n_boot, random_state, n_jobs)
     x = check_vector(predictions, "predictions")
     w = check_weights(sample_weight, n=x.shape[0])
     _check_nboot(n_boot)
@@ -306,6 +321,9 @@ def corrected_ate(correction, predictions, treatment, *, X=None, propensity=None
     True
     """
     _check_correction(correction)
+    from ._dask import check_rows_kept
+
+    check_rows_kept(correction, calibration_uncertainty)
     x = check_vector(predictions, "predictions")
     n = x.shape[0]
     t = check_binary(treatment, "treatment", n=n, n_name="predictions")
@@ -363,6 +381,10 @@ def corrected_ate(correction, predictions, treatment, *, X=None, propensity=None
 def ppi_mean(predictions, labeled_predictions, labeled_truth, *, lam=1.0) -> Estimate:
     r"""Prediction-powered mean (Angelopoulos et al. 2023): a baseline needing fresh labels.
 
+    ``predictions``, ``labeled_predictions`` and ``labeled_truth`` (array-like or
+    Dask arrays of shape (N,), (n,) and (n,)) may be Dask collections (the ``dask``
+    extra); the means and variances are then one chunked pass, with the same numbers.
+
     .. math::
 
         \hat\theta = \frac1N \sum_{unlabelled} \lambda\hat Y
@@ -394,6 +416,12 @@ def ppi_mean(predictions, labeled_predictions, labeled_truth, *, lam=1.0) -> Est
     >>> bool(abs(est.value - 1.0) < 3 * est.stderr)
     True
     """
+    from ..utils._chunked import any_dask
+
+    if any_dask(predictions, labeled_predictions, labeled_truth):
+        from ._dask import ppi_mean_dask
+
+        return ppi_mean_dask(predictions, labeled_predictions, labeled_truth)
     xu = check_vector(predictions, "predictions")
     xl = check_vector(labeled_predictions, "labeled_predictions", min_length=2)
     yl = check_vector(labeled_truth, "labeled_truth", n=xl.shape[0], n_name="labeled_predictions")

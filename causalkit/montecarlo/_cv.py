@@ -230,8 +230,8 @@ class ControlVariates(BaseEstimator):
         Stratum labels after pooling (``"pooled"`` when small strata merged).
     variance_reduction_ : float
         :math:`\widehat{Var}(\text{plain}) / \widehat{Var}(\hat\mu)`.
-    scores_ : ndarray of shape (n,)
-        The adjusted outputs :math:`\psi_i`.
+    scores_ : ndarray of shape (n,) or None
+        The adjusted outputs :math:`\psi_i` (``None`` after a fit on Dask input).
     diagnostics_ : dict
         ``variance_reduction``, ``r2``, ``effective_sample_size`` (Kish, of the
         importance ratios), ``n_pooled`` and ``strata`` (a DataFrame with
@@ -304,19 +304,33 @@ class ControlVariates(BaseEstimator):
 
         Parameters
         ----------
-        X : array-like of shape (n, p)
+        X : array-like or Dask array/DataFrame of shape (n, p)
             The control variates (their known means are ``control_means``).
-        y : array-like of shape (n,)
+        y : array-like or Dask array of shape (n,)
             The simulation outputs.
-        weights : array-like of shape (n,), optional
+        weights : array-like or Dask array of shape (n,), optional
             Importance ratios; the estimated mean is that of ``y * weights``.
-        strata : array-like of shape (n,), optional
+        strata : array-like or Dask array of shape (n,), optional
             Stratum labels; slopes are fitted within each stratum.
 
         Returns
         -------
         self
+
+        Notes
+        -----
+        With Dask input (the ``dask`` extra) the fit is one chunked pass that
+        accumulates each stratum's centred Gram matrix of ``[X, y]``; the estimate
+        and its SE equal the numpy path's. Only in-sample slopes (``cv=None``) are
+        available, ``scores_`` is ``None`` (nothing of length n is kept) and
+        collinear controls raise instead of falling back to QR.
         """
+        from ..utils._chunked import any_dask
+
+        if any_dask(X, y, weights, strata):
+            from ._dask import fit_dask
+
+            return fit_dask(self, X, y, weights, strata)
         check_aligned(X=X, y=y, weights=weights, strata=strata)
         if sparse.issparse(X):
             raise TypeError("`X` is a sparse matrix; sparse input is not supported. "

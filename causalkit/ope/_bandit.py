@@ -26,6 +26,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from .._crossfit import Nuisance, crossfit
 from ..inference import Diagnostics, Estimate, EstimateTable
+from ..utils._chunked import any_dask
 from ..utils._param_validation import (
     CLASSIFIER,
     CV,
@@ -144,20 +145,20 @@ class _BanditOPE(BaseEstimator):
 
         Parameters
         ----------
-        X : array-like or DataFrame of shape (n, p)
+        X : array-like, DataFrame or Dask array/DataFrame of shape (n, p)
             Contexts.
-        y : array-like of shape (n,)
+        y : array-like or Dask array of shape (n,)
             Observed rewards.
-        action : array-like of int, shape (n,)
+        action : array-like or Dask array of int, shape (n,)
             Logged actions, coded 0..n_actions-1.
-        propensity : array-like of shape (n,) or (n, n_actions), optional
+        propensity : array-like or Dask array of shape (n,) or (n, n_actions), optional
             Logging probability of the logged action, or the full logging
             distribution. When absent, a cross-fitted multinomial classifier
             (``model_propensity``) estimates it and the result says so.
-        estimated_rewards : array-like of shape (n, n_actions), optional
+        estimated_rewards : array-like or Dask array of shape (n, n_actions), optional
             Precomputed out-of-sample reward predictions :math:`\hat q(x_i, a)`
             for the model-based estimators; skips fitting ``model_reward``.
-        sample_weight : array-like of shape (n,), optional
+        sample_weight : array-like or Dask array of shape (n,), optional
             Sampling (survey) weights: every average becomes a weighted average,
             and each round stays one independent draw, so the standard error is
             :math:`\sqrt{\sum_i s_i^2 (\psi_i - \hat V)^2} / \sum_i s_i` (as in
@@ -166,7 +167,20 @@ class _BanditOPE(BaseEstimator):
         Returns
         -------
         self
+
+        Notes
+        -----
+        Every argument may be a Dask array or DataFrame (the ``dask`` extra): ``fit``
+        then runs one pass of chunked checks and keeps the lazy collections, and each
+        :meth:`value` is one chunked pass of sums, with the numpy path's numbers.
+        ``propensity`` (and ``estimated_rewards`` for the model-based estimators) must
+        be given then: fitting their models needs all rows in one process.
         """
+        if any_dask(X, y, action, propensity, estimated_rewards, sample_weight):
+            from ._dask import fit_dask
+
+            return fit_dask(self, X, y, action, propensity, estimated_rewards, sample_weight)
+        self.__dict__.pop("_dask_data_", None)
         check_aligned(X=X, y=y, action=action, propensity=propensity,
                       estimated_rewards=estimated_rewards, sample_weight=sample_weight)
         Xa, names = check_X(X, "X")
@@ -333,8 +347,9 @@ class _BanditOPE(BaseEstimator):
 
         Parameters
         ----------
-        policy : array-like (n, n_actions), classifier with ``predict_proba``, or callable
-            Target-policy action probabilities on the logged contexts. A classifier
+        policy : array-like or Dask array (n, n_actions), classifier with ``predict_proba``, or callable
+            Target-policy action probabilities on the logged contexts (after a
+            fit on Dask input, a classifier or callable is applied block by block). A classifier
             is queried with ``predict_proba(X)`` (its ``classes_`` are the action
             indices); a callable receives ``X`` and returns the (n, n_actions)
             matrix. Rows must sum to 1.
@@ -346,6 +361,10 @@ class _BanditOPE(BaseEstimator):
         Estimate
         """
         check_is_fitted(self, "propensity_")
+        if getattr(self, "_dask_data_", None) is not None:
+            from ._dask import value_dask
+
+            return value_dask(self, policy, name)
         P = self._policy_matrix(policy)
         w = self._weights(P)
         s2 = float(np.dot(w, w))
@@ -373,6 +392,10 @@ class _BanditOPE(BaseEstimator):
         """Weight diagnostics for ``policy``: effective sample size, max weight,
         share of logged actions the policy never takes, logging-propensity range."""
         check_is_fitted(self, "propensity_")
+        if getattr(self, "_dask_data_", None) is not None:
+            from ._dask import diagnostics_dask
+
+            return diagnostics_dask(self, policy)
         P = self._policy_matrix(policy)
         pa = self._at_logged(P)
         w = pa / self.propensity_
@@ -456,8 +479,9 @@ class IPS(_BanditOPE):
 
     Attributes
     ----------
-    propensity_ : ndarray (n,)
-        Logging probabilities of the logged actions (given or cross-fitted).
+    propensity_ : ndarray (n,) or None
+        Logging probabilities of the logged actions (given or cross-fitted);
+        ``None`` after a fit on Dask input, which keeps the lazy collections.
     propensity_estimated_ : bool
     n_actions_ : int
     diagnostics_ : dict

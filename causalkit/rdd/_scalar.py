@@ -515,23 +515,38 @@ class RDD(BaseEstimator):
 
         Parameters
         ----------
-        X : array-like of shape (n,) or (n, 1)
+        X : array-like or Dask array of shape (n,) or (n, 1)
             Running variable.
-        y : array-like of shape (n,)
+        y : array-like or Dask array of shape (n,)
             Outcome.
-        treatment : array-like of shape (n,), optional
+        treatment : array-like or Dask array of shape (n,), optional
             Treatment received (fuzzy design); binary or continuous.
         covariates : array-like of shape (n, k), optional
             Pre-treatment covariates for efficiency (not for identification).
         groups : array-like of shape (n,), optional
             Cluster labels for cluster-robust standard errors.
-        sample_weight : array-like of shape (n,), optional
+        sample_weight : array-like or Dask array of shape (n,), optional
             Weights that multiply the kernel weights.
 
         Returns
         -------
         self
+
+        Notes
+        -----
+        Dask collections (the ``dask`` extra) are reduced in one chunked pass of
+        kernel-weighted moments inside the window, with the numpy path's numbers. That
+        needs ``bandwidth`` given, ``vce="hc0"`` or ``"hc1"`` and ``masspoints="off"``
+        (bandwidth selection, nearest neighbours, leverages and distinct-value counts
+        need the sorted rows), and no ``covariates`` or ``groups``; otherwise the error
+        names the argument to give. ``n_unique_`` is ``None`` then.
         """
+        from ..utils._chunked import any_dask
+
+        if any_dask(X, y, treatment, covariates, groups, sample_weight):
+            from ._dask import fit_dask
+
+            return fit_dask(self, X, y, treatment, covariates, groups, sample_weight)
         check_aligned(X=X, y=y, treatment=treatment, covariates=covariates, groups=groups,
                       sample_weight=sample_weight)
         p, q, nu = self._resolve_params()

@@ -1,0 +1,406 @@
+"""The Dask path of the contextual-bandit estimators (IPS, SNIPS, DM and the DR family).
+
+``fit`` runs one pass of cheap reductions over the row blocks (the checks of the numpy
+path, the propensity range and the action counts) and keeps the lazy collections
+(task graphs, never their computed blocks). Each ``value(policy)`` is one more pass:
+per block the importance weights and the estimator's score columns, reduced to their
+weighted means and centred co-moments (:class:`causalkit.utils._chunked.Moments`),
+from which the value and its standard error follow with the numpy path's formulas.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+
+from ..inference import Estimate
+from ..utils._chunked import (
+    FiniteStats,
+    Moments,
+    align_rows,
+    as_dask,
+    as_dask_all,
+    column_names,
+    combine,
+    finite_stats,
+    need_argument,
+    raise_finite,
+    raise_propensity,
+    raise_weights,
+    reduce_blocks,
+    vector_stats,
+)
+from ..utils.validation import PositivityWarning
+
+_ROW_SUM_TOL = 1e-6
+_BIG = np.iinfo(np.int64).max
+
+
+# --------------------------------------------------------------------------- merging
+
+
+def _first(mask, values, offset):
+    idx = np.flatnonzero(mask)
+    if idx.size == 0:
+        return ("first", 0, _BIG, np.nan)
+    return ("first", int(idx.size), int(idx[0]) + offset, float(values[idx[0]]))
+
+
+def _prob_stats(P, offset):
+    """Finiteness, minimum and rows not summing to one of a block of probabilities.
+
+    The row sums double as the finiteness check (a NaN or inf makes its row sum
+    non-finite), as in ``_bandit._check_prob_matrix``: a finite block costs two
+    reductions, the row sums and the minimum.
+    """
+    s = P.sum(axis=1)
+    if not P.size:
+        return {"fin": FiniteStats(), "min": ("min", np.inf), "rows": _first(s > 0, s, offset)}
+    lo = float(P.min())
+    fin = FiniteStats(size=P.size) if np.isfinite(s).all() else finite_stats(P, offset)
+    return {"fin": fin, "min": ("min", lo), "rows": _first(np.abs(s - 1.0) > _ROW_SUM_TOL, s, offset)}
+
+
+def _raise_prob(st, name):
+    """The checks of ``_bandit._check_prob_matrix`` (shape checked before)."""
+    raise_finite(st["fin"], name)
+    if st["min"][1] < 0:
+        raise ValueError(f"`{name}` holds negative probabilities (min {st['min'][1]:.4g}); "
+                         "action probabilities must be non-negative.")
+    _, count, row, val = st["rows"]
+    if count:
+        raise ValueError(f"`{name}` rows must sum to 1; {count} row(s) do not "
+                         f"(row {row} sums to {val:.6g}). Normalise each row.")
+
+
+# --------------------------------------------------------------------------- fit
+
+
+def fit_dask(est, X, y, action, propensity, estimated_rewards, sample_weight):
+    """``_BanditOPE.fit`` for Dask collections; returns ``est``."""
+    if propensity is None:
+        raise need_argument("Estimating the logging propensities (a classifier fitted on all "
+                            "rounds)", "propensity=")
+    if est._needs_reward_model and estimated_rewards is None:
+        raise need_argument("Fitting the reward model (cross-fitted over all rounds)",
+                            "estimated_rewards=", " of shape (n, n_actions)")
+    c = as_dask_all(("y", y, (1,)), ("X", X, (1, 2)), ("action", action, (1,)),
+                    ("propensity", propensity, (1, 2)),
+                    ("estimated_rewards", estimated_rewards if est._needs_reward_model else None,
+                     (2,)), ("sample_weight", sample_weight, (1,)))
+    yd, Xd, ad, pdk, qd, swd = (c[k] for k in ("y", "X", "action", "propensity",
+                                               "estimated_rewards", "sample_weight"))
+    if Xd.ndim == 1:
+        Xd = Xd[:, None]
+    if pdk.ndim == 2 and pdk.shape[1] == 1:
+        pdk = pdk[:, 0]
+    if Xd.shape[1] == 0:
+        raise ValueError(f"`X` has no columns: 0 feature(s) (shape={Xd.shape}) while a "
+                         "minimum of 1 is required. Pass at least one feature.")
+    arrs = align_rows(yd, X=Xd, y=yd, action=ad, propensity=pdk, estimated_rewards=qd,
+                      sample_weight=swd)
+    n = int(yd.shape[0])
+    if n < 2:
+        raise ValueError(f"`y` has {n} logged round(s); a standard error needs at least 2.")
+    est._check_params()
+    akind = ad.dtype.kind
+    if akind not in "iubf":
+        raise TypeError(f"`action` must hold integer action indices; got dtype {ad.dtype}.")
+    n_actions = getattr(est, "n_actions", None)
+    if n_actions is not None and (not isinstance(n_actions, (int, np.integer))
+                                  or isinstance(n_actions, bool) or n_actions < 2):
+        raise ValueError(f"`n_actions` must be an integer >= 2; got {n_actions!r}.")
+    two_d = pdk.ndim == 2
+
+    def block(off, Xb, yb, ab, pb, qb, sb):
+        out = {"X": finite_stats(Xb, off), "y": finite_stats(yb, off),
+               "a_fin": finite_stats(ab, off) if akind == "f" else FiniteStats(),
+               "a_min": ("min", float(ab.min()) if ab.size else np.inf),
+               "a_max": ("max", float(ab.max()) if ab.size else -np.inf)}
+        if akind == "f":
+            with np.errstate(invalid="ignore"):
+                out["a_nonint"] = int(np.count_nonzero(~np.isfinite(ab) | (ab != np.round(ab))))
+        else:
+            out["a_nonint"] = 0
+        ai = np.nan_to_num(np.asarray(ab, dtype=np.float64)).astype(np.int64)
+        out["counts"] = ("counts", np.bincount(np.clip(ai, 0, None)))
+        if two_d:
+            P = np.asarray(pb, dtype=np.float64)
+            out["P0"] = _prob_stats(P, off)
+            p = P[np.arange(P.shape[0]), np.clip(ai, 0, P.shape[1] - 1)]
+            out["p0"] = _first(p <= 0, p, off)
+        else:
+            p = np.asarray(pb, dtype=np.float64)
+            out["P0"] = None
+            out["p0"] = None
+        out["p"] = vector_stats(p, off)
+        with np.errstate(invalid="ignore"):
+            out["p_bad"] = int(np.count_nonzero((p <= 0) | (p > 1)))
+        out["q"] = None if qb is None else finite_stats(qb, off)
+        out["sw"] = None if sb is None else vector_stats(sb, off)
+        return out
+
+    st = reduce_blocks(block, [arrs["X"], arrs["y"], arrs["action"], arrs["propensity"],
+                               arrs["estimated_rewards"], arrs["sample_weight"]], combine)
+    # the numpy path's checks, in its order
+    raise_finite(st["X"], "X")
+    raise_finite(st["y"], "y")
+    raise_finite(st["a_fin"], "action")
+    if st["a_nonint"]:
+        raise ValueError("`action` must hold integer action indices 0..n_actions-1; "
+                         "found non-integer values. Encode actions as integers.")
+    amin, amax = st["a_min"][1], st["a_max"][1]
+    if amin < 0:
+        raise ValueError(f"`action` must lie in [0, n_actions); found {int(amin)}. "
+                         "Encode actions as 0..n_actions-1.")
+    k = int(amax) + 1 if n_actions is None else int(n_actions)
+    if amax >= k:
+        raise ValueError(f"`action` must lie in [0, n_actions) = [0, {k}); found {int(amax)}. "
+                         "Raise `n_actions` or re-encode the actions.")
+    k = max(k, 2)
+    if st["sw"] is not None:
+        raise_weights(st["sw"])
+    if two_d:
+        if pdk.shape[1] != k:
+            raise ValueError(f"`propensity` must have shape (n, n_actions) = ({n}, {k}); "
+                             f"got {pdk.shape}.")
+        _raise_prob(st["P0"], "propensity")
+        _, zeros, row, _ = st["p0"]
+        if zeros:
+            raise ValueError(
+                f"`propensity` gives probability 0 to the logged action in {zeros} round(s) "
+                f"(first row {row}); a logged action must have positive logging probability.")
+    raise_propensity(st["p"], "propensity", st["p_bad"])
+    if qd is not None:
+        if qd.shape != (n, k):
+            raise ValueError(f"`estimated_rewards` must have shape (n, n_actions) = ({n}, {k}); "
+                             f"got {qd.shape}.")
+        raise_finite(st["q"], "estimated_rewards")
+    counts = st["counts"][1]
+    counts = np.pad(counts, (0, max(0, k - counts.shape[0])))[:k]
+    est.n_actions_ = k
+    est.propensity_estimated_ = False
+    if est._needs_reward_model:
+        est.reward_model_ = "given"
+    # lazy collections only (task graphs); nothing of length n is kept in memory
+    est._dask_data_ = {"X": arrs["X"], "y": arrs["y"], "action": arrs["action"],
+                       "propensity": arrs["propensity"], "estimated_rewards": arrs["estimated_rewards"],
+                       "sample_weight": arrs["sample_weight"], "n": n}
+    for attr in ("X_", "y_", "action_", "logging_policy_", "estimated_rewards_", "sample_weight_"):
+        setattr(est, attr, None)
+    est.propensity_ = None
+    est.diagnostics_ = {
+        "propensity_min": float(st["p"].lo),
+        "propensity_max": float(st["p"].hi),
+        "propensity_estimated": False,
+        "action_counts": counts,
+    }
+    est.n_features_in_ = int(Xd.shape[1])
+    names = column_names(X)
+    if names is not None:
+        est.feature_names_in_ = names
+    elif hasattr(est, "feature_names_in_"):
+        del est.feature_names_in_
+    return est
+
+
+# --------------------------------------------------------------------------- policies
+
+
+def _policy_fn(est, policy, k):
+    """``(dask array or None, function of an X block or None)`` for ``policy``."""
+    from ..utils._chunked import is_dask
+
+    if isinstance(policy, (str, bytes)):
+        raise TypeError(
+            f"`policy` must be an (n, n_actions) array of action probabilities, a classifier "
+            f"with predict_proba or a callable; got the string {policy!r}. For the uniform "
+            "policy pass `np.full((n, n_actions), 1 / n_actions)`.")
+    if hasattr(policy, "predict_proba"):
+        classes = [int(c) if int(c) == c else c for c in np.asarray(
+            getattr(policy, "classes_", []))]
+
+        def f(Xb):
+            P = np.asarray(policy.predict_proba(Xb), dtype=np.float64)
+            cls = classes if classes else list(range(P.shape[1]))
+            full = np.zeros((P.shape[0], k))
+            for col, c in enumerate(cls):
+                if not (0 <= int(c) < k) or int(c) != c:
+                    raise ValueError(f"`policy` predicts class {c!r}, which is not an action in "
+                                     f"[0, {k}). Train it on integer action labels.")
+                full[:, int(c)] = P[:, col]
+            return full
+        return None, f
+    if callable(policy) and not is_dask(policy):
+        return None, lambda Xb: np.asarray(policy(Xb), dtype=np.float64)
+    ref = est._dask_data_["y"]
+    P = as_dask(policy, "policy", like=ref, ndim=(1, 2))
+    if P.ndim != 2 or P.shape[0] != est._dask_data_["n"] or P.shape[1] != k:
+        raise ValueError(f"`policy` must have shape (n, n_actions) = ({est._dask_data_['n']}, {k}); "
+                         f"got {P.shape}.")
+    return align_rows(ref, policy=P)["policy"], None
+
+
+def _columns(label, est, P, pa, p, y, q, a):
+    """The score columns of one block (the numpy path's ``_scores``, per row)."""
+    clip = getattr(est, "clip", None)
+
+    def clipped(w):
+        return w if clip is None else np.minimum(w, clip)
+
+    if label in ("IPS",):
+        w = clipped(pa / p)
+        return (w * y)[:, None], {}
+    if label == "ES-IPS":
+        w = clipped(pa / p ** est.beta)
+        return (w * y)[:, None], {}
+    if label == "SNIPS":
+        w = clipped(pa / p)
+        return np.column_stack([w * y, w]), {}
+    dm = np.einsum("ij,ij->i", P, q)
+    qa = q[np.arange(q.shape[0]), a]
+    if label == "DM":
+        return dm[:, None], {}
+    if label == "DR":
+        w = clipped(pa / p)
+        return (dm + w * (y - qa))[:, None], {}
+    if label == "SNDR":
+        w = clipped(pa / p)
+        return np.column_stack([dm, w * (y - qa), w]), {}
+    if label == "Switch-DR":
+        w = pa / p
+        keep = w <= est.tau
+        return (dm + np.where(keep, w, 0.0) * (y - qa))[:, None], {"switched": int((~keep).sum())}
+    raise TypeError(f"{type(est).__name__} does not accept Dask input.")  # pragma: no cover
+
+
+def _finish(label, est, m1, m2, extra):
+    """Value, SE and method string from the merged moments (the numpy path's formulas)."""
+    clip = getattr(est, "clip", None)
+    cl = f" (weights clipped at {clip:g})" if clip is not None else ""
+    W = m1.W
+    if label in ("IPS", "DM", "DR", "Switch-DR", "ES-IPS"):
+        theta = float(m1.mean[0])
+        se = float(np.sqrt(m2.ssq([1.0], theta)) / W)
+        if label == "IPS":
+            return theta, se, "IPS" + cl + ", influence-function SE"
+        if label == "ES-IPS":
+            return theta, se, (f"Exponentially smoothed IPS (beta={est.beta:g}), "
+                               "influence-function SE")
+        if label == "DM":
+            return theta, se, f"Direct method (reward model: {est.reward_model_}), SE given the model"
+        if label == "DR":
+            return theta, se, "DR" + cl + f" (reward model: {est.reward_model_}), influence-function SE"
+        return theta, se, (f"DR with switch at weight {est.tau:g} ({extra['switched']} rounds "
+                           f"use the model only; reward model: {est.reward_model_}), "
+                           "influence-function SE")
+    if label == "SNIPS":
+        theta = float(m1.mean[0] / m1.mean[1])
+        dbar = m1.mean[1]
+        se = float(np.sqrt(m2.ssq([1.0 / dbar, -theta / dbar], 0.0)) / W)
+        return theta, se, "SNIPS" + cl + ", delta-method SE"
+    # SNDR
+    dm_mean, wbar = float(m1.mean[0]), float(m1.mean[2])
+    c = float(m1.mean[1] / m1.mean[2])
+    theta = dm_mean + c
+    se = float(np.sqrt(m2.ssq([1.0, 1.0 / wbar, -c / wbar], dm_mean)) / W)
+    return theta, se, "SNDR" + cl + f" (reward model: {est.reward_model_}), delta-method SE"
+
+
+def _policy_pass(est, policy, *, scores=True):
+    """One pass over the data for ``policy``: checks, weight diagnostics and score moments."""
+    d = est._dask_data_
+    k = est.n_actions_
+    n = d["n"]
+    label = type(est)._label
+    if scores and label not in ("IPS", "SNIPS", "DM", "DR", "SNDR", "Switch-DR", "ES-IPS"):
+        raise TypeError(f"{type(est).__name__} does not accept Dask input.")
+    if label == "ES-IPS" and getattr(est, "bound", False):
+        raise ValueError("`bound=True` needs the full logging distribution in memory; with Dask "
+                         "input use bound=False.")
+    Pd, fn = _policy_fn(est, policy, k)
+    sw_given = d["sample_weight"] is not None
+    unlogged = np.flatnonzero(est.diagnostics_["action_counts"] == 0)
+
+    def block(off, Xb, Pb, yb, ab, pb, qb, sb):
+        P = fn(Xb) if fn is not None else np.asarray(Pb, dtype=np.float64)
+        m = yb.shape[0]
+        if P.ndim != 2 or P.shape != (m, k):
+            raise ValueError(f"`policy` must have shape (n, n_actions) = ({n}, {k}); "
+                             f"got {(n,) + tuple(P.shape[1:])}.")
+        a = np.asarray(ab).astype(np.int64)
+        p = np.asarray(pb, dtype=np.float64)
+        if p.ndim == 2:
+            p = p[np.arange(m), a]
+        yv = np.asarray(yb, dtype=np.float64)
+        out = _prob_stats(P, off)
+        # probability mass on actions never logged (usually none: no pass over P then)
+        out["colsum"] = ("counts", P[:, unlogged].sum(axis=0) if unlogged.size else np.zeros(0))
+        pa = P[np.arange(m), a]
+        w = pa / p
+        out["w"] = Moments.of(w[:, None]) if w.size else Moments.empty(1)
+        out["wmax"] = ("max", float(w.max()) if w.size else -np.inf)
+        out["wsq"] = float(np.dot(w, w))
+        out["zero"] = int(np.count_nonzero(pa == 0))
+        if scores:
+            q = None if qb is None else np.asarray(qb, dtype=np.float64)
+            Z, extra = _columns(label, est, P, pa, p, yv, q, a)
+            s = None if sb is None else np.asarray(sb, dtype=np.float64)
+            out["m1"] = Moments.of(Z, s)
+            out["m2"] = Moments.of(Z, s * s) if sw_given else None
+            out["switched"] = extra.get("switched", 0)
+        return out
+
+    arrays = [d["X"] if fn is not None else None, Pd, d["y"], d["action"], d["propensity"],
+              d["estimated_rewards"] if scores else None, d["sample_weight"] if scores else None]
+    st = reduce_blocks(block, arrays, combine)
+    _raise_prob(st, "policy")
+    if unlogged.size and st["colsum"][1].sum() > 0:
+        msg = (f"`policy` puts probability on action(s) {unlogged.tolist()} that were never "
+               "logged; their rewards are not identified from these logs")
+        if est._needs_reward_model and type(est).__name__ == "DirectMethod":
+            warnings.warn(msg + ": the reward model extrapolates there.", PositivityWarning,
+                          stacklevel=4)
+        else:
+            raise ValueError(msg + ". Evaluate a policy supported by the logging policy, or "
+                             "use DirectMethod (which extrapolates with its reward model).")
+    return st
+
+
+def value_dask(est, policy, name):
+    """``_BanditOPE.value`` for an estimator fitted on Dask collections."""
+    from ..ope._bandit import _ESS_WARN
+
+    st = _policy_pass(est, policy)
+    n = est._dask_data_["n"]
+    wsum = st["w"].mean[0] * n
+    s2 = st["wsq"]
+    ess = float(wsum ** 2 / s2) if s2 > 0 else 0.0
+    if ess < _ESS_WARN * n:
+        warnings.warn(
+            f"`policy` {name!r}: the importance weights have an effective sample size of "
+            f"{ess:.1f} out of {n} logged rounds (max weight {st['wmax'][1]:.3g}); overlap with "
+            "the logging policy is poor and weighting estimates lean on few rounds.",
+            PositivityWarning, stacklevel=3)
+    m1 = st["m1"]
+    m2 = st["m2"] if st["m2"] is not None else m1
+    theta, se, method = _finish(type(est)._label, est, m1, m2, {"switched": st["switched"]})
+    return Estimate(theta, se, n=n, method=method, name=name)
+
+
+def diagnostics_dask(est, policy):
+    """``_BanditOPE.diagnostics`` for an estimator fitted on Dask collections."""
+    st = _policy_pass(est, policy, scores=False)
+    n = est._dask_data_["n"]
+    wsum = st["w"].mean[0] * n
+    s2 = st["wsq"]
+    return {
+        "effective_sample_size": float(wsum ** 2 / s2) if s2 > 0 else 0.0,
+        "max_weight": float(st["wmax"][1]),
+        "mean_weight": float(st["w"].mean[0]),
+        "share_zero_target_probability": float(st["zero"] / n),
+        "propensity_min": est.diagnostics_["propensity_min"],
+        "propensity_max": est.diagnostics_["propensity_max"],
+        "propensity_estimated": False,
+    }

@@ -1,0 +1,450 @@
+"""Chunked reductions over Dask collections: the machinery of the Dask path.
+
+The moment-based estimators (IPS, SNIPS and the DR family with given reward
+predictions, CUPED, control variates, linear calibration, PPI means, RDD with a
+given bandwidth) are functions of a few sums. With Dask input they run one
+map-reduce over row blocks: a function maps each block (of every argument, aligned
+by rows) to small numpy summaries (weighted moments, Gram matrices, validation
+statistics); the summaries are merged pairwise in a tree and computed once. Nothing
+of length ``n`` is ever gathered into one process.
+
+Dask is imported lazily, only when a Dask collection is passed (``is_dask`` reads the
+type's module name and imports nothing).
+
+Moments are merged with the pairwise update of Chan, Golub and LeVeque (1983,
+eq. 2.1): per block the weighted mean and the centred co-moment matrix, combined
+without forming raw sums of squares, so the result does not lose accuracy when the
+columns have large means.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .._lazy import require
+
+__all__ = ["is_dask", "any_dask", "require_dask", "as_dask", "align_rows", "reduce_blocks",
+           "Moments", "FiniteStats", "finite_stats", "raise_finite", "merge_tree",
+           "vector_stats", "column_names", "as_dask_all"]
+
+
+def is_dask(obj) -> bool:
+    """Whether ``obj`` is a Dask collection (array, DataFrame or Series); imports nothing."""
+    mod = type(obj).__module__
+    return (mod == "dask" or mod.startswith("dask.")) and hasattr(obj, "__dask_graph__")
+
+
+def any_dask(*objs) -> bool:
+    """Whether any of ``objs`` is a Dask collection."""
+    return any(o is not None and is_dask(o) for o in objs)
+
+
+def require_dask():
+    """``dask.array``, or an ImportError naming the ``dask`` extra."""
+    require("dask", extra="dask")
+    return require("dask.array", extra="dask")
+
+
+def _is_dask_frame(obj) -> bool:
+    return is_dask(obj) and hasattr(obj, "to_dask_array")
+
+
+def as_dask(obj, name: str, *, like=None, ndim=(1, 2)):
+    """``obj`` as a float-able Dask array with known row chunks.
+
+    A Dask DataFrame or Series is converted with ``to_dask_array(lengths=True)``
+    (which computes the partition lengths: a cheap pass, no data gathered); a numpy
+    or pandas object given beside Dask data is wrapped with the row chunks of
+    ``like``. Dtype errors use the messages of the numpy path.
+    """
+    da = require_dask()
+    if obj is None:
+        return None
+    if isinstance(obj, (str, bytes)):
+        raise TypeError(f"`{name}` must be array-like of numbers; got a string.")
+    if _is_dask_frame(obj):
+        dtypes = list(obj.dtypes) if getattr(obj, "ndim", 1) == 2 else [obj.dtype]
+        for dt in dtypes:
+            if str(dt) == "category":
+                raise TypeError(
+                    f"`{name}` has a categorical column; causalkit needs numbers here. "
+                    "Encode it first (e.g. pandas.get_dummies or OneHotEncoder).")
+        arr = obj.to_dask_array(lengths=True)
+    elif is_dask(obj):
+        arr = obj
+    else:
+        if hasattr(obj, "tocsr") and hasattr(obj, "nnz"):
+            raise TypeError(
+                f"`{name}` is a scipy sparse matrix; causalkit needs a dense array here. Pass "
+                f"`{name}.toarray()` (or select fewer columns first if it does not fit in memory).")
+        a = np.asarray(obj.to_numpy() if hasattr(obj, "to_numpy") else obj)
+        chunks = None if like is None else (like.chunks[0],) + tuple((s,) for s in a.shape[1:])
+        if like is not None and a.ndim >= 1 and a.shape[0] != like.shape[0]:
+            raise ValueError(f"Inputs have inconsistent numbers of rows: `{name}` has "
+                             f"{a.shape[0]}, the Dask data {like.shape[0]}. Pass one row per unit.")
+        arr = da.from_array(a, chunks=chunks if chunks is not None else "auto")
+    if arr.dtype == object or arr.dtype.kind in "USVO":
+        raise TypeError(f"`{name}` must hold numbers; found dtype {arr.dtype}. Encode "
+                        "categories as numbers (e.g. with OneHotEncoder) before fitting.")
+    if arr.dtype.kind == "c":
+        raise ValueError(f"`{name}` must be real-valued (Complex data not supported); pass the "
+                         "real part or the modulus.")
+    if arr.ndim == 2 and 1 in ndim and 2 not in ndim and arr.shape[1] == 1:
+        arr = arr[:, 0]
+    if arr.ndim not in ndim:
+        want = "1-D with one value per unit" if tuple(ndim) == (1,) else "2-D (n_samples, n_features)"
+        raise ValueError(f"`{name}` must be {want}; got shape {arr.shape}.")
+    if any(np.isnan(c) for c in arr.chunks[0]):
+        arr = arr.compute_chunk_sizes()
+    return arr
+
+
+def as_dask_all(*specs):
+    """Convert ``(name, obj, ndim)`` arguments to Dask arrays chunked like the first Dask one.
+
+    ``None`` stays ``None``; numpy or pandas arguments beside Dask ones get the row chunks
+    of the first Dask argument (so a large Dask array is never rechunked to fit a small
+    in-memory one). Returns ``{name: array}``.
+    """
+    first = next(k for k, (_, obj, _) in enumerate(specs) if obj is not None and is_dask(obj))
+    rname, robj, rnd = specs[first]
+    ref = as_dask(robj, rname, ndim=rnd)
+    return {name: ref if k == first else (None if obj is None else as_dask(obj, name, like=ref, ndim=nd))
+            for k, (name, obj, nd) in enumerate(specs)}
+
+
+def column_names(X):
+    """Column names of a (pandas or Dask) DataFrame as an object array, else ``None``."""
+    if getattr(X, "ndim", 0) == 2 and hasattr(X, "columns"):
+        return np.asarray([str(c) for c in X.columns], dtype=object)
+    return None
+
+
+def align_rows(ref, **arrays):
+    """Rechunk every array to the row chunks of ``ref`` and one chunk across columns.
+
+    Raises the numpy path's message when the numbers of rows differ.
+    """
+    lengths = {k: v.shape[0] for k, v in arrays.items() if v is not None}
+    if len(set(lengths.values())) > 1:
+        desc = ", ".join(f"`{k}` has {v}" for k, v in lengths.items())
+        raise ValueError(f"Inputs have inconsistent numbers of rows: {desc}. Pass one row per unit.")
+    out = {}
+    for k, v in arrays.items():
+        if v is None:
+            out[k] = None
+            continue
+        chunks = (ref.chunks[0],) + tuple((s,) for s in v.shape[1:])
+        out[k] = v if v.chunks == chunks else v.rechunk(chunks)
+    return out
+
+
+def merge_tree(parts, combine):
+    """Merge a list of (delayed) parts pairwise, in a balanced tree."""
+    import dask
+
+    comb = dask.delayed(combine, pure=True)
+    while len(parts) > 1:
+        nxt = [comb(parts[i], parts[i + 1]) for i in range(0, len(parts) - 1, 2)]
+        if len(parts) % 2:
+            nxt.append(parts[-1])
+        parts = nxt
+    return parts[0]
+
+
+def reduce_blocks(fn, arrays, combine, *, lazy=False):
+    """Map ``fn(offset, *blocks)`` over aligned row blocks and merge with ``combine``.
+
+    ``arrays`` is a list of Dask arrays with the same row chunks (``None`` entries are
+    passed as ``None``); ``offset`` is the global index of the block's first row. The
+    block function is one ``blockwise`` layer, so Dask fuses it with the tasks that
+    produce the blocks (one task per block); the summaries are merged in a balanced
+    tree. One ``compute``: one pass over the data. Returns the merged summary (or the
+    delayed one with ``lazy=True``).
+    """
+    import dask
+
+    da = require_dask()
+    ref = next(a for a in arrays if a is not None)
+    nblocks = len(ref.chunks[0])
+    offsets = np.r_[0, np.cumsum(ref.chunks[0])[:-1]].astype(np.int64)
+    offs = da.from_array(offsets, chunks=1)
+    letters = "jklmnopqrstuvwxyz"
+
+    def apply(off, *blocks):
+        out = np.empty(1, dtype=object)
+        out[0] = fn(int(off[0]), *blocks)
+        return out
+
+    args = [offs, "i"]
+    for a in arrays:
+        if a is None:
+            args += [None, None]
+        else:
+            args += [a, "i" + letters[:a.ndim - 1]]
+    per_block = da.blockwise(apply, "i", *args, dtype=object, align_arrays=False,
+                             concatenate=True, adjust_chunks={"i": 1}, meta=np.empty(0, object))
+    parts = list(per_block.to_delayed(optimize_graph=True))
+    assert len(parts) == nblocks
+    tree = merge_tree(parts, lambda x, y: _wrap(combine(_unwrap(x), _unwrap(y))))
+    if lazy:  # the caller computes several reductions together (one pass)
+        return dask.delayed(_unwrap, pure=True)(tree)
+    (out,) = dask.compute(tree)
+    return _unwrap(out)
+
+
+def _unwrap(x):
+    return x[0] if isinstance(x, np.ndarray) and x.dtype == object else x
+
+
+def _wrap(x):
+    out = np.empty(1, dtype=object)
+    out[0] = x
+    return out
+
+
+def combine(a, b):
+    """Merge two block summaries: dicts of mergeable objects or tagged tuples
+    (``("min", v)``, ``("max", v)``, ``("first", count, row, value)``, ``("counts", array)``)."""
+    out = {}
+    for key, x in a.items():
+        y = b[key]
+        if x is None:
+            out[key] = None
+        elif isinstance(x, dict):
+            out[key] = combine(x, y)
+        elif isinstance(x, tuple):
+            tag = x[0]
+            if tag == "min":
+                out[key] = ("min", min(x[1], y[1]))
+            elif tag == "max":
+                out[key] = ("max", max(x[1], y[1]))
+            elif tag == "first":  # (tag, count, first row, value at it)
+                first = x if x[2] <= y[2] else y
+                out[key] = ("first", x[1] + y[1], first[2], first[3])
+            elif tag == "counts":
+                k = max(x[1].shape[0], y[1].shape[0])
+                out[key] = ("counts", np.pad(x[1], (0, k - x[1].shape[0]))
+                            + np.pad(y[1], (0, k - y[1].shape[0])))
+            else:  # pragma: no cover
+                raise AssertionError(tag)
+        else:
+            out[key] = x + y
+    return out
+
+
+# --------------------------------------------------------------------------- moments
+
+
+class Moments:
+    """Weighted count, mean vector and centred co-moment matrix of a set of rows.
+
+    ``W = sum u_i``, ``mean = sum u_i z_i / W``, ``C = sum u_i (z_i - mean)(z_i - mean)'``.
+    Merging two sets is exact (Chan, Golub and LeVeque 1983).
+    """
+
+    __slots__ = ("W", "mean", "C", "n")
+
+    def __init__(self, W, mean, C, n):
+        self.W, self.mean, self.C, self.n = float(W), mean, C, int(n)
+
+    @classmethod
+    def empty(cls, p):
+        return cls(0.0, np.zeros(p), np.zeros((p, p)), 0)
+
+    @classmethod
+    def of(cls, Z, u=None):
+        """Moments of the rows of ``Z`` (``(m, p)``) with weights ``u`` (``None``: ones)."""
+        Z = np.asarray(Z, dtype=np.float64)
+        if Z.ndim == 1:
+            Z = Z[:, None]
+        m, p = Z.shape
+        if m == 0:
+            return cls.empty(p)
+        with np.errstate(all="ignore"):  # non-finite rows are reported by the checks
+            return cls._of(Z, u, m, p)
+
+    @classmethod
+    def _of(cls, Z, u, m, p):
+        if u is None:
+            mean = Z.mean(axis=0)
+            D = Z - mean
+            return cls(m, mean, D.T @ D, m)
+        W = float(u.sum())
+        if W == 0:
+            out = cls.empty(p)
+            out.n = m
+            return out
+        mean = (u @ Z) / W
+        D = Z - mean
+        return cls(W, mean, (D * u[:, None]).T @ D, m)
+
+    def __add__(self, other):
+        with np.errstate(all="ignore"):
+            return self._add(other)
+
+    def _add(self, other):
+        if other.W == 0:
+            return Moments(self.W, self.mean, self.C, self.n + other.n)
+        if self.W == 0:
+            return Moments(other.W, other.mean, other.C, self.n + other.n)
+        W = self.W + other.W
+        d = other.mean - self.mean
+        mean = self.mean + d * (other.W / W)
+        C = self.C + other.C + np.outer(d, d) * (self.W * other.W / W)
+        return Moments(W, mean, C, self.n + other.n)
+
+    def bilinear(self, a0, a, b0, b):
+        """``sum_i u_i (a0 + a' z_i)(b0 + b' z_i)`` for the merged rows."""
+        a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
+        return float(a @ self.C @ b + self.W * (a0 + a @ self.mean) * (b0 + b @ self.mean))
+
+    def ssq(self, u, c=0.0):
+        """The weighted sum of ``(u' z_i - c)^2`` over the merged rows."""
+        u = np.asarray(u, dtype=np.float64)
+        return float(u @ self.C @ u + self.W * (u @ self.mean - c) ** 2)
+
+
+# --------------------------------------------------------------------------- validation
+
+
+class FiniteStats:
+    """Per-argument summary that reproduces ``validation._check_finite``'s messages."""
+
+    __slots__ = ("bad_rows", "first_bad", "has_nan", "big", "size")
+
+    def __init__(self, bad_rows=0, first_bad=np.iinfo(np.int64).max, has_nan=False, big=0.0, size=0):
+        self.bad_rows, self.first_bad, self.has_nan, self.big, self.size = (
+            bad_rows, first_bad, has_nan, big, size)
+
+    def __add__(self, o):
+        return FiniteStats(self.bad_rows + o.bad_rows, min(self.first_bad, o.first_bad),
+                           self.has_nan or o.has_nan, max(self.big, o.big), self.size + o.size)
+
+
+def finite_stats(arr, offset=0) -> FiniteStats:
+    """Non-finite rows (count, first global row, whether NaN) and the largest magnitude."""
+    arr = np.asarray(arr)
+    if arr.size == 0 or arr.dtype.kind not in "fc":
+        big = float(np.abs(arr).max()) if arr.size and arr.dtype.kind in "iu" else 0.0
+        return FiniteStats(big=big, size=arr.size)
+    with np.errstate(all="ignore"):
+        total = arr.sum()
+    if np.isfinite(total):
+        return FiniteStats(big=max(abs(float(arr.max())), abs(float(arr.min()))), size=arr.size)
+    bad = ~np.isfinite(arr)
+    rows = np.flatnonzero(bad.reshape(arr.shape[0], -1).any(axis=1)) if arr.ndim else np.array([0])
+    return FiniteStats(int(rows.size), int(rows[0]) + offset if rows.size else np.iinfo(np.int64).max,
+                       bool(np.isnan(arr[bad]).any()), 0.0, arr.size)
+
+
+def raise_finite(st: FiniteStats, name: str) -> None:
+    """Raise what ``validation._check_finite`` raises for the same data."""
+    from .validation import MAX_MAGNITUDE
+
+    if st.size == 0:
+        return
+    if st.bad_rows:
+        kind = "NaN" if st.has_nan else "infinite values"
+        raise ValueError(
+            f"`{name}` contains {kind} in {st.bad_rows} row(s) (first at row {st.first_bad}). "
+            "Drop or impute those rows before fitting.")
+    big = st.big
+    if 0.0 < big < 1.0 / MAX_MAGNITUDE:
+        raise ValueError(
+            f"`{name}` has no value larger than {big:.3g} in magnitude; squares of such numbers "
+            f"underflow to zero in double precision. Rescale `{name}` (e.g. change its units).")
+    if big > MAX_MAGNITUDE:
+        raise ValueError(
+            f"`{name}` has values as large as {big:.3g}; variances of numbers beyond "
+            f"{MAX_MAGNITUDE:.0e} overflow in double precision. Rescale `{name}` (e.g. divide "
+            "by its standard deviation, or change its units) and scale the result back.")
+
+
+class VectorStats:
+    """Finite stats plus min, max, count of negatives and of positives of one vector."""
+
+    __slots__ = ("fin", "lo", "hi", "neg", "pos", "n")
+
+    def __init__(self, fin, lo, hi, neg, pos, n):
+        self.fin, self.lo, self.hi, self.neg, self.pos, self.n = fin, lo, hi, neg, pos, n
+
+    def __add__(self, o):
+        return VectorStats(self.fin + o.fin, min(self.lo, o.lo), max(self.hi, o.hi),
+                           self.neg + o.neg, self.pos + o.pos, self.n + o.n)
+
+
+def vector_stats(v, offset=0) -> VectorStats:
+    v = np.asarray(v)
+    fin = finite_stats(v, offset)
+    if v.size == 0:
+        return VectorStats(fin, np.inf, -np.inf, 0, 0, 0)
+    with np.errstate(invalid="ignore"):
+        return VectorStats(fin, float(np.nanmin(v)) if not fin.bad_rows else float(np.min(v)),
+                           float(np.nanmax(v)) if not fin.bad_rows else float(np.max(v)),
+                           int(np.count_nonzero(v < 0)), int(np.count_nonzero(v > 0)), v.shape[0])
+
+
+def raise_weights(st: VectorStats, name: str = "sample_weight") -> None:
+    """Raise what ``validation.check_weights`` raises (values are checked, not normalised)."""
+    raise_finite(st.fin, name)
+    if st.neg:
+        raise ValueError(f"`{name}` must be non-negative; {st.neg} value(s) are negative "
+                         f"(min {st.lo:.4g}).")
+    if not st.pos:
+        raise ValueError(f"`{name}` are all zero; at least one unit needs positive weight.")
+
+
+def raise_propensity(st: VectorStats, name: str = "propensity", bad: int = 0) -> None:
+    """Raise what ``validation.check_propensity`` raises, from the stats of ``p`` and the
+    count ``bad`` of values outside (0, 1]."""
+    from .validation import MAX_MAGNITUDE
+
+    raise_finite(st.fin, name)
+    if not bad and st.n and st.lo < 1.0 / MAX_MAGNITUDE:
+        raise ValueError(
+            f"`{name}` has values as small as {st.lo:.3g}: their inverse weights "
+            "overflow double precision. Such a unit was (almost) never going to receive its "
+            "logged treatment or action; check the logging, or drop or trim those units.")
+    if bad:
+        raise ValueError(
+            f"`{name}` must lie in (0, 1]; {bad} value(s) fall outside "
+            f"(min {st.lo:.4g}, max {st.hi:.4g}). A zero propensity means the "
+            "logged/observed choice was impossible: fix the logging or drop those units.")
+
+
+#: Distinct values kept per block for the 0/1 check (the count in the message is exact below it).
+_MAX_DISTINCT = 1000
+
+
+def binary_values(v):
+    """Distinct values of a block (for the 0/1 check of a binary vector), at most ``_MAX_DISTINCT``."""
+    u = np.unique(np.asarray(v))
+    return u[:_MAX_DISTINCT]
+
+
+def merge_values(a, b):
+    return np.union1d(a, b)[:_MAX_DISTINCT]
+
+
+def raise_binary(values, name: str = "treatment") -> None:
+    """Raise what ``validation.check_binary`` raises, from the distinct values seen."""
+    values = np.unique(values)
+    if values.dtype == bool:
+        values = values.astype(np.int8)
+    if not np.all(np.isin(values, (0, 1))):
+        shown = ", ".join(str(v) for v in values[:5]) + (", ..." if len(values) > 5 else "")
+        raise ValueError(
+            f"`{name}` must be binary, coded 0/1; got {len(values)} distinct values "
+            f"[{shown}]. Recode it (e.g. `({name} == level).astype(int)`).")
+    if len(values) < 2:
+        raise ValueError(
+            f"`{name}` takes only the value {values[0]}; both arms (0 and 1) must be present.")
+
+
+def need_argument(what: str, argument: str, extra: str = "") -> ValueError:
+    """The error for a step that needs all rows in one process."""
+    return ValueError(
+        f"{what} needs all rows in one process, which the Dask path never gathers. "
+        f"Pass `{argument}` (computed beforehand, e.g. on a sample or another split){extra}, "
+        "or pass numpy arrays.")
