@@ -29,6 +29,7 @@ from ..inference import Estimate, EstimateTable
 from ..utils.validation import (
     PositivityWarning,
     _check_finite,
+    _finite_copy,
     as_float_array,
     check_aligned,
     check_consistent_length,
@@ -64,7 +65,7 @@ def _check_actions(action, n_actions):
                              "found non-integer values. Encode actions as integers.")
     elif a.dtype.kind not in "iub":
         raise TypeError(f"`action` must hold integer action indices; got dtype {a.dtype}.")
-    a = a.astype(np.int64)
+    a = a.astype(np.int64, copy=False)  # whoever stores it copies it
     if a.min() < 0:
         raise ValueError(f"`action` must lie in [0, n_actions); found {int(a.min())}. "
                          "Encode actions as 0..n_actions-1.")
@@ -82,23 +83,51 @@ def _own(v):
     return None if v is None else np.array(v, copy=True)
 
 
-def _check_prob_matrix(P, name, n, k):
-    """Validate an (n, k) matrix of action probabilities (rows sum to 1)."""
+#: Elements per block in the one-pass checks below (2 MiB of float64: the second look at a
+#: block reads it from cache, so a check costs one pass over memory instead of two or three).
+_BLOCK_ELEMS = 1 << 18
+
+
+def _row_blocks(n, k):
+    step = max(1, _BLOCK_ELEMS // max(1, k))
+    return ((lo, min(n, lo + step)) for lo in range(0, n, step))
+
+
+def _check_prob_matrix(P, name, n, k, at=None):
+    """Validate an (n, k) matrix of action probabilities (rows sum to 1).
+
+    With ``at`` (one action index per row) it returns ``(P, P[i, at[i]])``, gathered
+    while each block is in cache.
+    """
     P = np.asarray(P, dtype=np.float64)
     if P.ndim != 2 or P.shape != (n, k):
         raise ValueError(f"`{name}` must have shape (n, n_actions) = ({n}, {k}); got {P.shape}.")
-    s = P.sum(axis=1)
+    # row sums (one matrix-vector product per block) and the minimum, block by block
+    s = np.empty(n)
+    ones = np.ones(k)
+    low = np.inf
+    picked = None if at is None else np.empty(n)
+    base = None
+    for lo, hi in _row_blocks(n, k):
+        blk = P[lo:hi]
+        np.dot(blk, ones, out=s[lo:hi])
+        low = min(low, float(blk.min()))
+        if at is not None:
+            if base is None:
+                base = np.arange(hi - lo, dtype=np.int64) * k
+            flat = np.ascontiguousarray(blk).reshape(-1)
+            np.take(flat, base[:hi - lo] + at[lo:hi], out=picked[lo:hi])
     if not np.isfinite(s).all():  # NaN or inf anywhere makes its row sum non-finite
         _check_finite(P, name)
-    if P.min() < 0:
-        raise ValueError(f"`{name}` holds negative probabilities (min {P.min():.4g}); "
+    if low < 0:
+        raise ValueError(f"`{name}` holds negative probabilities (min {low:.4g}); "
                          "action probabilities must be non-negative.")
     bad = np.abs(s - 1.0) > _ROW_SUM_TOL
     if bad.any():
         i = int(np.flatnonzero(bad)[0])
         raise ValueError(f"`{name}` rows must sum to 1; {int(bad.sum())} row(s) do not "
                          f"(row {i} sums to {s[i]:.6g}). Normalise each row.")
-    return P
+    return P if at is None else (P, picked)
 
 
 # --------------------------------------------------------------------------- base
@@ -150,7 +179,7 @@ class _BanditOPE(BaseEstimator):
         """
         check_aligned(X=X, y=y, action=action, propensity=propensity,
                       estimated_rewards=estimated_rewards, sample_weight=sample_weight)
-        Xa, names = check_X(X, "X")
+        Xa, names = check_X(X, "X", copy=True)  # a private copy, checked as it is copied
         yv = check_vector(y, "y")
         a, k = _check_actions(action, getattr(self, "n_actions", None))
         n = check_consistent_length(X=Xa, y=yv, action=a)
@@ -184,21 +213,22 @@ class _BanditOPE(BaseEstimator):
                 if qhat.shape != (n, k):
                     raise ValueError(f"`estimated_rewards` must have shape (n, n_actions) = ({n}, {k}); "
                                      f"got {qhat.shape}.")
-                _check_finite(qhat, "estimated_rewards")
+                qhat = _finite_copy(qhat, "estimated_rewards")  # checked and copied once
                 self.reward_model_ = "given"
             else:
                 qhat = self._fit_reward_model(Xa, yv, a, k)
                 self.reward_model_ = type(self._reward_model()).__name__
         self.n_actions_ = k
         # a fitted estimator owns its data: private copies, never the caller's arrays
-        self.X_ = _own(Xa)
+        self.X_ = Xa
         self.y_ = _own(yv)
         self.action_ = _own(a)
         self.propensity_ = _own(p)
         self.logging_policy_ = _own(pi0)
-        self.estimated_rewards_ = _own(qhat)
+        self.estimated_rewards_ = qhat  # a private copy (given) or fitted here
         self.sample_weight_ = _own(sw)
-        self._flat_index = np.arange(n, dtype=np.int64) * k + a
+        self._flat_index = None  # built on first use (_at_logged)
+        self._q_logged = None  # estimated_rewards_ at the logged actions, on first use
         self.diagnostics_ = {
             "propensity_min": float(p.min()),
             "propensity_max": float(p.max()),
@@ -272,7 +302,9 @@ class _BanditOPE(BaseEstimator):
 
     # ---------------------------------------------------------------- policies
 
-    def _policy_matrix(self, policy):
+    def _policy_matrix(self, policy, gather=False):
+        """The validated (n, n_actions) policy matrix; with ``gather`` also its entries at
+        the logged actions."""
         n, k = self.X_.shape[0], self.n_actions_
         if hasattr(policy, "predict_proba"):
             P = np.asarray(policy.predict_proba(self.X_), dtype=np.float64)
@@ -293,8 +325,8 @@ class _BanditOPE(BaseEstimator):
                 "policy pass `np.full((n, n_actions), 1 / n_actions)`.")
         else:
             P = as_float_array(policy, "policy")
-        P = _check_prob_matrix(P, "policy", n, k)
-        counts = np.bincount(self.action_, minlength=k)
+        P, pa = _check_prob_matrix(P, "policy", n, k, at=self.action_)
+        counts = self.diagnostics_["action_counts"]
         unlogged = np.flatnonzero(counts == 0)
         if unlogged.size and P[:, unlogged].sum() > 0:
             msg = (f"`policy` puts probability on action(s) {unlogged.tolist()} that were never "
@@ -305,12 +337,13 @@ class _BanditOPE(BaseEstimator):
             else:
                 raise ValueError(msg + ". Evaluate a policy supported by the logging policy, or "
                                  "use DirectMethod (which extrapolates with its reward model).")
-        return P
+        return (P, pa) if gather else P
 
     # ---------------------------------------------------------------- results
 
-    def _scores(self, P):
-        """Return (value, stderr, method string) for the policy matrix ``P``."""
+    def _scores(self, P, w=None):
+        """Return (value, stderr, method string) for the policy matrix ``P``; ``w`` are its
+        (unclipped) importance weights when the caller has them already."""
         raise NotImplementedError
 
     def value(self, policy, *, name="V(pi)") -> Estimate:
@@ -331,8 +364,8 @@ class _BanditOPE(BaseEstimator):
         Estimate
         """
         check_is_fitted(self, "propensity_")
-        P = self._policy_matrix(policy)
-        w = self._weights(P)
+        P, pa = self._policy_matrix(policy, gather=True)
+        w = pa / self.propensity_
         s2 = float(np.dot(w, w))
         ess = float(w.sum() ** 2 / s2) if s2 > 0 else 0.0
         if ess < _ESS_WARN * len(w):
@@ -341,7 +374,7 @@ class _BanditOPE(BaseEstimator):
                 f"{ess:.1f} out of {len(w)} logged rounds (max weight {w.max():.3g}); overlap with "
                 "the logging policy is poor and weighting estimates lean on few rounds.",
                 PositivityWarning, stacklevel=2)
-        theta, se, method = self._scores(P)
+        theta, se, method = self._scores(P, w)
         if self.propensity_estimated_:
             method += f"; logging propensities estimated ({self._propensity_how})"
         return Estimate(theta, se, n=len(self.y_), method=method, name=name)
@@ -375,6 +408,9 @@ class _BanditOPE(BaseEstimator):
     # helpers used by subclasses
     def _at_logged(self, M):
         """Entries M[i, a_i] of an (n, n_actions) matrix."""
+        if getattr(self, "_flat_index", None) is None:
+            self._flat_index = (np.arange(len(self.action_), dtype=np.int64) * self.n_actions_
+                                + self.action_)
         return np.ascontiguousarray(M).reshape(-1).take(self._flat_index)
 
     def _weights(self, P):
@@ -386,22 +422,32 @@ class _BanditOPE(BaseEstimator):
 
     def _dm_terms(self, P):
         q = self.estimated_rewards_
-        return np.einsum("ij,ij->i", P, q), self._at_logged(q)
+        if getattr(self, "_q_logged", None) is None:  # does not depend on the policy
+            self._q_logged = self._at_logged(q)
+        return np.einsum("ij,ij->i", P, q), self._q_logged
 
 
 def _mean_se(psi, sw=None):
     """(Weighted) mean of scores and its influence-function SE."""
     if sw is None:
         n = psi.shape[0]
-        theta = float(psi.mean())
-        return theta, float(np.sqrt(np.sum((psi - theta) ** 2)) / n)
+        theta = float(psi.sum()) / n
+        d = psi - theta
+        return theta, float(np.sqrt(np.dot(d, d))) / n
     theta = float(np.dot(sw, psi) / sw.sum())
     return theta, float(np.sqrt(np.sum((sw * (psi - theta)) ** 2)) / sw.sum())
 
 
 def _ratio_se(num, den, sw=None):
     """Ratio sum(s num)/sum(s den) with its delta-method (influence-function) SE."""
-    s = np.ones_like(num) if sw is None else sw
+    if sw is None:
+        n = num.shape[0]
+        dsum = float(den.sum())
+        theta = float(num.sum()) / dsum
+        infl = num - theta * den
+        infl *= n / dsum  # divided by the mean of den
+        return theta, float(np.sqrt(np.dot(infl, infl))) / n
+    s = sw
     dbar = np.dot(s, den) / s.sum()
     theta = float(np.dot(s, num) / np.dot(s, den))
     infl = (num - theta * den) / dbar
@@ -487,8 +533,8 @@ class IPS(_BanditOPE):
     def _check_params(self):
         _check_clip(self.clip)
 
-    def _scores(self, P):
-        w = self._clipped(self._weights(P))
+    def _scores(self, P, w=None):
+        w = self._clipped(self._weights(P) if w is None else w)
         theta, se = _mean_se(w * self.y_, self.sample_weight_)
         m = "IPS" + (f" (weights clipped at {self.clip:g})" if self.clip is not None else "")
         return theta, se, m + ", influence-function SE"
@@ -521,8 +567,8 @@ class SNIPS(IPS):
 
     _label = "SNIPS"
 
-    def _scores(self, P):
-        w = self._clipped(self._weights(P))
+    def _scores(self, P, w=None):
+        w = self._clipped(self._weights(P) if w is None else w)
         theta, se = _ratio_se(w * self.y_, w, self.sample_weight_)
         m = "SNIPS" + (f" (weights clipped at {self.clip:g})" if self.clip is not None else "")
         return theta, se, m + ", delta-method SE"
@@ -574,7 +620,7 @@ class DirectMethod(_BanditOPE):
         self.n_jobs = n_jobs
         self.random_state = random_state
 
-    def _scores(self, P):
+    def _scores(self, P, w=None):
         dm, _ = self._dm_terms(P)
         theta, se = _mean_se(dm, self.sample_weight_)
         return theta, se, f"Direct method (reward model: {self.reward_model_}), SE given the model"
@@ -629,9 +675,9 @@ class DoublyRobust(_BanditOPE):
     def _check_params(self):
         _check_clip(self.clip)
 
-    def _scores(self, P):
+    def _scores(self, P, w=None):
         dm, qa = self._dm_terms(P)
-        w = self._clipped(self._weights(P))
+        w = self._clipped(self._weights(P) if w is None else w)
         theta, se = _mean_se(dm + w * (self.y_ - qa), self.sample_weight_)
         m = "DR" + (f" (weights clipped at {self.clip:g})" if self.clip is not None else "")
         return theta, se, m + f" (reward model: {self.reward_model_}), influence-function SE"
@@ -666,9 +712,9 @@ class SelfNormalizedDR(DoublyRobust):
 
     _label = "SNDR"
 
-    def _scores(self, P):
+    def _scores(self, P, w=None):
         dm, qa = self._dm_terms(P)
-        w = self._clipped(self._weights(P))
+        w = self._clipped(self._weights(P) if w is None else w)
         sw = np.ones_like(w) if self.sample_weight_ is None else self.sample_weight_
         wbar = np.dot(sw, w) / sw.sum()
         corr = w * (self.y_ - qa)
@@ -735,9 +781,9 @@ class SwitchDR(DoublyRobust):
         if not np.isscalar(self.tau) or not self.tau > 0:
             raise ValueError(f"`tau` must be a positive number (np.inf gives DR); got {self.tau!r}.")
 
-    def _scores(self, P):
+    def _scores(self, P, w=None):
         dm, qa = self._dm_terms(P)
-        w = self._weights(P)
+        w = self._weights(P) if w is None else w
         keep = w <= self.tau
         theta, se = _mean_se(dm + np.where(keep, w, 0.0) * (self.y_ - qa), self.sample_weight_)
         return theta, se, (f"DR with switch at weight {self.tau:g} ({int((~keep).sum())} rounds "
@@ -817,7 +863,7 @@ class ExponentialSmoothingIPS(IPS):
         P = self._policy_matrix(policy)
         return float(1.0 - np.mean(np.sum(P * self.logging_policy_ ** (1.0 - self.beta), axis=1)))
 
-    def _scores(self, P):
+    def _scores(self, P, w=None):
         w = self._at_logged(P) / self.propensity_ ** self.beta
         w = self._clipped(w)
         theta, se = _mean_se(w * self.y_, self.sample_weight_)

@@ -85,8 +85,9 @@ __all__ = [
 _INV_SQRT_2PI = 1.0 / np.sqrt(2 * np.pi)
 #: Half-width of the integration range of the winning score (in units of sigma |x|).
 _TAU_MAX = 9.0
-#: Rows per block (memory stays flat in n).
-_BLOCK = 4096
+#: Rows per block for each policy class (memory stays flat in n; sizes measured to keep
+#: the block's n x K x nodes arrays in cache).
+_BLOCK = {"gaussian": 256, "softmax": 1024}
 
 
 def _score_grid(n_nodes):
@@ -175,8 +176,9 @@ def _policy_pass(kind, Xt, M, sigma, quad, functionals=None, need_grad=False):
     sr_all = sigma * r
     out_P = np.empty((n, k)) if functionals is None else None
     T = gM = glog = None
-    for lo in range(0, n, _BLOCK):
-        hi = min(n, lo + _BLOCK)
+    block = _BLOCK[kind]
+    for lo in range(0, n, block):
+        hi = min(n, lo + block)
         Sb = Xt[lo:hi] @ M
         sr = sr_all[lo:hi]
         if kind == "gaussian":

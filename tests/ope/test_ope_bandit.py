@@ -271,3 +271,25 @@ def test_poor_overlap_warns():
     assert est.diagnostics_["propensity_min"] == pytest.approx(0.001)
     with pytest.warns(PositivityWarning, match="effective sample size"):
         est.value(np.tile([0.0, 1.0], (n, 1)))
+
+
+def test_given_reward_predictions_and_contexts_are_private_copies():
+    from causalkit.ope import DoublyRobust
+
+    d = make_bandit_feedback(500, n_actions=3, random_state=1)
+    q = np.random.default_rng(0).random((500, 3))
+    X = d.X.copy()
+    est = DoublyRobust(n_actions=3).fit(X, d.y, action=d.action, propensity=d.propensity,
+                                        estimated_rewards=q)
+    before = est.value(d.target_policy).value
+    q[:] = 0.0
+    X[:] = 0.0
+    assert est.value(d.target_policy).value == before
+    q[0, 0] = np.nan
+    with pytest.raises(ValueError, match=r"`estimated_rewards` contains NaN"):
+        DoublyRobust(n_actions=3).fit(d.X, d.y, action=d.action, propensity=d.propensity,
+                                      estimated_rewards=q)
+    q[0, 0] = 1e150
+    with pytest.raises(ValueError, match=r"`estimated_rewards` has values as large as"):
+        DoublyRobust(n_actions=3).fit(d.X, d.y, action=d.action, propensity=d.propensity,
+                                      estimated_rewards=q)
