@@ -337,6 +337,23 @@ class _BanditOPE(BaseEstimator):
             else:
                 raise ValueError(msg + ". Evaluate a policy supported by the logging policy, or "
                                  "use DirectMethod (which extrapolates with its reward model).")
+        pi0 = self.logging_policy_
+        if pi0 is not None and not unlogged.size:
+            # with the full logging distribution, support is checked row by row: an action the
+            # logger could not take in that context has no weight, so IPS-type estimates miss it
+            off = (pi0 == 0) & (P > 0)
+            if off.any():
+                i, j = (int(v) for v in np.argwhere(off)[0])
+                msg = (f"`policy` puts probability on actions whose logging probability is 0 "
+                       f"({int(off.sum())} cell(s); first: row {i}, action {j}, probability "
+                       f"{P[i, j]:.3g}); the logs carry no information on them there")
+                if type(self).__name__ == "DirectMethod":
+                    warnings.warn(msg + ": the reward model extrapolates there.", PositivityWarning,
+                                  stacklevel=3)
+                else:
+                    raise ValueError(msg + ". Restrict the policy to the logging policy's support "
+                                     "(e.g. renormalise it over actions with pi_0(a|x) > 0), or use "
+                                     "DirectMethod.")
         return (P, pa) if gather else P
 
     # ---------------------------------------------------------------- results
