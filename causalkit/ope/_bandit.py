@@ -93,11 +93,12 @@ def _row_blocks(n, k):
     return ((lo, min(n, lo + step)) for lo in range(0, n, step))
 
 
-def _check_prob_matrix(P, name, n, k, at=None):
+def _check_prob_matrix(P, name, n, k, at=None, rowdot=None):
     """Validate an (n, k) matrix of action probabilities (rows sum to 1).
 
-    With ``at`` (one action index per row) it returns ``(P, P[i, at[i]])``, gathered
-    while each block is in cache.
+    With ``at`` (one action index per row) it returns ``(P, P[i, at[i]], d)``, gathered
+    while each block is in cache, where ``d[i] = sum_a P[i, a] rowdot[i, a]`` when an
+    (n, k) matrix ``rowdot`` is given (else None).
     """
     P = np.asarray(P, dtype=np.float64)
     if P.ndim != 2 or P.shape != (n, k):
@@ -107,6 +108,7 @@ def _check_prob_matrix(P, name, n, k, at=None):
     ones = np.ones(k)
     low = np.inf
     picked = None if at is None else np.empty(n)
+    dots = None if rowdot is None else np.empty(n)
     base = None
     for lo, hi in _row_blocks(n, k):
         blk = P[lo:hi]
@@ -117,6 +119,8 @@ def _check_prob_matrix(P, name, n, k, at=None):
                 base = np.arange(hi - lo, dtype=np.int64) * k
             flat = np.ascontiguousarray(blk).reshape(-1)
             np.take(flat, base[:hi - lo] + at[lo:hi], out=picked[lo:hi])
+            if rowdot is not None:
+                np.einsum("ij,ij->i", blk, rowdot[lo:hi], out=dots[lo:hi])
     if not np.isfinite(s).all():  # NaN or inf anywhere makes its row sum non-finite
         _check_finite(P, name)
     if low < 0:
@@ -127,7 +131,7 @@ def _check_prob_matrix(P, name, n, k, at=None):
         i = int(np.flatnonzero(bad)[0])
         raise ValueError(f"`{name}` rows must sum to 1; {int(bad.sum())} row(s) do not "
                          f"(row {i} sums to {s[i]:.6g}). Normalise each row.")
-    return P if at is None else (P, picked)
+    return P if at is None else (P, picked, dots)
 
 
 # --------------------------------------------------------------------------- base
@@ -325,7 +329,8 @@ class _BanditOPE(BaseEstimator):
                 "policy pass `np.full((n, n_actions), 1 / n_actions)`.")
         else:
             P = as_float_array(policy, "policy")
-        P, pa = _check_prob_matrix(P, "policy", n, k, at=self.action_)
+        P, pa, dm = _check_prob_matrix(P, "policy", n, k, at=self.action_,
+                                       rowdot=getattr(self, "estimated_rewards_", None))
         counts = self.diagnostics_["action_counts"]
         unlogged = np.flatnonzero(counts == 0)
         if unlogged.size and P[:, unlogged].sum() > 0:
@@ -354,13 +359,14 @@ class _BanditOPE(BaseEstimator):
                     raise ValueError(msg + ". Restrict the policy to the logging policy's support "
                                      "(e.g. renormalise it over actions with pi_0(a|x) > 0), or use "
                                      "DirectMethod.")
-        return (P, pa) if gather else P
+        return (P, pa, dm) if gather else P
 
     # ---------------------------------------------------------------- results
 
-    def _scores(self, P, w=None):
+    def _scores(self, P, w=None, dm=None):
         """Return (value, stderr, method string) for the policy matrix ``P``; ``w`` are its
-        (unclipped) importance weights when the caller has them already."""
+        (unclipped) importance weights and ``dm`` the reward model averaged over it, when
+        the caller has them already."""
         raise NotImplementedError
 
     def value(self, policy, *, name="V(pi)") -> Estimate:
@@ -381,7 +387,7 @@ class _BanditOPE(BaseEstimator):
         Estimate
         """
         check_is_fitted(self, "propensity_")
-        P, pa = self._policy_matrix(policy, gather=True)
+        P, pa, dm = self._policy_matrix(policy, gather=True)
         w = pa / self.propensity_
         s2 = float(np.dot(w, w))
         ess = float(w.sum() ** 2 / s2) if s2 > 0 else 0.0
@@ -391,7 +397,7 @@ class _BanditOPE(BaseEstimator):
                 f"{ess:.1f} out of {len(w)} logged rounds (max weight {w.max():.3g}); overlap with "
                 "the logging policy is poor and weighting estimates lean on few rounds.",
                 PositivityWarning, stacklevel=2)
-        theta, se, method = self._scores(P, w)
+        theta, se, method = self._scores(P, w, dm)
         if self.propensity_estimated_:
             method += f"; logging propensities estimated ({self._propensity_how})"
         return Estimate(theta, se, n=len(self.y_), method=method, name=name)
@@ -437,11 +443,13 @@ class _BanditOPE(BaseEstimator):
         clip = getattr(self, "clip", None)
         return w if clip is None else np.minimum(w, clip)
 
-    def _dm_terms(self, P):
+    def _dm_terms(self, P, dm=None):
         q = self.estimated_rewards_
         if getattr(self, "_q_logged", None) is None:  # does not depend on the policy
             self._q_logged = self._at_logged(q)
-        return np.einsum("ij,ij->i", P, q), self._q_logged
+        if dm is None:
+            dm = np.einsum("ij,ij->i", P, q)
+        return dm, self._q_logged
 
 
 def _mean_se(psi, sw=None):
@@ -550,7 +558,7 @@ class IPS(_BanditOPE):
     def _check_params(self):
         _check_clip(self.clip)
 
-    def _scores(self, P, w=None):
+    def _scores(self, P, w=None, dm=None):
         w = self._clipped(self._weights(P) if w is None else w)
         theta, se = _mean_se(w * self.y_, self.sample_weight_)
         m = "IPS" + (f" (weights clipped at {self.clip:g})" if self.clip is not None else "")
@@ -584,7 +592,7 @@ class SNIPS(IPS):
 
     _label = "SNIPS"
 
-    def _scores(self, P, w=None):
+    def _scores(self, P, w=None, dm=None):
         w = self._clipped(self._weights(P) if w is None else w)
         theta, se = _ratio_se(w * self.y_, w, self.sample_weight_)
         m = "SNIPS" + (f" (weights clipped at {self.clip:g})" if self.clip is not None else "")
@@ -637,8 +645,8 @@ class DirectMethod(_BanditOPE):
         self.n_jobs = n_jobs
         self.random_state = random_state
 
-    def _scores(self, P, w=None):
-        dm, _ = self._dm_terms(P)
+    def _scores(self, P, w=None, dm=None):
+        dm, _ = self._dm_terms(P, dm)
         theta, se = _mean_se(dm, self.sample_weight_)
         return theta, se, f"Direct method (reward model: {self.reward_model_}), SE given the model"
 
@@ -692,8 +700,8 @@ class DoublyRobust(_BanditOPE):
     def _check_params(self):
         _check_clip(self.clip)
 
-    def _scores(self, P, w=None):
-        dm, qa = self._dm_terms(P)
+    def _scores(self, P, w=None, dm=None):
+        dm, qa = self._dm_terms(P, dm)
         w = self._clipped(self._weights(P) if w is None else w)
         theta, se = _mean_se(dm + w * (self.y_ - qa), self.sample_weight_)
         m = "DR" + (f" (weights clipped at {self.clip:g})" if self.clip is not None else "")
@@ -729,8 +737,8 @@ class SelfNormalizedDR(DoublyRobust):
 
     _label = "SNDR"
 
-    def _scores(self, P, w=None):
-        dm, qa = self._dm_terms(P)
+    def _scores(self, P, w=None, dm=None):
+        dm, qa = self._dm_terms(P, dm)
         w = self._clipped(self._weights(P) if w is None else w)
         sw = np.ones_like(w) if self.sample_weight_ is None else self.sample_weight_
         wbar = np.dot(sw, w) / sw.sum()
@@ -798,8 +806,8 @@ class SwitchDR(DoublyRobust):
         if not np.isscalar(self.tau) or not self.tau > 0:
             raise ValueError(f"`tau` must be a positive number (np.inf gives DR); got {self.tau!r}.")
 
-    def _scores(self, P, w=None):
-        dm, qa = self._dm_terms(P)
+    def _scores(self, P, w=None, dm=None):
+        dm, qa = self._dm_terms(P, dm)
         w = self._weights(P) if w is None else w
         keep = w <= self.tau
         theta, se = _mean_se(dm + np.where(keep, w, 0.0) * (self.y_ - qa), self.sample_weight_)
@@ -880,7 +888,7 @@ class ExponentialSmoothingIPS(IPS):
         P = self._policy_matrix(policy)
         return float(1.0 - np.mean(np.sum(P * self.logging_policy_ ** (1.0 - self.beta), axis=1)))
 
-    def _scores(self, P, w=None):
+    def _scores(self, P, w=None, dm=None):
         w = self._at_logged(P) / self.propensity_ ** self.beta
         w = self._clipped(w)
         theta, se = _mean_se(w * self.y_, self.sample_weight_)
