@@ -4,7 +4,12 @@
 switch-DR, exponentially smoothed IPS) for one target policy, from given logging
 propensities and precomputed reward predictions (no model fitting is timed).
 The values agree to 1e-9 (checked before timing). Run: ``python benchmarks/bench_ope.py``.
-Options: ``--n`` rounds, ``--actions``, ``--repeats``.
+Options: ``--n`` rounds, ``--actions``, ``--repeats``, ``--estimators``.
+
+By default each estimator is its own benchmark (``ope_<estimator>_n1e6``): causalkit's
+fit + value against a plain-numpy floor (validate the logs and the policy once, then
+the formula and its SE) and against obp, on process CPU time with one thread.
+``--all-at-once`` runs the older benchmark of all seven together against obp.
 """
 
 from __future__ import annotations
@@ -81,13 +86,152 @@ def obp_all(y, a, pscore, pi, q):
     return out
 
 
+def _check_policy_floor(pi):
+    """The policy checks written plainly: finite, non-negative, rows sum to 1."""
+    s = pi.sum(axis=1)
+    if not np.isfinite(s).all() or pi.min() < 0 or (np.abs(s - 1) > 1e-6).any():
+        raise ValueError("bad policy")
+
+
+def _check_logs_floor(y, a, pscore, k):
+    if not np.isfinite(y.sum()) or a.min() < 0 or a.max() >= k or not (pscore > 0).all() \
+            or not (pscore <= 1).all():
+        raise ValueError("bad logs")
+
+
+def floors(y, a, pscore, pi, q, k):
+    """Least work per estimator in plain numpy: validate the policy (and the reward
+    predictions) once, then the formula with its influence-function SE."""
+    n = len(y)
+    rows = np.arange(n)
+
+    def ips():
+        _check_logs_floor(y, a, pscore, k)
+        _check_policy_floor(pi)
+        psi = pi[rows, a] / pscore * y
+        return psi.mean(), psi.std() / np.sqrt(n)
+
+    def snips():
+        _check_logs_floor(y, a, pscore, k)
+        _check_policy_floor(pi)
+        w = pi[rows, a] / pscore
+        theta = np.dot(w, y) / w.sum()
+        return theta, np.sqrt(np.sum((w * (y - theta)) ** 2)) / w.sum()
+
+    def _dr_parts():
+        _check_logs_floor(y, a, pscore, k)
+        _check_policy_floor(pi)
+        if not np.isfinite(q.sum()):
+            raise ValueError("bad q")
+        return np.einsum("ij,ij->i", pi, q), q[rows, a], pi[rows, a] / pscore
+
+    def dm():
+        _check_logs_floor(y, a, pscore, k)
+        _check_policy_floor(pi)
+        if not np.isfinite(q.sum()):
+            raise ValueError("bad q")
+        d = np.einsum("ij,ij->i", pi, q)
+        return d.mean(), d.std() / np.sqrt(n)
+
+    def dr():
+        d, qa, w = _dr_parts()
+        psi = d + w * (y - qa)
+        return psi.mean(), psi.std() / np.sqrt(n)
+
+    def sndr():
+        d, qa, w = _dr_parts()
+        corr = w * (y - qa)
+        c = corr.sum() / w.sum()
+        infl = (d - d.mean()) + (corr - c * w) / w.mean()
+        return d.mean() + c, np.sqrt(np.sum(infl ** 2)) / n
+
+    def switch():
+        d, qa, w = _dr_parts()
+        psi = d + np.where(w <= 10.0, w, 0.0) * (y - qa)
+        return psi.mean(), psi.std() / np.sqrt(n)
+
+    def es():
+        _check_logs_floor(y, a, pscore, k)
+        _check_policy_floor(pi)
+        psi = pi[rows, a] / pscore ** 0.5 * y
+        return psi.mean(), psi.std() / np.sqrt(n)
+
+    return {"ips": ips, "snips": snips, "dm": dm, "dr": dr, "sndr": sndr, "switch": switch, "es": es}
+
+
+def causalkit_each(X, y, a, pscore, pi, q, k):
+    base = {"action": a, "propensity": pscore}
+    model = dict(base, estimated_rewards=q)
+    return {
+        "ips": lambda: IPS(n_actions=k).fit(X, y, **base).value(pi),
+        "snips": lambda: SNIPS(n_actions=k).fit(X, y, **base).value(pi),
+        "dm": lambda: DirectMethod(n_actions=k).fit(X, y, **model).value(pi),
+        "dr": lambda: DoublyRobust(n_actions=k).fit(X, y, **model).value(pi),
+        "sndr": lambda: SelfNormalizedDR(n_actions=k).fit(X, y, **model).value(pi),
+        "switch": lambda: SwitchDR(n_actions=k, tau=10.0).fit(X, y, **model).value(pi),
+        "es": lambda: ExponentialSmoothingIPS(n_actions=k, beta=0.5).fit(X, y, **base).value(pi),
+    }
+
+
+def obp_each(y, a, pscore, pi, q):
+    import obp.ope as o
+
+    ad, qr = pi[:, :, None], q[:, :, None]
+    kw = {"reward": y, "action": a, "pscore": pscore, "action_dist": ad}
+    return {
+        "ips": lambda: o.InverseProbabilityWeighting().estimate_policy_value(**kw),
+        "snips": lambda: o.SelfNormalizedInverseProbabilityWeighting().estimate_policy_value(**kw),
+        "dm": lambda: o.DirectMethod().estimate_policy_value(**kw, estimated_rewards_by_reg_model=qr),
+        "dr": lambda: o.DoublyRobust().estimate_policy_value(**kw, estimated_rewards_by_reg_model=qr),
+        "sndr": lambda: o.SelfNormalizedDoublyRobust().estimate_policy_value(
+            **kw, estimated_rewards_by_reg_model=qr),
+        "switch": lambda: o.SwitchDoublyRobust(tau=10.0).estimate_policy_value(
+            **kw, estimated_rewards_by_reg_model=qr),
+    }
+
+
+def per_estimator(args, X, y, a, pscore, pi, q):
+    """One benchmark per estimator: causalkit (fit + value) against its numpy floor and obp."""
+    from threadpoolctl import threadpool_limits
+
+    k = args.actions
+    ours, fl, theirs = causalkit_each(X, y, a, pscore, pi, q, k), floors(y, a, pscore, pi, q, k), \
+        obp_each(y, a, pscore, pi, q)
+    for key in args.estimators:
+        v = ours[key]()
+        f = fl[key]()
+        assert abs(v.value - f[0]) < 1e-9 and abs(v.stderr - f[1]) < 1e-9 * max(1.0, f[1]), (key, v, f)
+        bench = Benchmark(f"ope_{key}_n{args.n:.0e}".replace("+0", ""), description=(
+            f"{key}: fit + value for one policy, n={args.n:,} rounds x {k} actions, given propensities"
+            + (" and reward predictions" if key in ("dm", "dr", "sndr", "switch") else "")
+            + "; one thread. Floor = plain numpy: check the logs and the policy once (finite, "
+            "non-negative, rows sum to 1; the reward predictions finite), then the formula and its SE."))
+        bench.add("causalkit", ours[key])
+        bench.add("floor", fl[key])
+        if key in theirs:
+            bench.add("obp", theirs[key])
+            bench.note("obp 0.4.1 estimate_policy_value on the same arrays (value only, no SE); its "
+                       "input checks include the policy's row sums.")
+        bench.note("values and SEs of causalkit and the floor agree to 1e-9 (checked before timing).")
+        with threadpool_limits(1):
+            report = bench.run(repeats=args.repeats, baseline="floor", memory=False, clock="cpu")
+        print(report.markdown())
+        report.save()
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--n", type=int, default=1_000_000)
     ap.add_argument("--actions", type=int, default=20)
     ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--estimators", nargs="*", default=["ips", "snips", "dm", "dr", "sndr", "switch", "es"])
+    ap.add_argument("--all-at-once", action="store_true",
+                    help="the older single benchmark of all 7 estimators against obp")
     args = ap.parse_args()
     X, y, a, pscore, pi, q = make_inputs(args.n, args.actions)
+    if not args.all_at_once:
+        per_estimator(args, X, y, a, pscore, pi, q)
+        return
     ours = causalkit_all(X, y, a, pscore, pi, q, args.actions)
     theirs = obp_all(y, a, pscore, pi, q)
     for key in ours:

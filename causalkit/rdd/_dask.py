@@ -76,7 +76,7 @@ def fit_dask(est, X, y, treatment, covariates, groups, sample_weight):
     """``RDD.fit`` for Dask collections; returns ``est``."""
     from ._scalar import _Combo, _fmt_pair, _pair
 
-    p, q, nu = est._check_params()
+    p, q, nu = est._resolve_params()
     _check(est, covariates, groups)
     cutoff = est.cutoff
     if not isinstance(cutoff, (int, float, np.floating, np.integer)) or isinstance(cutoff, bool) \

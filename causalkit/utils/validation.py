@@ -218,6 +218,34 @@ def _check_finite(arr: np.ndarray, name: str, allow_nan: bool = False) -> None:
             "by its standard deviation, or change its units) and scale the result back.")
 
 
+#: Elements per block of :func:`_finite_copy` (2 MiB of float64, so the checks read the
+#: block from cache: copy and check cost one pass over memory instead of four).
+_COPY_BLOCK = 1 << 18
+
+
+def _finite_copy(arr: np.ndarray, name: str, allow_nan: bool = False) -> np.ndarray:
+    """A private float64 copy of ``arr`` with the checks of :func:`_check_finite`, done
+    block by block while each block of the copy is in cache."""
+    arr = np.asarray(arr, dtype=np.float64)
+    out = np.empty(arr.shape)
+    if arr.size == 0 or arr.ndim == 0:
+        out[...] = arr
+        _check_finite(out, name, allow_nan)
+        return out
+    n = arr.shape[0]
+    step = max(1, _COPY_BLOCK // max(1, arr.size // n))
+    total, big = 0.0, 0.0
+    with np.errstate(all="ignore"):
+        for lo in range(0, n, step):
+            blk = out[lo:lo + step]
+            blk[...] = arr[lo:lo + step]
+            total += float(blk.sum())
+            big = max(big, float(blk.max()), -float(blk.min()))
+    if not np.isfinite(total) or (big != 0 and not 1.0 / MAX_MAGNITUDE <= big <= MAX_MAGNITUDE):
+        _check_finite(out, name, allow_nan)  # raises with the full message (or allows the NaN)
+    return out
+
+
 def as_float_array(x, name: str) -> np.ndarray:
     """``x`` as a float64 array, with a message naming ``name`` for strings, sparse,
     categorical or missing values (no shape or finiteness check)."""
@@ -281,10 +309,13 @@ def check_X(
     allow_nan: bool = False,
     ensure_2d: bool = True,
     min_samples: int = 1,
+    copy: bool = False,
 ) -> tuple[np.ndarray, np.ndarray | None]:
     """Validate a design matrix; return ``(array, feature_names or None)``.
 
-    A 1-D input is read as one feature when ``ensure_2d`` is true.
+    A 1-D input is read as one feature when ``ensure_2d`` is true. With ``copy`` the
+    array returned is a private copy (never the caller's memory), checked as it is
+    copied (for a fitted estimator that stores ``X``).
     """
     if X is None:
         raise ValueError(f"`{name}` is required; got None.")
@@ -302,8 +333,10 @@ def check_X(
     if arr.shape[1] == 0:
         raise ValueError(f"`{name}` has no columns: 0 feature(s) (shape={arr.shape}) while a "
                          "minimum of 1 is required. Pass at least one feature.")
+    if copy and dtype == np.float64:
+        return _finite_copy(arr, name, allow_nan), names
     _check_finite(arr, name, allow_nan)
-    return arr, names
+    return (arr.copy() if copy else arr), names
 
 
 def _nan_handling(model) -> tuple[bool, bool]:

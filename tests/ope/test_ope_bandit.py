@@ -271,3 +271,59 @@ def test_poor_overlap_warns():
     assert est.diagnostics_["propensity_min"] == pytest.approx(0.001)
     with pytest.warns(PositivityWarning, match="effective sample size"):
         est.value(np.tile([0.0, 1.0], (n, 1)))
+
+
+def test_given_reward_predictions_and_contexts_are_private_copies():
+    from causalkit.ope import DoublyRobust
+
+    d = make_bandit_feedback(500, n_actions=3, random_state=1)
+    q = np.random.default_rng(0).random((500, 3))
+    X = d.X.copy()
+    est = DoublyRobust(n_actions=3).fit(X, d.y, action=d.action, propensity=d.propensity,
+                                        estimated_rewards=q)
+    before = est.value(d.target_policy).value
+    q[:] = 0.0
+    X[:] = 0.0
+    assert est.value(d.target_policy).value == before
+    q[0, 0] = np.nan
+    with pytest.raises(ValueError, match=r"`estimated_rewards` contains NaN"):
+        DoublyRobust(n_actions=3).fit(d.X, d.y, action=d.action, propensity=d.propensity,
+                                      estimated_rewards=q)
+    q[0, 0] = 1e150
+    with pytest.raises(ValueError, match=r"`estimated_rewards` has values as large as"):
+        DoublyRobust(n_actions=3).fit(d.X, d.y, action=d.action, propensity=d.propensity,
+                                      estimated_rewards=q)
+
+
+def test_policy_outside_the_logging_support_row_by_row():
+    from causalkit.ope import DirectMethod, DirectMethodLearner
+    from causalkit.utils.validation import PositivityWarning
+
+    d = make_bandit_feedback(2000, n_actions=3, random_state=4)
+    # a logger that never takes action 2 when x_0 > 0 (every action is still logged somewhere)
+    pi0 = d.logging_policy.copy()
+    cut = d.X[:, 0] > 0
+    pi0[cut, 2] = 0.0
+    pi0 /= pi0.sum(axis=1, keepdims=True)
+    rng = np.random.default_rng(0)
+    a = (pi0.cumsum(axis=1) < rng.random(len(pi0))[:, None]).sum(axis=1)
+    y = d.expected_reward[np.arange(len(a)), a]
+    uniform = np.full(pi0.shape, 1 / 3)
+    ips = IPS().fit(d.X, y, action=a, propensity=pi0)
+    with pytest.raises(ValueError, match=r"`policy` puts probability on actions whose logging "
+                                         r"probability is 0 \(\d+ cell\(s\); first: row \d+, action 2"):
+        ips.value(uniform)
+    # a learned greedy policy that picks action 2 somewhere in the unsupported region is refused too
+    learned = DirectMethodLearner(model_reward=LinearRegression(), epsilon=0.3).fit(d.X, y, action=a)
+    with pytest.raises(ValueError, match=r"logging probability is 0"):
+        ips.value(learned)
+    # the direct method warns and extrapolates; a supported policy passes
+    dm = DirectMethod(model_reward=LinearRegression(), cv=2, random_state=0).fit(
+        d.X, y, action=a, propensity=pi0)
+    with pytest.warns(PositivityWarning, match=r"logging probability is 0.*extrapolates"):
+        dm.value(uniform)
+    supported = np.where(pi0 > 0, 1.0, 0.0)
+    supported /= supported.sum(axis=1, keepdims=True)
+    v = ips.value(supported)
+    truth = float(np.mean(np.sum(supported * d.expected_reward, axis=1)))
+    assert abs(v.value - truth) < 4 * v.stderr

@@ -16,7 +16,7 @@ from causalkit.ope import (
     ExponentialSmoothingLearner,
     learn_and_evaluate,
 )
-from causalkit.ope._learning import _gauss_hermite, _gaussian_policy, _policy_grad
+from causalkit.ope._learning import _policy_pass, _score_grid
 from causalkit.utils.validation import PositivityWarning
 
 
@@ -40,35 +40,51 @@ def _true_value(policy, population):
 # --------------------------------------------------------------------------- policy class
 
 
-def test_gaussian_policy_matches_monte_carlo_and_gradient_matches_finite_differences():
+@pytest.mark.parametrize("kind", ["gaussian", "softmax"])
+def test_policy_matches_monte_carlo_and_gradient_matches_finite_differences(kind):
     rng = np.random.default_rng(0)
     n, d, k = 30, 3, 4
     Xt = rng.normal(size=(n, d))
-    M = rng.normal(size=(d, k))
+    M = 2 * rng.normal(size=(d, k))
     sigma = 0.8
-    z, wq = _gauss_hermite(20)
-    P, aux = _gaussian_policy(Xt, M, sigma, z, wq, need_grad=True)
+    quad = _score_grid(32) if kind == "gaussian" else rng.normal(size=(4000, k))
+    P = _policy_pass(kind, Xt, M, sigma, quad)
     np.testing.assert_allclose(P.sum(axis=1), 1.0, atol=1e-12)
-    # Monte Carlo of argmax_b theta_b'x with theta ~ N(M, sigma^2 I): binomial SE <= 0.5/sqrt(m)
+    if kind == "gaussian":
+        # a fine grid agrees to 1e-9: the 32-node trapezoid rule has converged
+        np.testing.assert_allclose(P, _policy_pass(kind, Xt, M, sigma, _score_grid(200)), atol=1e-9)
+    # Monte Carlo over theta ~ N(M, sigma^2 I) of pi_theta(.|x): SE <= 0.5/sqrt(m)
     m = 200_000
     theta = M[None] + sigma * rng.normal(size=(m, d, k))
     for i in (0, 7):
-        freq = np.bincount(np.einsum("d,mdk->mk", Xt[i], theta).argmax(axis=1), minlength=k) / m
-        np.testing.assert_allclose(P[i], freq, atol=5 * 0.5 / np.sqrt(m))
-    G = rng.normal(size=(n, k))
-    gM, gls = _policy_grad(G, P, aux, Xt, sigma)
+        s = np.einsum("d,mdk->mk", Xt[i], theta)
+        if kind == "gaussian":
+            ref = np.bincount(s.argmax(axis=1), minlength=k) / m
+            tol = 5 * 0.5 / np.sqrt(m)
+        else:
+            e = np.exp(s - s.max(axis=1, keepdims=True))
+            ref = (e / e.sum(axis=1, keepdims=True)).mean(axis=0)
+            tol = 5 * 0.5 / np.sqrt(4000)  # the policy's own 4000 fixed draws dominate
+        np.testing.assert_allclose(P[i], ref, atol=tol)
+    G = rng.normal(size=(2, n, k))
+
+    def functionals(lo, hi):
+        return G[:, lo:hi]
+
+    T, gM, gls = _policy_pass(kind, Xt, M, sigma, quad, functionals, need_grad=True)
+    np.testing.assert_allclose(T, np.einsum("mik,ik->m", G, P), rtol=1e-12)
 
     def loss(M_, ls):
-        return float(np.sum(G * _gaussian_policy(Xt, M_, np.exp(ls), z, wq)[0]))
+        return _policy_pass(kind, Xt, M_, np.exp(ls), quad, functionals)[0]
 
     eps = 1e-6
     for i, j in [(0, 0), (1, 3), (2, 1)]:
         E = np.zeros_like(M)
         E[i, j] = eps
         num = (loss(M + E, np.log(sigma)) - loss(M - E, np.log(sigma))) / (2 * eps)
-        assert abs(num - gM[i, j]) < 1e-6 * max(1.0, abs(num))
+        np.testing.assert_allclose(gM[:, i, j], num, rtol=1e-5, atol=1e-7)
     num = (loss(M, np.log(sigma) + eps) - loss(M, np.log(sigma) - eps)) / (2 * eps)
-    assert abs(num - gls) < 1e-6 * max(1.0, abs(num))
+    np.testing.assert_allclose(gls, num, rtol=1e-5, atol=1e-7)
 
 
 # --------------------------------------------------------------------------- bound formulas
@@ -206,3 +222,32 @@ def test_bad_inputs(logs):
     with pytest.raises(ValueError, match=r"`X` has 2 columns"):
         DirectMethodLearner(model_reward=LinearRegression()).fit(d.X, d.y, action=d.action).predict_proba(
             d.X[:, :2])
+
+
+def test_softmax_policy_learners_certify_and_are_reproducible(logs, population):
+    d = logs
+    es = ExponentialSmoothingLearner(policy="softmax", random_state=0).fit(
+        d.X, d.y, action=d.action, propensity=d.logging_policy)
+    again = ExponentialSmoothingLearner(policy="softmax", random_state=0).fit(
+        d.X, d.y, action=d.action, propensity=d.logging_policy)
+    np.testing.assert_array_equal(es.coef_, again.coef_)
+    assert es.draws_.shape == (32, 4)
+    cl = ClippedIPSLearner(policy="softmax", random_state=0).fit(d.X, d.y, action=d.action,
+                                                               propensity=d.propensity)
+    v_es = _true_value(es, population)
+    assert es.value_lower_bound_ <= v_es
+    assert cl.value_lower_bound_ <= _true_value(cl, population)
+    # the smoothed certificate is the tighter one, as for the Gaussian policy
+    assert es.value_lower_bound_ > cl.value_lower_bound_
+    # the bound's risk term is the smoothed IPS estimate of the policy predict_proba returns
+    ref = ExponentialSmoothingIPS(beta=es.beta_).fit(d.X, d.y, action=d.action, propensity=d.propensity)
+    assert es.bound_terms_["risk"] == pytest.approx(-ref.value(es).value, rel=1e-10)
+
+
+def test_policy_class_is_checked(logs):
+    d = logs
+    with pytest.raises(ValueError, match=r"`policy` must be 'gaussian' or 'softmax'"):
+        ExponentialSmoothingLearner(policy="logit").fit(d.X, d.y, action=d.action,
+                                                        propensity=d.logging_policy)
+    with pytest.raises(ValueError, match=r"`n_quadrature` must be an integer >= 8"):
+        ClippedIPSLearner(n_quadrature=3).fit(d.X, d.y, action=d.action, propensity=d.propensity)

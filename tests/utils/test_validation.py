@@ -161,3 +161,21 @@ def test_groups_with_missing_labels_are_refused():
 
     with pytest.raises(ValueError, match=r"`groups` contains missing labels"):
         check_groups(np.array(["a", None, "b"], dtype=object))
+
+
+def test_check_X_copy_is_private_and_checked_like_the_plain_check():
+    import numpy as np
+    import pytest
+
+    from causalkit.utils.validation import check_X
+
+    X = np.random.default_rng(0).normal(size=(50_000, 7))
+    Xc, _ = check_X(X, "X", copy=True)
+    assert not np.shares_memory(Xc, X)
+    np.testing.assert_array_equal(Xc, X)
+    X[40_000, 3] = np.nan
+    with pytest.raises(ValueError, match=r"`X` contains NaN in 1 row\(s\) \(first at row 40000\)"):
+        check_X(X, "X", copy=True)
+    X[40_000, 3] = 1e120
+    with pytest.raises(ValueError, match=r"`X` has values as large as"):
+        check_X(X, "X", copy=True)
