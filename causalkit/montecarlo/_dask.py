@@ -214,7 +214,7 @@ def fit_dask(est, X, y, weights, strata):
         raise ValueError(f"`X` has n_samples={n} (1 sample); a mean with a standard "
                          "error needs at least 2 draws.")
     arrs = align_rows(yd, X=Zd, y=yd, weights=wd)
-    mu = est._check_params(p)
+    mu = est._control_means(p)
     sd = None if strata is None else _labels_dask(strata, yd)
     st = _pass(arrs["X"], arrs["y"], arrs["weights"], sd)
     raise_finite(st["X"], "X")
