@@ -1,7 +1,8 @@
 """Regression discontinuity designs: distribution-valued outcomes (R3D) and scalar RDD."""
 
+from ._density import RDDensity, rd_density_test
 from ._r3d import DistributionalRDD, pooled_quantile_rdd
 from ._scalar import RDD, MassPointsWarning, rd_bandwidth, rd_plot
 
-__all__ = ["RDD", "DistributionalRDD", "MassPointsWarning", "pooled_quantile_rdd", "rd_bandwidth",
-           "rd_plot"]
+__all__ = ["RDD", "DistributionalRDD", "MassPointsWarning", "RDDensity", "pooled_quantile_rdd",
+           "rd_bandwidth", "rd_density_test", "rd_plot"]
