@@ -330,9 +330,20 @@ def demo_rows():
 
 
 def function_cases():
-    """``rd_bandwidth`` and ``pooled_quantile_rdd`` in the shared bad-input battery."""
+    """``rd_bandwidth``, ``pooled_quantile_rdd``, ``rd_plot`` and ``rd_density_test`` in
+    the shared bad-input battery."""
     from ..testing import FunctionCase
-    from . import pooled_quantile_rdd, rd_bandwidth
+    from . import pooled_quantile_rdd, rd_bandwidth, rd_density_test, rd_plot
+
+    def plot_data(seed):
+        return {**bw_data(seed), "draw": False}
+
+    def plot_numbers(r):
+        return np.r_[r.n_bins, r.n_bins_imse, r.n_bins_mv, r.coef.to_numpy().ravel(),
+                     r.bins.y_mean.to_numpy()]
+
+    def density_data(seed):
+        return {"X": np.random.default_rng(seed).normal(size=600)}
 
     def bw_data(seed):
         rng = np.random.default_rng(seed)
@@ -356,4 +367,7 @@ def function_cases():
                      lambda h: np.atleast_1d(np.asarray(h, dtype=float)).ravel(), rows=("X", "y")),
         FunctionCase("rdd.pooled_quantile_rdd", pooled_quantile_rdd, pooled_data, pooled_numbers,
                      rows=("X",)),
+        FunctionCase("rdd.rd_plot", rd_plot, plot_data, plot_numbers, rows=("X", "y")),
+        FunctionCase("rdd.rd_density_test", rd_density_test, density_data,
+                     lambda t: np.array([t.value, t.stderr]), rows=("X",)),
     ]

@@ -24,7 +24,7 @@ from ..utils.validation import (
 from . import _lpcore as L
 from ._r3d import check_running_variable
 
-__all__ = ["RDD", "MassPointsWarning", "rd_bandwidth", "rd_plot"]
+__all__ = ["RDD", "MassPointsWarning", "rd_bandwidth"]
 
 _KERNELS = {"triangular": "triangular", "tri": "triangular", "epanechnikov": "epanechnikov",
             "epa": "epanechnikov", "uniform": "uniform", "uni": "uniform"}
@@ -730,34 +730,3 @@ def _side_estimate(side, h, b, p, q, nu, kernel, vce, nnmatch):
     ZWZ = _cross(D, fp)  # covariate coefficients come from these
     return {"cl": w_cl @ D, "bc": w_bc @ D, "w_cl": w_cl, "w_bc": w_bc, "res_h": res_h,
             "res_b": res_b, "n_h": int(np.count_nonzero(fp["k"])), "slice": sl, "ZWZ": ZWZ}
-
-
-def rd_plot(X, y, *, cutoff=0.0, n_bins=20, p=4, ax=None):
-    """Binned means of ``y`` with global polynomial fits on each side (like rdplot).
-
-    ``n_bins`` evenly spaced bins per side; the fits are order-``p`` least squares on
-    the raw data of each side.
-    """
-    from .._lazy import require
-
-    plt = require("matplotlib.pyplot", extra="plot")
-    x, _ = check_running_variable(X, cutoff)
-    yv = check_vector(y, "y", n=x.shape[0])
-    if ax is None:
-        _, ax = plt.subplots(figsize=(6, 4))
-    for mask, color in ((x < cutoff, "C0"), (x >= cutoff, "C1")):
-        xs, ys = x[mask], yv[mask]
-        edges = np.linspace(xs.min(), xs.max(), n_bins + 1)
-        idx = np.clip(np.searchsorted(edges, xs, side="right") - 1, 0, n_bins - 1)
-        cnt = np.bincount(idx, minlength=n_bins)
-        means = np.bincount(idx, weights=ys, minlength=n_bins) / np.maximum(cnt, 1)
-        mids = (edges[1:] + edges[:-1]) / 2
-        ax.scatter(mids[cnt > 0], means[cnt > 0], s=14, color=color)
-        coef = np.polyfit(xs - cutoff, ys, p)
-        grid = np.linspace(xs.min(), xs.max(), 200)
-        ax.plot(grid, np.polyval(coef, grid - cutoff), color=color)
-    ax.axvline(cutoff, color="0.5", ls="--", lw=0.8)
-    ax.set_xlabel("running variable")
-    ax.set_ylabel("outcome")
-    return ax
-
