@@ -618,8 +618,16 @@ class RDD(BaseEstimator):
         name = {0: "RD effect", 1: "RD kink"}.get(nu, f"RD derivative {nu}")
         if des.fuzzy:
             name = "fuzzy " + name
+        if self.bandwidth is not None:
+            which = "bwselect=manual"
+        elif self.bwselect.startswith("mse"):
+            # say which bandwidth the interval uses (Calonico, Cattaneo and Farrell 2020)
+            which = (f"bwselect={self.bwselect}: h MSE-optimal for the estimate; "
+                     f"bwselect='cer{self.bwselect[3:]}' targets the interval")
+        else:
+            which = f"bwselect={self.bwselect}: h CER-optimal for the interval"
         base = (f"local polynomial RD (p={p}, q={q}, {self._kernel}, h={_fmt_pair(hl, hr)}, "
-                f"b={_fmt_pair(bl, br)}, bwselect={self.bwselect if self.bandwidth is None else 'manual'}, "
+                f"b={_fmt_pair(bl, br)}, {which}, "
                 f"{'CR1 clustered' if g_total else self._vce(des)})")
         self.conventional_ = Estimate(est_cl, se_cl, n=n_eff, method="conventional " + base,
                                       name=name)
