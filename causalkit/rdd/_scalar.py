@@ -30,8 +30,9 @@ _KERNELS = {"triangular": "triangular", "tri": "triangular", "epanechnikov": "ep
             "epa": "epanechnikov", "uniform": "uniform", "uni": "uniform"}
 BWSELECT = ("mserd", "msetwo", "msesum", "msecomb1", "msecomb2",
             "cerrd", "certwo", "cersum", "cercomb1", "cercomb2")
-_VCE = ("nn", "hc0", "hc1", "hc2", "hc3", "cr1")
+_VCE = ("nn", "hc0", "hc1", "hc2", "hc3", "cr1", "cr2", "cr3")
 _MASSPOINTS = ("adjust", "check", "off")
+_CLUSTER_LABEL = {"hc0": "CR1", "cr2": "CR2", "cr3": "CR3"}
 
 
 class MassPointsWarning(CausalkitWarning):
@@ -318,12 +319,18 @@ class RDD(BaseEstimator):
     bwselect : str, default "mserd"
         "mserd", "msetwo", "msesum", "msecomb1", "msecomb2", "cerrd", "certwo",
         "cersum", "cercomb1" or "cercomb2" (see :func:`rd_bandwidth`).
-    vce : {"nn", "hc0", "hc1", "hc2", "hc3", "cr1"}, default "nn"
+    vce : {"nn", "hc0", "hc1", "hc2", "hc3", "cr1", "cr2", "cr3"}, default "nn"
         Variance estimator, used for the standard errors and inside bandwidth
-        selection. With ``groups`` it is the cluster-robust CR1 ("nn", "hc0", "hc1"
-        and "cr1" all mean CR1 then): least-squares residuals summed within clusters,
+        selection. With ``groups`` it is cluster-robust: CR1 ("nn", "hc0", "hc1"
+        and "cr1" all mean CR1 then), least-squares residuals summed within clusters,
         times ``G/(G-1) (n-1)/(n-k)`` per side (``G`` clusters and ``n`` units in the
-        window, ``k`` parameters). "cr1" without ``groups`` means "hc1".
+        window, ``k`` parameters); CR2 ("cr2" or "hc2", Bell and McCaffrey 2002) and
+        CR3 ("cr3" or "hc3", Pustejovsky and Tipton 2018) multiply each cluster's
+        residuals by ``(I - H_gg)^{-1/2}`` or ``(I - H_gg)^{-1}``, ``H_gg`` the
+        cluster's block of the weighted hat matrix of the fit that gave them (the
+        order-``q`` fit at ``b`` for the robust SE), with no further factor; as in
+        rdrobust 2.1.1. Without ``groups``, "cr1", "cr2" and "cr3" mean "hc1", "hc2"
+        and "hc3".
     nnmatch : int, default 3
         Minimum number of neighbours for ``vce="nn"`` (tied values enter together).
     masspoints : {"adjust", "check", "off"}, default "adjust"
@@ -459,10 +466,11 @@ class RDD(BaseEstimator):
         summed within clusters, factor ``G/(G-1) (n-1)/(n-k)`` per side)."""
         clustered = des.left.g is not None
         if not clustered:
-            return "hc1" if self.vce == "cr1" else self.vce
-        if self.vce in ("hc2", "hc3"):
-            raise ValueError(f"`vce` = {self.vce!r} has no cluster-robust version here; with "
-                             "`groups`, use vce='cr1' (or 'nn', 'hc0', 'hc1', which mean CR1).")
+            return {"cr1": "hc1", "cr2": "hc2", "cr3": "hc3"}.get(self.vce, self.vce)
+        if self.vce in ("hc2", "cr2"):
+            return "cr2"
+        if self.vce in ("hc3", "cr3"):
+            return "cr3"
         return "hc0"
 
     def _select(self, des):
@@ -602,6 +610,8 @@ class RDD(BaseEstimator):
         g_total = None if des.left.g is None else int(
             np.unique(np.r_[des.left.g, des.right.g]).shape[0])
 
+        vce_used = self._vce(des)
+
         def var(kind, s):
             v = 0.0
             for part, side in ((left, des.left), (right, des.right)):
@@ -609,7 +619,7 @@ class RDD(BaseEstimator):
                 res = part["res_h"] if kind == "cl" else part["res_b"]
                 k_fit = p + 1 if kind == "cl" else q + 1
                 v += (L.quad_form(part["w_" + kind], res, s, g)
-                      * L.cluster_factor(g, res.shape[0], k_fit))
+                      * L.cluster_factor(g, res.shape[0], k_fit, vce_used))
             return v
 
         se_cl = math.sqrt(var("cl", s))
@@ -628,7 +638,7 @@ class RDD(BaseEstimator):
             which = f"bwselect={self.bwselect}: h CER-optimal for the interval"
         base = (f"local polynomial RD (p={p}, q={q}, {self._kernel}, h={_fmt_pair(hl, hr)}, "
                 f"b={_fmt_pair(bl, br)}, {which}, "
-                f"{'CR1 clustered' if g_total else self._vce(des)})")
+                f"{_CLUSTER_LABEL[vce_used] + ' clustered' if g_total else vce_used})")
         self.conventional_ = Estimate(est_cl, se_cl, n=n_eff, method="conventional " + base,
                                       name=name)
         self.bias_corrected_ = Estimate(est_bc, se_cl, n=n_eff,
@@ -732,9 +742,10 @@ def _side_estimate(side, h, b, p, q, nu, kernel, vce, nnmatch):
     Lc = fp["rows"][nu] @ ((x / h) ** (p + 1))
     w_cl = fp["rows"][nu] * scale
     w_bc = (fp["rows"][nu] - Lc * (h / b) ** (p + 1) * fq["rows"][p + 1]) * scale
-    res_h = L.residuals(x, D, fp, vce, nnmatch)
+    g = None if side.g is None else side.g[sl]
+    res_h = L.residuals(x, D, fp, vce, nnmatch, g)
     # nearest-neighbour residuals do not depend on the fit: compute them once
-    res_b = res_h if vce == "nn" else L.residuals(x, D, fq, vce, nnmatch)
+    res_b = res_h if vce == "nn" else L.residuals(x, D, fq, vce, nnmatch, g)
     ZWZ = _cross(D, fp)  # covariate coefficients come from these
     return {"cl": w_cl @ D, "bc": w_bc @ D, "w_cl": w_cl, "w_bc": w_bc, "res_h": res_h,
             "res_b": res_b, "n_h": int(np.count_nonzero(fp["k"])), "slice": sl, "ZWZ": ZWZ}

@@ -72,6 +72,34 @@ def test_senate_clusters_and_covariates_match_rdrobust(senate):
         assert max_rel_err(ref, mine) < TOL, kw
 
 
+@pytest.mark.parametrize("vce", ["cr2", "cr3"])
+def test_senate_cr2_cr3_match_rdrobust(senate, vce):
+    # Bell-McCaffrey (CR2) and Pustejovsky-Tipton (CR3) clustered variances, by state:
+    # selected bandwidths (the adjusted residuals enter bandwidth selection too), given
+    # h != b (the robust SE takes its leverage from the order-q fit at b), covariates
+    ok = senate[["demvoteshlag1", "demvoteshlag2"]].notna().all(axis=1).to_numpy()
+    d = senate[ok]
+    Z = d[["demvoteshlag1", "demvoteshlag2"]].to_numpy()
+    x, y, g = d.margin.to_numpy(), d.vote.to_numpy(), d.state.to_numpy()
+    for kw in ({}, {"h": 15.0, "b": 25.0}, {"covariates": Z, "bwselect": "msetwo"}):
+        ref, mine, e = run_both(x, y, groups=g, vce=vce, **kw)
+        assert max_rel_err(ref, mine) < TOL, kw
+    assert vce.upper() + " clustered" in e.effect().method
+
+
+def test_cr2_cr3_fuzzy_and_hc_names_match_rdrobust():
+    from rdrobust_compare import simulated
+
+    d = simulated(800, seed=0)
+    for vce in ("cr2", "cr3", "hc2", "hc3"):  # hc2/hc3 with clusters mean CR2/CR3
+        ref, mine, _ = run_both(d["x"], d["y"], groups=d["g"], treatment=d["t"], vce=vce)
+        assert max_rel_err(ref, mine) < TOL, vce
+    # without clusters, cr2/cr3 fall back to hc2/hc3
+    ref, _, _ = run_both(d["x"], d["y"], vce="hc2")
+    _, mine, _ = run_both(d["x"], d["y"], vce="cr2")
+    assert max_rel_err(ref, mine) < TOL
+
+
 def test_government_transfers_perfect_compliance_and_covariates():
     # Manacorda, Miguel and Vigorito (2011) via causaldata: treatment is taken *below*
     # the cutoff by everyone and by no one above (perfect, inverted compliance).
