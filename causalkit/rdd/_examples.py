@@ -333,7 +333,11 @@ def function_cases():
     """``rd_bandwidth``, ``pooled_quantile_rdd``, ``rd_plot`` and ``rd_density_test`` in
     the shared bad-input battery."""
     from ..testing import FunctionCase
-    from . import pooled_quantile_rdd, rd_bandwidth, rd_density_test, rd_plot
+    from . import pooled_quantile_rdd, rd_bandwidth, rd_batch, rd_density_test, rd_plot
+
+    def batch_data(seed):
+        b = bw_data(seed)
+        return {"X": b["X"], "Y": np.c_[b["y"], 2 * b["y"]]}
 
     def plot_data(seed):
         return {**bw_data(seed), "draw": False}
@@ -368,6 +372,8 @@ def function_cases():
         FunctionCase("rdd.pooled_quantile_rdd", pooled_quantile_rdd, pooled_data, pooled_numbers,
                      rows=("X",)),
         FunctionCase("rdd.rd_plot", rd_plot, plot_data, plot_numbers, rows=("X", "y")),
+        FunctionCase("rdd.rd_batch", rd_batch, batch_data,
+                     lambda t: np.r_[t.values, t.stderrs], rows=("X", "Y")),
         FunctionCase("rdd.rd_density_test", rd_density_test, density_data,
                      lambda t: np.array([t.value, t.stderr]), rows=("X",)),
     ]

@@ -299,3 +299,29 @@ def test_first_stage_matches_rdrobust(covs, sims):
                                rtol=TOL)
     np.testing.assert_allclose(e.first_stage_.stderrs, np.asarray(r.se_T, float).ravel(),
                                rtol=TOL)
+
+
+def test_rd_batch_equals_a_loop_of_fits():
+    import pandas as pd
+
+    from causalkit.rdd import rd_batch
+
+    d = make_rdd_data(1500, effect=0.5, fuzzy=True, random_state=3)
+    rng = np.random.default_rng(0)
+    Y = pd.DataFrame({"a": d.y, "b": d.y + rng.normal(size=1500),
+                      "c": 0.5 * d.y + d.X[:, 0] ** 2})
+    Z = rng.normal(size=(1500, 2))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        tab = rd_batch(d.X, Y, treatment=d.treatment, covariates=Z, vce="hc1", p=2)
+        loop = [RDD(vce="hc1", p=2).fit(d.X, Y[c], treatment=d.treatment,
+                                        covariates=Z).effect() for c in Y]
+    assert list(tab.names) == ["a", "b", "c"]
+    np.testing.assert_allclose(tab.values, [e.value for e in loop], rtol=1e-12)
+    np.testing.assert_allclose(tab.stderrs, [e.stderr for e in loop], rtol=1e-12)
+    with pytest.raises(ValueError, match=r"`Y` must hold one outcome per column"):
+        rd_batch(d.X, d.y)
+    with pytest.raises(ValueError, match=r"`Y` contains NaN"):
+        rd_batch(d.X, np.c_[d.y, np.where(np.arange(1500) == 3, np.nan, d.y)])
+    with pytest.raises(ValueError, match=r"`vce` must be"):
+        rd_batch(d.X, Y, vce="robust")
