@@ -229,7 +229,7 @@ def _cer_n(des):
     return int(np.unique(des.left.g).shape[0] + np.unique(des.right.g).shape[0])
 
 
-def rd_bandwidth(X, y, *, cutoff=0.0, p=1, q=None, deriv=0, kernel="triangular", treatment=None,
+def rd_bandwidth(X, y, *, cutoff=0.0, p=None, q=None, deriv=0, kernel="triangular", treatment=None,
                  covariates=None, groups=None, bwselect="mserd", vce="nn", nnmatch=3,
                  scaleregul=1.0, masspoints="adjust", bwcheck=None, bwrestrict=True,
                  sample_weight=None):
@@ -299,8 +299,9 @@ class RDD(BaseEstimator):
     Parameters
     ----------
     cutoff : float, default 0.0
-    p : int, default 1
-        Order of the point estimate.
+    p : int, optional
+        Order of the point estimate; default 1, or ``deriv + 1`` for a derivative
+        (rdrobust's default: local quadratic for a kink).
     q : int, optional
         Order of the bias estimate (default ``p + 1``).
     deriv : int, default 0
@@ -400,7 +401,7 @@ class RDD(BaseEstimator):
     ['conventional', 'bias-corrected', 'robust']
     """
 
-    def __init__(self, *, cutoff=0.0, p=1, q=None, deriv=0, kernel="triangular", bandwidth=None,
+    def __init__(self, *, cutoff=0.0, p=None, q=None, deriv=0, kernel="triangular", bandwidth=None,
                  bias_bandwidth=None, rho=None, bwselect="mserd", vce="nn", nnmatch=3,
                  masspoints="adjust", bwcheck=None, bwrestrict=True, scaleregul=1.0,
                  sharpbw=False, level=95.0):
@@ -425,11 +426,12 @@ class RDD(BaseEstimator):
     # ------------------------------------------------------------------ checks
     def _check_params(self):
         self._kernel = _kernel(self.kernel)
-        p = _int_param(self.p, "p")
+        nu = _int_param(self.deriv, "deriv")
+        # rdrobust's default: local linear for a jump, order deriv + 1 for a derivative
+        p = max(1, nu + 1) if self.p is None else _int_param(self.p, "p")
         q = p + 1 if self.q is None else _int_param(self.q, "q")
         if q <= p:
             raise ValueError(f"`q` must be larger than `p` = {p}; got {self.q!r}.")
-        nu = _int_param(self.deriv, "deriv")
         if nu > p:
             raise ValueError(f"`deriv` = {nu} needs `p` >= {nu} (a polynomial of order {p} has "
                              f"no derivative of order {nu}); got p = {p}. Use p = {max(nu, 1)} or "

@@ -325,3 +325,13 @@ def test_rd_batch_equals_a_loop_of_fits():
         rd_batch(d.X, np.c_[d.y, np.where(np.arange(1500) == 3, np.nan, d.y)])
     with pytest.raises(ValueError, match=r"`vce` must be"):
         rd_batch(d.X, Y, vce="robust")
+
+
+def test_kink_default_order_is_rdrobusts():
+    # without `p`, a kink (deriv=1) is estimated by local quadratics, as rdrobust does
+    from rdrobust_compare import simulated
+
+    d = simulated(800, seed=0)
+    ref, mine, e = run_both(d["x"], d["y"], deriv=1)
+    assert max_rel_err(ref, mine) < TOL
+    assert "p=2, q=3" in e.effect().method
