@@ -200,8 +200,62 @@ def _rdd_bad():
     ]
 
 
+def _density_data(seed):
+    x = np.random.default_rng(seed).normal(size=600)
+    return {"X": x[:, None], "y": None}
+
+
+def _density():
+    from . import RDDensity
+
+    return RDDensity()
+
+
+def _density_bad():
+    def nan_X(a):
+        X = np.array(a["X"], dtype=float)
+        X[3, 0] = np.nan
+        return {**a, "X": X}
+
+    def discrete(a):
+        X = np.round(np.asarray(a["X"], dtype=float) * 2) / 2  # 0.5 steps: few values
+        X = np.clip(X, -1.0, 1.0)
+        return {**a, "X": X}
+
+    return [
+        BadInput("nan-X", nan_X, ValueError, r"`X` contains NaN"),
+        BadInput("two-column-X", set_arg("X", lambda a: np.c_[a["X"], a["X"]]), ValueError,
+                 r"`X` must be the running variable alone"),
+        BadInput("string-X", set_arg("X", lambda a: np.full((len(a["X"]), 1), "a")),
+                 (TypeError, ValueError), r"`X`"),
+        BadInput("too-few-distinct-values", discrete, ValueError,
+                 r"`X` has 2 distinct value\(s\) below the cutoff"),
+        BadInput("cutoff-outside-support", _params(cutoff=9.0), ValueError,
+                 r"`cutoff` = 9 lies outside the support of `X`"),
+        BadInput("tiny-bandwidth", _params(bandwidth=1e-4), ValueError,
+                 r"Cannot run the density test.*`bandwidth`"),
+        BadInput("bad-bwselect", _params(bwselect="mserd"), ValueError,
+                 r"The 'bwselect' parameter of RDDensity must be"),
+        BadInput("bad-p", _params(p=0), ValueError, r"The 'p' parameter of RDDensity must be"),
+        BadInput("bad-masspoints", _params(masspoints="adjust"), TypeError,
+                 r"The 'masspoints' parameter of RDDensity must be"),
+    ]
+
+
 def conformance_cases():
     return [
+        ConformanceCase(
+            name="rdd.RDDensity",
+            estimator=_density,
+            data=_density_data,
+            result=lambda e: [e.test_.value, e.test_.stderr, *e.bandwidth_,
+                              e.density_left_.value, e.density_right_.value],
+            before_fit=(lambda e, d: e.summary(), lambda e, d: e.plot()),
+            bad_inputs=_density_bad(),
+            # fit takes the running variable alone: no design variable to route, so
+            # scikit-learn defines no set_fit_request (the routing check needs one)
+            pipeline=False,
+        ),
         ConformanceCase(
             name="rdd.RDD",
             estimator=_rdd,
@@ -276,9 +330,24 @@ def demo_rows():
 
 
 def function_cases():
-    """``rd_bandwidth`` and ``pooled_quantile_rdd`` in the shared bad-input battery."""
+    """``rd_bandwidth``, ``pooled_quantile_rdd``, ``rd_plot`` and ``rd_density_test`` in
+    the shared bad-input battery."""
     from ..testing import FunctionCase
-    from . import pooled_quantile_rdd, rd_bandwidth
+    from . import pooled_quantile_rdd, rd_bandwidth, rd_batch, rd_density_test, rd_plot
+
+    def batch_data(seed):
+        b = bw_data(seed)
+        return {"X": b["X"], "Y": np.c_[b["y"], 2 * b["y"]]}
+
+    def plot_data(seed):
+        return {**bw_data(seed), "draw": False}
+
+    def plot_numbers(r):
+        return np.r_[r.n_bins, r.n_bins_imse, r.n_bins_mv, r.coef.to_numpy().ravel(),
+                     r.bins.y_mean.to_numpy()]
+
+    def density_data(seed):
+        return {"X": np.random.default_rng(seed).normal(size=600)}
 
     def bw_data(seed):
         rng = np.random.default_rng(seed)
@@ -302,4 +371,9 @@ def function_cases():
                      lambda h: np.atleast_1d(np.asarray(h, dtype=float)).ravel(), rows=("X", "y")),
         FunctionCase("rdd.pooled_quantile_rdd", pooled_quantile_rdd, pooled_data, pooled_numbers,
                      rows=("X",)),
+        FunctionCase("rdd.rd_plot", rd_plot, plot_data, plot_numbers, rows=("X", "y")),
+        FunctionCase("rdd.rd_batch", rd_batch, batch_data,
+                     lambda t: np.r_[t.values, t.stderrs], rows=("X", "Y")),
+        FunctionCase("rdd.rd_density_test", rd_density_test, density_data,
+                     lambda t: np.array([t.value, t.stderr]), rows=("X",)),
     ]

@@ -81,7 +81,37 @@ def lp_fit(x, D, w, h, order, kernel):
     return {"rows": rows, "beta": rows @ D, "R": R, "k": k}
 
 
-def residuals(x, D, fit, vce, nnmatch):
+def _cluster_adjusted(res, fit, g, power):
+    """Residuals of each cluster times ``(I - H_gg)^{-power}`` (``power`` 1/2: CR2,
+    Bell and McCaffrey 2002; 1: CR3, Pustejovsky and Tipton 2018), with
+    ``H_gg = R_g (R'KR)^{-1} R_g' K_g`` the cluster's block of the weighted hat matrix.
+    The power is taken through the symmetric form ``K^{1/2} R (R'KR)^{-1} R' K^{1/2}``."""
+    out = res.copy()
+    order = np.argsort(g, kind="stable")
+    gs = g[order]
+    starts = np.flatnonzero(np.r_[True, gs[1:] != gs[:-1]])
+    ends = np.r_[starts[1:], gs.shape[0]]
+    R, rows, k = fit["R"], fit["rows"], fit["k"]
+    for a, b in zip(starts, ends):
+        idx = order[a:b]
+        kg = k[idx]
+        if np.all(kg > 0):
+            sk = np.sqrt(kg)
+            Hs = (R[idx] @ rows[:, idx]) * (sk[:, None] / sk[None, :])  # symmetric
+            val, vec = np.linalg.eigh(np.eye(idx.shape[0]) - (Hs + Hs.T) / 2)
+            val = np.maximum(val, 1e-12)
+            M = (vec * val**-power) @ vec.T
+            out[idx] = (M @ (res[idx] * sk[:, None])) / sk[:, None]
+        else:
+            from scipy.linalg import fractional_matrix_power
+
+            M = np.real(fractional_matrix_power(np.eye(idx.shape[0]) - R[idx] @ rows[:, idx],
+                                                -power))
+            out[idx] = M @ res[idx]
+    return out
+
+
+def residuals(x, D, fit, vce, nnmatch, g=None):
     """Residuals whose squares estimate the conditional variance (CCT 2014, sec. 3.2).
 
     ``nn``: nearest-neighbour residuals with ties grouped (``x`` sorted);
@@ -95,6 +125,8 @@ def residuals(x, D, fit, vce, nnmatch):
                                  int(nnmatch))
     res = D - fit["R"] @ fit["beta"]
     n, d = x.shape[0], fit["R"].shape[1]
+    if vce in ("cr2", "cr3"):
+        return _cluster_adjusted(res, fit, g, 0.5 if vce == "cr2" else 1.0)
     if vce == "hc0":
         return res
     if vce == "hc1":
@@ -116,9 +148,10 @@ def quad_form(row, res, s, g):
     return float(c @ c)
 
 
-def cluster_factor(g, n, k):
-    """CR1 small-sample factor ``G/(G-1) (n-1)/(n-k)`` of one side (1 without clusters)."""
-    if g is None:
+def cluster_factor(g, n, k, vce=None):
+    """CR1 small-sample factor ``G/(G-1) (n-1)/(n-k)`` of one side (1 without clusters
+    and for CR2/CR3, whose residuals carry their own correction)."""
+    if g is None or vce in ("cr2", "cr3"):
         return 1.0
     G = int(np.unique(g).shape[0])
     if G < 2 or n <= k:
@@ -134,9 +167,9 @@ def _terms(side, o, nu, o_B, h_V, h_B, scale, kernel, vce, nnmatch, combo):
     xV, DV, wV = side.x[sV], side.D[sV], side.w[sV]
     fV = lp_fit(xV, DV, wV, h_V, o, kernel)
     s = combo(fV, h_V, nu, DV)
-    resV = residuals(xV, DV, fV, vce, nnmatch)
     gV = None if side.g is None else side.g[sV]
-    V_V = quad_form(fV["rows"][nu], resV, s, gV) * cluster_factor(gV, xV.shape[0], o + 1)
+    resV = residuals(xV, DV, fV, vce, nnmatch, gV)
+    V_V = quad_form(fV["rows"][nu], resV, s, gV) * cluster_factor(gV, xV.shape[0], o + 1, vce)
     bconst = float(fV["rows"][nu] @ ((xV / h_V) ** (o + 1)))
     sB = side.window(h_B, closed)
     xB, DB, wB = side.x[sB], side.D[sB], side.w[sB]
@@ -146,9 +179,10 @@ def _terms(side, o, nu, o_B, h_V, h_B, scale, kernel, vce, nnmatch, combo):
     B = math.sqrt(2 * (o + 1 - nu)) * bconst * float(bB @ s)
     R = 0.0
     if scale > 0:
-        resB = residuals(xB, DB, fB, vce, nnmatch)
         gB = None if side.g is None else side.g[sB]
-        V_B = (quad_form(fB["rows"][j], resB, s, gB) * cluster_factor(gB, xB.shape[0], o_B + 1)
+        resB = residuals(xB, DB, fB, vce, nnmatch, gB)
+        V_B = (quad_form(fB["rows"][j], resB, s, gB) * cluster_factor(gB, xB.shape[0], o_B + 1,
+                                                                     vce)
                / h_B ** (2 * j))
         R = scale * 2 * (o + 1 - nu) * 3 * bconst**2 * V_B
     V = (2 * nu + 1) * h_V * V_V

@@ -34,14 +34,15 @@ from ..utils.validation import (
 from . import _lpcore as L
 from ._r3d import check_running_variable
 
-__all__ = ["RDD", "MassPointsWarning", "rd_bandwidth", "rd_plot"]
+__all__ = ["RDD", "MassPointsWarning", "rd_bandwidth", "rd_batch"]
 
 _KERNELS = {"triangular": "triangular", "tri": "triangular", "epanechnikov": "epanechnikov",
             "epa": "epanechnikov", "uniform": "uniform", "uni": "uniform"}
 BWSELECT = ("mserd", "msetwo", "msesum", "msecomb1", "msecomb2",
             "cerrd", "certwo", "cersum", "cercomb1", "cercomb2")
-_VCE = ("nn", "hc0", "hc1", "hc2", "hc3", "cr1")
+_VCE = ("nn", "hc0", "hc1", "hc2", "hc3", "cr1", "cr2", "cr3")
 _MASSPOINTS = ("adjust", "check", "off")
+_CLUSTER_LABEL = {"hc0": "CR1", "cr2": "CR2", "cr3": "CR3"}
 
 
 class MassPointsWarning(CausalkitWarning):
@@ -239,7 +240,7 @@ def _cer_n(des):
     return int(np.unique(des.left.g).shape[0] + np.unique(des.right.g).shape[0])
 
 
-def rd_bandwidth(X, y, *, cutoff=0.0, p=1, q=None, deriv=0, kernel="triangular", treatment=None,
+def rd_bandwidth(X, y, *, cutoff=0.0, p=None, q=None, deriv=0, kernel="triangular", treatment=None,
                  covariates=None, groups=None, bwselect="mserd", vce="nn", nnmatch=3,
                  scaleregul=1.0, masspoints="adjust", bwcheck=None, bwrestrict=True,
                  sample_weight=None):
@@ -310,8 +311,9 @@ class RDD(BaseEstimator):
     Parameters
     ----------
     cutoff : float, default 0.0
-    p : int, default 1
-        Order of the point estimate.
+    p : int, optional
+        Order of the point estimate; default 1, or ``deriv + 1`` for a derivative
+        (rdrobust's default: local quadratic for a kink).
     q : int, optional
         Order of the bias estimate (default ``p + 1``).
     deriv : int, default 0
@@ -330,12 +332,18 @@ class RDD(BaseEstimator):
     bwselect : str, default "mserd"
         "mserd", "msetwo", "msesum", "msecomb1", "msecomb2", "cerrd", "certwo",
         "cersum", "cercomb1" or "cercomb2" (see :func:`rd_bandwidth`).
-    vce : {"nn", "hc0", "hc1", "hc2", "hc3", "cr1"}, default "nn"
+    vce : {"nn", "hc0", "hc1", "hc2", "hc3", "cr1", "cr2", "cr3"}, default "nn"
         Variance estimator, used for the standard errors and inside bandwidth
-        selection. With ``groups`` it is the cluster-robust CR1 ("nn", "hc0", "hc1"
-        and "cr1" all mean CR1 then): least-squares residuals summed within clusters,
+        selection. With ``groups`` it is cluster-robust: CR1 ("nn", "hc0", "hc1"
+        and "cr1" all mean CR1 then), least-squares residuals summed within clusters,
         times ``G/(G-1) (n-1)/(n-k)`` per side (``G`` clusters and ``n`` units in the
-        window, ``k`` parameters). "cr1" without ``groups`` means "hc1".
+        window, ``k`` parameters); CR2 ("cr2" or "hc2", Bell and McCaffrey 2002) and
+        CR3 ("cr3" or "hc3", Pustejovsky and Tipton 2018) multiply each cluster's
+        residuals by ``(I - H_gg)^{-1/2}`` or ``(I - H_gg)^{-1}``, ``H_gg`` the
+        cluster's block of the weighted hat matrix of the fit that gave them (the
+        order-``q`` fit at ``b`` for the robust SE), with no further factor; as in
+        rdrobust 2.1.1. Without ``groups``, "cr1", "cr2" and "cr3" mean "hc1", "hc2"
+        and "hc3".
     nnmatch : int, default 3
         Minimum number of neighbours for ``vce="nn"`` (tied values enter together).
     masspoints : {"adjust", "check", "off"}, default "adjust"
@@ -407,7 +415,7 @@ class RDD(BaseEstimator):
 
     _parameter_constraints: dict = {
         "cutoff": [Interval(Real, None, None, closed="neither")],
-        "p": [NONNEG_INT],
+        "p": [NONNEG_INT, None],
         "q": [NONNEG_INT, None],
         "deriv": [NONNEG_INT],
         "kernel": [StrOptions(set(_KERNELS))],
@@ -425,7 +433,7 @@ class RDD(BaseEstimator):
         "level": [Interval(Real, 1, 100, closed="neither")],
     }
 
-    def __init__(self, *, cutoff=0.0, p=1, q=None, deriv=0, kernel="triangular", bandwidth=None,
+    def __init__(self, *, cutoff=0.0, p=None, q=None, deriv=0, kernel="triangular", bandwidth=None,
                  bias_bandwidth=None, rho=None, bwselect="mserd", vce="nn", nnmatch=3,
                  masspoints="adjust", bwcheck=None, bwrestrict=True, scaleregul=1.0,
                  sharpbw=False, level=95.0):
@@ -452,11 +460,12 @@ class RDD(BaseEstimator):
         """What ``_parameter_constraints`` cannot say: rules across hyperparameters, and
         the orders and kernel they imply."""
         self._kernel = _KERNELS[self.kernel]
-        p = int(self.p)
+        nu = int(self.deriv)
+        # rdrobust's default: local linear for a jump, order deriv + 1 for a derivative
+        p = max(1, nu + 1) if self.p is None else int(self.p)
         q = p + 1 if self.q is None else int(self.q)
         if q <= p:
             raise ValueError(f"`q` must be larger than `p` = {p}; got {self.q!r}.")
-        nu = int(self.deriv)
         if nu > p:
             raise ValueError(f"`deriv` = {nu} needs `p` >= {nu} (a polynomial of order {p} has "
                              f"no derivative of order {nu}); got p = {p}. Use p = {max(nu, 1)} or "
@@ -475,10 +484,11 @@ class RDD(BaseEstimator):
         summed within clusters, factor ``G/(G-1) (n-1)/(n-k)`` per side)."""
         clustered = des.left.g is not None
         if not clustered:
-            return "hc1" if self.vce == "cr1" else self.vce
-        if self.vce in ("hc2", "hc3"):
-            raise ValueError(f"`vce` = {self.vce!r} has no cluster-robust version here; with "
-                             "`groups`, use vce='cr1' (or 'nn', 'hc0', 'hc1', which mean CR1).")
+            return {"cr1": "hc1", "cr2": "hc2", "cr3": "hc3"}.get(self.vce, self.vce)
+        if self.vce in ("hc2", "cr2"):
+            return "cr2"
+        if self.vce in ("hc3", "cr3"):
+            return "cr3"
         return "hc0"
 
     def _select(self, des):
@@ -634,6 +644,8 @@ class RDD(BaseEstimator):
         g_total = None if des.left.g is None else int(
             np.unique(np.r_[des.left.g, des.right.g]).shape[0])
 
+        vce_used = self._vce(des)
+
         def var(kind, s):
             v = 0.0
             for part, side in ((left, des.left), (right, des.right)):
@@ -641,7 +653,7 @@ class RDD(BaseEstimator):
                 res = part["res_h"] if kind == "cl" else part["res_b"]
                 k_fit = p + 1 if kind == "cl" else q + 1
                 v += (L.quad_form(part["w_" + kind], res, s, g)
-                      * L.cluster_factor(g, res.shape[0], k_fit))
+                      * L.cluster_factor(g, res.shape[0], k_fit, vce_used))
             return v
 
         se_cl = math.sqrt(var("cl", s))
@@ -650,9 +662,17 @@ class RDD(BaseEstimator):
         name = {0: "RD effect", 1: "RD kink"}.get(nu, f"RD derivative {nu}")
         if des.fuzzy:
             name = "fuzzy " + name
+        if self.bandwidth is not None:
+            which = "bwselect=manual"
+        elif self.bwselect.startswith("mse"):
+            # say which bandwidth the interval uses (Calonico, Cattaneo and Farrell 2020)
+            which = (f"bwselect={self.bwselect}: h MSE-optimal for the estimate; "
+                     f"bwselect='cer{self.bwselect[3:]}' targets the interval")
+        else:
+            which = f"bwselect={self.bwselect}: h CER-optimal for the interval"
         base = (f"local polynomial RD (p={p}, q={q}, {self._kernel}, h={_fmt_pair(hl, hr)}, "
-                f"b={_fmt_pair(bl, br)}, bwselect={self.bwselect if self.bandwidth is None else 'manual'}, "
-                f"{'CR1 clustered' if g_total else self._vce(des)})")
+                f"b={_fmt_pair(bl, br)}, {which}, "
+                f"{_CLUSTER_LABEL[vce_used] + ' clustered' if g_total else vce_used})")
         self.conventional_ = Estimate(est_cl, se_cl, n=n_eff, method="conventional " + base,
                                       name=name)
         self.bias_corrected_ = Estimate(est_bc, se_cl, n=n_eff,
@@ -756,51 +776,91 @@ def _side_estimate(side, h, b, p, q, nu, kernel, vce, nnmatch):
     Lc = fp["rows"][nu] @ ((x / h) ** (p + 1))
     w_cl = fp["rows"][nu] * scale
     w_bc = (fp["rows"][nu] - Lc * (h / b) ** (p + 1) * fq["rows"][p + 1]) * scale
-    res_h = L.residuals(x, D, fp, vce, nnmatch)
+    g = None if side.g is None else side.g[sl]
+    res_h = L.residuals(x, D, fp, vce, nnmatch, g)
     # nearest-neighbour residuals do not depend on the fit: compute them once
-    res_b = res_h if vce == "nn" else L.residuals(x, D, fq, vce, nnmatch)
+    res_b = res_h if vce == "nn" else L.residuals(x, D, fq, vce, nnmatch, g)
     ZWZ = _cross(D, fp)  # covariate coefficients come from these
     return {"cl": w_cl @ D, "bc": w_bc @ D, "w_cl": w_cl, "w_bc": w_bc, "res_h": res_h,
             "res_b": res_b, "n_h": int(np.count_nonzero(fp["k"])), "slice": sl, "ZWZ": ZWZ}
 
 
-def rd_plot(X, y, *, cutoff=0.0, n_bins=20, p=4, ax=None):
-    """Binned means of ``y`` with global polynomial fits on each side (like rdplot).
+def _outcome_design(des, j, n_y):
+    """The design of outcome ``j`` of a multi-outcome design (shared sort and split)."""
+    keep = [j] + list(range(n_y, des.left.D.shape[1]))
+    new = object.__new__(_Design)
+    new.left = L.Side(des.left.x, des.left.D[:, keep], des.left.w, des.left.g, True)
+    new.right = L.Side(des.right.x, des.right.D[:, keep], des.right.w, des.right.g, False)
+    new.left.n_unique, new.right.n_unique = des.left.n_unique, des.right.n_unique
+    new.n, new.n_y, new.xc = des.n, 1, des.xc
+    new.fuzzy, new.n_z = des.fuzzy, des.n_z
+    return new
 
-    ``n_bins`` evenly spaced bins per side; the fits are order-``p`` least squares on
-    the raw data of each side.
+
+def rd_batch(X, Y, *, treatment=None, covariates=None, groups=None, sample_weight=None,
+             **params):
+    """Many outcomes on one running variable in one call (like rdrobust's batch mode).
+
+    Each column of ``Y`` gets its own fit, the numbers of ``RDD(**params).fit(X,
+    Y[:, j], ...)`` (its own bandwidth; equal to rounding), while validation, sorting
+    and the split at the cutoff are done once for all outcomes.
+
+    Parameters
+    ----------
+    X : array-like of shape (n,) or (n, 1)
+        Running variable.
+    Y : array-like of shape (n, k) or pandas.DataFrame
+        Outcomes, one per column (DataFrame column names name the rows).
+    treatment, covariates, groups, sample_weight
+        As in :meth:`RDD.fit`, shared by all outcomes.
+    **params
+        Parameters of :class:`RDD`.
+
+    Returns
+    -------
+    EstimateTable
+        The robust row (:meth:`RDD.effect`) of each outcome; each row's ``method``
+        names its bandwidths.
 
     Examples
     --------
-    >>> import matplotlib
-    >>> matplotlib.use("Agg")
+    >>> import numpy as np
     >>> from causalkit.datasets import make_rdd_data
-    >>> from causalkit.rdd import rd_plot
-    >>> d = make_rdd_data(1000, effect=0.5, random_state=0)
-    >>> ax = rd_plot(d.X, d.y, n_bins=10)
-    >>> ax.get_xlabel()
-    'running variable'
+    >>> from causalkit.rdd import RDD, rd_batch
+    >>> d = make_rdd_data(2000, effect=0.5, random_state=0)
+    >>> Y = np.c_[d.y, 2 * d.y, d.y + d.X[:, 0]]
+    >>> tab = rd_batch(d.X, Y)
+    >>> [round(float(v), 4) for v in tab.values]
+    [0.5725, 1.1451, 0.5725]
+    >>> bool(np.isclose(tab.values[0], RDD().fit(d.X, Y[:, 0]).effect().value, rtol=1e-12))
+    True
     """
-    from .._lazy import require
-
-    plt = require("matplotlib.pyplot", extra="plot")
-    x, _ = check_running_variable(X, cutoff)
-    yv = check_vector(y, "y", n=x.shape[0])
-    if ax is None:
-        _, ax = plt.subplots(figsize=(6, 4))
-    for mask, color in ((x < cutoff, "C0"), (x >= cutoff, "C1")):
-        xs, ys = x[mask], yv[mask]
-        edges = np.linspace(xs.min(), xs.max(), n_bins + 1)
-        idx = np.clip(np.searchsorted(edges, xs, side="right") - 1, 0, n_bins - 1)
-        cnt = np.bincount(idx, minlength=n_bins)
-        means = np.bincount(idx, weights=ys, minlength=n_bins) / np.maximum(cnt, 1)
-        mids = (edges[1:] + edges[:-1]) / 2
-        ax.scatter(mids[cnt > 0], means[cnt > 0], s=14, color=color)
-        coef = np.polyfit(xs - cutoff, ys, p)
-        grid = np.linspace(xs.min(), xs.max(), 200)
-        ax.plot(grid, np.polyval(coef, grid - cutoff), color=color)
-    ax.axvline(cutoff, color="0.5", ls="--", lw=0.8)
-    ax.set_xlabel("running variable")
-    ax.set_ylabel("outcome")
-    return ax
-
+    check_aligned(X=X, Y=Y, treatment=treatment, covariates=covariates, groups=groups,
+                  sample_weight=sample_weight)
+    est = RDD(**params)
+    est._validate_params()
+    p, q, nu = est._resolve_params()
+    names = ([str(c) for c in Y.columns] if hasattr(Y, "columns") else None)
+    Ya = np.asarray(Y.to_numpy() if hasattr(Y, "to_numpy") else Y)
+    if Ya.ndim != 2:
+        raise ValueError(f"`Y` must hold one outcome per column (shape (n, k)); got {Ya.ndim} "
+                         "dimension(s). For one outcome use RDD().fit(X, y).")
+    if Ya.dtype.kind not in "biuf":
+        raise TypeError(f"`Y` must be numeric; got dtype {Ya.dtype}.")
+    Yv = np.column_stack([check_vector(Ya[:, j], "Y") for j in range(Ya.shape[1])])
+    x, _, _, t, Z, w, g = _validate(X, Yv[:, 0], est.cutoff, treatment, covariates, groups,
+                                    sample_weight)
+    if g is not None:
+        sizes = np.bincount(g)
+        if sizes.shape[0] < 2 or sizes.max() == 1:
+            raise ValueError("`groups` must hold at least two clusters, not all of size one.")
+    k = Yv.shape[1]
+    names = names or [f"y{j}" for j in range(k)]
+    des = _Design(x, est.cutoff, Yv, t, Z, w, g)
+    rows = []
+    for j in range(k):
+        e = RDD(**params)
+        e._resolve_params()
+        e._fit_design(_outcome_design(des, j, k), p, q, nu)
+        rows.append(e.effect_._replace(name=names[j]))
+    return EstimateTable(tuple(rows), title="RD effects")
