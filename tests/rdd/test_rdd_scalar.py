@@ -323,7 +323,7 @@ def test_rd_batch_equals_a_loop_of_fits():
         rd_batch(d.X, d.y)
     with pytest.raises(ValueError, match=r"`Y` contains NaN"):
         rd_batch(d.X, np.c_[d.y, np.where(np.arange(1500) == 3, np.nan, d.y)])
-    with pytest.raises(ValueError, match=r"`vce` must be"):
+    with pytest.raises(ValueError, match=r"The 'vce' parameter of RDD must be"):
         rd_batch(d.X, Y, vce="robust")
 
 
