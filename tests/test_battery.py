@@ -51,7 +51,9 @@ def test_known_defects_name_real_cases():
 def test_every_estimator_gets_the_shared_cases():
     for case in registered_cases():
         ids = {b.id for b in battery_cases(case)}
-        assert {"nan-y", "empty", "one-row"} <= ids or case.name.startswith("montecarlo.Sparse"), (
+        # RDDensity fits the running variable alone: it has no `y` to poison
+        required = {"empty", "one-row"} | (set() if case.name == "rdd.RDDensity" else {"nan-y"})
+        assert required <= ids or case.name.startswith("montecarlo.Sparse"), (
             case.name, sorted(ids))
         assert "mutate-after-fit" in ids
 
