@@ -7,10 +7,9 @@ import sys
 import warnings
 
 import numpy as np
+from joblib import Parallel, delayed
 from sklearn.base import BaseEstimator, clone
 from sklearn.utils.validation import check_is_fitted
-
-from joblib import Parallel, delayed
 
 from ..config import inner_threads, limit_threads
 from ..inference import Estimate, bootstrap, seed_sequence
