@@ -177,7 +177,7 @@ class CFDiVAE(BaseEstimator):
     bootstrap : {"second_stage", "refit"}, default "second_stage"
         "second_stage" resamples rows and recomputes the adjustment with
         :math:`\hat Z` held fixed (the VAE's own variability is not included, so
-        the interval is somewhat narrow; see the front-door guide for its measured
+        the interval is somewhat narrow; see the CFDiVAE guide for its measured
         coverage); "refit" also retrains the VAE on every replicate (``n_boot``
         trainings, run in parallel over ``n_jobs``). With an estimator as
         ``second_stage``, "second_stage" uses its own SE (and ignores ``groups``).
