@@ -259,6 +259,10 @@ class LinearCalibration(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         return _shape_like((x - self.intercept_) / self.slope_, was_2d)
 
 
+#: Ratio of the second bandwidth to the first in the score's Richardson extrapolation.
+_WIDE = float(np.sqrt(2.0))
+
+
 class TweedieCorrection(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
     r"""Tweedie's correction of shrunken predictions.
 
@@ -276,6 +280,22 @@ class TweedieCorrection(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
     on a linearly binned grid (see :class:`causalkit.calibration._kde.BinnedKDE`):
     about a quarter of a second for :math:`10^6` points.
 
+    A kernel density with bandwidth :math:`h` estimates :math:`p` convolved with
+    the kernel, whose score is flatter than :math:`p`'s: for a Gaussian
+    :math:`p` with variance :math:`v` it is :math:`v / (v + h^2)` times the true
+    score, so the correction is too weak and the corrected outcomes stay shrunken
+    (with 200 calibration units and Scott's rule, :math:`h^2 \approx 0.12 v`, and a
+    downstream ATE keeps a bias of about 4% of the effect). With
+    ``bias_correction=True`` (the default) the score is extrapolated to
+    :math:`h \to 0` from the scores :math:`\hat s_h` and :math:`\hat s_{\sqrt2 h}`
+    at two bandwidths. Since :math:`\hat s_h = s + h^2 a + O(h^4)` for a smooth
+    density, Richardson extrapolation (the generalized jackknife of Schucany,
+    Gray and Owen 1971; Jones and Foster 1993, Sec. 2) removes the :math:`h^2` term:
+
+    .. math::
+
+        \hat s(y) = 2\,\hat s_h(y) - \hat s_{\sqrt 2 h}(y).
+
     The correction is exact when :math:`Y = \hat Y + \varepsilon` with Gaussian
     :math:`\varepsilon` independent of :math:`\hat Y` and a Gaussian truth; it
     is an approximation otherwise (heteroskedastic or bounded outcomes).
@@ -291,6 +311,10 @@ class TweedieCorrection(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         ``transform`` (the authors' simulation).
     grid_size : int, default 4096
         Grid points of the binned density.
+    bias_correction : bool, default True
+        Extrapolate the kernel score to zero bandwidth (see above); ``False``
+        gives the plain kernel score (the original method, which leaves an
+        :math:`O(h^2)` bias).
 
     Attributes
     ----------
@@ -300,12 +324,21 @@ class TweedieCorrection(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         Kernel bandwidth of the calibration density.
     kde_ : BinnedKDE or None
         The calibration density (``None`` when ``score_fit_on="downstream"``).
+    kde_wide_ : BinnedKDE or None
+        The calibration density at bandwidth :math:`\sqrt2 h` (``None`` unless
+        ``bias_correction=True`` and ``score_fit_on="calibration"``).
     n_calibration_, support_, calibration_predictions_, calibration_truth_, calibration_weights_
         As in :class:`LinearCalibration`.
 
     References
     ----------
     Efron, B. (2011). Tweedie's formula and selection bias. JASA 106(496), 1602-1614.
+
+    Schucany, W. R., Gray, H. L. and Owen, D. B. (1971). On bias reduction in
+    estimation. JASA 66(335), 524-533.
+
+    Jones, M. C. and Foster, P. J. (1993). Generalized jackknifing and higher order
+    kernels. Journal of Nonparametric Statistics 3(1), 81-94.
 
     Pettersson, M. B., Jerzak, C. T. and Daoud, A. (2025). arXiv:2508.01341.
 
@@ -326,12 +359,15 @@ class TweedieCorrection(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         "bandwidth": [StrOptions({"scott", "silverman"}), POS_REAL],
         "score_fit_on": [StrOptions({"calibration", "downstream"})],
         "grid_size": [Interval(Integral, 64, None, closed="left")],
+        "bias_correction": ["boolean"],
     }
 
-    def __init__(self, *, bandwidth="scott", score_fit_on="calibration", grid_size=4096):
+    def __init__(self, *, bandwidth="scott", score_fit_on="calibration", grid_size=4096,
+                 bias_correction=True):
         self.bandwidth = bandwidth
         self.score_fit_on = score_fit_on
         self.grid_size = grid_size
+        self.bias_correction = bias_correction
 
     def _bw(self, x, w):
         if isinstance(self.bandwidth, str):
@@ -352,23 +388,31 @@ class TweedieCorrection(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         rm = _wmean(r, w)
         self.sigma_ = float(np.sqrt(_wmean((r - rm) ** 2, w)))
         self.bandwidth_ = self._bw(x, w)
-        self.kde_ = (BinnedKDE(x, self.bandwidth_, w, self.grid_size)
-                     if self.score_fit_on == "calibration" else None)
+        on_cal = self.score_fit_on == "calibration"
+        self.kde_ = BinnedKDE(x, self.bandwidth_, w, self.grid_size) if on_cal else None
+        self.kde_wide_ = (BinnedKDE(x, _WIDE * self.bandwidth_, w, self.grid_size)
+                          if on_cal and self.bias_correction else None)
         return self
 
     def score(self, X):
         """The score ``d/dy log p(y)`` of the prediction density at ``X`` (1-D)."""
         check_is_fitted(self, "sigma_")
         x, _, _ = _predictions(X)
-        kde = self.kde_
+        kde, wide = self.kde_, getattr(self, "kde_wide_", None)
         if kde is None:
             if x.shape[0] < 2 or np.ptp(x) == 0:
                 raise ValueError(
                     "`X` (the predictions to correct) is constant or has fewer than 2 values, so its "
                     "density cannot be estimated with score_fit_on='downstream'. Use "
                     "score_fit_on='calibration'.")
-            kde = BinnedKDE(x, self._bw(x, None), None, self.grid_size)
-        return kde.score(x)
+            h = self._bw(x, None)
+            kde = BinnedKDE(x, h, None, self.grid_size)
+            if self.bias_correction:
+                wide = BinnedKDE(x, _WIDE * h, None, self.grid_size)
+        if not self.bias_correction or wide is None:
+            return kde.score(x)
+        # Richardson extrapolation in h^2: s_h = s + a h^2 + O(h^4), s_{ch} = s + a c^2 h^2 + ...
+        return (_WIDE**2 * kde.score(x) - wide.score(x)) / (_WIDE**2 - 1.0)
 
     def transform(self, X):
         """Corrected outcomes ``X - sigma_**2 * score(X)``, shaped like ``X``."""

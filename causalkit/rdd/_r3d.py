@@ -133,6 +133,37 @@ def _gini_rows(q, curves):
     return np.array([C.gini_from_quantiles(q, c) for c in curves])
 
 
+def _leverage(xc, h, p, kernel, sample_weight):
+    r"""Diagonal of the one-sided local polynomial hat matrix at bandwidth ``h``.
+
+    :math:`h_{ii} = K_i r_i^\top \Gamma^{-1} r_i` with :math:`\Gamma = \sum_j K_j r_j
+    r_j^\top` over unit i's own side (``K`` includes ``sample_weight``); zero outside the
+    window.
+    """
+    lev = np.zeros(xc.shape[0])
+    u = xc / h
+    k = C.kernel_function(kernel)(u) * (1.0 if sample_weight is None else sample_weight)
+    for on in (xc >= 0, xc < 0):
+        idx = np.flatnonzero(on & (k != 0))
+        if idx.shape[0] < p + 1:
+            continue
+        R = u[idx, None] ** np.arange(p + 1)
+        G = R.T @ (R * k[idx, None])
+        try:
+            lev[idx] = k[idx] * np.einsum("ij,ij->i", R, np.linalg.solve(G, R.T).T)
+        except np.linalg.LinAlgError:
+            continue
+    return lev
+
+
+def _hc_scale(lev, vce):
+    """Row factors of the residual products for ``vce`` ("hc0", "hc2", "hc3")."""
+    if vce == "hc0":
+        return np.ones_like(lev)
+    one_minus = np.clip(1.0 - lev, 1e-3, None)
+    return one_minus ** (-0.5 if vce == "hc2" else -1.0)
+
+
 class DistributionalRDD(BaseEstimator):
     r"""Regression discontinuity with a distribution as each unit's outcome (R3D).
 
@@ -200,6 +231,20 @@ class DistributionalRDD(BaseEstimator):
         ``"samples"``: ``y`` holds one 1-D array of observations per unit (ragged
         lengths allowed). ``"quantiles"``: ``y`` is an ``(n, len(q_grid))`` matrix of
         unit quantile functions on ``q_grid``.
+    vce : {"hc3", "hc2", "hc0"}, default "hc3"
+        Small-sample inference. "hc3" and "hc2" divide each unit's residual by
+        :math:`1 - h_{ii}` or :math:`\sqrt{1 - h_{ii}}`, with :math:`h_{ii}` its leverage
+        in its side's local polynomial (MacKinnon and White 1985; the ``vce`` options of
+        ``rdrobust``), and draw the uniform band from a multivariate :math:`t` instead
+        of a Gaussian: every multiplier draw is scaled by :math:`\sqrt{\nu/\chi^2_\nu}`
+        with the Satterthwaite degrees of freedom
+        :math:`\nu = \min_q (\sum_i c_i(q)^2)^2 / \sum_i c_i(q)^4` of the intercept
+        weights :math:`c_i(q) = w^+_i(q) - w^-_i(q)` (as for HC2 in Imbens and Kolesar
+        2016). "hc0" uses the raw residuals and Gaussian draws (the R package). With a few
+        dozen units in the windows raw residuals are too small: at 200 units the
+        pointwise standard errors were about 10% small and the studentized 95% uniform
+        band covered 0.89-0.90; "hc3" covers 0.95 (see the RDD guide).
+        ``legacy=True`` uses "hc0" whatever ``vce`` says.
     n_boot : int, default 200
         Multiplier-bootstrap draws (0 for none: pointwise bands and an analytic
         Gaussian uniform band from the covariance of the linearisation).
@@ -234,6 +279,9 @@ class DistributionalRDD(BaseEstimator):
         Intercept ("equivalent kernel") weights.
     first_stage_ : float or None
         Jump in the treatment probability (fuzzy).
+    df_ : float or None
+        Degrees of freedom of the multivariate :math:`t` draws (``None`` with
+        ``vce="hc0"``, ``legacy=True`` or ``n_boot=0``).
     influence_ : ndarray of shape (n, m)
         :math:`F_i(q)`.
     draws_ : ndarray of shape (n_boot, m) or None
@@ -273,6 +321,11 @@ class DistributionalRDD(BaseEstimator):
     probability curves without crossing. Econometrica 78(3), 1093-1125.
     Calonico, S., Cattaneo, M. D. and Titiunik, R. (2014). Robust nonparametric
     confidence intervals for regression-discontinuity designs. Econometrica 82(6).
+    MacKinnon, J. G. and White, H. (1985). Some heteroskedasticity-consistent covariance
+    matrix estimators with improved finite sample properties. Journal of Econometrics
+    29(3), 305-325.
+    Imbens, G. W. and Kolesar, M. (2016). Robust standard errors in small samples: some
+    practical advice. Review of Economics and Statistics 98(4), 701-712.
 
     Examples
     --------
@@ -303,12 +356,14 @@ class DistributionalRDD(BaseEstimator):
         "n_boot": [NONNEG_INT],
         "alpha": [Interval(Real, 0, 1, closed="neither")],
         "legacy": ["boolean"],
+        "vce": [StrOptions({"hc0", "hc2", "hc3"})],
         "random_state": SEED,
     }
 
     def __init__(self, *, cutoff=0.0, method="frechet", p=2, s=1, kernel="epanechnikov",
                  q_grid=None, bandwidth="auto", bandwidth_treatment="auto", coverage_rule=False,
-                 y_kind="samples", n_boot=200, alpha=0.05, legacy=False, random_state=None):
+                 y_kind="samples", vce="hc3", n_boot=200, alpha=0.05, legacy=False,
+                 random_state=None):
         self.cutoff = cutoff
         self.method = method
         self.p = p
@@ -319,6 +374,7 @@ class DistributionalRDD(BaseEstimator):
         self.bandwidth_treatment = bandwidth_treatment
         self.coverage_rule = coverage_rule
         self.y_kind = y_kind
+        self.vce = vce
         self.n_boot = n_boot
         self.alpha = alpha
         self.legacy = legacy
@@ -431,6 +487,13 @@ class DistributionalRDD(BaseEstimator):
                                treatment=t, h_treatment=hT, sample_weight=sw,
                                weighted_iso=not self.legacy)
         E = C.residual_products(xc, Q, fit, method=self.method, positive_only=self.legacy)
+        vce = "hc0" if self.legacy else self.vce
+        if vce != "hc0":
+            E = np.array(E, dtype=float)  # scaled below; never a view of the fit
+            for hk in np.unique(fit["h"]):
+                cols = fit["h"] == hk
+                E[:, cols] *= _hc_scale(_leverage(xc, hk, self.p, self.kernel, sw), vce)[:, None]
+        self.df_ = None
         ET = None
         if t is not None:
             denom = fit["denom"]
@@ -438,6 +501,8 @@ class DistributionalRDD(BaseEstimator):
                 raise ValueError("The treatment probability does not jump at the cutoff "
                                  "(first stage = 0): the fuzzy effect is not identified.")
             ET = C.treatment_products(xc, t, fit, legacy=self.legacy)
+            if vce != "hc0":
+                ET = ET * _hc_scale(_leverage(xc, hT, self.p, self.kernel, sw), vce)
             F = (denom * E - fit["tau_num"][None, :] * ET[:, None]) / denom**2
             se_T = float(np.sqrt(np.sum(ET**2)))
             if se_T > 0 and abs(denom) / se_T < np.sqrt(10.0):
@@ -457,13 +522,13 @@ class DistributionalRDD(BaseEstimator):
         se = np.sqrt(np.sum(F**2, axis=0))
         draws = draws_plus = draws_minus = None
         if self.n_boot > 0:
-            draws, draws_plus, draws_minus = self._bootstrap(E, ET, plus, fit)
+            draws, draws_plus, draws_minus = self._bootstrap(E, ET, plus, fit, vce)
         tau = fit["tau"]
         method = (f"R3D {'local Frechet' if self.method == 'frechet' else 'local polynomial'}"
                   f" (p={self.p}, {self.kernel}, bandwidth {h_how})"
                   f"{', fuzzy' if t is not None else ''}; "
                   + (f"multiplier bootstrap ({self.n_boot} draws)" if self.n_boot
-                     else "analytic Gaussian bands"))
+                     else "analytic Gaussian bands") + f", {vce.upper()} residuals")
         self.effect_ = EffectCurve(grid=q, values=tau, stderr=se, n=n, method=method,
                                    name="tau(q)", grid_name="quantile", draws=draws,
                                    cov=None if draws is not None else F.T @ F)
@@ -497,7 +562,7 @@ class DistributionalRDD(BaseEstimator):
             self.feature_names_in_ = names
         return self
 
-    def _bootstrap(self, E, ET, plus, fit):
+    def _bootstrap(self, E, ET, plus, fit, vce="hc0"):
         """Gaussian multiplier draws of both one-sided curves (and the first stage).
 
         Given the data, ``nu_b = sum_i xi_ib F_i`` with ``xi ~ N(0, 1)`` is exactly
@@ -521,8 +586,17 @@ class DistributionalRDD(BaseEstimator):
             S[-1, -1] = ET @ ET
         lam, vec = np.linalg.eigh(S)
         root = vec * np.sqrt(np.clip(lam, 0.0, None))
-        rng = np.random.default_rng(seed_sequence(self.random_state))
+        ss = seed_sequence(self.random_state)
+        rng = np.random.default_rng(ss)
         nu = rng.standard_normal((int(self.n_boot), k)) @ root.T
+        if vce != "hc0":
+            # a multivariate t: one chi-square scale per draw, from its own stream so that
+            # the Gaussian part is the same for every vce
+            c2 = np.asarray(fit["w_plus"]) ** 2 + np.asarray(fit["w_minus"]) ** 2
+            df = float(np.min(c2.sum(axis=0) ** 2 / np.maximum((c2**2).sum(axis=0), 1e-300)))
+            self.df_ = df
+            chi = np.random.default_rng(ss.spawn(1)[0]).chisquare(df, size=int(self.n_boot))
+            nu *= np.sqrt(df / chi)[:, None]
         nu_p, nu_m = nu[:, :m], nu[:, m:2 * m]
         draws = nu_p - nu_m
         if ET is not None:

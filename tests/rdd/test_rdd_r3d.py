@@ -195,10 +195,12 @@ def test_kernels_pava_rearrangement_properties():
 
 
 def test_draws_follow_the_multiplier_law():
-    # nu_b = sum_i xi_ib F_i with Gaussian xi: covariance sum_i F_i F_i'.
+    # nu_b = sum_i xi_ib F_i with Gaussian xi: covariance sum_i F_i F_i' (vce="hc0"; the
+    # default multivariate t draws are checked below).
     d = make_r3d_data(300, n_obs=20, random_state=12, fuzzy=True)
-    est = DistributionalRDD(q_grid=d.q_grid, n_boot=20000, random_state=0).fit(
+    est = DistributionalRDD(q_grid=d.q_grid, n_boot=20000, vce="hc0", random_state=0).fit(
         d.X, d.y, treatment=d.treatment)
+    assert est.df_ is None
     F = est.influence_
     target = F.T @ F
     emp = np.cov(est.draws_, rowvar=False)
@@ -208,6 +210,15 @@ def test_draws_follow_the_multiplier_law():
     xi = np.random.default_rng(1).standard_normal((F.shape[0], 20000))
     explicit = C.multiplier_draws(F, xi)
     np.testing.assert_allclose(explicit.std(axis=0), est.draws_.std(axis=0), rtol=0.05)
+    # default: the same Gaussian draws times sqrt(df / chi2_df), a multivariate t with
+    # covariance sum_i F_i F_i' df / (df - 2)
+    t = DistributionalRDD(q_grid=d.q_grid, n_boot=20000, random_state=0).fit(
+        d.X, d.y, treatment=d.treatment)
+    assert 5 < t.df_ < 300
+    Ft = t.influence_
+    emp_t = np.cov(t.draws_, rowvar=False)
+    np.testing.assert_allclose(np.diag(emp_t), np.diag(Ft.T @ Ft) * t.df_ / (t.df_ - 2),
+                               rtol=0.06)
 
 
 def test_equal_size_samples_as_matrix_or_list():
