@@ -124,7 +124,7 @@ def test_tweedie_bias_corrected_score_is_richardson_of_two_kernel_scores():
     np.testing.assert_allclose(
         down.score(q), 2 * BinnedKDE(q, hq).score(q) - BinnedKDE(q, np.sqrt(2) * hq).score(q),
         rtol=1e-10, atol=1e-12)
-    with pytest.raises(TypeError, match="`bias_correction`"):
+    with pytest.raises(TypeError, match="The 'bias_correction' parameter of TweedieCorrection"):
         TweedieCorrection(bias_correction="yes").fit(pred, y)
 
 
@@ -178,5 +178,5 @@ def test_r3d_vce_scales_residuals_by_leverage():
     assert "HC3" in fits["hc3"].effect().method
     # legacy reproduces the R package: raw residuals whatever vce says
     assert "HC0" in legacy.effect().method
-    with pytest.raises(ValueError, match="`vce`"):
+    with pytest.raises(ValueError, match="The 'vce' parameter of DistributionalRDD"):
         DistributionalRDD(vce="hc1").fit(d.X, d.y)

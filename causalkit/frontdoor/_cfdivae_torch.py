@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import math
+import threading
 
 import numpy as np
 import torch
 from torch import nn
+
+_INIT_LOCK = threading.Lock()
 
 _LOG_2PI = math.log(2.0 * math.pi)
 _LOGVAR_BOUNDS = (-10.0, 10.0)
@@ -84,7 +87,9 @@ def train_ivae(P, cond, *, latent_dim, families, hidden, n_layers, epochs, batch
     ``log``, when given, is called once per epoch with the epoch's losses as text.
     """
     n, d_x = P.shape
-    with torch.random.fork_rng(devices=[]):
+    # the initial weights come from torch's global generator: seed it under a lock so that
+    # trainings running in threads (joblib's threading backend) cannot interleave
+    with _INIT_LOCK, torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
         net = IVAE(d_x, cond.shape[1], latent_dim, families, hidden, n_layers)
     gen = torch.Generator().manual_seed(seed)
