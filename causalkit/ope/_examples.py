@@ -101,6 +101,9 @@ def conformance_cases():
         if name == "ope.ExponentialSmoothingIPS":
             bad.append(BadInput("beta-out-of-range", lambda a: ({"beta": 1.5}, a), ValueError,
                                 r"`beta` must lie in \[0, 1\]"))
+        if name == "ope.SNIPS":
+            bad.append(BadInput("unknown-interval", lambda a: ({"interval": "bootstrap"}, a),
+                                ValueError, r"`interval` must be 'score' or 'wald'"))
         if name == "ope.SwitchDR":
             bad = [b for b in bad if b.id != "negative-clip"]
             bad.append(BadInput("negative-tau", lambda a: ({"tau": -1.0}, a), ValueError,
