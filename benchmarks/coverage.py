@@ -40,6 +40,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "results"
+# Run as a script, this file's folder heads sys.path and would shadow the `coverage`
+# package (which numba imports): drop it; the checkout root is enough.
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 # joblib's worker processes import the study modules by name: give them the checkout too
@@ -95,11 +98,38 @@ def run_study(study: Study, reps: int, n_jobs=1):
         out = [_one(study.one_rep, s) for s in seeds]
     else:
         out = Parallel(n_jobs=n_jobs)(delayed(_one)(study.one_rep, s) for s in seeds)
-    row = summarise(study, [r for r, _ in out], time.perf_counter() - t0)
+    reps_ = [r for r, _ in out]
+    row = summarise(study, reps_, time.perf_counter() - t0)
+    _count_unbounded(row, reps_)
     errors = [e for _, e in out if e]
     if errors:
         row["first_error"] = errors[0]
     return row
+
+
+def _count_unbounded(row, reps):
+    """An unbounded interval (an end at +-inf, e.g. an Anderson-Rubin or score set that
+    cannot reject) is a result, not a failed fit: count it as covering when it contains
+    the truth, and average the width over the bounded intervals only."""
+    import numpy as np
+
+    est = np.array([r.estimate for r in reps], dtype=float)
+    lo = np.array([r.lo for r in reps], dtype=float)
+    hi = np.array([r.hi for r in reps], dtype=float)
+    truth = np.array([r.truth for r in reps], dtype=float)
+    valid = np.isfinite(est) & ~np.isnan(lo) & ~np.isnan(hi)
+    unbounded = valid & ~(np.isfinite(lo) & np.isfinite(hi))
+    if not unbounded.any():
+        return
+    c = float(((lo <= truth) & (truth <= hi) & valid).mean())
+    bounded = valid & ~unbounded
+    row.update(coverage=c, mc_se=float(np.sqrt(c * (1 - c) / len(reps))),
+               failed=int((~valid).sum()), unbounded=int(unbounded.sum()),
+               mean_width=float(np.mean((hi - lo)[bounded])) if bounded.any() else float("inf"),
+               misses_above=int(((lo > truth) & valid).sum()),
+               misses_below=int(((hi < truth) & valid).sum()))
+    row["note"] = ((row["note"] + "; ") if row["note"] else "") + (
+        f"{int(unbounded.sum())} unbounded intervals (width averaged over the bounded ones)")
 
 
 def select(modules, families=None, only=None):
@@ -243,7 +273,9 @@ def main(argv=None):
     new = []
     for st in studies:
         reps = args.reps or (st.full_reps if args.full else st.quick_reps)
-        row = run_study(st, reps, args.n_jobs)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            row = run_study(st, reps, args.n_jobs)
         row.update(mode=kind if not args.reps else f"{args.reps} reps", commit=commit,
                    date=datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
                    n_jobs=args.n_jobs)

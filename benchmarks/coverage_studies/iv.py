@@ -54,7 +54,7 @@ def weak(seed, n=1000, ar=False):
     inside = any(lo <= 1.0 <= hi for lo, hi in sets)
     if len(sets) == 1:
         lo, hi = sets[0]
-    else:  # a union of two half-lines: report (-inf, inf) for a cover, an empty miss otherwise
+    else:  # a union of two half-lines: the whole line when it covers, a miss otherwise
         lo, hi = (-np.inf, np.inf) if inside else (np.inf, np.inf)
     return Rep(e.value, e.stderr, lo, hi, 1.0)
 
@@ -72,5 +72,5 @@ def studies():
               guide_n=False, note="the guide points to ar_conf_int() with weak instruments"),
         Study("iv", "TSLS().ar_conf_int()", "weak instrument, strength=0.1 (F ~ 5)", 1000,
               partial(weak, ar=True), default=False,
-              note="Anderson-Rubin set; width over bounded sets"),
+              note="Anderson-Rubin set"),
     ]
