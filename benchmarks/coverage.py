@@ -254,7 +254,20 @@ def main(argv=None):
     ap.add_argument("--list", action="store_true", help="list the studies and exit")
     ap.add_argument("--out", default=str(RESULTS), help="results folder")
     ap.add_argument("--no-write", action="store_true", help="print the rows, write nothing")
+    ap.add_argument("--merge", action="append", default=None, metavar="JSON",
+                    help="merge the rows of another run's coverage.json (e.g. families run in "
+                         "parallel into other --out folders) into this one, run nothing")
     args = ap.parse_args(argv)
+    if args.merge:
+        path = Path(args.out) / "coverage.json"
+        rows = load(path)
+        for other in args.merge:
+            rows = merge(rows, load(Path(other)))
+        modes = sorted({r.get("mode", "?") for r in rows})
+        write(rows, {"modes in table": ", ".join(modes),
+                     "last run": max(r.get("date", "") for r in rows)}, Path(args.out))
+        print(f"{len(rows)} rows in {path}")
+        return rows
 
     modules = family_modules()
     if args.family:
