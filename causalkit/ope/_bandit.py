@@ -344,12 +344,9 @@ class _BanditOPE(BaseEstimator):
                 f"{ess:.1f} out of {len(w)} logged rounds (max weight {w.max():.3g}); overlap with "
                 "the logging policy is poor and weighting estimates lean on few rounds.",
                 PositivityWarning, stacklevel=2)
-        theta, se, method, *score = self._scores(P)
+        theta, se, method = self._scores(P)
         if self.propensity_estimated_:
             method += f"; logging propensities estimated ({self._propensity_how})"
-        if score:  # a ratio whose interval inverts its score test (SNIPS)
-            return RatioScoreEstimate(theta, se, n=len(self.y_), method=method, name=name,
-                                      moments=score[0])
         return Estimate(theta, se, n=len(self.y_), method=method, name=name)
 
     def compare(self, policies: dict) -> EstimateTable:
@@ -621,10 +618,22 @@ class SNIPS(IPS):
         w = self._clipped(self._weights(P))
         theta, se = _ratio_se(w * self.y_, w, self.sample_weight_)
         m = "SNIPS" + (f" (weights clipped at {self.clip:g})" if self.clip is not None else "")
+        return theta, se, m + ", delta-method SE"
+
+    def value(self, policy, *, name="V(pi)") -> Estimate:
+        """Estimated value of ``policy``, with the score interval by default.
+
+        Parameters and policy formats as :meth:`IPS.value`. Returns a
+        :class:`RatioScoreEstimate` (``interval="score"``) or a plain
+        :class:`~causalkit.inference.Estimate` (``interval="wald"``).
+        """
+        est = super().value(policy, name=name)
         if self.interval == "wald":
-            return theta, se, m + ", delta-method SE, Wald interval"
-        return (theta, se, m + ", delta-method SE, score (Fieller) interval",
-                _ratio_moments(w * self.y_, w, self.sample_weight_))
+            return est._replace(method=est.method + ", Wald interval")
+        w = self._clipped(self._weights(self._policy_matrix(policy)))
+        return RatioScoreEstimate(est.value, est.stderr, n=est.n, name=est.name,
+                                  method=est.method + ", score (Fieller) interval",
+                                  moments=_ratio_moments(w * self.y_, w, self.sample_weight_))
 
 
 class DirectMethod(_BanditOPE):
