@@ -34,7 +34,7 @@ ROWS = {
     "rdd": ["RDD(bwselect='cerrd').effect() | make_rdd_data (Lee) | 2000"],
     "montecarlo": ["ControlVariates(control_means=0.5) | exp(u1) + u2^2 | 1000",
                    "cuped() | randomised, one pre-period covariate | 1000"],
-    "ope": ["IPS().value() | make_bandit_feedback | 2000",
+    "ope": ["ope | IPS().value() | make_bandit_feedback | 2000",
             "SNIPS().value() | make_bandit_feedback, harsh overlap | 2000",
             "SNIPS().value() | make_bandit_feedback, harsh overlap | 500",
             "DoublyRobust().value() | make_bandit_feedback | 2000"],
