@@ -255,6 +255,8 @@ def main(argv=None):
     ap.add_argument("--family", action="append", default=None, help="run one family (repeatable)")
     ap.add_argument("--only", action="append", default=None,
                     help="run only rows whose 'family | estimator | DGP | n' contains this text")
+    ap.add_argument("--exclude", action="append", default=None,
+                    help="skip rows whose 'family | estimator | DGP | n' contains this text")
     ap.add_argument("--reps", type=int, default=None, help="override the replications (testing)")
     ap.add_argument("--n-jobs", type=int, default=1, help="joblib workers over replications")
     ap.add_argument("--list", action="store_true", help="list the studies and exit")
@@ -281,6 +283,9 @@ def main(argv=None):
         if unknown:
             ap.error(f"unknown family {unknown}; known: {sorted(modules)}")
     studies = select(modules, args.family, args.only)
+    if args.exclude:
+        studies = [s for s in studies
+                   if not any(x.lower() in row_key(s).lower() for x in args.exclude)]
     if args.list:
         for st in studies:
             print(f"{row_key(st)}   quick {st.quick_reps}, full {st.full_reps}")
@@ -304,7 +309,7 @@ def main(argv=None):
               + (f"  [{row['failed']} failed: {row.get('first_error', '')}]" if row["failed"] else ""),
               flush=True)
         if not args.no_write:  # write after every row so an interrupted run keeps what it did
-            whole = () if args.only else (args.family or tuple(modules))
+            whole = () if (args.only or args.exclude) else (args.family or tuple(modules))
             rows = merge(load(path), new, dropped_families=whole,
                          keep_keys={row_key(s) for s in studies} if whole else ())
             modes = sorted({r.get("mode", "?") for r in rows})
