@@ -436,6 +436,15 @@ class RatioScoreEstimate(Estimate):
     :math:`\sqrt{V(\hat\theta)} / B`; the interval is not symmetric about ``value``.
 
     ``moments`` holds ``(A, B, C, D, E)``.
+
+    Examples
+    --------
+    >>> from causalkit.ope import RatioScoreEstimate
+    >>> e = RatioScoreEstimate(0.5, 0.016, n=100, method="ratio",
+    ...                        moments=(50.0, 100.0, 30.0, 55.0, 110.0))
+    >>> lo, hi = e.conf_int()
+    >>> bool(lo < 0.5 < hi), bool(hi - 0.5 != 0.5 - lo)
+    (True, True)
     """
 
     moments: tuple = ()
