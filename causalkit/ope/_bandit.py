@@ -418,7 +418,7 @@ def _ratio_moments(num, den, sw=None):
     return tuple(float(v) for v in (s @ num, s @ den, sn @ sn, sn @ sd, sd @ sd))
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(frozen=True, eq=False, repr=False)
 class RatioScoreEstimate(Estimate):
     r"""An :class:`~causalkit.inference.Estimate` of a ratio :math:`\theta = A / B`,
     :math:`A = \sum_i s_i a_i`, :math:`B = \sum_i s_i b_i`, whose interval and p-value
@@ -440,11 +440,11 @@ class RatioScoreEstimate(Estimate):
     Examples
     --------
     >>> from causalkit.ope import RatioScoreEstimate
-    >>> e = RatioScoreEstimate(0.5, 0.016, n=100, method="ratio",
-    ...                        moments=(50.0, 100.0, 30.0, 55.0, 110.0))
+    >>> e = RatioScoreEstimate(0.5, 0.027, n=100, method="ratio",
+    ...                        moments=(50.0, 100.0, 40.0, 60.0, 110.0))
     >>> lo, hi = e.conf_int()
-    >>> bool(lo < 0.5 < hi), bool(hi - 0.5 != 0.5 - lo)
-    (True, True)
+    >>> round(lo, 3), round(hi, 3)          # not symmetric about 0.5
+    (0.443, 0.553)
     """
 
     moments: tuple = ()
