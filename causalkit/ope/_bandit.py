@@ -585,8 +585,8 @@ class SNIPS(IPS):
     :class:`RatioScoreEstimate`), not the Wald interval
     :math:`\hat V \pm z\,\widehat{SE}`: when overlap is poor the few heavy weights make
     the delta-method SE small exactly when the estimate is off, and the Wald interval
-    covered 0.90 (harsh overlap, 2,000 rounds) and 0.77 (500 rounds) against 0.94 for
-    the score interval (``benchmarks/coverage.py --family ope``). ``interval="wald"``
+    covered 0.90 (harsh overlap, 2,000 rounds) and 0.77 (500 rounds) against 0.94 and
+    0.95 for the score interval (``benchmarks/coverage.py --family ope``). ``interval="wald"``
     gives the symmetric one. Other parameters as :class:`IPS`.
 
     Parameters
