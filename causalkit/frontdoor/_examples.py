@@ -63,6 +63,13 @@ def _common_bad():
         BadInput("string-mediator", set_arg("mediator", lambda a: np.full(np.shape(a["mediator"]), "a")),
                  TypeError, r"`mediator` must hold numbers"),
         BadInput("unknown-method", lambda a: ({"method": "ipw"}, a), ValueError, r"The 'method' parameter of \w+ must be"),
+        BadInput("nan-groups", set_arg("groups", lambda a: np.where(np.arange(len(a["y"])) == 3, np.nan,
+                                                                     np.arange(len(a["y"])) % 10)),
+                 ValueError, r"`groups` contains NaN"),
+        BadInput("short-groups", set_arg("groups", lambda a: np.arange(len(a["y"]) - 1) % 10),
+                 ValueError, r"`groups` has \d+"),
+        BadInput("one-cluster", set_arg("groups", lambda a: np.zeros(len(a["y"]))), ValueError,
+                 r"`groups` has a single cluster"),
     ]
 
 

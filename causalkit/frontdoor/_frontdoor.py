@@ -26,6 +26,7 @@ from ..utils.validation import (
     check_aligned,
     check_binary,
     check_consistent_length,
+    check_groups,
     check_treatment,
     check_vector,
     check_X,
@@ -41,6 +42,16 @@ def _if_mean(psi):
     theta = float(np.mean(psi))
     se = float(np.sqrt(np.sum((psi - theta) ** 2)) / psi.shape[0])
     return theta, se
+
+
+def _cluster_se(infl, codes):
+    r"""Cluster-robust SE of a mean-zero influence vector: the influence values summed
+    within each of the :math:`G` clusters, :math:`\sqrt{G/(G-1) \sum_g (\sum_{i \in g}
+    \mathrm{IF}_i)^2} / n` (Cameron and Miller, 2015, Section II.C)."""
+    per = np.bincount(codes, weights=infl - infl.mean())
+    g = per.shape[0]
+    scale = g / (g - 1) if g > 1 else 1.0
+    return float(np.sqrt(scale * np.sum(per**2)) / infl.shape[0])
 
 
 # --------------------------------------------------------------------------- linear
@@ -301,6 +312,8 @@ class FrontDoor(BaseEstimator):
     diagnostics_ : dict
         Propensity ranges and the number of clipped units (``"dr"``), strata counts
         (``"plugin"``).
+    n_groups_ : int or None
+        Number of clusters in ``groups`` (``None`` without clusters).
     n_features_in_ : int
         Number of columns of ``X`` (0 when ``X`` is None).
     feature_names_in_ : ndarray of str
@@ -321,6 +334,8 @@ class FrontDoor(BaseEstimator):
     effects under the front-door model. arXiv:2312.10234.
     Xu, Z., Cheng, D., Li, J., Liu, J., Liu, L. and Yu, K. (2024). Causal inference with
     conditional front-door adjustment and identifiable variational autoencoder. ICLR 2024.
+    Cameron, A. C. and Miller, D. L. (2015). A practitioner's guide to cluster-robust
+    inference. Journal of Human Resources 50(2).
 
     Examples
     --------
@@ -367,7 +382,7 @@ class FrontDoor(BaseEstimator):
     # ------------------------------------------------------------------ fit
 
     @_fit_context(prefer_skip_nested_validation=False)
-    def fit(self, X, y, *, treatment, mediator):
+    def fit(self, X, y, *, treatment, mediator, groups=None):
         """Estimate the ATE by front-door adjustment.
 
         Parameters
@@ -382,12 +397,18 @@ class FrontDoor(BaseEstimator):
             Binary 0/1 treatment (``"linear"`` also accepts a numeric one).
         mediator : array-like of shape (n,) or (n, k)
             The mediator set ``M`` (front-door variables); several columns allowed.
+        groups : array-like of shape (n,), optional
+            Cluster labels (e.g. schools, regions): units in one cluster may be
+            dependent. The standard error is then cluster-robust (the influence values
+            summed within clusters, times :math:`G/(G-1)`), intervals and p-values use
+            Student-t critical values with :math:`G - 1` degrees of freedom, and the
+            cross-fitting folds of ``"dr"`` keep each cluster whole.
 
         Returns
         -------
         self
         """
-        check_aligned(X=X, y=y, treatment=treatment, mediator=mediator)
+        check_aligned(X=X, y=y, treatment=treatment, mediator=mediator, groups=groups)
         thr = float(self.trimming_threshold)
         yv = check_vector(y, "y")
         if X is None:
@@ -407,6 +428,11 @@ class FrontDoor(BaseEstimator):
         n = check_consistent_length(X=W, y=yv, treatment=t, mediator=M)
         if n < 10:
             raise ValueError(f"`y` has {n} units; the front-door estimators need at least 10.")
+        codes = check_groups(groups, "groups", n=n)
+        if codes is not None and int(codes.max()) + 1 < 2:
+            raise ValueError("`groups` has a single cluster; a cluster-robust standard error "
+                             "needs at least 2 clusters. Pass `groups=None` for independent units.")
+        self._groups = codes
 
         if self.method == "linear":
             self._fit_linear(W, yv, t, M)
@@ -417,16 +443,29 @@ class FrontDoor(BaseEstimator):
         self.n_features_in_ = 0 if W is None else W.shape[1]
         if names is not None:
             self.feature_names_in_ = names
+        del self._groups
         return self
+
+    def _estimate(self, tau, se, n, method):
+        """The ATE as an Estimate; cluster-robust with t(G - 1) when ``groups`` was given."""
+        codes = self._groups
+        self.n_groups_ = None
+        if codes is None:
+            return Estimate(tau, se, n=n, name="ATE", method=method)
+        g = int(codes.max()) + 1
+        se = _cluster_se(self.scores_, codes)
+        method = method.replace(" SE", "") + (
+            f" SE clustered on {g} groups, t({g - 1}) critical values (few-cluster correction)")
+        self.n_groups_ = g
+        return Estimate(tau, se, n=n, name="ATE", method=method, dof=g - 1)
 
     def _fit_linear(self, W, y, t, M):
         tau, se, alpha, beta, infl = linear_frontdoor(W, y, t, M)
         n = y.shape[0]
         self.coef_ = {"alpha": alpha, "beta": beta}
         self.scores_ = infl
-        self.effect_ = Estimate(tau, se, n=n, name="ATE",
-                                method="front-door, linear product of coefficients, "
-                                       "delta-method sandwich SE")
+        self.effect_ = self._estimate(tau, se, n, "front-door, linear product of coefficients, "
+                                                  "delta-method sandwich SE")
         self.diagnostics_ = Diagnostics({"n_mediators": M.shape[1]})
 
     def _fit_plugin(self, W, y, t, M, thr):
@@ -445,9 +484,9 @@ class FrontDoor(BaseEstimator):
         se = float(np.sqrt(np.sum(infl**2)) / n)
         self.potential_means_ = psi
         self.scores_ = infl
-        self.effect_ = Estimate(psi[1] - psi[0], se, n=n, name="ATE",
-                                method="front-door plug-in (empirical frequencies), "
-                                       "influence-function SE")
+        self.effect_ = self._estimate(psi[1] - psi[0], se, n,
+                                      "front-door plug-in (empirical frequencies), "
+                                      "influence-function SE")
         self.diagnostics_ = Diagnostics({"n_strata": n_w, "n_mediator_values": n_m,
                              "propensity_min": float(pi[:, 1].min()),
                              "propensity_max": float(pi[:, 1].max())})
@@ -484,7 +523,9 @@ class FrontDoor(BaseEstimator):
         if by_mediator:
             mcode, m_levels = self._mediator_codes(M, t)
             stratify = t * m_levels.shape[0] + mcode
-        folds = make_folds(n, self.cv, stratify=stratify, random_state=self.random_state)
+        codes = self._groups
+        folds = make_folds(n, self.cv, stratify=stratify if codes is None else None, groups=codes,
+                           random_state=self.random_state)
         tm = np.hstack([M, Wf])
         specs = {
             "mu": Nuisance(model_y, y, X=np.hstack([t[:, None], tm]),
@@ -558,9 +599,9 @@ class FrontDoor(BaseEstimator):
                            "density_ratio": dens, "nu": nu}
         if r_raw is not None:
             self.nuisances_["propensity_m"] = r_raw
-        self.effect_ = Estimate(tau, se, n=n, name="ATE",
-                                method=f"front-door one-step (doubly robust), {len(folds)}-fold "
-                                       "cross-fitted, influence-function SE")
+        self.effect_ = self._estimate(tau, se, n, f"front-door one-step (doubly robust), "
+                                                  f"{len(folds)}-fold cross-fitted, "
+                                                  "influence-function SE")
         self.diagnostics_ = Diagnostics({
             "propensity_min": float(e_raw.min()), "propensity_max": float(e_raw.max()),
             "density_ratio_max": float(dens.max()),

@@ -21,6 +21,7 @@ from ._bandit import (
     DirectMethod,
     DoublyRobust,
     ExponentialSmoothingIPS,
+    RatioScoreEstimate,
     SelfNormalizedDR,
     SwitchDR,
 )
@@ -36,6 +37,7 @@ from ._star import STAR
 __all__ = [
     "IPS",
     "SNIPS",
+    "RatioScoreEstimate",
     "STAR",
     "ClippedIPSLearner",
     "DirectMethodLearner",

@@ -102,6 +102,9 @@ def conformance_cases():
         if name == "ope.ExponentialSmoothingIPS":
             bad.append(BadInput("beta-out-of-range", lambda a: ({"beta": 1.5}, a), ValueError,
                                 r"The 'beta' parameter of \w+ must be"))
+        if name == "ope.SNIPS":
+            bad.append(BadInput("unknown-interval", lambda a: ({"interval": "bootstrap"}, a),
+                                ValueError, r"The 'interval' parameter of SNIPS must be"))
         if name == "ope.SwitchDR":
             bad = [b for b in bad if b.id != "negative-clip"]
             bad.append(BadInput("negative-tau", lambda a: ({"tau": -1.0}, a), ValueError,

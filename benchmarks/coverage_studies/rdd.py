@@ -1,0 +1,56 @@
+"""Coverage studies of the scalar sharp RDD (robust bias-corrected interval).
+
+``make_rdd_data`` (the Lee 2008 design of Calonico, Cattaneo and Titiunik 2014,
+effect 0.5) at n = 500 and 2,000 with the default bandwidth rule and with
+``bwselect="cerrd"`` (which the RDD engineer may make the default: the rows follow
+whatever ``RDD()`` does when they run). Untuned designs: t(3) noise of the design's
+own scale (0.1295) added to the outcome, and 40 clusters of 25 units with a cluster
+effect in the outcome (sd 0.1) and the running variable drawn per unit, ``groups=``.
+Absorbs ``benchmarks/rdd_scalar_coverage.py``; DistributionalRDD is in ``r3d.py``.
+"""
+
+from __future__ import annotations
+
+from functools import partial
+
+import numpy as np
+
+from ._common import Study
+from ._designs import rep_of, t3_noise
+
+
+def rdd(seed, n=2000, bwselect=None, heavy=False, clustered=False):
+    from causalkit.datasets import make_rdd_data
+    from causalkit.rdd import RDD
+
+    d = make_rdd_data(n, effect=0.5, random_state=seed)
+    y = d.y
+    groups = None
+    if heavy:
+        y = y + t3_noise(seed, n, 0.1295)
+    if clustered:
+        G = 40
+        rng = np.random.default_rng(seed + 3_000_000)
+        groups = rng.integers(0, G, size=n)
+        y = y + 0.1 * rng.normal(size=G)[groups]
+    kw = {} if bwselect is None else {"bwselect": bwselect}
+    e = RDD(**kw).fit(d.X, y, groups=groups).effect()
+    return rep_of(e, 0.5)
+
+
+def studies():
+    out = []
+    for n in (500, 2000):
+        out.append(Study("rdd", "RDD().effect()", "make_rdd_data (Lee)", n, partial(rdd, n=n),
+                         seed_offset=30_000, note="default bandwidth rule (see the RDD guide)"))
+        out.append(Study("rdd", "RDD(bwselect='cerrd').effect()", "make_rdd_data (Lee)", n,
+                         partial(rdd, n=n, bwselect="cerrd"), default=False, seed_offset=30_000,
+                         note="CER-optimal h (Calonico, Cattaneo and Farrell 2020)"))
+        out.append(Study("rdd", "RDD(bwselect='mserd').effect()", "make_rdd_data (Lee)", n,
+                         partial(rdd, n=n, bwselect="mserd"), default=False, seed_offset=30_000,
+                         note="MSE-optimal h"))
+    out.append(Study("rdd", "RDD().effect()", "make_rdd_data + t(3) noise", 2000,
+                     partial(rdd, heavy=True), note="heavy-tailed outcome"))
+    out.append(Study("rdd", "RDD().fit(groups=).effect()", "make_rdd_data, 40 clusters", 2000,
+                     partial(rdd, clustered=True), note="cluster effect sd 0.1; CR1 variance"))
+    return out

@@ -1,0 +1,77 @@
+"""Coverage is a property of the library: the quick coverage study of each family's key
+default intervals must lie in [0.90, 0.99] (issue 21).
+
+The studies are those of ``benchmarks/coverage_studies`` (the same code as
+``python benchmarks/coverage.py --quick``), with the same seeds, so a failure here is
+reproduced by ``python benchmarks/coverage.py --quick --family <family> --only <row>``.
+A test has too few replications for the tight [0.93, 0.97] band (the benchmark's table
+holds that); these bounds catch an interval that breaks.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+#: family -> substrings of 'family | estimator | DGP | n' row keys (all must match one row)
+ROWS = {
+    "ate": ["AIPW().ate() | make_ate_data | 2000",
+            "AIPW().fit(groups=) | clustered, 30 clusters x 40 | 1200"],
+    "hte": ["RLearner.ate() | make_cate_data | 1000",
+            "RLearner.coef_table()['x0'] (CATE slope) | make_cate_data | 1000",
+            "weights='ivw_x').coef_table()['x0'] (CATE slope) | make_cate_data | 1000"],
+    "frontdoor": ["FrontDoor(method='plugin') | make_frontdoor_data (discrete) | 2000",
+                  "FrontDoor(method='linear') | make_frontdoor_linear_data (2 mediators) | 2000",
+                  "FrontDoor(method='linear').fit(groups=) | clustered linear"],
+    "iv": ["TSLS().effect() | make_linear_iv_data, 2 instruments | 2000",
+           "DMLIV().effect() | make_linear_iv_data, 2 instruments | 2000"],
+    "rdd": ["rdd | RDD().effect() | make_rdd_data (Lee) | 500",
+            "RDD().fit(groups=).effect() | make_rdd_data, 40 clusters | 2000"],
+    "montecarlo": ["ControlVariates(control_means=0.5) | exp(u1) + u2^2 | 1000",
+                   "cuped() | randomised, one pre-period covariate | 1000"],
+    "ope": ["ope | IPS().value() | make_bandit_feedback | 2000",
+            "SNIPS().value() | make_bandit_feedback, harsh overlap | 2000",
+            "SNIPS().value() | make_bandit_feedback, harsh overlap | 500",
+            "DoublyRobust().value() | make_bandit_feedback | 2000"],
+    "calibration": ["corrected_ate(LinearCalibration()) | make_calibration_data, 3,000 + 200 "
+                    "calibration | 3000",
+                    "ppi_mean() | make_calibration_data, 3,000 + 200 calibration, 100 labelled | 3000"],
+}
+
+
+def _studies(family):
+    from benchmarks.coverage import family_modules, row_key
+
+    mod = family_modules()[family]
+    out = []
+    for key in ROWS[family]:
+        found = [s for s in mod.studies() if key in row_key(s)]
+        assert len(found) == 1, f"{key!r} matches {len(found)} studies of {family}"
+        out.append(found[0])
+    return out
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("family", sorted(ROWS))
+def test_quick_coverage_of_default_intervals(family):
+    from benchmarks.coverage import row_key, run_study
+
+    bad = []
+    for study in _studies(family):
+        row = run_study(study, study.quick_reps)
+        assert row["failed"] == 0, row.get("first_error")
+        if not 0.90 <= row["coverage"] <= 0.99:
+            bad.append(f"{row_key(study)}: {row['coverage']:.3f} over {row['reps']} replications")
+    assert not bad, "quick coverage outside [0.90, 0.99]: " + "; ".join(bad)
+
+
+def test_every_listed_row_exists():
+    """The row keys above name existing studies (fast: builds the study lists only)."""
+    for family in ROWS:
+        assert len(_studies(family)) == len(ROWS[family])
