@@ -6,6 +6,7 @@ import os
 import subprocess
 import sys
 
+import cloudpickle
 import numpy as np
 import pytest
 from joblib import parallel_config
@@ -14,6 +15,10 @@ from sklearn.base import BaseEstimator, RegressorMixin
 import causalkit
 from causalkit import config
 from causalkit._crossfit import Nuisance, crossfit
+
+# Send this module's classes to loky workers by value: a test module need not be importable
+# there (a test-only peer, ppi-python, installs a top-level `tests` package that shadows ours).
+cloudpickle.register_pickle_by_value(sys.modules[__name__])
 
 
 class _ThreadRecorder(RegressorMixin, BaseEstimator):

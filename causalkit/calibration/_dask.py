@@ -156,7 +156,7 @@ def corrected_mean_dask(correction, predictions, sample_weight, calibration_unce
         if kind == "linear":
             v = (xb - correction.intercept_) / correction.slope_
         elif kind == "tweedie":
-            v = xb - correction.sigma_ ** 2 * correction.kde_.score(xb) if correction.sigma_ else xb
+            v = xb - correction.sigma_ ** 2 * correction.score(xb) if correction.sigma_ else xb
         else:
             v = xb
         u = None if wb is None else np.asarray(wb, dtype=np.float64)

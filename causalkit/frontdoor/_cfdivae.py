@@ -62,7 +62,25 @@ def _check_rows(**arrays):
 
 
 class SeedInstabilityWarning(CausalkitWarning):
-    """A second VAE trained with another seed moves the estimate by more than its SE says."""
+    """A second VAE trained with another seed moves the estimate by more than its SE says.
+
+    Raised by :meth:`CFDiVAE.fit` (``bootstrap="second_stage"``) when the two estimates
+    are more than two standard errors apart; both are kept in
+    ``diagnostics_["seed_estimates"]``. Filter it like any warning category.
+
+    Examples
+    --------
+    >>> import warnings
+    >>> from causalkit.frontdoor import SeedInstabilityWarning
+    >>> from causalkit.utils.validation import CausalkitWarning
+    >>> issubclass(SeedInstabilityWarning, CausalkitWarning)
+    True
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always")
+    ...     warnings.warn("estimates 1.1 and 0.8, 4 SE apart", SeedInstabilityWarning)
+    >>> caught[0].category.__name__
+    'SeedInstabilityWarning'
+    """
 
 
 def _conditioning(t, W):

@@ -424,7 +424,7 @@ class _BanditOPE(BaseEstimator):
         if getattr(self, "_dask_data_", None) is not None:
             from ._dask import value_dask
 
-            return self._dask_interval(value_dask(self, policy, name))
+            return value_dask(self, policy, name)
         P, pa, dm = self._policy_matrix(policy, gather=True)
         w = pa / self.propensity_
         s2 = float(np.dot(w, w))
@@ -442,9 +442,6 @@ class _BanditOPE(BaseEstimator):
 
     def _interval(self, est, w):
         """The estimate as returned by :meth:`value` (a design may change its interval)."""
-        return est
-
-    def _dask_interval(self, est):
         return est
 
     def compare(self, policies: dict) -> EstimateTable:
@@ -744,17 +741,17 @@ class SNIPS(IPS):
         return theta, se, m + ", delta-method SE"
 
     def _interval(self, est, w):
+        w = self._clipped(w)
+        return self._ratio_estimate(est, _ratio_moments(w * self.y_, w, self.sample_weight_))
+
+    def _ratio_estimate(self, est, moments):
+        """``est`` with the interval ``interval`` asks for; ``moments`` as in
+        :class:`RatioScoreEstimate` (the Dask path passes the same sums)."""
         if self.interval == "wald":
             return est._replace(method=est.method + ", Wald interval")
-        w = self._clipped(w)
         return RatioScoreEstimate(est.value, est.stderr, n=est.n, name=est.name,
                                   method=est.method + ", score (Fieller) interval",
-                                  moments=_ratio_moments(w * self.y_, w, self.sample_weight_))
-
-    def _dask_interval(self, est):
-        how = ("Wald interval" if self.interval == "wald" else
-               "Wald interval (the score interval is computed on in-memory input only)")
-        return est._replace(method=est.method + ", " + how)
+                                  moments=tuple(float(v) for v in moments))
 
 
 class DirectMethod(_BanditOPE):

@@ -385,7 +385,14 @@ def value_dask(est, policy, name):
     m1 = st["m1"]
     m2 = st["m2"] if st["m2"] is not None else m1
     theta, se, method = _finish(type(est)._label, est, m1, m2, {"switched": st["switched"]})
-    return Estimate(theta, se, n=n, method=method, name=name)
+    out = Estimate(theta, se, n=n, method=method, name=name)
+    if type(est)._label == "SNIPS":
+        # the score interval's sums (A, B, C, D, E) of [w y, w]: raw moments from the merged
+        # means and centred co-moments
+        S = m2.C + m2.W * np.outer(m2.mean, m2.mean)
+        moments = (m1.W * m1.mean[0], m1.W * m1.mean[1], S[0, 0], S[0, 1], S[1, 1])
+        return est._ratio_estimate(out, moments)
+    return out
 
 
 def diagnostics_dask(est, policy):

@@ -51,6 +51,17 @@ class RDPlot:
         ``ci_high``; pointwise heteroskedasticity-robust HC1 intervals).
     binselect : str
     ax : matplotlib axes or None
+
+    Examples
+    --------
+    >>> from causalkit.datasets import make_rdd_data
+    >>> from causalkit.rdd import RDPlot, rd_plot
+    >>> d = make_rdd_data(1000, effect=0.5, random_state=0)
+    >>> plot = rd_plot(d.X, d.y, draw=False)
+    >>> isinstance(plot, RDPlot), plot.ax is None
+    (True, True)
+    >>> all(j > 0 for j in plot.n_bins) and len(plot.bins) > 0
+    True
     """
 
     bins: pd.DataFrame

@@ -246,8 +246,8 @@ def test_softmax_policy_learners_certify_and_are_reproducible(logs, population):
 
 def test_policy_class_is_checked(logs):
     d = logs
-    with pytest.raises(ValueError, match=r"`policy` must be 'gaussian' or 'softmax'"):
+    with pytest.raises(ValueError, match=r"The 'policy' parameter of \w+ must be"):
         ExponentialSmoothingLearner(policy="logit").fit(d.X, d.y, action=d.action,
                                                         propensity=d.logging_policy)
-    with pytest.raises(ValueError, match=r"`n_quadrature` must be an integer >= 8"):
+    with pytest.raises(ValueError, match=r"The 'n_quadrature' parameter of \w+ must be"):
         ClippedIPSLearner(n_quadrature=3).fit(d.X, d.y, action=d.action, propensity=d.propensity)

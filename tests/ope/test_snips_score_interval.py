@@ -61,7 +61,7 @@ def test_unbounded_when_the_effective_sample_size_is_below_z_squared():
 
 
 def test_unknown_interval_names_the_argument():
-    with pytest.raises(ValueError, match="`interval` must be 'score' or 'wald'"):
+    with pytest.raises(ValueError, match="The 'interval' parameter of SNIPS must be"):
         _fit(interval="bootstrap")
 
 
