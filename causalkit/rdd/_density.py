@@ -12,7 +12,6 @@ order ``p`` (Cattaneo, Jansson and Ma 2020, sec. 3; the same construction as the
 from __future__ import annotations
 
 import math
-import numbers
 from functools import cache
 
 import numpy as np
@@ -32,6 +31,7 @@ from ..utils._param_validation import (
 )
 from ._core import kernel_function
 from ._r3d import check_running_variable
+from ._scalar import _pair
 
 __all__ = ["RDDensity", "rd_density_test"]
 
@@ -268,23 +268,7 @@ def density_bandwidths(sam, *, p, kernel, vce, regularize, n_local, n_unique):
 
 
 def _check_bandwidth(value):
-    msg = ("`bandwidth` must be a positive number or a pair (left, right) of positive "
-           f"numbers; got {value!r}.")
-    if isinstance(value, (str, bytes, bool)):
-        raise ValueError(msg)
-    if isinstance(value, numbers.Real):
-        vals = (float(value), float(value))
-    else:
-        try:
-            arr = np.asarray(value, dtype=float).ravel()
-        except (TypeError, ValueError):
-            raise ValueError(msg) from None
-        if arr.shape[0] != 2:
-            raise ValueError(msg)
-        vals = (float(arr[0]), float(arr[1]))
-    if not all(np.isfinite(v) and v > 0 for v in vals):
-        raise ValueError(msg)
-    return vals
+    return _pair(value, "bandwidth")
 
 
 class RDDensity(BaseEstimator):
