@@ -38,6 +38,12 @@ import time
 import warnings
 from pathlib import Path
 
+if __name__ == "coverage":
+    # Another script in benchmarks/ has this folder on sys.path and something (numba) ran
+    # `import coverage`: this file is not the coverage package, so say it is absent.
+    raise ImportError("benchmarks/coverage.py is the coverage study runner, not the coverage "
+                      "package")
+
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "results"
 # Run as a script, this file's folder heads sys.path and would shadow the `coverage`
