@@ -397,38 +397,20 @@ class ControlVariates(BaseEstimator):
         se = float(np.sqrt(np.sum((psi - value) ** 2) / (n * dof)))
         plain_value = float(Y.mean())
         plain_se = float(Y.std(ddof=1) / np.sqrt(n))
-        self.mean_ = Estimate(value, se, n=n, method=method + ", residual SE", name="mean")
-        self.plain_ = Estimate(plain_value, plain_se, n=n,
-                               method="importance-sampling mean" if w is not None else "plain mean",
-                               name="mean")
-        self.coef_ = coef
-        self.strata_ = labels
-        self.scores_ = psi
-        self.variance_reduction_ = float(plain_se ** 2 / se ** 2) if se > 0 else np.inf
         rows = []
         for s in range(S):
             m = codes == s if S > 1 else slice(None)
             ys, ps = Y[m], psi[m]
-            vy = ys.var(ddof=1) if ys.shape[0] > 1 else np.nan
-            vr = ps.var(ddof=1) if ys.shape[0] > 1 else np.nan
-            rows.append({"stratum": labels[s], "n": int(ys.shape[0]), "share": ys.shape[0] / n,
-                         "estimate": float(ps.mean()), "plain": float(ys.mean()),
-                         "residual_sd": float(np.sqrt(vr)) if np.isfinite(vr) else np.nan,
-                         "r2": float(1 - vr / vy) if vy and np.isfinite(vy) and vy > 0 else np.nan})
-        import pandas as pd
-
+            big = ys.shape[0] > 1
+            rows.append(_stratum_row(labels[s], ys.shape[0], n, float(ps.mean()), float(ys.mean()),
+                                     ys.var(ddof=1) if big else np.nan,
+                                     ps.var(ddof=1) if big else np.nan))
         vy_all = Y.var()
-        self.diagnostics_ = Diagnostics({
-            "variance_reduction": self.variance_reduction_,
-            "r2": float(1 - psi.var() / vy_all) if vy_all > 0 else np.nan,
-            "effective_sample_size": ess,
-            "n_pooled": int(self._n_pooled),
-            "strata": pd.DataFrame(rows).set_index("stratum"),
-        })
-        self.n_features_in_ = p
-        if names is not None:
-            self.feature_names_in_ = names
-        return self
+        r2 = float(1 - psi.var() / vy_all) if vy_all > 0 else np.nan
+        return _store_results(self, value=value, se=se, plain_value=plain_value,
+                              plain_se=plain_se, method=method, weighted=w is not None,
+                              coef=coef, labels=labels, scores=psi, rows=rows, r2=r2, ess=ess,
+                              n=n, p=p, names=names)
 
     def _strata(self, strata, n, p):
         self._n_pooled = 0
@@ -481,3 +463,39 @@ class ControlVariates(BaseEstimator):
         """The plain (importance-sampling) mean, for comparison."""
         check_is_fitted(self, "mean_")
         return self.plain_
+
+
+def _stratum_row(label, m, n, estimate, plain, vy, vr):
+    """One row of ``diagnostics_["strata"]`` (outcome and residual variances ``vy``, ``vr``)."""
+    return {"stratum": label, "n": int(m), "share": m / n, "estimate": estimate, "plain": plain,
+            "residual_sd": float(np.sqrt(vr)) if np.isfinite(vr) else np.nan,
+            "r2": float(1 - vr / vy) if vy and np.isfinite(vy) and vy > 0 else np.nan}
+
+
+def _store_results(est, *, value, se, plain_value, plain_se, method, weighted, coef, labels,
+                   scores, rows, r2, ess, n, p, names):
+    """Set a ControlVariates fit's results; the in-memory and the Dask paths both end here."""
+    import pandas as pd
+
+    est.mean_ = Estimate(value, se, n=n, method=method + ", residual SE", name="mean")
+    est.plain_ = Estimate(plain_value, plain_se, n=n,
+                          method="importance-sampling mean" if weighted else "plain mean",
+                          name="mean")
+    est.coef_ = coef
+    est.strata_ = labels
+    est.scores_ = scores
+    est.variance_reduction_ = float(plain_se ** 2 / se ** 2) if se > 0 else np.inf
+    est.diagnostics_ = Diagnostics({
+        "variance_reduction": est.variance_reduction_,
+        "r2": r2,
+        "effective_sample_size": ess,
+        "n_pooled": int(est._n_pooled),
+        "strata": pd.DataFrame(rows).set_index("stratum"),
+    })
+    est.n_features_in_ = p
+    if names is not None:
+        est.feature_names_in_ = names
+    elif hasattr(est, "feature_names_in_"):
+        del est.feature_names_in_
+    return est
+

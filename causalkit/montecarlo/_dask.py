@@ -31,6 +31,7 @@ from ..utils._chunked import (
     vector_stats,
 )
 from ..utils.validation import FewObservationsWarning
+from ._cv import _store_results, _stratum_row
 
 
 def _combine(a, b):
@@ -194,7 +195,6 @@ def _cv_results(moms, mu, p, alpha):
 
 def fit_dask(est, X, y, weights, strata):
     """``ControlVariates.fit`` for Dask collections; returns ``est``."""
-    import pandas as pd
 
     if est.cv is not None:
         raise ValueError(
@@ -260,39 +260,19 @@ def fit_dask(est, X, y, weights, strata):
     vy_n = float(total.C[p, p])
     plain_value = float(total.mean[p])
     plain_se = float(np.sqrt(vy_n / (n - 1)) / np.sqrt(n))
-    est.mean_ = Estimate(value, se, n=n, method=method + ", residual SE", name="mean")
-    est.plain_ = Estimate(plain_value, plain_se, n=n,
-                          method="importance-sampling mean" if weights is not None else "plain mean",
-                          name="mean")
-    est.coef_ = coef
-    est.strata_ = labels
-    est.scores_ = None
-    est.variance_reduction_ = float(plain_se ** 2 / se ** 2) if se > 0 else np.inf
     rows = []
     for s in range(S):
         M = moms[s]
         m = M.n
-        vy = M.C[p, p] / (m - 1) if m > 1 else np.nan
-        vr = rss[s] / (m - 1) if m > 1 else np.nan
-        rows.append({"stratum": labels[s], "n": int(m), "share": m / n,
-                     "estimate": float(psibar[s]), "plain": float(M.mean[p]),
-                     "residual_sd": float(np.sqrt(vr)) if np.isfinite(vr) else np.nan,
-                     "r2": float(1 - vr / vy) if vy and np.isfinite(vy) and vy > 0 else np.nan})
+        rows.append(_stratum_row(labels[s], m, n, float(psibar[s]), float(M.mean[p]),
+                                 M.C[p, p] / (m - 1) if m > 1 else np.nan,
+                                 rss[s] / (m - 1) if m > 1 else np.nan))
     vy_all = vy_n / n
-    est.diagnostics_ = {
-        "variance_reduction": est.variance_reduction_,
-        "r2": float(1 - (ss / n) / vy_all) if vy_all > 0 else np.nan,
-        "effective_sample_size": ess,
-        "n_pooled": int(est._n_pooled),
-        "strata": pd.DataFrame(rows).set_index("stratum"),
-    }
-    est.n_features_in_ = p
-    names = column_names(X)
-    if names is not None:
-        est.feature_names_in_ = names
-    elif hasattr(est, "feature_names_in_"):
-        del est.feature_names_in_
-    return est
+    r2 = float(1 - (ss / n) / vy_all) if vy_all > 0 else np.nan
+    return _store_results(est, value=value, se=se, plain_value=plain_value, plain_se=plain_se,
+                          method=method, weighted=weights is not None, coef=coef, labels=labels,
+                          scores=None, rows=rows, r2=r2, ess=ess, n=n, p=p,
+                          names=column_names(X))
 
 
 def cuped_dask(y, treatment, covariates, alpha):

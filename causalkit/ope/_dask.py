@@ -14,7 +14,7 @@ import warnings
 
 import numpy as np
 
-from ..inference import Estimate
+from ..inference import Diagnostics, Estimate
 from ..utils._chunked import (
     FiniteStats,
     Moments,
@@ -189,12 +189,12 @@ def fit_dask(est, X, y, action, propensity, estimated_rewards, sample_weight):
     for attr in ("X_", "y_", "action_", "logging_policy_", "estimated_rewards_", "sample_weight_"):
         setattr(est, attr, None)
     est.propensity_ = None
-    est.diagnostics_ = {
+    est.diagnostics_ = Diagnostics({
         "propensity_min": float(st["p"].lo),
         "propensity_max": float(st["p"].hi),
         "propensity_estimated": False,
         "action_counts": counts,
-    }
+    })
     est.n_features_in_ = int(Xd.shape[1])
     names = column_names(X)
     if names is not None:
