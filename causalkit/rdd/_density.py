@@ -267,10 +267,6 @@ def density_bandwidths(sam, *, p, kernel, vce, regularize, n_local, n_unique):
             "sum": (hs["sum"], Vl + Vr, (Br + Bl) ** 2)}
 
 
-def _check_bandwidth(value):
-    return _pair(value, "bandwidth")
-
-
 class RDDensity(BaseEstimator):
     r"""Manipulation test: is the density of the running variable continuous at the cutoff?
 
@@ -398,7 +394,7 @@ class RDDensity(BaseEstimator):
         nl = 20 + p + 1 if self.n_local_min is None else int(self.n_local_min)
         nu = 20 + p + 1 if self.n_unique_min is None else int(self.n_unique_min)
         if self.bandwidth is not None:
-            _check_bandwidth(self.bandwidth)
+            _pair(self.bandwidth, "bandwidth")
         return p, q, nl, nu
 
     @_fit_context(prefer_skip_nested_validation=True)
@@ -447,7 +443,7 @@ class RDDensity(BaseEstimator):
                                 float(np.median([each_r, hd, hs])))}[self.bwselect]
                 hl, hr = sel
             else:
-                hl, hr = _check_bandwidth(self.bandwidth)
+                hl, hr = _pair(self.bandwidth, "bandwidth")
             rows = {}
             for order in sorted({p, q}):
                 fl, vl, nel = _side_fit(sam, hl, order, kernel, False)
