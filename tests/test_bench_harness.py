@@ -45,8 +45,9 @@ def test_cpu_clock_ratio_tracks_work_not_sleep(harness, tmp_path):
     # wall-clock median is at least the sleep longer.
     assert ratios["sleepy"] == pytest.approx(1.0, abs=0.5)
     assert report.medians["sleepy"] < 0.05
-    wall = {k: sorted(v)[1] for k, v in report.times.items()}
-    assert wall["sleepy"] >= wall["busy"] + 0.04
+    # The same candidate's wall time includes the sleep: at least 0.05 s on every repeat, however
+    # loaded the machine (a comparison with "busy"'s wall time would depend on the load).
+    assert min(report.times["sleepy"]) >= 0.05
     path = report.save(tmp_path)
     saved = json.loads((tmp_path / "toy.json").read_text())
     assert saved["clock"] == "cpu" and set(saved["cpu_times_s"]) == {"busy", "sleepy", "order"}
