@@ -41,6 +41,14 @@ class ConfidenceSet(list):
     ``[(-inf, inf)]``, several intervals, or empty ``[]`` (every value rejected: with
     more instruments than treatments, evidence against the model itself). ``method``
     says how the set was computed.
+
+    Examples
+    --------
+    >>> from causalkit.iv import ConfidenceSet
+    >>> s = ConfidenceSet([(-float("inf"), -1.0), (2.0, float("inf"))], method="example",
+    ...                   alpha=0.05)
+    >>> s.contains(3.0), s.contains(0.0), s.bounded, s.empty
+    (True, False, False, False)
     """
 
     def __init__(self, intervals, *, method: str, alpha: float, name: str = ""):
@@ -173,7 +181,7 @@ def line_set(ar, v0, v1, c, cov_type, polish=True):
     return out
 
 
-def _inner_min(ar, j, bj, cov_type, start):
+def _inner_min(ar, j, bj, cov_type, start, c=-np.inf):
     """min over the other coefficients of AR(b) with b_j = bj (projection)."""
     m = ar["m"]
     v0 = np.zeros(m + 1)
@@ -191,13 +199,44 @@ def _inner_min(ar, j, bj, cov_type, start):
         Bm = P.T @ ar["Omega"] @ P
         return float(linalg.eigh((A + A.T) / 2, (Bm + Bm.T) / 2, eigvals_only=True).min())
 
+    k, R = ar["k"], m + 1
+    Vr = ar["V"].reshape(R, k, R, k)
+    Cm = np.c_[ar["a"], ar["Pi"]]
+
     def f(w):
         return statistic(ar, v0 + N @ w, cov_type)
 
-    best = np.inf
-    for w0 in start:
-        res = optimize.minimize(f, w0, method="BFGS", options={"gtol": 1e-10})
-        best = min(best, float(res.fun), f(w0))
+    def fg(w):
+        # f = x' S^-1 x, x = C v, S = sum_rs v_r v_s V_rs; df/dv_r = 2 (C'q)_r
+        # - 2 sum_s v_s q' V_rs q with q = S^-1 x
+        v = v0 + N @ w
+        S = np.einsum("r,risj,s->ij", v, Vr, v)
+        x = Cm @ v
+        try:
+            q = np.linalg.solve(S, x)
+        except np.linalg.LinAlgError:
+            return np.inf, np.zeros_like(w)
+        Q = np.einsum("i,risj,j->rs", q, Vr, q)
+        grad_v = 2 * Cm.T @ q - 2 * Q @ v
+        return float(x @ q), N.T @ grad_v
+
+    # start from the estimate and from the exact minimiser of the unadjusted statistic
+    P = np.c_[v0, N]
+    C = np.c_[ar["a"], ar["Pi"]]
+    A = P.T @ C.T @ ar["Gzz"] @ C @ P
+    Bm = P.T @ ar["Omega"] @ P
+    _, vec = linalg.eigh((A + A.T) / 2, (Bm + Bm.T) / 2)
+    starts = list(start)
+    if abs(vec[0, 0]) > 1e-12:
+        starts.append(vec[1:, 0] / vec[0, 0])
+    best = min(f(w0) for w0 in starts)
+    if best <= c:
+        return best
+    for w0 in starts:
+        res = optimize.minimize(fg, w0, method="BFGS", jac=True)
+        best = min(best, float(res.fun))
+        if best <= c:
+            break
     return best
 
 
@@ -222,7 +261,7 @@ def projection_set(ar, j, c, cov_type):
 
         def accept(bj):
             start = [beta[others]]
-            return _inner_min(ar, j, bj, cov_type, start) <= c
+            return _inner_min(ar, j, bj, cov_type, start, c) <= c
         inner = ("exact minimum over the other coefficients (a generalised eigenvalue)"
                  if cov_type == "unadjusted" else
                  "minimum over the other coefficients by BFGS from the estimate")

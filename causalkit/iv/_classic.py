@@ -182,6 +182,17 @@ class TSLS(BaseEstimator):
     ----------
     method : {"2SLS", "LIML"}, default "2SLS"
 
+    The computation is linear in the number of rows: the data are centred, the
+    controls partialled out through the normal equations of the small matrix
+    :math:`X^\top X` (Cholesky, one refinement step; Frisch-Waugh-Lovell), and
+    every statistic is formed from cross products of the partialled columns; a
+    column whose variance is explained to within a share of :math:`10^{-10}` by
+    the columns before it is refused by name.
+
+    :meth:`ar_test` and :meth:`ar_conf_int` give the Anderson-Rubin test and
+    confidence set, valid whatever the strength of the instruments, for any number
+    of instruments and treatments.
+
     Several endogenous treatments (``treatment`` of shape (n, m), with at least
     :math:`m` instruments) enter :math:`R` together; :meth:`effects` has one row per
     treatment and ``cov_`` their joint covariance. The weak-instrument warning then
@@ -207,12 +218,20 @@ class TSLS(BaseEstimator):
         of exogenous columns, the convention of Stata's ivreg2; with one treatment
         :math:`rk_W` is the robust first-stage Wald statistic); these equal
         linearmodels' ``kleibergen_paap`` and ``kleibergen_paap_f``. With
-        ``method="LIML"`` also ``kappa``; with more instruments than treatments
-        also ``overid_stat`` and ``overid_pvalue``, Wooldridge's (1995)
-        heteroscedasticity-robust score test of the over-identifying restrictions
-        (:math:`n - SSR` from regressing 1 on the 2SLS residual times :math:`k - m`
-        instruments residualised on :math:`(1, X, \hat A)`; :math:`\chi^2_{k-m}`;
-        from the 2SLS residuals whichever ``method``, as the test is defined).
+        ``method="LIML"`` also ``kappa``. With more instruments than treatments, tests
+        of the :math:`k - m` over-identifying restrictions (each with its p-value
+        under ``..._pvalue``): ``overid_stat``, Wooldridge's (1995)
+        heteroscedasticity-robust score test (:math:`n - SSR` from regressing 1 on the
+        residual times :math:`k - m` instruments residualised on :math:`(1, X, \hat A)`;
+        :math:`\chi^2_{k-m}`); ``overid_sargan``, Sargan's homoscedastic
+        :math:`n\,\hat u^\top P_Q \hat u / \hat u^\top\hat u`; both on the residuals of
+        the fitted ``method`` (the LIML residuals for LIML); and, from LIML's
+        :math:`\hat\kappa` whichever ``method``, the Anderson and Rubin (1949)
+        likelihood-ratio statistic ``overid_anderson_rubin`` :math:`= n\ln\hat\kappa`
+        (:math:`\chi^2_{k-m}`) and Basmann's ``overid_basmann_F`` :math:`= (\hat\kappa - 1)
+        (n - c - k)/(k - m)` (:math:`F_{k-m, n-c-k}`). All equal linearmodels'
+        ``wooldridge_overid``, ``sargan``, ``anderson_rubin`` and ``basmann_f`` for the
+        same estimator.
     n_features_in_ : int
     feature_names_in_ : ndarray of str
 
@@ -230,6 +249,8 @@ class TSLS(BaseEstimator):
     in a complete system of stochastic equations. Annals of Mathematical Statistics 20(1).
     Andrews, I., Stock, J. H. and Sun, L. (2019). Weak instruments in instrumental variables
     regression: theory and practice. Annual Review of Economics 11.
+    Dufour, J.-M. and Taamouti, M. (2005). Projection-based statistical inference in linear
+    structural models with possibly weak instruments. Econometrica 73(4).
     Wooldridge, J. M. (1995). Score diagnostics for linear models estimated by two stage
     least squares. In Advances in Econometrics and Quantitative Economics, Blackwell.
 
@@ -246,6 +267,9 @@ class TSLS(BaseEstimator):
     >>> liml = TSLS(method="LIML").fit(d.X, d.y, treatment=d.treatment, instrument=d.instrument)
     >>> bool(liml.diagnostics_["kappa"] >= 1.0)
     True
+    >>> ar = est.ar_conf_int()   # Anderson-Rubin set with two instruments
+    >>> ar.contains(d.true_effect), ar.bounded
+    (True, True)
     """
 
     _parameter_constraints: dict = {"method": [StrOptions({"2SLS", "LIML"})]}
@@ -377,9 +401,10 @@ class TSLS(BaseEstimator):
         **Several treatments** (:math:`m > 1`): a list with one set per treatment, the
         projection of the joint AR set :math:`\{b : AR(b) \le \chi^2_{k,1-\alpha}\}` on
         that coefficient (Dufour and Taamouti, 2005): valid (coverage at least
-        :math:`1 - \alpha`) and conservative. It is found by grid inversion: 213 values
-        around the estimate on a tangent scale, out to :math:`10^{12}` standard errors,
-        with the ends refined by bisection; for each value the minimum of the statistic
+        :math:`1 - \alpha`) and conservative. It is found by grid inversion: 223 values
+        around the estimate (201 on a tangent scale within 64 standard errors, the rest
+        out to :math:`10^{12}` standard errors; a set still open there is reported as
+        a half-line), with the ends refined by bisection; for each value the minimum of the statistic
         over the other coefficients is exact for ``cov_type="unadjusted"`` (a generalised
         eigenvalue) and for two robust treatments (the other coefficient's exact set),
         and found by BFGS from the estimate otherwise. Pieces narrower than the grid
