@@ -392,8 +392,11 @@ def test_two_endogenous_treatments_equal_linearmodels(method):
     assert e.diagnostics_["kp_rk_lm"] == pytest.approx(lm.first_stage.kleibergen_paap.stat, rel=1e-8)
     assert e.diagnostics_["kp_rk_wald_F"] == pytest.approx(lm.first_stage.kleibergen_paap_f, rel=1e-8)
     assert e.diagnostics_["n_treatments"] == 2 and len(e.diagnostics_["first_stage_F"]) == 2
-    if method == "2SLS":  # Wooldridge's test is defined on the 2SLS residuals
-        assert e.diagnostics_["overid_stat"] == pytest.approx(lm.wooldridge_overid.stat, rel=1e-8)
+    # over-identification tests on the fitted estimator's residuals (LIML's for LIML)
+    assert e.diagnostics_["overid_stat"] == pytest.approx(lm.wooldridge_overid.stat, rel=1e-8)
+    assert e.diagnostics_["overid_sargan"] == pytest.approx(lm.sargan.stat, rel=1e-8)
+    assert e.diagnostics_["overid_anderson_rubin"] == pytest.approx(lm.anderson_rubin.stat, rel=1e-8)
+    assert e.diagnostics_["overid_basmann_F"] == pytest.approx(lm.basmann_f.stat, rel=1e-8)
     with pytest.raises(ValueError, match="call effects"):
         e.effect()
 
