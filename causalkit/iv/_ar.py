@@ -264,7 +264,7 @@ def projection_set(ar, j, c, cov_type):
             return _inner_min(ar, j, bj, cov_type, start, c) <= c
         inner = ("exact minimum over the other coefficients (a generalised eigenvalue)"
                  if cov_type == "unadjusted" else
-                 "minimum over the other coefficients by BFGS from the estimate")
+                 "minimum over the other coefficients by BFGS from the estimate and the unadjusted minimiser")
     tails = np.logspace(2, 12, 11)
     core = np.tan(np.linspace(-np.pi / 2, np.pi / 2, 203)[1:-1])
     grid = est + se * np.unique(np.r_[-tails[::-1], core, 0.0, tails])

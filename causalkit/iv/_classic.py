@@ -407,8 +407,9 @@ class TSLS(BaseEstimator):
         a half-line), with the ends refined by bisection; for each value the minimum of the statistic
         over the other coefficients is exact for ``cov_type="unadjusted"`` (a generalised
         eigenvalue) and for two robust treatments (the other coefficient's exact set),
-        and found by BFGS from the estimate otherwise. Pieces narrower than the grid
-        spacing can be missed. Each set's ``method`` says which was used.
+        and found by BFGS from the estimate and the unadjusted minimiser otherwise (a
+        few seconds per coefficient). Pieces narrower than the grid spacing can be
+        missed. Each set's ``method`` says which was used.
 
         Parameters
         ----------
