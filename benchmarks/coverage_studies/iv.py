@@ -41,11 +41,11 @@ def dmliv(seed, n=2000, heavy=False):
     return rep_of(e.effect(), 1.0)
 
 
-def weak(seed, n=1000, ar=False):
+def weak(seed, n=1000, ar=False, k=1):
     from causalkit.datasets import make_linear_iv_data
     from causalkit.iv import TSLS
 
-    d = make_linear_iv_data(n, strength=0.1, random_state=seed)
+    d = make_linear_iv_data(n, n_instruments=k, strength=0.1, random_state=seed)
     est = TSLS().fit(d.X, d.y, treatment=d.treatment, instrument=d.instrument)
     e = est.effect()
     if not ar:
@@ -54,7 +54,7 @@ def weak(seed, n=1000, ar=False):
     inside = any(lo <= 1.0 <= hi for lo, hi in sets)
     if len(sets) == 1:
         lo, hi = sets[0]
-    else:  # a union of two half-lines: the whole line when it covers, a miss otherwise
+    else:  # several pieces, or empty: the whole line when it covers, a miss otherwise
         lo, hi = (-np.inf, np.inf) if inside else (np.inf, np.inf)
     return Rep(e.value, e.stderr, lo, hi, 1.0)
 
@@ -73,4 +73,7 @@ def studies():
         Study("iv", "TSLS().ar_conf_int()", "weak instrument, strength=0.1 (F ~ 5)", 1000,
               partial(weak, ar=True), default=False,
               note="Anderson-Rubin set"),
+        Study("iv", "TSLS().ar_conf_int()", "3 weak instruments, strength=0.1", 1000,
+              partial(weak, ar=True, k=3), default=False,
+              note="Anderson-Rubin set (robust, exact), several instruments"),
     ]

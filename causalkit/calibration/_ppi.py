@@ -52,7 +52,7 @@ def _add_intercept(M):
 
 
 def ppi_ols(X, predictions, labeled_X, labeled_predictions, labeled_truth, *, lam="auto",
-            fit_intercept=True) -> EstimateTable:
+            per_coefficient=False, fit_intercept=True) -> EstimateTable:
     r"""Prediction-powered least-squares coefficients (PPI++; Angelopoulos et al. 2023).
 
     The coefficients of the linear regression of :math:`Y` on :math:`X`, from many
@@ -78,6 +78,20 @@ def ppi_ols(X, predictions, labeled_X, labeled_predictions, labeled_truth, *, la
     chosen value is in the table's method text and its uncertainty is ignored, as in
     the paper. ``lam=1`` is the original PPI, ``lam=0`` OLS on the labelled units.
 
+    With ``per_coefficient=True`` each coefficient gets its own :math:`\lambda_j`, the
+    one that minimises its own plug-in variance,
+    :math:`\hat\lambda_j = h_j^\top \hat C h_j / (2(1 + n/N)\, h_j^\top \widehat V_{\hat g}
+    h_j)` with :math:`h_j` the j-th row of :math:`H^{-1}`, :math:`\hat C` the symmetrised
+    covariance of the labelled gradients from the truth and from the predictions, and
+    :math:`\widehat V_{\hat g}` the covariance of the prediction gradients pooled over
+    all units (Angelopoulos, Duchi and Zrnic, 2023: the power-tuning parameter that
+    minimises the variance of one coordinate; ppi_py's ``coord=j``), clipped to [0, 1]. Row :math:`j` is then the j-th coordinate of
+    :math:`\hat\theta_{\lambda_j}` with its own variance: each row is never
+    asymptotically worse than the labelled OLS or plain PPI for that coefficient, but
+    the rows come from different estimators, so their joint covariance is not
+    reported. ``lam`` may also be a sequence of one value in [0, 1] per coefficient
+    (intercept first).
+
     Parameters
     ----------
     X : array-like of shape (N, p)
@@ -87,7 +101,11 @@ def ppi_ols(X, predictions, labeled_X, labeled_predictions, labeled_truth, *, la
     labeled_X : array-like of shape (n, p)
     labeled_predictions : array-like of shape (n,)
     labeled_truth : array-like of shape (n,)
-    lam : "auto" or float in [0, 1], default "auto"
+    lam : "auto", float in [0, 1], or sequence of floats in [0, 1], default "auto"
+        A sequence gives one :math:`\lambda` per coefficient.
+    per_coefficient : bool, default False
+        With ``lam="auto"``, tune one :math:`\lambda` per coefficient instead of one
+        that minimises the trace of the covariance.
     fit_intercept : bool, default True
         Prepend a column of ones (the first row of the table, ``intercept``).
 
@@ -114,13 +132,21 @@ def ppi_ols(X, predictions, labeled_X, labeled_predictions, labeled_truth, *, la
     >>> slope = table["x1"]
     >>> bool(abs(slope.value - 2.0) < 3 * slope.stderr)
     True
+    >>> per = ppi_ols(X, p, Xl, pl, yl, per_coefficient=True)   # one lambda per row
+    >>> "lambda per coefficient" in per["x1"].method
+    True
     """
     check_aligned(X=X, predictions=predictions)
     check_aligned(labeled_X=labeled_X, labeled_predictions=labeled_predictions,
                   labeled_truth=labeled_truth)
-    lam = check_lam(lam)
-    if not isinstance(fit_intercept, (bool, np.bool_)):
-        raise TypeError(f"`fit_intercept` must be True or False; got {fit_intercept!r}.")
+    lam_seq = None
+    if not isinstance(lam, (str, numbers.Real)) and np.ndim(lam) == 1:
+        lam_seq = [check_lam(v) for v in lam]
+    else:
+        lam = check_lam(lam)
+    for name, flag in (("fit_intercept", fit_intercept), ("per_coefficient", per_coefficient)):
+        if not isinstance(flag, (bool, np.bool_)):
+            raise TypeError(f"`{name}` must be True or False; got {flag!r}.")
     Xu, names = check_X(X, "X", min_samples=2)
     fu = check_vector(predictions, "predictions", n=Xu.shape[0], n_name="X")
     Xl, _ = check_X(labeled_X, "labeled_X", min_samples=2)
@@ -140,6 +166,13 @@ def ppi_ols(X, predictions, labeled_X, labeled_predictions, labeled_truth, *, la
         icpt = "intercept" if "intercept" not in labels else "(intercept)"
         Xu, Xl, labels = _add_intercept(Xu), _add_intercept(Xl), [icpt] + labels
     n, N, d = Xl.shape[0], Xu.shape[0], Xu.shape[1]
+    if lam_seq is not None and len(lam_seq) != d:
+        raise ValueError(f"`lam` has {len(lam_seq)} values but there are {d} coefficients "
+                         "(with the intercept when fit_intercept=True); pass one per "
+                         "coefficient, or one number.")
+    if per_coefficient and lam_seq is None and lam != "auto":
+        raise ValueError("`per_coefficient=True` tunes lambda ('auto'); with a fixed lambda "
+                         "pass a sequence of one value per coefficient instead.")
     if n <= d:
         raise ValueError(f"`labeled_X` has {n} rows for {d} coefficients; PPI needs more "
                          "labelled units than coefficients.")
@@ -155,6 +188,8 @@ def ppi_ols(X, predictions, labeled_X, labeled_predictions, labeled_truth, *, la
     def estimate(lmb):
         return ols(Xu, lmb * fu) + ols(Xl, yl - lmb * fl)
 
+    how = ""
+
     H = (Xu.T @ Xu + Xl.T @ Xl) / (N + n)
     Hinv = np.linalg.inv(H)
 
@@ -162,24 +197,43 @@ def ppi_ols(X, predictions, labeled_X, labeled_predictions, labeled_truth, *, la
         return (Xl * (Xl @ theta - yl)[:, None], Xl * (Xl @ theta - fl)[:, None],
                 Xu * (Xu @ theta - fu)[:, None])
 
-    how = "" if lam == "auto" else f"lambda = {lam:g}"
-    if lam == "auto":
+    def fit(lmb):
+        theta = estimate(lmb)
+        Hi = np.linalg.inv(Xl.T @ Xl / n) if lmb == 0 else Hinv  # lambda = 0: labelled OLS
+        g, gh, ghu = grads(theta)
+        var_u = np.atleast_2d(np.cov((lmb * ghu).T))
+        var_l = np.atleast_2d(np.cov((g - lmb * gh).T))
+        return theta, Hi @ (n / N * var_u + var_l) @ Hi / n
+
+    if lam == "auto" and lam_seq is None:
         g, gh, ghu = grads(estimate(1.0))
         gc, ghc = g - g.mean(0), gh - gh.mean(0)
         C = (gc.T @ ghc + ghc.T @ gc) / n
         Vh = np.atleast_2d(np.cov(np.r_[gh, ghu].T))
-        den = 2 * (1 + n / N) * np.trace(Hinv @ Vh @ Hinv)
-        lam = float(np.clip(np.trace(Hinv @ C @ Hinv) / den, 0.0, 1.0)) if den > 0 else 0.0
-        how = f"power-tuned lambda = {lam:.4g}"
-    theta = estimate(lam)
-    if lam == 0:
-        H = Xl.T @ Xl / n  # classical OLS: the labelled units alone
-        Hinv = np.linalg.inv(H)
-    g, gh, ghu = grads(theta)
-    var_u = np.atleast_2d(np.cov((lam * ghu).T))
-    var_l = np.atleast_2d(np.cov((g - lam * gh).T))
-    Sigma = Hinv @ (n / N * var_u + var_l) @ Hinv / n
-    se = np.sqrt(np.diag(Sigma))
+        if per_coefficient:
+            num = np.einsum("ji,ik,jk->j", Hinv, C, Hinv)
+            den = 2 * (1 + n / N) * np.einsum("ji,ik,jk->j", Hinv, Vh, Hinv)
+            lam_seq = [float(np.clip(a / b, 0.0, 1.0)) if b > 0 else 0.0
+                       for a, b in zip(num, den)]
+        else:
+            den = 2 * (1 + n / N) * np.trace(Hinv @ Vh @ Hinv)
+            lam = float(np.clip(np.trace(Hinv @ C @ Hinv) / den, 0.0, 1.0)) if den > 0 else 0.0
+            how = f"power-tuned lambda = {lam:.4g}"
+    if lam_seq is not None:
+        theta, se = np.empty(d), np.empty(d)
+        fits = {}
+        for j, lmb in enumerate(lam_seq):
+            if lmb not in fits:
+                fits[lmb] = fit(lmb)
+            theta[j], se[j] = fits[lmb][0][j], np.sqrt(fits[lmb][1][j, j])
+        kind = "power-tuned" if lam == "auto" else "fixed"
+        how = (f"{kind} lambda per coefficient = ("
+               + ", ".join(f"{v:.4g}" for v in lam_seq) + ")")
+    else:
+        if lam != "auto" and not how:
+            how = f"lambda = {lam:g}"
+        theta, Sigma = fit(lam)
+        se = np.sqrt(np.diag(Sigma))
     method = f"prediction-powered OLS (PPI++), {how}, sandwich SE"
     rows = [Estimate(float(t), float(s), n=n + N, name=lab, method=method)
             for t, s, lab in zip(theta, se, labels)]

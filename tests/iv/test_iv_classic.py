@@ -268,8 +268,8 @@ def test_anderson_rubin_set_inverts_the_robust_reduced_form_test():
         ols = linearmodels.iv.IV2SLS(y - b * d, np.c_[np.ones(len(y)), X, Z[:, 0]], None, None).fit(
             cov_type="robust")
         assert ols.tstats.iloc[-1] ** 2 == pytest.approx(crit, rel=1e-8)
-    with pytest.raises(ValueError, match="implemented for one instrument"):
-        TSLS().fit(X, y, treatment=d, instrument=Z).ar_conf_int()
+    # two instruments: still exact (tests/iv/test_iv_anderson_rubin.py has the parity)
+    assert TSLS().fit(X, y, treatment=d, instrument=Z).ar_conf_int().contains(0.06)
 
 
 def test_anderson_rubin_set_is_unbounded_with_a_useless_instrument():
@@ -392,8 +392,11 @@ def test_two_endogenous_treatments_equal_linearmodels(method):
     assert e.diagnostics_["kp_rk_lm"] == pytest.approx(lm.first_stage.kleibergen_paap.stat, rel=1e-8)
     assert e.diagnostics_["kp_rk_wald_F"] == pytest.approx(lm.first_stage.kleibergen_paap_f, rel=1e-8)
     assert e.diagnostics_["n_treatments"] == 2 and len(e.diagnostics_["first_stage_F"]) == 2
-    if method == "2SLS":  # Wooldridge's test is defined on the 2SLS residuals
-        assert e.diagnostics_["overid_stat"] == pytest.approx(lm.wooldridge_overid.stat, rel=1e-8)
+    # over-identification tests on the fitted estimator's residuals (LIML's for LIML)
+    assert e.diagnostics_["overid_stat"] == pytest.approx(lm.wooldridge_overid.stat, rel=1e-8)
+    assert e.diagnostics_["overid_sargan"] == pytest.approx(lm.sargan.stat, rel=1e-8)
+    assert e.diagnostics_["overid_anderson_rubin"] == pytest.approx(lm.anderson_rubin.stat, rel=1e-8)
+    assert e.diagnostics_["overid_basmann_F"] == pytest.approx(lm.basmann_f.stat, rel=1e-8)
     with pytest.raises(ValueError, match="call effects"):
         e.effect()
 
