@@ -737,7 +737,9 @@ def _gamma(des, parts):
     """Covariate coefficients: kernel-weighted least squares of the outcome (and
     treatment) on the covariates after partialling out the one-sided polynomials of
     order ``p`` at ``h`` (Calonico, Cattaneo, Farrell and Titiunik 2019, eq. 5)."""
-    return _solve_gamma(parts[0]["ZWZ"] + parts[1]["ZWZ"], des.left.D.shape[1], des.n_z)
+    # covariate coefficients come from the order-p fits at h
+    ZWZ = [_cross(part["D"], part["fit"]) for part in parts]
+    return _solve_gamma(ZWZ[0] + ZWZ[1], des.left.D.shape[1], des.n_z)
 
 
 def _fmt_pair(a, b):
@@ -769,20 +771,19 @@ def _side_estimate(side, h, b, p, q, nu, kernel, vce, nnmatch):
     """Conventional and bias-corrected limits of one side (CCT 2014, eqs. 7 and 11)."""
     closed = kernel == "uniform"
     sl = side.window(max(h, b), closed)
-    x, D, w = side.x[sl], side.D[sl], side.w[sl]
-    fp = L.lp_fit(x, D, w, h, p, kernel)
-    fq = L.lp_fit(x, D, w, b, q, kernel)
+    D = side.D[sl]
+    fp = L.WindowFit(side, sl, h, p, kernel)
+    fq = L.WindowFit(side, sl, b, q, kernel)
     scale = math.factorial(nu) / h**nu
-    Lc = fp["rows"][nu] @ ((x / h) ** (p + 1))
-    w_cl = fp["rows"][nu] * scale
-    w_bc = (fp["rows"][nu] - Lc * (h / b) ** (p + 1) * fq["rows"][p + 1]) * scale
-    g = None if side.g is None else side.g[sl]
-    res_h = L.residuals(x, D, fp, vce, nnmatch, g)
-    # nearest-neighbour residuals do not depend on the fit: compute them once
-    res_b = res_h if vce == "nn" else L.residuals(x, D, fq, vce, nnmatch, g)
-    ZWZ = _cross(D, fp)  # covariate coefficients come from these
-    return {"cl": w_cl @ D, "bc": w_bc @ D, "w_cl": w_cl, "w_bc": w_bc, "res_h": res_h,
-            "res_b": res_b, "n_h": int(np.count_nonzero(fp["k"])), "slice": sl, "ZWZ": ZWZ}
+    Lc = fp.moment(nu, p + 1)
+    row_p = fp.row(nu)
+    w_cl = row_p * scale
+    w_bc = (row_p - Lc * (h / b) ** (p + 1) * fq.row(p + 1)) * scale
+    res_h = L.window_residuals(side, sl, fp, vce, nnmatch)
+    # nearest-neighbour residuals do not depend on the fit: the same for both
+    res_b = res_h if vce == "nn" else L.window_residuals(side, sl, fq, vce, nnmatch)
+    return {"cl": np.einsum("i,ij->j", w_cl, D), "bc": np.einsum("i,ij->j", w_bc, D), "w_cl": w_cl, "w_bc": w_bc, "res_h": res_h,
+            "res_b": res_b, "n_h": fp.nz, "slice": sl, "D": D, "fit": fp}
 
 
 def _outcome_design(des, j, n_y):
