@@ -32,16 +32,48 @@ class Side:
     nearest-neighbour residuals of each window are computed once and kept.
     """
 
-    __slots__ = ("x", "D", "w", "g", "left", "n_unique", "_blocks", "_nn")
+    __slots__ = ("x", "D", "w", "g", "left", "_blocks", "_nn", "_moments")
 
     def __init__(self, x, D, w, g, left):
         self.x = np.ascontiguousarray(x, dtype=float)
         self.D = np.ascontiguousarray(D, dtype=float)
         self.w = np.ascontiguousarray(w, dtype=float)
         self.g, self.left = g, left
-        self.n_unique = int(np.count_nonzero(np.diff(x))) + 1 if x.shape[0] else 0
         self._blocks = None
         self._nn = {}
+        self._moments = {}
+
+    def with_columns(self, keep):
+        """The same units with the columns ``keep`` of ``D`` (tie blocks shared)."""
+        new = Side(self.x, self.D[:, keep], self.w, self.g, self.left)
+        new._blocks = self._blocks
+        return new
+
+    def _tie_blocks(self):
+        if self._blocks is None:
+            from .._accel import _rdd
+
+            self._blocks = _rdd.tie_blocks(self.x)
+        return self._blocks
+
+    @property
+    def n_unique(self):
+        """Number of distinct values of ``x``."""
+        return int(self._tie_blocks()[2])
+
+    def moments(self, sl, h, P, kernel):
+        """:func:`window_moments` of the window ``sl`` at ``h``: kept, and those of a higher
+        order serve a lower one (its moments are the leading entries)."""
+        key = (sl.start, sl.stop, float(h), kernel)
+        got = self._moments.get(key)
+        if got is None or got[0].shape[0] < 2 * P:
+            from .._accel import _rdd
+
+            got = _rdd.window_moments(self.x, self.D, self.w, sl.start, sl.stop, float(h), P,
+                                      _KCODE[kernel])
+            self._moments[key] = got
+        S, T, nz, distinct = got
+        return S[:2 * P], T[:P], nz, distinct
 
     def window(self, h, closed):
         """Slice of the units with ``|x| < h`` (``|x| <= h`` when ``closed``)."""
@@ -71,9 +103,7 @@ class Side:
         if res is None:
             from .._accel import _rdd
 
-            if self._blocks is None:
-                self._blocks = _rdd.tie_blocks(self.x)[:2]
-            start, stop = self._blocks
+            start, stop, _ = self._tie_blocks()
             res = _rdd.nn_window(self.x, self.D, start, stop, sl.start, sl.stop, int(nnmatch))
             self._nn[key] = res
         return res
@@ -93,12 +123,9 @@ class WindowFit:
     """
 
     def __init__(self, side, sl, h, order, kernel):
-        from .._accel import _rdd
-
         self.side, self.sl, self.h, self.order, self.kernel = side, sl, float(h), order, kernel
         P = order + 1
-        S, T, nz, distinct = _rdd.window_moments(side.x, side.D, side.w, sl.start, sl.stop,
-                                                 self.h, P, _KCODE[kernel])
+        S, T, nz, distinct = side.moments(sl, self.h, P, kernel)
         idx = np.arange(P)
         G = S[idx[:, None] + idx[None, :]]
         if distinct < P or not np.all(np.isfinite(G)) or np.linalg.cond(G) > 1e14:

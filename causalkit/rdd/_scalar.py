@@ -88,13 +88,15 @@ class _Design:
     """Validated, sorted data of one RD problem (both sides)."""
 
     def __init__(self, x, cutoff, Y, t, Z, w, g):
-        xc = x - float(cutoff)
-        order = np.argsort(xc, kind="stable")
-        xc = xc[order]
+        xc = x - float(cutoff) + 0.0  # + 0.0: no negative zeros
+        # the one sort of the fit; the order within tied values does not matter (every
+        # computation treats a block of ties as a whole)
+        order = np.argsort(xc)
+        xc = xc.take(order)
         cols = [Y] + ([] if t is None else [t]) + ([] if Z is None else [Z])
-        D = np.column_stack(cols)[order]
-        w = w[order]
-        g = None if g is None else g[order]
+        D = (cols[0] if len(cols) == 1 else np.column_stack(cols)).take(order, axis=0)
+        w = w if np.all(w == 1.0) else w.take(order)  # all ones: the same in any order
+        g = None if g is None else g.take(order)
         nl = int(np.searchsorted(xc, 0.0, "left"))
         self.left = L.Side(xc[:nl], D[:nl], w[:nl], None if g is None else g[:nl], True)
         self.right = L.Side(xc[nl:], D[nl:], w[nl:], None if g is None else g[nl:], False)
@@ -206,7 +208,7 @@ def _bandwidths(des, *, p, q, deriv, kernel, vce, nnmatch, bwselect, scaleregul,
     xc = des.xc
     n = des.n
     if masspoints == "adjust":
-        n_pilot = int(np.count_nonzero(np.diff(xc))) + 1
+        n_pilot = des.left.n_unique + des.right.n_unique  # no tie spans the cutoff
     else:
         n_pilot = n
     # sample quartiles by the averaged inverse of the empirical cdf (Hyndman-Fan type 2)
@@ -759,8 +761,7 @@ def _apply(tau, g, des):
 def _strip(des, keep):
     """A copy of ``des`` with only the columns ``keep`` (used for sharp bandwidths)."""
     new = object.__new__(_Design)
-    new.left = L.Side(des.left.x, des.left.D[:, keep], des.left.w, des.left.g, True)
-    new.right = L.Side(des.right.x, des.right.D[:, keep], des.right.w, des.right.g, False)
+    new.left, new.right = des.left.with_columns(keep), des.right.with_columns(keep)
     new.n, new.n_y, new.xc = des.n, des.n_y, des.xc
     new.fuzzy = False
     new.n_z = des.n_z
@@ -782,17 +783,15 @@ def _side_estimate(side, h, b, p, q, nu, kernel, vce, nnmatch):
     res_h = L.window_residuals(side, sl, fp, vce, nnmatch)
     # nearest-neighbour residuals do not depend on the fit: the same for both
     res_b = res_h if vce == "nn" else L.window_residuals(side, sl, fq, vce, nnmatch)
-    return {"cl": np.einsum("i,ij->j", w_cl, D), "bc": np.einsum("i,ij->j", w_bc, D), "w_cl": w_cl, "w_bc": w_bc, "res_h": res_h,
-            "res_b": res_b, "n_h": fp.nz, "slice": sl, "D": D, "fit": fp}
+    return {"cl": np.einsum("i,ij->j", w_cl, D), "bc": np.einsum("i,ij->j", w_bc, D),
+            "w_cl": w_cl, "w_bc": w_bc, "res_h": res_h, "res_b": res_b, "n_h": fp.nz, "slice": sl, "D": D, "fit": fp}
 
 
 def _outcome_design(des, j, n_y):
     """The design of outcome ``j`` of a multi-outcome design (shared sort and split)."""
     keep = [j] + list(range(n_y, des.left.D.shape[1]))
     new = object.__new__(_Design)
-    new.left = L.Side(des.left.x, des.left.D[:, keep], des.left.w, des.left.g, True)
-    new.right = L.Side(des.right.x, des.right.D[:, keep], des.right.w, des.right.g, False)
-    new.left.n_unique, new.right.n_unique = des.left.n_unique, des.right.n_unique
+    new.left, new.right = des.left.with_columns(keep), des.right.with_columns(keep)
     new.n, new.n_y, new.xc = des.n, 1, des.xc
     new.fuzzy, new.n_z = des.fuzzy, des.n_z
     return new
