@@ -190,18 +190,49 @@ def pava_rows(Y, w):
 
 
 @_njit
-def residual_products(xc, Q, h, alpha_plus, alpha_minus, Wp, Wm, iso, qw, positive_only):
-    """``E[i, j] = (Q[i, j] - m_i(q_j)) * W[i, j]`` for every unit with a non-zero weight.
+def _pava_into(y, w, out, val, wt, size):
+    """:func:`pava` of ``y`` written to ``out``, with work arrays ``val``, ``wt``, ``size``."""
+    m = y.shape[0]
+    nb = 0
+    for j in range(m):
+        val[nb] = y[j]
+        wt[nb] = w[j]
+        size[nb] = 1
+        nb += 1
+        while nb > 1 and val[nb - 2] > val[nb - 1]:
+            ww = wt[nb - 2] + wt[nb - 1]
+            val[nb - 2] = (wt[nb - 2] * val[nb - 2] + wt[nb - 1] * val[nb - 1]) / ww
+            wt[nb - 2] = ww
+            size[nb - 2] += size[nb - 1]
+            nb -= 1
+    pos = 0
+    for b in range(nb):
+        for _ in range(size[b]):
+            out[pos] = val[b]
+            pos += 1
+
+
+@_njit
+def residual_products(xc, Q, h, alpha_plus, alpha_minus, Wp, Wm, iso, qw, positive_only,
+                      scale, group):
+    """``E[i, j] = (Q[i, j] - m_i(q_j)) * W[i, j] * scale[i, group[j]]`` for every unit with a
+    non-zero weight.
 
     ``m_i(q_j)`` is unit i's fitted value from its own side's polynomial at
     bandwidth ``h[j]``; with ``iso`` each unit's fitted row is first projected on
-    non-decreasing curves (weights ``qw``). ``W = Wp - Wm`` (disjoint supports). With
-    ``positive_only`` only units whose own-side weight is positive contribute.
+    non-decreasing curves (weights ``qw``; a row already non-decreasing is its own
+    projection). ``W = Wp - Wm`` (disjoint supports). With ``positive_only`` only
+    units whose own-side weight is positive contribute. ``scale`` holds row factors
+    (one column per group of quantile levels).
     """
     n, m = Q.shape
     P = alpha_plus.shape[0]
     E = np.zeros((n, m))
     fit = np.empty(m)
+    proj = np.empty(m)
+    val = np.empty(m)
+    wt = np.empty(m)
+    size = np.empty(m, dtype=np.int64)
     for i in range(n):
         plus = xc[i] >= 0.0
         W = Wp if plus else Wm
@@ -212,22 +243,28 @@ def residual_products(xc, Q, h, alpha_plus, alpha_minus, Wp, Wm, iso, qw, positi
                 break
         if not any_w:
             continue
+        alpha = alpha_plus if plus else alpha_minus
+        mono = True
         for j in range(m):
             u = xc[i] / h[j]
             up = 1.0
             s = 0.0
             for a in range(P):
-                s += (alpha_plus[a, j] if plus else alpha_minus[a, j]) * up
+                s += alpha[a, j] * up
                 up *= u
             fit[j] = s
-        if iso:
-            fit = pava(fit, qw)
+            if j > 0 and s < fit[j - 1]:
+                mono = False
+        row = fit
+        if iso and not mono:
+            _pava_into(fit, qw, proj, val, wt, size)
+            row = proj
         sign = 1.0 if plus else -1.0
         for j in range(m):
             wij = W[i, j]
             if positive_only and wij <= 0.0:
                 continue
-            E[i, j] = (Q[i, j] - fit[j]) * wij * sign
+            E[i, j] = (Q[i, j] - row[j]) * wij * sign * scale[i, group[j]]
     return E
 
 
@@ -328,14 +365,20 @@ def sorted_row_quantiles(S, q):
     n, k = S.shape
     m = q.shape[0]
     out = np.empty((n, m))
+    los = np.empty(m, dtype=np.int64)
+    his = np.empty(m, dtype=np.int64)
+    fracs = np.empty(m)
     for j in range(m):
         hq = (k - 1) * q[j]
         lo = int(np.floor(hq))
         lo = min(k - 1, lo)
-        frac = hq - lo
-        hi = lo + 1 if lo + 1 < k else k - 1
-        for i in range(n):
-            out[i, j] = S[i, lo] + frac * (S[i, hi] - S[i, lo])
+        fracs[j] = hq - lo
+        los[j] = lo
+        his[j] = lo + 1 if lo + 1 < k else k - 1
+    for i in range(n):  # row by row: S and out are read and written contiguously
+        for j in range(m):
+            a = S[i, los[j]]
+            out[i, j] = a + fracs[j] * (S[i, his[j]] - a)
     return out
 
 

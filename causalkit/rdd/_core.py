@@ -57,7 +57,9 @@ def empirical_quantiles(samples, q) -> np.ndarray:
     """
     q = np.asarray(q, dtype=float)
     if isinstance(samples, np.ndarray) and samples.ndim == 2 and samples.dtype != object:
-        return _accel().sorted_row_quantiles(np.sort(samples.astype(float), axis=1), q)
+        S = np.array(samples, dtype=float)  # a copy, sorted in place
+        S.sort(axis=1)
+        return _accel().sorted_row_quantiles(S, q)
     samples = [np.asarray(s, dtype=float).ravel() for s in samples]
     out = np.empty((len(samples), q.shape[0]))
     sizes = np.array([s.shape[0] for s in samples])
@@ -406,19 +408,28 @@ def estimate_curve(xc, Q, q, h, *, method="frechet", p=2, kernel="epanechnikov",
     return out
 
 
-def residual_products(xc, Q, fit, *, method, positive_only=False):
+def residual_products(xc, Q, fit, *, method, positive_only=False, row_scale=None):
     """``E[i, j] = e_i(q_j) (w_plus - w_minus)[i, j]``: the linear influence of unit i.
 
     ``e_i(q) = Q_i(q) - m_i(q)`` with ``m_i`` unit i's fitted value on its side
     (each row projected on non-decreasing curves for ``"frechet"``). With
     ``positive_only`` units whose own-side weight is not positive get zero (as in
-    the R package).
+    the R package). ``row_scale`` maps each distinct bandwidth of ``fit["h"]`` to
+    factors ``(n,)`` that multiply the rows of the columns fitted at it.
     """
+    h = np.ascontiguousarray(fit["h"], dtype=float)
+    n = np.shape(xc)[0]
+    if row_scale is None:
+        scale, group = np.ones((n, 1)), np.zeros(h.shape[0], dtype=np.int64)
+    else:
+        keys = sorted(row_scale)
+        scale = np.ascontiguousarray(np.column_stack([row_scale[k] for k in keys]), dtype=float)
+        group = np.searchsorted(np.asarray(keys, dtype=float), h).astype(np.int64)
     return _accel().residual_products(
         np.ascontiguousarray(xc, dtype=float), np.ascontiguousarray(Q, dtype=float),
-        np.ascontiguousarray(fit["h"]), np.ascontiguousarray(fit["alpha_plus"]),
+        h, np.ascontiguousarray(fit["alpha_plus"]),
         np.ascontiguousarray(fit["alpha_minus"]), fit["w_plus"], fit["w_minus"],
-        method == "frechet", np.ascontiguousarray(fit["qw"]), bool(positive_only))
+        method == "frechet", np.ascontiguousarray(fit["qw"]), bool(positive_only), scale, group)
 
 
 def treatment_products(xc, treatment, fit, *, legacy=False):
