@@ -413,71 +413,8 @@ def side_moments(z, Q, P, sw):
 
 # ---------------------------------------------------------------------------
 # Scalar RD: kernels over a window of units sorted by the centred running variable.
-# A window is the index range [lo, hi) of one side's sorted arrays; the fits, the
-# nearest-neighbour residuals and the linear weights are computed there in one pass
-# each, without copying the window or building the (n, p + 1) basis.
-
-
-@_njit
-def tie_blocks(x):
-    """For sorted ``x``: ``start[i]`` and ``stop[i]`` bound the block of values equal to ``x[i]``,
-    and the number of distinct values."""
-    n = x.shape[0]
-    start = np.empty(n, dtype=np.int64)
-    stop = np.empty(n, dtype=np.int64)
-    n_unique = 0
-    i = 0
-    while i < n:
-        j = i
-        while j + 1 < n and x[j + 1] == x[i]:
-            j += 1
-        for t in range(i, j + 1):
-            start[t] = i
-            stop[t] = j + 1
-        n_unique += 1
-        i = j + 1
-    return start, stop, n_unique
-
-
-@_njit
-def nn_window(x, y, start, stop, wlo, whi, J):
-    """:func:`nn_residuals` of the units ``wlo <= i < whi`` of sorted ``x``, with the tie
-    blocks ``start``/``stop`` of the whole array (clipped to the window)."""
-    n = whi - wlo
-    k = y.shape[1]
-    out = np.zeros((n, k))
-    tol = np.sqrt(np.finfo(np.float64).eps)
-    cap = min(n - 1, J)
-    for pos in range(wlo, whi):
-        lo = max(start[pos], wlo)
-        hi = min(stop[pos], whi)
-        while (hi - lo - 1) < cap:
-            if lo == wlo:
-                hi = min(stop[hi], whi)
-            elif hi >= whi:
-                lo = max(start[lo - 1], wlo)
-            else:
-                dl = x[pos] - x[lo - 1]
-                dr = x[hi] - x[pos]
-                t = max(dl, dr) * tol
-                if dl - dr > t:
-                    hi = min(stop[hi], whi)
-                elif dr - dl > t:
-                    lo = max(start[lo - 1], wlo)
-                else:
-                    hi = min(stop[hi], whi)
-                    lo = max(start[lo - 1], wlo)
-        Ji = hi - lo - 1
-        if Ji < 1:
-            continue
-        sf = np.sqrt(Ji / (Ji + 1.0))
-        for c in range(k):
-            s = 0.0
-            for t in range(lo, hi):
-                s += y[t, c]
-            s -= y[pos, c]
-            out[pos - wlo, c] = sf * (y[pos, c] - s / Ji)
-    return out
+# A window is the index range [lo, hi) of one side's sorted arrays; its moments are
+# computed in one pass, without copying the window or building the (n, p + 1) basis.
 
 
 @_njit
@@ -511,24 +448,3 @@ def window_moments(x, D, w, lo, hi, h, P, code):
                     T[a, c] += up * D[i, c]
             up *= u
     return S, T, nz, distinct
-
-
-@_njit
-def window_rows(x, w, lo, hi, h, code, z):
-    """``k_i * sum_a z[a] u_i^a`` for the window: the linear weights ``e' Gamma^{-1} r_i k_i``
-    of one coefficient when ``z = Gamma^{-1} e``."""
-    P = z.shape[0]
-    out = np.empty(hi - lo)
-    for i in range(lo, hi):
-        u = x[i] / h
-        k = _kern(u, code) * (w[i] / h)
-        if k == 0.0:
-            out[i - lo] = 0.0
-            continue
-        s = 0.0
-        up = 1.0
-        for a in range(P):
-            s += z[a] * up
-            up *= u
-        out[i - lo] = k * s
-    return out

@@ -32,34 +32,22 @@ class Side:
     nearest-neighbour residuals of each window are computed once and kept.
     """
 
-    __slots__ = ("x", "D", "w", "g", "left", "_blocks", "_nn", "_moments")
+    __slots__ = ("x", "D", "w", "g", "left", "n_unique", "_nn", "_moments")
 
-    def __init__(self, x, D, w, g, left):
+    def __init__(self, x, D, w, g, left, n_unique=None):
         self.x = np.ascontiguousarray(x, dtype=float)
         self.D = np.ascontiguousarray(D, dtype=float)
         self.w = np.ascontiguousarray(w, dtype=float)
         self.g, self.left = g, left
-        self._blocks = None
+        if n_unique is None:
+            n_unique = int(np.count_nonzero(np.diff(self.x))) + 1 if self.x.shape[0] else 0
+        self.n_unique = n_unique
         self._nn = {}
         self._moments = {}
 
     def with_columns(self, keep):
-        """The same units with the columns ``keep`` of ``D`` (tie blocks shared)."""
-        new = Side(self.x, self.D[:, keep], self.w, self.g, self.left)
-        new._blocks = self._blocks
-        return new
-
-    def _tie_blocks(self):
-        if self._blocks is None:
-            from .._accel import _rdd
-
-            self._blocks = _rdd.tie_blocks(self.x)
-        return self._blocks
-
-    @property
-    def n_unique(self):
-        """Number of distinct values of ``x``."""
-        return int(self._tie_blocks()[2])
+        """The same units with the columns ``keep`` of ``D``."""
+        return Side(self.x, self.D[:, keep], self.w, self.g, self.left, self.n_unique)
 
     def moments(self, sl, h, P, kernel):
         """:func:`window_moments` of the window ``sl`` at ``h``: kept, and those of a higher
@@ -67,10 +55,13 @@ class Side:
         key = (sl.start, sl.stop, float(h), kernel)
         got = self._moments.get(key)
         if got is None or got[0].shape[0] < 2 * P:
-            from .._accel import _rdd
+            if self.x.shape[0] >= COMPILED_MOMENTS_MIN:
+                from .._accel import _rdd
 
-            got = _rdd.window_moments(self.x, self.D, self.w, sl.start, sl.stop, float(h), P,
-                                      _KCODE[kernel])
+                got = _rdd.window_moments(self.x, self.D, self.w, sl.start, sl.stop, float(h),
+                                          P, _KCODE[kernel])
+            else:
+                got = _window_moments(self.x[sl], self.D[sl], self.w[sl], float(h), P, kernel)
             self._moments[key] = got
         S, T, nz, distinct = got
         return S[:2 * P], T[:P], nz, distinct
@@ -103,13 +94,37 @@ class Side:
         if res is None:
             from .._accel import _rdd
 
-            start, stop, _ = self._tie_blocks()
-            res = _rdd.nn_window(self.x, self.D, start, stop, sl.start, sl.stop, int(nnmatch))
+            res = _rdd.nn_residuals(self.x[sl], self.D[sl], int(nnmatch))
             self._nn[key] = res
         return res
 
 
 _KCODE = {"triangular": 0, "epanechnikov": 1, "uniform": 2}
+
+#: Sides with at least this many units take their window moments from a compiled
+#: kernel; smaller ones from numpy, so that a small fit compiles one kernel only.
+COMPILED_MOMENTS_MIN = 40_000
+
+
+def _window_moments(x, D, w, h, P, kernel):
+    """numpy version of the compiled ``window_moments``: ``S[a] = sum k u^a`` (``a < 2P``),
+    ``T[a] = sum k u^a D`` (``a < P``), the units with ``k != 0`` and their distinct values."""
+    u = x / h
+    k = kernel_function(kernel)(u) * (w / h)
+    on = k != 0
+    if not on.all():
+        u, k, D, x = u[on], k[on], D[on], x[on]
+    nz = int(k.shape[0])
+    distinct = int(np.count_nonzero(np.diff(x))) + 1 if nz else 0
+    S = np.empty(2 * P)
+    T = np.empty((P, D.shape[1]))
+    up = k.copy()
+    for a in range(2 * P):
+        S[a] = up.sum()
+        if a < P:
+            T[a] = np.einsum("i,ij->j", up, D)
+        up *= u
+    return S, T, nz, distinct
 
 
 class WindowFit:
@@ -140,11 +155,16 @@ class WindowFit:
 
     def row(self, j):
         """Linear weights of coefficient ``j`` over the window (``rows[j]`` of :func:`lp_fit`)."""
-        from .._accel import _rdd
-
-        sd = self.side
-        return _rdd.window_rows(sd.x, sd.w, self.sl.start, self.sl.stop, self.h,
-                                _KCODE[self.kernel], np.ascontiguousarray(self.Ginv[j]))
+        z = self.Ginv[j]
+        u = self.side.x[self.sl] / self.h
+        s = np.full(u.shape[0], z[0])
+        up = u.copy()
+        for a in range(1, z.shape[0]):
+            s += z[a] * up
+            up *= u
+        k = kernel_function(self.kernel)(u)
+        k *= self.side.w[self.sl] / self.h
+        return k * s
 
     def moment(self, j, power):
         """``rows[j] @ (x / h) ** power`` for ``power`` up to ``order + 1``."""

@@ -335,3 +335,31 @@ def test_kink_default_order_is_rdrobusts():
     ref, mine, e = run_both(d["x"], d["y"], deriv=1)
     assert max_rel_err(ref, mine) < TOL
     assert "p=2, q=3" in e.effect().method
+
+
+@pytest.mark.parametrize("opts", [
+    {"ties": True, "fuzzy": True, "covs": True},
+    {"kernel": "uniform", "weights": True, "bwselect": "msetwo"},
+    {"kernel": "epanechnikov", "deriv": 1, "p": 2, "vce": "hc3"},
+    {"ties": True, "cluster": True, "bwselect": "cercomb2"},
+])
+def test_compiled_window_moments_match_rdrobust(opts, sims, monkeypatch):
+    # large sides take their window moments from the compiled kernel, small ones from
+    # numpy: force the compiled kernel on small data and compare with rdrobust
+    from causalkit.rdd import _lpcore
+
+    monkeypatch.setattr(_lpcore, "COMPILED_MOMENTS_MIN", 0)
+    d = sims[opts.get("ties", False)]
+    kw = {k: v for k, v in opts.items() if k in ("kernel", "deriv", "p", "vce", "bwselect")}
+    if opts.get("fuzzy"):
+        kw["treatment"] = d["t"]
+    if opts.get("covs"):
+        kw["covariates"] = d["z"]
+    if opts.get("cluster"):
+        kw["groups"] = d["g"]
+    if opts.get("weights"):
+        kw["sample_weight"] = 0.5 + np.abs(d["z"][:, 0])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ref, mine, _ = run_both(d["x"], d["y"], **kw)
+    assert max_rel_err(ref, mine) < TOL
