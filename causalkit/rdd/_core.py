@@ -48,16 +48,18 @@ def kernel_function(kernel: str):
     raise ValueError(f"`kernel` must be one of {KERNELS}; got {kernel!r}.")
 
 
-def empirical_quantiles(samples, q) -> np.ndarray:
+def empirical_quantiles(samples, q, overwrite_input=False) -> np.ndarray:
     """Unit quantile functions on ``q`` (Hyndman-Fan type 7, linear interpolation).
 
     ``samples`` is a sequence of 1-D arrays (one per unit, any lengths) or a 2-D
     array with one unit per row; returns
     the ``(n, m)`` matrix ``Q[i, k] = Q_i(q_k)`` (Van Dijcke 2025, step 0).
+    ``overwrite_input`` lets a 2-D float array be sorted in place.
     """
     q = np.asarray(q, dtype=float)
     if isinstance(samples, np.ndarray) and samples.ndim == 2 and samples.dtype != object:
-        S = np.array(samples, dtype=float)  # a copy, sorted in place
+        fresh = overwrite_input and samples.dtype == np.float64 and samples.flags.c_contiguous
+        S = samples if fresh else np.array(samples, dtype=float)  # sorted in place
         S.sort(axis=1)
         return _accel().sorted_row_quantiles(S, q)
     samples = [np.asarray(s, dtype=float).ravel() for s in samples]

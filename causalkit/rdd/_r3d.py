@@ -411,7 +411,11 @@ class DistributionalRDD(BaseEstimator):
             if q.shape[0] > 1 and (Q[:, 1:] < Q[:, :-1]).any():
                 raise ValueError("`y` rows must be non-decreasing quantile functions on q_grid.")
             return Q
-        return C.empirical_quantiles(_unit_samples(y, n), q)
+        samples = _unit_samples(y, n)
+        # a list converted here is a fresh array: sort it in place
+        fresh = isinstance(samples, np.ndarray) and not isinstance(y, np.ndarray) \
+            and not hasattr(y, "to_numpy")
+        return C.empirical_quantiles(samples, q, overwrite_input=fresh)
 
     def _bandwidths(self, xc, Q, q, sw):
         m = q.shape[0]
