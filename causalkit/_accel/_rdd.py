@@ -153,43 +153,6 @@ def locpoly_columns(xc, Q, h, p, code, plus, sw):
 
 
 @_njit
-def pava(y, w):
-    """Weighted least-squares non-decreasing fit (pool-adjacent-violators)."""
-    m = y.shape[0]
-    val = np.empty(m)
-    wt = np.empty(m)
-    size = np.empty(m, dtype=np.int64)
-    nb = 0
-    for j in range(m):
-        val[nb] = y[j]
-        wt[nb] = w[j]
-        size[nb] = 1
-        nb += 1
-        while nb > 1 and val[nb - 2] > val[nb - 1]:
-            ww = wt[nb - 2] + wt[nb - 1]
-            val[nb - 2] = (wt[nb - 2] * val[nb - 2] + wt[nb - 1] * val[nb - 1]) / ww
-            wt[nb - 2] = ww
-            size[nb - 2] += size[nb - 1]
-            nb -= 1
-    out = np.empty(m)
-    pos = 0
-    for b in range(nb):
-        for _ in range(size[b]):
-            out[pos] = val[b]
-            pos += 1
-    return out
-
-
-@_njit
-def pava_rows(Y, w):
-    """:func:`pava` applied to every row of ``Y``."""
-    out = np.empty_like(Y)
-    for i in range(Y.shape[0]):
-        out[i] = pava(Y[i], w)
-    return out
-
-
-@_njit
 def _pava_into(y, w, out, val, wt, size):
     """:func:`pava` of ``y`` written to ``out``, with work arrays ``val``, ``wt``, ``size``."""
     m = y.shape[0]
@@ -210,6 +173,24 @@ def _pava_into(y, w, out, val, wt, size):
         for _ in range(size[b]):
             out[pos] = val[b]
             pos += 1
+
+
+@_njit
+def pava(y, w):
+    """Weighted least-squares non-decreasing fit (pool-adjacent-violators)."""
+    m = y.shape[0]
+    out = np.empty(m)
+    _pava_into(y, w, out, np.empty(m), np.empty(m), np.empty(m, dtype=np.int64))
+    return out
+
+
+@_njit
+def pava_rows(Y, w):
+    """:func:`pava` applied to every row of ``Y``."""
+    out = np.empty_like(Y)
+    for i in range(Y.shape[0]):
+        out[i] = pava(Y[i], w)
+    return out
 
 
 @_njit
@@ -327,39 +308,6 @@ def nn_residuals(x, y, J):
 
 
 @_njit
-def positive_weight_variance(xc, Q, h, alpha, W, plus):
-    """Per column ``sum w e^2 / sum w`` over units on ``plus`` side with weight ``w > 0``,
-    ``e`` the residual of the polynomial ``alpha`` in ``u = xc / h``."""
-    n, m = Q.shape
-    P = alpha.shape[0]
-    num = np.zeros(m)
-    den = np.zeros(m)
-    for i in range(n):
-        if plus:
-            if xc[i] < 0.0:
-                continue
-        elif xc[i] >= 0.0:
-            continue
-        for j in range(m):
-            w = W[i, j]
-            if w <= 0.0:
-                continue
-            u = xc[i] / h[j]
-            up = 1.0
-            s = 0.0
-            for a in range(P):
-                s += alpha[a, j] * up
-                up *= u
-            e = Q[i, j] - s
-            num[j] += w * e * e
-            den[j] += w
-    out = np.empty(m)
-    for j in range(m):
-        out[j] = num[j] / den[j] if den[j] > 0 else np.nan
-    return out
-
-
-@_njit
 def sorted_row_quantiles(S, q):
     """Type-7 quantiles of each row of the row-sorted matrix ``S``."""
     n, k = S.shape
@@ -380,41 +328,6 @@ def sorted_row_quantiles(S, q):
             a = S[i, los[j]]
             out[i, j] = a + fracs[j] * (S[i, his[j]] - a)
     return out
-
-
-@_njit
-def side_moments(z, Q, P, sw):
-    """One pass over ``Q``: per side (0 = ``z < 0``, 1 = ``z >= 0``) the weighted
-    moments ``sum w r r'``, ``sum w r Q`` and ``sum w Q^2`` with ``r = (1, z, ..., z^(P-1))``."""
-    n, m = Q.shape
-    XtX = np.zeros((2, P, P))
-    XtQ = np.zeros((2, P, m))
-    Q2 = np.zeros((2, m))
-    cnt = np.zeros(2, dtype=np.int64)
-    r = np.empty(P)
-    for i in range(n):
-        s = 1 if z[i] >= 0.0 else 0
-        w = sw[i]
-        cnt[s] += 1
-        up = 1.0
-        for a in range(P):
-            r[a] = up
-            up *= z[i]
-        for a in range(P):
-            for b in range(P):
-                XtX[s, a, b] += w * r[a] * r[b]
-        for j in range(m):
-            y = Q[i, j]
-            Q2[s, j] += w * y * y
-            for a in range(P):
-                XtQ[s, a, j] += w * r[a] * y
-    return XtX, XtQ, Q2, cnt
-
-
-# ---------------------------------------------------------------------------
-# Scalar RD: kernels over a window of units sorted by the centred running variable.
-# A window is the index range [lo, hi) of one side's sorted arrays; its moments are
-# computed in one pass, without copying the window or building the (n, p + 1) basis.
 
 
 @_njit
