@@ -28,11 +28,13 @@ class Side:
 
     ``x`` centred running variable, ``D`` ``(n, k)`` columns (outcome, treatment,
     covariates), ``w`` sample weights, ``g`` integer cluster codes or None.
-    ``left`` is True below the cutoff. The blocks of tied values and the
-    nearest-neighbour residuals of each window are computed once and kept.
+    ``left`` is True below the cutoff. The moments and the nearest-neighbour
+    residuals of each window are computed once and kept; a side made by
+    :meth:`with_columns` with ``share=True`` asks its parent for those of the windows
+    that every outcome uses (the parent computes them for all its columns at once).
     """
 
-    __slots__ = ("x", "D", "w", "g", "left", "n_unique", "_nn", "_moments")
+    __slots__ = ("x", "D", "w", "g", "left", "n_unique", "_nn", "_moments", "_parent", "_keep")
 
     def __init__(self, x, D, w, g, left, n_unique=None):
         self.x = np.ascontiguousarray(x, dtype=float)
@@ -44,14 +46,21 @@ class Side:
         self.n_unique = n_unique
         self._nn = {}
         self._moments = {}
+        self._parent = self._keep = None
 
-    def with_columns(self, keep):
-        """The same units with the columns ``keep`` of ``D``."""
-        return Side(self.x, self.D[:, keep], self.w, self.g, self.left, self.n_unique)
+    def with_columns(self, keep, share=False):
+        """The same units with the columns ``keep`` of ``D`` (``share``: see the class)."""
+        new = Side(self.x, self.D[:, keep], self.w, self.g, self.left, self.n_unique)
+        if share:
+            new._parent, new._keep = self, list(keep)
+        return new
 
-    def moments(self, sl, h, P, kernel):
+    def moments(self, sl, h, P, kernel, shared=False):
         """:func:`window_moments` of the window ``sl`` at ``h``: kept, and those of a higher
         order serve a lower one (its moments are the leading entries)."""
+        if shared and self._parent is not None:
+            S, T, nz, distinct = self._parent.moments(sl, h, P, kernel)
+            return S, T[:, self._keep], nz, distinct
         key = (sl.start, sl.stop, float(h), kernel)
         got = self._moments.get(key)
         if got is None or got[0].shape[0] < 2 * P:
@@ -86,9 +95,11 @@ class Side:
                 return float(u[min(k, u.shape[0]) - 1])
             m = min(n, 4 * m)
 
-    def nn_residuals(self, sl, nnmatch):
+    def nn_residuals(self, sl, nnmatch, shared=False):
         """Nearest-neighbour residuals of all columns of ``D`` in the window ``sl``
         (computed within the window, ties grouped; kept for reuse)."""
+        if shared and self._parent is not None:
+            return self._parent.nn_residuals(sl, nnmatch)[:, self._keep]
         key = (sl.start, sl.stop, int(nnmatch))
         res = self._nn.get(key)
         if res is None:
@@ -137,10 +148,10 @@ class WindowFit:
     "beta" gives the arrays of :func:`lp_fit` (the first three built on demand).
     """
 
-    def __init__(self, side, sl, h, order, kernel):
+    def __init__(self, side, sl, h, order, kernel, shared=False):
         self.side, self.sl, self.h, self.order, self.kernel = side, sl, float(h), order, kernel
         P = order + 1
-        S, T, nz, distinct = side.moments(sl, self.h, P, kernel)
+        S, T, nz, distinct = side.moments(sl, self.h, P, kernel, shared)
         idx = np.arange(P)
         G = S[idx[:, None] + idx[None, :]]
         if distinct < P or not np.all(np.isfinite(G)) or np.linalg.cond(G) > 1e14:
@@ -296,29 +307,33 @@ def cluster_factor(g, n, k, vce=None):
     return (G / (G - 1)) * ((n - 1) / (n - k))
 
 
-def window_residuals(side, sl, fit, vce, nnmatch):
+def window_residuals(side, sl, fit, vce, nnmatch, shared=False):
     """:func:`residuals` of the window ``sl`` of ``side`` (nearest-neighbour ones are kept
     on the side and shared by every fit on that window)."""
     if vce == "nn":
-        return side.nn_residuals(sl, nnmatch)
+        return side.nn_residuals(sl, nnmatch, shared)
     g = None if side.g is None else side.g[sl]
     return residuals(side.x[sl], side.D[sl], fit, vce, nnmatch, g)
 
 
-def _terms(side, o, nu, o_B, h_V, h_B, scale, kernel, vce, nnmatch, combo):
+def _terms(side, o, nu, o_B, h_V, h_B, scale, kernel, vce, nnmatch, combo, shared_B=False):
     """Variance, bias and regularisation constants of one side for an order-``o`` fit of
-    derivative ``nu`` (CCT 2014, sec. 4; Calonico, Cattaneo and Farrell 2020)."""
+    derivative ``nu`` (CCT 2014, sec. 4; Calonico, Cattaneo and Farrell 2020).
+
+    The variance window (the pilot ``h_V``) is the same for every outcome on one
+    running variable, and so is the bias window when ``shared_B``: their moments and
+    residuals may come from a parent side (:meth:`Side.with_columns`)."""
     closed = kernel == "uniform"
     sV = side.window(h_V, closed)
-    fV = WindowFit(side, sV, h_V, o, kernel)
+    fV = WindowFit(side, sV, h_V, o, kernel, shared=True)
     s = combo(fV, h_V, nu, side.D[sV])
     gV = None if side.g is None else side.g[sV]
-    resV = window_residuals(side, sV, fV, vce, nnmatch)
+    resV = window_residuals(side, sV, fV, vce, nnmatch, shared=True)
     nV = sV.stop - sV.start
     V_V = quad_form(fV.row(nu), resV, s, gV) * cluster_factor(gV, nV, o + 1, vce)
     bconst = fV.moment(nu, o + 1)
     sB = side.window(h_B, closed)
-    fB = WindowFit(side, sB, h_B, o_B, kernel)
+    fB = WindowFit(side, sB, h_B, o_B, kernel, shared=shared_B)
     j = o + 1  # the derivative the bias depends on, estimated by the order-o_B fit
     bB = fB.beta[j] / h_B**j
     B = math.sqrt(2 * (o + 1 - nu)) * bconst * float(bB @ s)
@@ -371,14 +386,14 @@ def select_bandwidth(left, right, *, p, q, deriv, kernel, vce, nnmatch, bwselect
     caps = None if bw_max is None else (bw_max, abs(float(left.x[0])), abs(float(right.x[-1])))
 
     def run(kind):
-        def step(o, nu, o_B, h_B, scale):
+        def step(o, nu, o_B, h_B, scale, shared_B=False):
             (Vl, Bl, Rl), (Vr, Br, Rr) = (
-                _terms(sd, o, nu, o_B, c_bw, hb, scale, kernel, vce, nnmatch, combo)
+                _terms(sd, o, nu, o_B, c_bw, hb, scale, kernel, vce, nnmatch, combo, shared_B)
                 for sd, hb in zip(sides, h_B))
             return _combine(kind, Vl, Bl, Rl, Vr, Br, Rr, 1 / (2 * o + 3), caps)
 
         # the preliminary bandwidth d also holds at least the distinct values asked for
-        d = tuple(max(v, bw_min) for v in step(q + 1, q + 1, q + 2, ranges, 0))
+        d = tuple(max(v, bw_min) for v in step(q + 1, q + 1, q + 2, ranges, 0, True))
         b = step(q, p + 1, q + 1, d, scaleregul)
         h = step(p, deriv, q, b, scaleregul)
         return np.array([h[0], h[1], b[0], b[1]])

@@ -791,7 +791,8 @@ def _outcome_design(des, j, n_y):
     """The design of outcome ``j`` of a multi-outcome design (shared sort and split)."""
     keep = [j] + list(range(n_y, des.left.D.shape[1]))
     new = object.__new__(_Design)
-    new.left, new.right = des.left.with_columns(keep), des.right.with_columns(keep)
+    new.left = des.left.with_columns(keep, share=True)
+    new.right = des.right.with_columns(keep, share=True)
     new.n, new.n_y, new.xc = des.n, 1, des.xc
     new.fuzzy, new.n_z = des.fuzzy, des.n_z
     return new

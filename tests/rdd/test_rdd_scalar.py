@@ -319,6 +319,14 @@ def test_rd_batch_equals_a_loop_of_fits():
     assert list(tab.names) == ["a", "b", "c"]
     np.testing.assert_allclose(tab.values, [e.value for e in loop], rtol=1e-12)
     np.testing.assert_allclose(tab.stderrs, [e.stderr for e in loop], rtol=1e-12)
+    # defaults (nearest-neighbour variance), where the outcomes share the pilot-window
+    # moments and residuals: still the numbers of the loop
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        tab = rd_batch(d.X, Y, treatment=d.treatment, covariates=Z)
+        loop = [RDD().fit(d.X, Y[c], treatment=d.treatment, covariates=Z).effect() for c in Y]
+    np.testing.assert_allclose(tab.values, [e.value for e in loop], rtol=1e-12)
+    np.testing.assert_allclose(tab.stderrs, [e.stderr for e in loop], rtol=1e-12)
     with pytest.raises(ValueError, match=r"`Y` must hold one outcome per column"):
         rd_batch(d.X, d.y)
     with pytest.raises(ValueError, match=r"`Y` contains NaN"):
