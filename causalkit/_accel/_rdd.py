@@ -1,7 +1,9 @@
-"""Compiled kernels for regression discontinuity with distribution-valued outcomes.
+"""Compiled kernels for regression discontinuity: distribution-valued outcomes (R3D) and
+the scalar design (nearest-neighbour residuals, window moments).
 
 Every kernel loops over units and quantile levels without building ``(n, m, p)``
-temporaries, so memory stays linear in units x quantiles.
+temporaries, so memory stays linear in units x quantiles. numba compiles a kernel on
+its first call only, so a fit compiles just the kernels it calls.
 Kernel codes: 0 triangular, 1 epanechnikov, 2 uniform.
 """
 
@@ -14,7 +16,8 @@ import numpy as np
 # only by users of the design; kernels are cached to disk after the first compile.
 _njit = numba.njit(cache=True)
 
-__all__ = ["locpoly_columns", "pava", "pava_rows", "residual_products"]
+__all__ = ["locpoly_columns", "nn_residuals", "pava", "pava_rows", "residual_products",
+           "sorted_row_quantiles", "window_moments"]
 
 
 @_njit
