@@ -13,7 +13,8 @@
    monotone projection). "rdrobust x 99 (Q given)" is handed the quantile matrix for
    free. causalkit is timed from the raw samples (a list of arrays, one per unit) and
    from the same quantile matrix. (A per-unit ``np.quantile`` loop, the slower peer
-   of earlier runs, is left out: it only adds about 10 s per repeat.)
+   of earlier runs, and the ``"simple"`` method are left out to keep the run short;
+   no warm-up round and no traced-memory round for the same reason.)
 
 Process CPU time, repeats alternating, BLAS held at one thread for every candidate.
 Run: ``python benchmarks/bench_rdd.py [--scalar | --r3d]`` (both by default; the R3D
@@ -70,14 +71,16 @@ def r3d(n=100_000, n_obs=100, repeats=3):
     bench = Benchmark("rdd", description=f"R3D fit + bands: {n:,} units x {n_obs} obs, 99 "
                                          "quantiles, 1,000 bootstrap draws")
     bench.add("causalkit frechet (samples)", ck("frechet", y, "samples"))
-    bench.add("causalkit simple (samples)", ck("simple", y, "samples"))
     bench.add("causalkit frechet (Q given)", ck("frechet", Q, "quantiles"))
+    for f in list(bench.candidates.values()):
+        f()  # compile (or load) the kernels; the peers need no warm-up
     bench.add("rdrobust x 99 (Q given)", peer)
     bench.add("np.quantile (vectorised) + rdrobust x 99", peer_vectorised)
     bench.note("rdrobust returns pointwise robust intervals per quantile, no uniform band; "
                "BLAS threads held at 1 for all")
     with threadpool_limits(1):
-        report = bench.run(repeats=repeats, baseline="rdrobust x 99 (Q given)", clock="cpu")
+        report = bench.run(repeats=repeats, baseline="rdrobust x 99 (Q given)", clock="cpu",
+                           warmup=False, memory=False)
     cpu = {k: statistics.median(v) for k, v in report.cpu_times.items()}
     wall = {k: statistics.median(v) for k, v in report.times.items()}
     for mine, theirs in (("causalkit frechet (samples)", "np.quantile (vectorised) + rdrobust x 99"),
