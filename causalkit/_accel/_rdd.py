@@ -1,7 +1,9 @@
-"""Compiled kernels for regression discontinuity with distribution-valued outcomes.
+"""Compiled kernels for regression discontinuity: distribution-valued outcomes (R3D) and
+the scalar design (nearest-neighbour residuals, window moments).
 
 Every kernel loops over units and quantile levels without building ``(n, m, p)``
-temporaries, so memory stays linear in units x quantiles.
+temporaries, so memory stays linear in units x quantiles. numba compiles a kernel on
+its first call only, so a fit compiles just the kernels it calls.
 Kernel codes: 0 triangular, 1 epanechnikov, 2 uniform.
 """
 
@@ -14,7 +16,8 @@ import numpy as np
 # only by users of the design; kernels are cached to disk after the first compile.
 _njit = numba.njit(cache=True)
 
-__all__ = ["locpoly_columns", "pava", "pava_rows", "residual_products"]
+__all__ = ["locpoly_columns", "nn_residuals", "pava", "pava_rows", "residual_products",
+           "sorted_row_quantiles", "window_moments"]
 
 
 @_njit
@@ -153,12 +156,9 @@ def locpoly_columns(xc, Q, h, p, code, plus, sw):
 
 
 @_njit
-def pava(y, w):
-    """Weighted least-squares non-decreasing fit (pool-adjacent-violators)."""
+def _pava_into(y, w, out, val, wt, size):
+    """:func:`pava` of ``y`` written to ``out``, with work arrays ``val``, ``wt``, ``size``."""
     m = y.shape[0]
-    val = np.empty(m)
-    wt = np.empty(m)
-    size = np.empty(m, dtype=np.int64)
     nb = 0
     for j in range(m):
         val[nb] = y[j]
@@ -171,12 +171,19 @@ def pava(y, w):
             wt[nb - 2] = ww
             size[nb - 2] += size[nb - 1]
             nb -= 1
-    out = np.empty(m)
     pos = 0
     for b in range(nb):
         for _ in range(size[b]):
             out[pos] = val[b]
             pos += 1
+
+
+@_njit
+def pava(y, w):
+    """Weighted least-squares non-decreasing fit (pool-adjacent-violators)."""
+    m = y.shape[0]
+    out = np.empty(m)
+    _pava_into(y, w, out, np.empty(m), np.empty(m), np.empty(m, dtype=np.int64))
     return out
 
 
@@ -190,18 +197,26 @@ def pava_rows(Y, w):
 
 
 @_njit
-def residual_products(xc, Q, h, alpha_plus, alpha_minus, Wp, Wm, iso, qw, positive_only):
-    """``E[i, j] = (Q[i, j] - m_i(q_j)) * W[i, j]`` for every unit with a non-zero weight.
+def residual_products(xc, Q, h, alpha_plus, alpha_minus, Wp, Wm, iso, qw, positive_only,
+                      scale, group):
+    """``E[i, j] = (Q[i, j] - m_i(q_j)) * W[i, j] * scale[i, group[j]]`` for every unit with a
+    non-zero weight.
 
     ``m_i(q_j)`` is unit i's fitted value from its own side's polynomial at
     bandwidth ``h[j]``; with ``iso`` each unit's fitted row is first projected on
-    non-decreasing curves (weights ``qw``). ``W = Wp - Wm`` (disjoint supports). With
-    ``positive_only`` only units whose own-side weight is positive contribute.
+    non-decreasing curves (weights ``qw``; a row already non-decreasing is its own
+    projection). ``W = Wp - Wm`` (disjoint supports). With ``positive_only`` only
+    units whose own-side weight is positive contribute. ``scale`` holds row factors
+    (one column per group of quantile levels).
     """
     n, m = Q.shape
     P = alpha_plus.shape[0]
     E = np.zeros((n, m))
     fit = np.empty(m)
+    proj = np.empty(m)
+    val = np.empty(m)
+    wt = np.empty(m)
+    size = np.empty(m, dtype=np.int64)
     for i in range(n):
         plus = xc[i] >= 0.0
         W = Wp if plus else Wm
@@ -212,22 +227,28 @@ def residual_products(xc, Q, h, alpha_plus, alpha_minus, Wp, Wm, iso, qw, positi
                 break
         if not any_w:
             continue
+        alpha = alpha_plus if plus else alpha_minus
+        mono = True
         for j in range(m):
             u = xc[i] / h[j]
             up = 1.0
             s = 0.0
             for a in range(P):
-                s += (alpha_plus[a, j] if plus else alpha_minus[a, j]) * up
+                s += alpha[a, j] * up
                 up *= u
             fit[j] = s
-        if iso:
-            fit = pava(fit, qw)
+            if j > 0 and s < fit[j - 1]:
+                mono = False
+        row = fit
+        if iso and not mono:
+            _pava_into(fit, qw, proj, val, wt, size)
+            row = proj
         sign = 1.0 if plus else -1.0
         for j in range(m):
             wij = W[i, j]
             if positive_only and wij <= 0.0:
                 continue
-            E[i, j] = (Q[i, j] - fit[j]) * wij * sign
+            E[i, j] = (Q[i, j] - row[j]) * wij * sign * scale[i, group[j]]
     return E
 
 
@@ -290,79 +311,56 @@ def nn_residuals(x, y, J):
 
 
 @_njit
-def positive_weight_variance(xc, Q, h, alpha, W, plus):
-    """Per column ``sum w e^2 / sum w`` over units on ``plus`` side with weight ``w > 0``,
-    ``e`` the residual of the polynomial ``alpha`` in ``u = xc / h``."""
-    n, m = Q.shape
-    P = alpha.shape[0]
-    num = np.zeros(m)
-    den = np.zeros(m)
-    for i in range(n):
-        if plus:
-            if xc[i] < 0.0:
-                continue
-        elif xc[i] >= 0.0:
-            continue
-        for j in range(m):
-            w = W[i, j]
-            if w <= 0.0:
-                continue
-            u = xc[i] / h[j]
-            up = 1.0
-            s = 0.0
-            for a in range(P):
-                s += alpha[a, j] * up
-                up *= u
-            e = Q[i, j] - s
-            num[j] += w * e * e
-            den[j] += w
-    out = np.empty(m)
-    for j in range(m):
-        out[j] = num[j] / den[j] if den[j] > 0 else np.nan
-    return out
-
-
-@_njit
 def sorted_row_quantiles(S, q):
     """Type-7 quantiles of each row of the row-sorted matrix ``S``."""
     n, k = S.shape
     m = q.shape[0]
     out = np.empty((n, m))
+    los = np.empty(m, dtype=np.int64)
+    his = np.empty(m, dtype=np.int64)
+    fracs = np.empty(m)
     for j in range(m):
         hq = (k - 1) * q[j]
         lo = int(np.floor(hq))
         lo = min(k - 1, lo)
-        frac = hq - lo
-        hi = lo + 1 if lo + 1 < k else k - 1
-        for i in range(n):
-            out[i, j] = S[i, lo] + frac * (S[i, hi] - S[i, lo])
+        fracs[j] = hq - lo
+        los[j] = lo
+        his[j] = lo + 1 if lo + 1 < k else k - 1
+    for i in range(n):  # row by row: S and out are read and written contiguously
+        for j in range(m):
+            a = S[i, los[j]]
+            out[i, j] = a + fracs[j] * (S[i, his[j]] - a)
     return out
 
 
 @_njit
-def side_moments(z, Q, P, sw):
-    """One pass over ``Q``: per side (0 = ``z < 0``, 1 = ``z >= 0``) the weighted
-    moments ``sum w r r'``, ``sum w r Q`` and ``sum w Q^2`` with ``r = (1, z, ..., z^(P-1))``."""
-    n, m = Q.shape
-    XtX = np.zeros((2, P, P))
-    XtQ = np.zeros((2, P, m))
-    Q2 = np.zeros((2, m))
-    cnt = np.zeros(2, dtype=np.int64)
-    r = np.empty(P)
-    for i in range(n):
-        s = 1 if z[i] >= 0.0 else 0
-        w = sw[i]
-        cnt[s] += 1
-        up = 1.0
-        for a in range(P):
-            r[a] = up
-            up *= z[i]
-        for a in range(P):
-            for b in range(P):
-                XtX[s, a, b] += w * r[a] * r[b]
-        for j in range(m):
-            y = Q[i, j]
-            Q2[s, j] += w * y * y
-            for a in range(P):
-                XtQ[s, a, j] += w * r[a] * y
-    return XtX, XtQ, Q2, cnt
+def window_moments(x, D, w, lo, hi, h, P, code):
+    """Kernel-weighted moments of one window for an order ``P - 1`` fit at bandwidth ``h``.
+
+    With ``u = x / h`` and ``k = K(u) w / h``: ``S[a] = sum k u^a`` for ``a < 2P``,
+    ``T[a, c] = sum k u^a D[:, c]`` for ``a < P``, the number of units with ``k != 0``
+    and the number of distinct ``x`` among them (``x`` sorted).
+    """
+    kc = D.shape[1]
+    S = np.zeros(2 * P)
+    T = np.zeros((P, kc))
+    nz = 0
+    distinct = 0
+    last = 0.0
+    for i in range(lo, hi):
+        u = x[i] / h
+        k = _kern(u, code) * (w[i] / h)
+        if k == 0.0:
+            continue
+        if nz == 0 or x[i] != last:
+            distinct += 1
+        last = x[i]
+        nz += 1
+        up = k
+        for a in range(2 * P):
+            S[a] += up
+            if a < P:
+                for c in range(kc):
+                    T[a, c] += up * D[i, c]
+            up *= u
+    return S, T, nz, distinct

@@ -48,16 +48,20 @@ def kernel_function(kernel: str):
     raise ValueError(f"`kernel` must be one of {KERNELS}; got {kernel!r}.")
 
 
-def empirical_quantiles(samples, q) -> np.ndarray:
+def empirical_quantiles(samples, q, overwrite_input=False) -> np.ndarray:
     """Unit quantile functions on ``q`` (Hyndman-Fan type 7, linear interpolation).
 
     ``samples`` is a sequence of 1-D arrays (one per unit, any lengths) or a 2-D
     array with one unit per row; returns
     the ``(n, m)`` matrix ``Q[i, k] = Q_i(q_k)`` (Van Dijcke 2025, step 0).
+    ``overwrite_input`` lets a 2-D float array be sorted in place.
     """
     q = np.asarray(q, dtype=float)
     if isinstance(samples, np.ndarray) and samples.ndim == 2 and samples.dtype != object:
-        return _accel().sorted_row_quantiles(np.sort(samples.astype(float), axis=1), q)
+        fresh = overwrite_input and samples.dtype == np.float64 and samples.flags.c_contiguous
+        S = samples if fresh else np.array(samples, dtype=float)  # sorted in place
+        S.sort(axis=1)
+        return _accel().sorted_row_quantiles(S, q)
     samples = [np.asarray(s, dtype=float).ravel() for s in samples]
     out = np.empty((len(samples), q.shape[0]))
     sizes = np.array([s.shape[0] for s in samples])
@@ -188,7 +192,11 @@ def isotonic(y, weights=None) -> np.ndarray:
     """L2 projection of ``y`` onto non-decreasing sequences (weighted PAVA)."""
     y = np.ascontiguousarray(y, dtype=float)
     w = np.ones_like(y) if weights is None else np.ascontiguousarray(weights, dtype=float)
-    return _accel().pava(y, w)
+    m = y.shape[0]
+    out = np.empty(m)
+    # the kernel the residual pass uses too: one compile serves both
+    _accel()._pava_into(y, w, out, np.empty(m), np.empty(m), np.empty(m, dtype=np.int64))
+    return out
 
 
 def gini_from_quantiles(q, qf) -> float:
@@ -251,6 +259,66 @@ def kernel_moments(kernel, s):
     return out
 
 
+def _side_moments(z, Q, P, w):
+    """Per side (0: ``z < 0``, 1: ``z >= 0``) the weighted moments ``sum w r r'``,
+    ``sum w r Q`` and ``sum w Q^2`` with ``r = (1, z, ..., z^(P-1))``, and the units.
+
+    Matrix products over all rows with the other side's weights set to zero (no copy
+    of ``Q``); numpy only, so that no kernel is compiled for this step."""
+    R = np.empty((z.shape[0], P))
+    R[:, 0] = 1.0
+    for a in range(1, P):
+        R[:, a] = R[:, a - 1] * z
+    plus = z >= 0
+    XtX = np.empty((2, P, P))
+    XtQ = np.empty((2, P, Q.shape[1]))
+    Q2 = np.empty((2, Q.shape[1]))
+    cnt = np.empty(2, dtype=np.int64)
+    for k, on in ((0, ~plus), (1, plus)):
+        wk = np.where(on, w, 0.0)
+        Rw = R.T * wk
+        XtX[k] = Rw @ R
+        XtQ[k] = Rw @ Q
+        Q2[k] = np.einsum("i,ij,ij->j", wk, Q, Q)
+        cnt[k] = int(np.count_nonzero(on))
+    return XtX, XtQ, Q2, cnt
+
+
+def _positive_weight_variance(xc, Q, h, alpha, W, plus):
+    """Per column ``sum w e^2 / sum w`` over the units on the ``plus`` side with weight
+    ``w > 0``, ``e`` the residual of the polynomial ``alpha`` in ``u = xc / h``."""
+    W = np.asarray(W)
+    h = np.asarray(h, dtype=float)
+    on = xc >= 0 if plus else xc < 0
+    P = alpha.shape[0]
+    if W.strides[1] == 0 and np.all(h == h[0]):  # one weight vector for every column
+        wv = W[:, 0]
+        rows = np.flatnonzero(on & (wv > 0))
+        u = xc[rows] / h[0]
+        R = np.empty((rows.shape[0], P))
+        R[:, 0] = 1.0
+        for a in range(1, P):
+            R[:, a] = R[:, a - 1] * u
+        E = Q[rows] - R @ alpha
+        num = np.einsum("i,ij,ij->j", wv[rows], E, E)
+        den = np.full(Q.shape[1], wv[rows].sum())
+    else:
+        rows = np.flatnonzero(on & (W > 0).any(axis=1))
+        Wr = W[rows]
+        Wr = np.where(Wr > 0, Wr, 0.0)
+        U = xc[rows][:, None] / h[None, :]
+        fit = np.broadcast_to(alpha[0], U.shape).copy()
+        up = U.copy()
+        for a in range(1, P):
+            fit += alpha[a] * up
+            up *= U
+        E = Q[rows] - fit
+        num = np.einsum("ij,ij,ij->j", Wr, E, E)
+        den = Wr.sum(axis=0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(den > 0, num / np.where(den > 0, den, 1.0), np.nan)
+
+
 def _global_pilots(xc, Q, s, sw=None):
     """Per side, OLS of Q on (1, xc, ..., xc^(s+1)): top coefficient and residual variance.
 
@@ -262,8 +330,7 @@ def _global_pilots(xc, Q, s, sw=None):
     P = s + 2
     scale = float(np.std(xc)) or 1.0
     w = np.ones_like(xc) if sw is None else np.asarray(sw, dtype=float)
-    XtX, XtQ, Q2, cnt = _accel().side_moments(np.ascontiguousarray(xc / scale),
-                                              np.ascontiguousarray(Q), P, w)
+    XtX, XtQ, Q2, cnt = _side_moments(xc / scale, np.ascontiguousarray(Q, dtype=float), P, w)
     out = {}
     for side, k in (("minus", 0), ("plus", 1)):
         coef = np.linalg.lstsq(XtX[k], XtQ[k], rcond=None)[0]
@@ -347,9 +414,7 @@ def select_bandwidths(xc, Q, q, *, method="simple", s=1, kernel="epanechnikov",
     res = {}
     for side in ("plus", "minus"):
         alpha, W, _ = local_polynomial(xc, Q, pilot, order, pk, side, sw)
-        V = _accel().positive_weight_variance(
-            np.ascontiguousarray(xc), np.ascontiguousarray(Q), np.ascontiguousarray(pilot),
-            np.ascontiguousarray(alpha), W, side == "plus")
+        V = _positive_weight_variance(xc, Q, pilot, alpha, W, side == "plus")
         if legacy:
             Bcoef = alpha[s] / math.factorial(s + 1)
         else:
@@ -406,19 +471,28 @@ def estimate_curve(xc, Q, q, h, *, method="frechet", p=2, kernel="epanechnikov",
     return out
 
 
-def residual_products(xc, Q, fit, *, method, positive_only=False):
+def residual_products(xc, Q, fit, *, method, positive_only=False, row_scale=None):
     """``E[i, j] = e_i(q_j) (w_plus - w_minus)[i, j]``: the linear influence of unit i.
 
     ``e_i(q) = Q_i(q) - m_i(q)`` with ``m_i`` unit i's fitted value on its side
     (each row projected on non-decreasing curves for ``"frechet"``). With
     ``positive_only`` units whose own-side weight is not positive get zero (as in
-    the R package).
+    the R package). ``row_scale`` maps each distinct bandwidth of ``fit["h"]`` to
+    factors ``(n,)`` that multiply the rows of the columns fitted at it.
     """
+    h = np.ascontiguousarray(fit["h"], dtype=float)
+    n = np.shape(xc)[0]
+    if row_scale is None:
+        scale, group = np.ones((n, 1)), np.zeros(h.shape[0], dtype=np.int64)
+    else:
+        keys = sorted(row_scale)
+        scale = np.ascontiguousarray(np.column_stack([row_scale[k] for k in keys]), dtype=float)
+        group = np.searchsorted(np.asarray(keys, dtype=float), h).astype(np.int64)
     return _accel().residual_products(
         np.ascontiguousarray(xc, dtype=float), np.ascontiguousarray(Q, dtype=float),
-        np.ascontiguousarray(fit["h"]), np.ascontiguousarray(fit["alpha_plus"]),
+        h, np.ascontiguousarray(fit["alpha_plus"]),
         np.ascontiguousarray(fit["alpha_minus"]), fit["w_plus"], fit["w_minus"],
-        method == "frechet", np.ascontiguousarray(fit["qw"]), bool(positive_only))
+        method == "frechet", np.ascontiguousarray(fit["qw"]), bool(positive_only), scale, group)
 
 
 def treatment_products(xc, treatment, fit, *, legacy=False):

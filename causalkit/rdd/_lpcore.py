@@ -16,7 +16,8 @@ import numpy as np
 
 from ._core import kernel_function
 
-__all__ = ["Side", "lp_fit", "residuals", "quad_form", "select_bandwidth"]
+__all__ = ["Side", "WindowFit", "lp_fit", "residuals", "quad_form", "select_bandwidth",
+           "window_residuals"]
 
 #: Pilot-bandwidth constants of Calonico, Cattaneo and Titiunik (2014) per kernel.
 PILOT = {"triangular": 2.576, "epanechnikov": 2.34, "uniform": 1.843}
@@ -27,14 +28,52 @@ class Side:
 
     ``x`` centred running variable, ``D`` ``(n, k)`` columns (outcome, treatment,
     covariates), ``w`` sample weights, ``g`` integer cluster codes or None.
-    ``left`` is True below the cutoff.
+    ``left`` is True below the cutoff. The moments and the nearest-neighbour
+    residuals of each window are computed once and kept; a side made by
+    :meth:`with_columns` with ``share=True`` asks its parent for those of the windows
+    that every outcome uses (the parent computes them for all its columns at once).
     """
 
-    __slots__ = ("x", "D", "w", "g", "left", "n_unique")
+    __slots__ = ("x", "D", "w", "g", "left", "n_unique", "_nn", "_moments", "_parent", "_keep")
 
-    def __init__(self, x, D, w, g, left):
-        self.x, self.D, self.w, self.g, self.left = x, D, w, g, left
-        self.n_unique = int(np.count_nonzero(np.diff(x))) + 1 if x.shape[0] else 0
+    def __init__(self, x, D, w, g, left, n_unique=None):
+        self.x = np.ascontiguousarray(x, dtype=float)
+        self.D = np.ascontiguousarray(D, dtype=float)
+        self.w = np.ascontiguousarray(w, dtype=float)
+        self.g, self.left = g, left
+        if n_unique is None:
+            n_unique = int(np.count_nonzero(np.diff(self.x))) + 1 if self.x.shape[0] else 0
+        self.n_unique = n_unique
+        self._nn = {}
+        self._moments = {}
+        self._parent = self._keep = None
+
+    def with_columns(self, keep, share=False):
+        """The same units with the columns ``keep`` of ``D`` (``share``: see the class)."""
+        new = Side(self.x, self.D[:, keep], self.w, self.g, self.left, self.n_unique)
+        if share:
+            new._parent, new._keep = self, list(keep)
+        return new
+
+    def moments(self, sl, h, P, kernel, shared=False):
+        """:func:`window_moments` of the window ``sl`` at ``h``: kept, and those of a higher
+        order serve a lower one (its moments are the leading entries)."""
+        if shared and self._parent is not None:
+            S, T, nz, distinct = self._parent.moments(sl, h, P, kernel)
+            return S, T[:, self._keep], nz, distinct
+        key = (sl.start, sl.stop, float(h), kernel)
+        got = self._moments.get(key)
+        if got is None or got[0].shape[0] < 2 * P:
+            if self.x.shape[0] >= COMPILED_MOMENTS_MIN:
+                from .._accel import _rdd
+
+                got = _rdd.window_moments(self.x, self.D, self.w, sl.start, sl.stop, float(h),
+                                          P, _KCODE[kernel])
+            else:
+                got = _window_moments(self.x[sl], self.D[sl], self.w[sl], float(h), P, kernel)
+            self._moments[key] = got
+        S, T, nz, distinct = got
+        return S[:2 * P], T[:P], nz, distinct
 
     def window(self, h, closed):
         """Slice of the units with ``|x| < h`` (``|x| <= h`` when ``closed``)."""
@@ -45,10 +84,117 @@ class Side:
 
     def unique_distance(self, k):
         """Distance to the cutoff of the ``k``-th nearest distinct value (the farthest if fewer)."""
-        ax = np.abs(self.x[::-1] if self.left else self.x)
-        keep = np.r_[True, np.diff(ax) != 0]
-        u = ax[keep]
-        return float(u[min(k, u.shape[0]) - 1])
+        n = self.x.shape[0]
+        # the k nearest distinct values lie among the k nearest blocks of ties: walk outwards
+        step = max(4 * k, 64)
+        m = min(n, step)
+        while True:
+            ax = np.abs(self.x[n - m:][::-1] if self.left else self.x[:m])
+            u = ax[np.r_[True, np.diff(ax) != 0]]
+            if u.shape[0] >= k or m == n:
+                return float(u[min(k, u.shape[0]) - 1])
+            m = min(n, 4 * m)
+
+    def nn_residuals(self, sl, nnmatch, shared=False):
+        """Nearest-neighbour residuals of all columns of ``D`` in the window ``sl``
+        (computed within the window, ties grouped; kept for reuse)."""
+        if shared and self._parent is not None:
+            return self._parent.nn_residuals(sl, nnmatch)[:, self._keep]
+        key = (sl.start, sl.stop, int(nnmatch))
+        res = self._nn.get(key)
+        if res is None:
+            from .._accel import _rdd
+
+            res = _rdd.nn_residuals(self.x[sl], self.D[sl], int(nnmatch))
+            self._nn[key] = res
+        return res
+
+
+_KCODE = {"triangular": 0, "epanechnikov": 1, "uniform": 2}
+
+#: Sides with at least this many units take their window moments from a compiled
+#: kernel; smaller ones from numpy, so that a small fit compiles one kernel only.
+COMPILED_MOMENTS_MIN = 40_000
+
+
+def _window_moments(x, D, w, h, P, kernel):
+    """numpy version of the compiled ``window_moments``: ``S[a] = sum k u^a`` (``a < 2P``),
+    ``T[a] = sum k u^a D`` (``a < P``), the units with ``k != 0`` and their distinct values."""
+    u = x / h
+    k = kernel_function(kernel)(u) * (w / h)
+    on = k != 0
+    if not on.all():
+        u, k, D, x = u[on], k[on], D[on], x[on]
+    nz = int(k.shape[0])
+    distinct = int(np.count_nonzero(np.diff(x))) + 1 if nz else 0
+    S = np.empty(2 * P)
+    T = np.empty((P, D.shape[1]))
+    up = k.copy()
+    for a in range(2 * P):
+        S[a] = up.sum()
+        if a < P:
+            T[a] = np.einsum("i,ij->j", up, D)
+        up *= u
+    return S, T, nz, distinct
+
+
+class WindowFit:
+    """Kernel-weighted least squares of ``D`` on ``r_order(x / h)`` over a window of a side
+    (CCT 2014, eq. 4), from the window's moments.
+
+    ``beta = Gamma^{-1} sum_i k_i r_i D_i`` are the scaled coefficients;
+    :meth:`row` gives the linear weights ``e_j' Gamma^{-1} r_i k_i`` of one
+    coefficient without forming all of them. Indexing by "rows", "R", "k" and
+    "beta" gives the arrays of :func:`lp_fit` (the first three built on demand).
+    """
+
+    def __init__(self, side, sl, h, order, kernel, shared=False):
+        self.side, self.sl, self.h, self.order, self.kernel = side, sl, float(h), order, kernel
+        P = order + 1
+        S, T, nz, distinct = side.moments(sl, self.h, P, kernel, shared)
+        idx = np.arange(P)
+        G = S[idx[:, None] + idx[None, :]]
+        if distinct < P or not np.all(np.isfinite(G)) or np.linalg.cond(G) > 1e14:
+            raise SingularFit(
+                f"only {distinct} distinct running-variable value(s) ({nz} unit(s)) lie within "
+                f"{h:.4g} of the cutoff on one side, and a polynomial of order {order} needs at "
+                f"least {order + 1}")
+        self.S, self.nz = S, int(nz)
+        self.Ginv = np.linalg.inv(G)
+        self.beta = self.Ginv @ T
+        self._cache = {}
+
+    def row(self, j):
+        """Linear weights of coefficient ``j`` over the window (``rows[j]`` of :func:`lp_fit`)."""
+        z = self.Ginv[j]
+        u = self.side.x[self.sl] / self.h
+        s = np.full(u.shape[0], z[0])
+        up = u.copy()
+        for a in range(1, z.shape[0]):
+            s += z[a] * up
+            up *= u
+        k = kernel_function(self.kernel)(u)
+        k *= self.side.w[self.sl] / self.h
+        return k * s
+
+    def moment(self, j, power):
+        """``rows[j] @ (x / h) ** power`` for ``power`` up to ``order + 1``."""
+        P = self.order + 1
+        return float(self.Ginv[j] @ self.S[power:power + P])
+
+    def __getitem__(self, name):
+        if name == "beta":
+            return self.beta
+        if name not in self._cache:
+            x = self.side.x[self.sl]
+            u = x / self.h
+            k = kernel_function(self.kernel)(u) * (self.side.w[self.sl] / self.h)
+            R = np.empty((u.shape[0], self.order + 1))
+            R[:, 0] = 1.0
+            for j in range(1, self.order + 1):
+                R[:, j] = R[:, j - 1] * u
+            self._cache.update(R=R, k=k, rows=self.Ginv @ (R.T * k))
+        return self._cache[name]
 
 
 class SingularFit(ValueError):
@@ -140,9 +286,11 @@ def quad_form(row, res, s, g):
     """``sum_i (row_i res_i's)^2``; with clusters ``g``, the sum over clusters of the
     squared sums times the CR1 factor ``G/(G-1) (n-1)/(n-k)`` (``G`` clusters and ``n``
     units in the window, ``k`` the parameters of the fit that gave ``res``)."""
-    e = row * (res[:, 0] * s[0] if s.shape[0] == 1 else res @ s)
+    # elementwise products and numpy's pairwise sums: a threaded BLAS call on one long
+    # vector costs more in thread wake-ups than it saves, most of all on a busy machine
+    e = row * (res[:, 0] * s[0] if s.shape[0] == 1 else np.einsum("ij,j->i", res, s))
     if g is None:
-        return float(np.dot(e, e))
+        return float(np.sum(e * e))
     _, inv = np.unique(g, return_inverse=True)
     c = np.bincount(inv, weights=e)
     return float(c @ c)
@@ -159,31 +307,42 @@ def cluster_factor(g, n, k, vce=None):
     return (G / (G - 1)) * ((n - 1) / (n - k))
 
 
-def _terms(side, o, nu, o_B, h_V, h_B, scale, kernel, vce, nnmatch, combo):
+def window_residuals(side, sl, fit, vce, nnmatch, shared=False):
+    """:func:`residuals` of the window ``sl`` of ``side`` (nearest-neighbour ones are kept
+    on the side and shared by every fit on that window)."""
+    if vce == "nn":
+        return side.nn_residuals(sl, nnmatch, shared)
+    g = None if side.g is None else side.g[sl]
+    return residuals(side.x[sl], side.D[sl], fit, vce, nnmatch, g)
+
+
+def _terms(side, o, nu, o_B, h_V, h_B, scale, kernel, vce, nnmatch, combo, shared_B=False):
     """Variance, bias and regularisation constants of one side for an order-``o`` fit of
-    derivative ``nu`` (CCT 2014, sec. 4; Calonico, Cattaneo and Farrell 2020)."""
+    derivative ``nu`` (CCT 2014, sec. 4; Calonico, Cattaneo and Farrell 2020).
+
+    The variance window (the pilot ``h_V``) is the same for every outcome on one
+    running variable, and so is the bias window when ``shared_B``: their moments and
+    residuals may come from a parent side (:meth:`Side.with_columns`)."""
     closed = kernel == "uniform"
     sV = side.window(h_V, closed)
-    xV, DV, wV = side.x[sV], side.D[sV], side.w[sV]
-    fV = lp_fit(xV, DV, wV, h_V, o, kernel)
-    s = combo(fV, h_V, nu, DV)
+    fV = WindowFit(side, sV, h_V, o, kernel, shared=True)
+    s = combo(fV, h_V, nu, side.D[sV])
     gV = None if side.g is None else side.g[sV]
-    resV = residuals(xV, DV, fV, vce, nnmatch, gV)
-    V_V = quad_form(fV["rows"][nu], resV, s, gV) * cluster_factor(gV, xV.shape[0], o + 1, vce)
-    bconst = float(fV["rows"][nu] @ ((xV / h_V) ** (o + 1)))
+    resV = window_residuals(side, sV, fV, vce, nnmatch, shared=True)
+    nV = sV.stop - sV.start
+    V_V = quad_form(fV.row(nu), resV, s, gV) * cluster_factor(gV, nV, o + 1, vce)
+    bconst = fV.moment(nu, o + 1)
     sB = side.window(h_B, closed)
-    xB, DB, wB = side.x[sB], side.D[sB], side.w[sB]
-    fB = lp_fit(xB, DB, wB, h_B, o_B, kernel)
+    fB = WindowFit(side, sB, h_B, o_B, kernel, shared=shared_B)
     j = o + 1  # the derivative the bias depends on, estimated by the order-o_B fit
-    bB = fB["beta"][j] / h_B**j
+    bB = fB.beta[j] / h_B**j
     B = math.sqrt(2 * (o + 1 - nu)) * bconst * float(bB @ s)
     R = 0.0
     if scale > 0:
         gB = None if side.g is None else side.g[sB]
-        resB = residuals(xB, DB, fB, vce, nnmatch, gB)
-        V_B = (quad_form(fB["rows"][j], resB, s, gB) * cluster_factor(gB, xB.shape[0], o_B + 1,
-                                                                     vce)
-               / h_B ** (2 * j))
+        resB = window_residuals(side, sB, fB, vce, nnmatch)
+        V_B = (quad_form(fB.row(j), resB, s, gB)
+               * cluster_factor(gB, sB.stop - sB.start, o_B + 1, vce) / h_B ** (2 * j))
         R = scale * 2 * (o + 1 - nu) * 3 * bconst**2 * V_B
     V = (2 * nu + 1) * h_V * V_V
     return V, B, R
@@ -227,14 +386,14 @@ def select_bandwidth(left, right, *, p, q, deriv, kernel, vce, nnmatch, bwselect
     caps = None if bw_max is None else (bw_max, abs(float(left.x[0])), abs(float(right.x[-1])))
 
     def run(kind):
-        def step(o, nu, o_B, h_B, scale):
+        def step(o, nu, o_B, h_B, scale, shared_B=False):
             (Vl, Bl, Rl), (Vr, Br, Rr) = (
-                _terms(sd, o, nu, o_B, c_bw, hb, scale, kernel, vce, nnmatch, combo)
+                _terms(sd, o, nu, o_B, c_bw, hb, scale, kernel, vce, nnmatch, combo, shared_B)
                 for sd, hb in zip(sides, h_B))
             return _combine(kind, Vl, Bl, Rl, Vr, Br, Rr, 1 / (2 * o + 3), caps)
 
         # the preliminary bandwidth d also holds at least the distinct values asked for
-        d = tuple(max(v, bw_min) for v in step(q + 1, q + 1, q + 2, ranges, 0))
+        d = tuple(max(v, bw_min) for v in step(q + 1, q + 1, q + 2, ranges, 0, True))
         b = step(q, p + 1, q + 1, d, scaleregul)
         h = step(p, deriv, q, b, scaleregul)
         return np.array([h[0], h[1], b[0], b[1]])

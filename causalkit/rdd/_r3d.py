@@ -106,6 +106,14 @@ def _unit_samples(y, n):
     y = list(y)
     if len(y) != n:
         raise ValueError(f"`y` has {len(y)} units but X has {n} rows; pass one sample per row of X.")
+    if n and isinstance(y[0], np.ndarray) and y[0].ndim == 1:
+        # equal-length 1-D samples: one conversion for all units (a fresh array)
+        try:
+            arr = np.asarray(y, dtype=float)
+        except (TypeError, ValueError):
+            arr = None
+        if arr is not None and arr.ndim == 2:
+            return _unit_samples(arr, n)
     out = []
     for i, s in enumerate(y):
         try:
@@ -154,6 +162,17 @@ def _leverage(xc, h, p, kernel, sample_weight):
         except np.linalg.LinAlgError:
             continue
     return lev
+
+
+def _col_power_sum(W, power):
+    """Column sums of ``W ** power``; a broadcast matrix (one weight vector for every
+    column) is summed once."""
+    W = np.asarray(W)
+    if W.ndim == 2 and W.shape[1] > 0 and W.strides[1] == 0:
+        v = W[:, 0] ** 2
+        return np.full(W.shape[1], np.sum(v if power == 2 else v * v))
+    v = W**2
+    return np.sum(v if power == 2 else v * v, axis=0)
 
 
 def _hc_scale(lev, vce):
@@ -392,7 +411,11 @@ class DistributionalRDD(BaseEstimator):
             if q.shape[0] > 1 and (Q[:, 1:] < Q[:, :-1]).any():
                 raise ValueError("`y` rows must be non-decreasing quantile functions on q_grid.")
             return Q
-        return C.empirical_quantiles(_unit_samples(y, n), q)
+        samples = _unit_samples(y, n)
+        # a list converted here is a fresh array: sort it in place
+        fresh = isinstance(samples, np.ndarray) and not isinstance(y, np.ndarray) \
+            and not hasattr(y, "to_numpy")
+        return C.empirical_quantiles(samples, q, overwrite_input=fresh)
 
     def _bandwidths(self, xc, Q, q, sw):
         m = q.shape[0]
@@ -486,13 +509,14 @@ class DistributionalRDD(BaseEstimator):
         fit = C.estimate_curve(xc, Q, q, h, method=self.method, p=self.p, kernel=self.kernel,
                                treatment=t, h_treatment=hT, sample_weight=sw,
                                weighted_iso=not self.legacy)
-        E = C.residual_products(xc, Q, fit, method=self.method, positive_only=self.legacy)
         vce = "hc0" if self.legacy else self.vce
+        scale = None
         if vce != "hc0":
-            E = np.array(E, dtype=float)  # scaled below; never a view of the fit
-            for hk in np.unique(fit["h"]):
-                cols = fit["h"] == hk
-                E[:, cols] *= _hc_scale(_leverage(xc, hk, self.p, self.kernel, sw), vce)[:, None]
+            # leverage factors per distinct bandwidth, applied inside the residual pass
+            scale = {float(hk): _hc_scale(_leverage(xc, hk, self.p, self.kernel, sw), vce)
+                     for hk in np.unique(fit["h"])}
+        E = C.residual_products(xc, Q, fit, method=self.method, positive_only=self.legacy,
+                                row_scale=scale)
         self.df_ = None
         ET = None
         if t is not None:
@@ -519,7 +543,7 @@ class DistributionalRDD(BaseEstimator):
                 "cutoff; the local polynomial leans on very few units.",
                 FewObservationsWarning, stacklevel=2)
 
-        se = np.sqrt(np.sum(F**2, axis=0))
+        se = np.sqrt(np.einsum("ij,ij->j", F, F))
         draws = draws_plus = draws_minus = None
         if self.n_boot > 0:
             draws, draws_plus, draws_minus = self._bootstrap(E, ET, plus, fit, vce)
@@ -592,8 +616,10 @@ class DistributionalRDD(BaseEstimator):
         if vce != "hc0":
             # a multivariate t: one chi-square scale per draw, from its own stream so that
             # the Gaussian part is the same for every vce
-            c2 = np.asarray(fit["w_plus"]) ** 2 + np.asarray(fit["w_minus"]) ** 2
-            df = float(np.min(c2.sum(axis=0) ** 2 / np.maximum((c2**2).sum(axis=0), 1e-300)))
+            # c2 = w_plus^2 + w_minus^2 (disjoint supports), summed over units
+            s1 = _col_power_sum(fit["w_plus"], 2) + _col_power_sum(fit["w_minus"], 2)
+            s2 = _col_power_sum(fit["w_plus"], 4) + _col_power_sum(fit["w_minus"], 4)
+            df = float(np.min(s1**2 / np.maximum(s2, 1e-300)))
             self.df_ = df
             chi = np.random.default_rng(ss.spawn(1)[0]).chisquare(df, size=int(self.n_boot))
             nu *= np.sqrt(df / chi)[:, None]

@@ -88,13 +88,15 @@ class _Design:
     """Validated, sorted data of one RD problem (both sides)."""
 
     def __init__(self, x, cutoff, Y, t, Z, w, g):
-        xc = x - float(cutoff)
-        order = np.argsort(xc, kind="stable")
-        xc = xc[order]
+        xc = x - float(cutoff) + 0.0  # + 0.0: no negative zeros
+        # the one sort of the fit; the order within tied values does not matter (every
+        # computation treats a block of ties as a whole)
+        order = np.argsort(xc)
+        xc = xc.take(order)
         cols = [Y] + ([] if t is None else [t]) + ([] if Z is None else [Z])
-        D = np.column_stack(cols)[order]
-        w = w[order]
-        g = None if g is None else g[order]
+        D = (cols[0] if len(cols) == 1 else np.column_stack(cols)).take(order, axis=0)
+        w = w if np.all(w == 1.0) else w.take(order)  # all ones: the same in any order
+        g = None if g is None else g.take(order)
         nl = int(np.searchsorted(xc, 0.0, "left"))
         self.left = L.Side(xc[:nl], D[:nl], w[:nl], None if g is None else g[:nl], True)
         self.right = L.Side(xc[nl:], D[nl:], w[nl:], None if g is None else g[nl:], False)
@@ -206,7 +208,7 @@ def _bandwidths(des, *, p, q, deriv, kernel, vce, nnmatch, bwselect, scaleregul,
     xc = des.xc
     n = des.n
     if masspoints == "adjust":
-        n_pilot = int(np.count_nonzero(np.diff(xc))) + 1
+        n_pilot = des.left.n_unique + des.right.n_unique  # no tie spans the cutoff
     else:
         n_pilot = n
     # sample quartiles by the averaged inverse of the empirical cdf (Hyndman-Fan type 2)
@@ -737,7 +739,9 @@ def _gamma(des, parts):
     """Covariate coefficients: kernel-weighted least squares of the outcome (and
     treatment) on the covariates after partialling out the one-sided polynomials of
     order ``p`` at ``h`` (Calonico, Cattaneo, Farrell and Titiunik 2019, eq. 5)."""
-    return _solve_gamma(parts[0]["ZWZ"] + parts[1]["ZWZ"], des.left.D.shape[1], des.n_z)
+    # covariate coefficients come from the order-p fits at h
+    ZWZ = [_cross(part["D"], part["fit"]) for part in parts]
+    return _solve_gamma(ZWZ[0] + ZWZ[1], des.left.D.shape[1], des.n_z)
 
 
 def _fmt_pair(a, b):
@@ -757,8 +761,7 @@ def _apply(tau, g, des):
 def _strip(des, keep):
     """A copy of ``des`` with only the columns ``keep`` (used for sharp bandwidths)."""
     new = object.__new__(_Design)
-    new.left = L.Side(des.left.x, des.left.D[:, keep], des.left.w, des.left.g, True)
-    new.right = L.Side(des.right.x, des.right.D[:, keep], des.right.w, des.right.g, False)
+    new.left, new.right = des.left.with_columns(keep), des.right.with_columns(keep)
     new.n, new.n_y, new.xc = des.n, des.n_y, des.xc
     new.fuzzy = False
     new.n_z = des.n_z
@@ -769,29 +772,27 @@ def _side_estimate(side, h, b, p, q, nu, kernel, vce, nnmatch):
     """Conventional and bias-corrected limits of one side (CCT 2014, eqs. 7 and 11)."""
     closed = kernel == "uniform"
     sl = side.window(max(h, b), closed)
-    x, D, w = side.x[sl], side.D[sl], side.w[sl]
-    fp = L.lp_fit(x, D, w, h, p, kernel)
-    fq = L.lp_fit(x, D, w, b, q, kernel)
+    D = side.D[sl]
+    fp = L.WindowFit(side, sl, h, p, kernel)
+    fq = L.WindowFit(side, sl, b, q, kernel)
     scale = math.factorial(nu) / h**nu
-    Lc = fp["rows"][nu] @ ((x / h) ** (p + 1))
-    w_cl = fp["rows"][nu] * scale
-    w_bc = (fp["rows"][nu] - Lc * (h / b) ** (p + 1) * fq["rows"][p + 1]) * scale
-    g = None if side.g is None else side.g[sl]
-    res_h = L.residuals(x, D, fp, vce, nnmatch, g)
-    # nearest-neighbour residuals do not depend on the fit: compute them once
-    res_b = res_h if vce == "nn" else L.residuals(x, D, fq, vce, nnmatch, g)
-    ZWZ = _cross(D, fp)  # covariate coefficients come from these
-    return {"cl": w_cl @ D, "bc": w_bc @ D, "w_cl": w_cl, "w_bc": w_bc, "res_h": res_h,
-            "res_b": res_b, "n_h": int(np.count_nonzero(fp["k"])), "slice": sl, "ZWZ": ZWZ}
+    Lc = fp.moment(nu, p + 1)
+    row_p = fp.row(nu)
+    w_cl = row_p * scale
+    w_bc = (row_p - Lc * (h / b) ** (p + 1) * fq.row(p + 1)) * scale
+    res_h = L.window_residuals(side, sl, fp, vce, nnmatch)
+    # nearest-neighbour residuals do not depend on the fit: the same for both
+    res_b = res_h if vce == "nn" else L.window_residuals(side, sl, fq, vce, nnmatch)
+    return {"cl": np.einsum("i,ij->j", w_cl, D), "bc": np.einsum("i,ij->j", w_bc, D),
+            "w_cl": w_cl, "w_bc": w_bc, "res_h": res_h, "res_b": res_b, "n_h": fp.nz, "slice": sl, "D": D, "fit": fp}
 
 
 def _outcome_design(des, j, n_y):
     """The design of outcome ``j`` of a multi-outcome design (shared sort and split)."""
     keep = [j] + list(range(n_y, des.left.D.shape[1]))
     new = object.__new__(_Design)
-    new.left = L.Side(des.left.x, des.left.D[:, keep], des.left.w, des.left.g, True)
-    new.right = L.Side(des.right.x, des.right.D[:, keep], des.right.w, des.right.g, False)
-    new.left.n_unique, new.right.n_unique = des.left.n_unique, des.right.n_unique
+    new.left = des.left.with_columns(keep, share=True)
+    new.right = des.right.with_columns(keep, share=True)
     new.n, new.n_y, new.xc = des.n, 1, des.xc
     new.fuzzy, new.n_z = des.fuzzy, des.n_z
     return new

@@ -319,6 +319,14 @@ def test_rd_batch_equals_a_loop_of_fits():
     assert list(tab.names) == ["a", "b", "c"]
     np.testing.assert_allclose(tab.values, [e.value for e in loop], rtol=1e-12)
     np.testing.assert_allclose(tab.stderrs, [e.stderr for e in loop], rtol=1e-12)
+    # defaults (nearest-neighbour variance), where the outcomes share the pilot-window
+    # moments and residuals: still the numbers of the loop
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        tab = rd_batch(d.X, Y, treatment=d.treatment, covariates=Z)
+        loop = [RDD().fit(d.X, Y[c], treatment=d.treatment, covariates=Z).effect() for c in Y]
+    np.testing.assert_allclose(tab.values, [e.value for e in loop], rtol=1e-12)
+    np.testing.assert_allclose(tab.stderrs, [e.stderr for e in loop], rtol=1e-12)
     with pytest.raises(ValueError, match=r"`Y` must hold one outcome per column"):
         rd_batch(d.X, d.y)
     with pytest.raises(ValueError, match=r"`Y` contains NaN"):
@@ -335,3 +343,31 @@ def test_kink_default_order_is_rdrobusts():
     ref, mine, e = run_both(d["x"], d["y"], deriv=1)
     assert max_rel_err(ref, mine) < TOL
     assert "p=2, q=3" in e.effect().method
+
+
+@pytest.mark.parametrize("opts", [
+    {"ties": True, "fuzzy": True, "covs": True},
+    {"kernel": "uniform", "weights": True, "bwselect": "msetwo"},
+    {"kernel": "epanechnikov", "deriv": 1, "p": 2, "vce": "hc3"},
+    {"ties": True, "cluster": True, "bwselect": "cercomb2"},
+])
+def test_compiled_window_moments_match_rdrobust(opts, sims, monkeypatch):
+    # large sides take their window moments from the compiled kernel, small ones from
+    # numpy: force the compiled kernel on small data and compare with rdrobust
+    from causalkit.rdd import _lpcore
+
+    monkeypatch.setattr(_lpcore, "COMPILED_MOMENTS_MIN", 0)
+    d = sims[opts.get("ties", False)]
+    kw = {k: v for k, v in opts.items() if k in ("kernel", "deriv", "p", "vce", "bwselect")}
+    if opts.get("fuzzy"):
+        kw["treatment"] = d["t"]
+    if opts.get("covs"):
+        kw["covariates"] = d["z"]
+    if opts.get("cluster"):
+        kw["groups"] = d["g"]
+    if opts.get("weights"):
+        kw["sample_weight"] = 0.5 + np.abs(d["z"][:, 0])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ref, mine, _ = run_both(d["x"], d["y"], **kw)
+    assert max_rel_err(ref, mine) < TOL
