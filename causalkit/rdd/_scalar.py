@@ -315,7 +315,12 @@ class RDD(BaseEstimator):
         Order of the point estimate; default 1, or ``deriv + 1`` for a derivative
         (rdrobust's default: local quadratic for a kink).
     q : int, optional
-        Order of the bias estimate (default ``p + 1``).
+        Order of the bias estimate (default ``p + 1``). With ``q > p + 1`` the
+        selection of ``h`` takes the bias of the order-``p`` fit from the
+        coefficient of order ``p + 1`` of the order-``q`` fit at ``b``, as
+        rdrobust for R and Stata do; the Python rdrobust 2.1.1 takes the fit's last
+        coefficient (order ``q``) instead, so its ``h`` differs there (its ``b``,
+        and every estimate at given bandwidths, agree).
     deriv : int, default 0
         Derivative estimated: 0 for a jump, 1 for a kink (regression kink design).
     kernel : {"triangular", "epanechnikov", "uniform"}, default "triangular"
