@@ -234,9 +234,8 @@ def _restricted_fit(sam, hl, hr, order, kernel, coef=None):
         raise _Singular(m, _distinct(xw), order, max(hl, hr), None, need=order + 2)
     W = np.linalg.solve(G, Rk)
     F = sam.F[lo:hi]
-    if coef is not None:
-        h = hl if hl == hr else math.sqrt(hl * hr)
-        return float(W[coef + 1] @ F) / h**coef
+    if coef is not None:  # (selection only, where hl == hr)
+        return float(W[coef + 1] @ F) / hl**coef
     wl, wr = W[1] / hl, W[2] / hr
     var = {nm: _jackknife(w, xw, sam.n, sam.masspoints)
            for nm, w in (("left", wl), ("right", wr), ("diff", wr - wl), ("sum", wr + wl))}
@@ -675,7 +674,8 @@ class RDDensity(BaseEstimator):
 
         Each point uses the units of its own side, order ``p``, the bandwidth of its
         side and the point's own local polynomial (Cattaneo, Jansson and Ma 2020,
-        sec. 2). Returns a :class:`pandas.DataFrame` with ``x``, ``side``,
+        sec. 2), also after a restricted fit (whose estimates at the cutoff then
+        differ from the curve's end points). Returns a :class:`pandas.DataFrame` with ``x``, ``side``,
         ``density`` and ``stderr`` (jackknife).
         """
         import pandas as pd
