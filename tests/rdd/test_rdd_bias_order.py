@@ -39,6 +39,29 @@ def test_bias_bandwidth_matches_rdrobust_for_every_bwselect(sims, p, q):
         np.testing.assert_allclose(got[2:], ref[2:], rtol=TOL, err_msg=bw)
 
 
+@pytest.mark.parametrize("opt", ["hc1", "hc3", "fuzzy", "covs", "cluster", "kink"])
+def test_bias_bandwidth_matches_rdrobust_with_options(sims, opt):
+    x, y = sims["x"], sims["y"]
+    kw = {"p": 1, "q": 3}
+    ours, theirs = {}, {}
+    if opt in ("hc1", "hc3"):
+        kw["vce"] = opt
+    elif opt == "fuzzy":
+        ours["treatment"] = theirs["fuzzy"] = sims["t"]
+    elif opt == "covs":
+        ours["covariates"] = theirs["covs"] = sims["z"]
+    elif opt == "cluster":
+        ours["groups"] = theirs["cluster"] = sims["g"]
+    else:
+        kw.update(p=2, q=4, deriv=1)
+    for bw in ("mserd", "msetwo", "cercomb2"):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            ref = rdrobust.rdbwselect(y, x, bwselect=bw, **kw, **theirs).bws.values.ravel()
+        got = np.array(rd_bandwidth(x, y, bwselect=bw, **kw, **ours))
+        np.testing.assert_allclose(got[2:], ref[2:], rtol=TOL, err_msg=bw)
+
+
 @pytest.mark.parametrize("kw", [{}, {"vce": "hc1"}, {"fuzzy": True}, {"covs": True},
                                 {"cluster": True}, {"deriv": 1, "p": 2, "q": 4}], ids=repr)
 def test_estimates_at_given_bandwidths_match_rdrobust(sims, kw):
