@@ -179,12 +179,135 @@ def _side_fit(sam, h, order, kernel, right, nu=1):
     return coef, var, int(np.count_nonzero(k))
 
 
+def _distinct(v):
+    """Distinct values of a sorted array."""
+    return int(np.count_nonzero(np.diff(v))) + 1 if v.shape[0] else 0
+
+
+def _restricted_basis(u, order):
+    """Columns ``(1, u 1(u<0), u 1(u>=0), u^2, ..., u^order)``: one intercept (``F`` is
+    continuous), a slope (density) on each side and common higher coefficients."""
+    cols = [np.ones_like(u), np.where(u < 0, u, 0.0), np.where(u >= 0, u, 0.0)]
+    cols += [u**j for j in range(2, order + 1)]
+    return np.column_stack(cols)
+
+
+def _jackknife(w, xw, n, masspoints):
+    """Jackknife variance of the linear statistic ``w @ F_n`` (see :func:`_side_fit`)."""
+    csum = np.r_[np.cumsum(w[::-1])[::-1], 0.0]
+    psi = csum[np.searchsorted(xw, xw, "left")] - w if masspoints else csum[1:]
+    return float(psi @ psi) / (n - 1) ** 2
+
+
+def _restricted_fit(sam, hl, hr, order, kernel, coef=None):
+    """The restricted fit of ``F_n`` on both sides at once (Cattaneo, Jansson and Ma
+    2018, sec. 2): units within ``hl`` below and ``hr`` above the cutoff, kernel
+    weights :math:`K(u)/h` and basis :math:`r(u)` of :func:`_restricted_basis` in
+    :math:`u = (x - c)/h`, ``h`` the bandwidth of the unit's side.
+
+    Returns the two one-sided densities and the jackknife variances of the left,
+    right, difference and sum, with the units of positive weight per side; or, with
+    ``coef`` = j >= 2, the coefficient of :math:`(x - c)^j` (the common
+    :math:`F^{(j)}(c)/j!`).
+    """
+    lo, _ = sam.window(hl, False, kernel)
+    _, hi = sam.window(hr, True, kernel)
+    xw = sam.x[lo:hi]
+    d = xw - sam.c
+    below = d < 0
+    m = hi - lo
+    # a slope on each side needs two distinct values there; the order + 2
+    # coefficients need as many distinct values in the window
+    for side_h, side_m, right in ((hl, below, False), (hr, ~below, True)):
+        if _distinct(xw[side_m]) < 2:
+            raise _Singular(int(side_m.sum()), _distinct(xw[side_m]), order, side_h, right,
+                            need=2)
+    if _distinct(xw) < order + 2:
+        raise _Singular(m, _distinct(xw), order, max(hl, hr), None, need=order + 2)
+    hs = np.where(below, hl, hr)
+    u = d / hs
+    k = kernel_function(kernel)(u) / hs
+    R = _restricted_basis(u, order)
+    Rk = R.T * k
+    G = Rk @ R
+    if not np.all(np.isfinite(G)) or np.linalg.cond(G) > 1e14:
+        raise _Singular(m, _distinct(xw), order, max(hl, hr), None, need=order + 2)
+    W = np.linalg.solve(G, Rk)
+    F = sam.F[lo:hi]
+    if coef is not None:  # (selection only, where hl == hr)
+        return float(W[coef + 1] @ F) / hl**coef
+    wl, wr = W[1] / hl, W[2] / hr
+    var = {nm: _jackknife(w, xw, sam.n, sam.masspoints)
+           for nm, w in (("left", wl), ("right", wr), ("diff", wr - wl), ("sum", wr + wl))}
+    pos = k > 0
+    return (float(wl @ F), float(wr @ F), var, int(np.count_nonzero(pos & below)),
+            int(np.count_nonzero(pos & ~below)))
+
+
+def _halves(n_nodes):
+    """Gauss-Legendre nodes and weights on [-1, 0] and on [0, 1]."""
+    t, wt = np.polynomial.legendre.leggauss(n_nodes)
+    return (((t - 1) / 2, wt / 2), ((t + 1) / 2, wt / 2))
+
+
+def restricted_design(order, kernel, f_left, f_right):
+    r"""Asymptotic design of the restricted fit: :math:`S = \int r r' K f` and
+    :math:`\Lambda = \int r\, u^{o+1} K f` over :math:`[-1, 1]`, ``f`` the density of
+    each side (constant on each half), and
+    :math:`\Gamma = \sum_\pm f_\pm^3 \iint r(u) r(v)' K(u) K(v) \min(|u|, |v|)` over
+    pairs on the same side (the covariance of the increments of the empirical
+    distribution function away from the cutoff; Cattaneo, Jansson and Ma 2020,
+    Theorem 1). Exact Gauss-Legendre quadrature (on each half, and on the two
+    triangles of each square for :math:`\Gamma`)."""
+    K = kernel_function(kernel)
+    k = order + 2
+    S, L, Gam = np.zeros((k, k)), np.zeros(k), np.zeros((k, k))
+    for (u, w), f in zip(_halves(order + 4), (f_left, f_right)):
+        wk = w * K(u) * f
+        R = _restricted_basis(u, order)
+        S += (R.T * wk) @ R
+        L += (R.T * wk) @ u ** (order + 1)
+        # region |u| <= |v| of the half: |u| = s|v|-scaled pairs, min(|u|, |v|) = |u|
+        sign = np.sign(u.mean())
+        t, wt = _halves(order + 4)[1]
+        A = np.zeros((k, k))
+        for s_i, ws in zip(t, wt):
+            v = sign * (s_i + (1 - s_i) * t)      # |v| from |u| = s_i to 1
+            uu = sign * s_i
+            ru = _restricted_basis(np.array([uu]), order)[0]
+            rv = _restricted_basis(v, order)
+            inner = (rv.T * (wt * (1 - s_i) * K(v))) @ np.ones_like(v)
+            A += ws * K(np.array([uu]))[0] * s_i * np.outer(ru, inner)
+        Gam += f**3 * (A + A.T)
+    return S, L, Gam
+
+
+def restricted_constants(order, kernel, ratio=1.0):
+    r"""Bias constants :math:`e_\pm' S^{-1} \Lambda` of the two slopes of the restricted
+    fit (per unit of the coefficient of order ``o + 1`` of ``F``), the right side's
+    density ``ratio`` times the left's (:func:`restricted_design`)."""
+    S, L, _ = restricted_design(order, kernel, 1.0, float(ratio))
+    B = np.linalg.solve(S, L)
+    return float(B[1]), float(B[2])
+
+
+def _restricted_plugin(f_left, f_right, order, kernel):
+    """Plug-in variance constants (left, right, diff, sum) of the restricted slopes:
+    the variance of each is the constant over ``n h``."""
+    S, _, Gam = restricted_design(order, kernel, f_left, f_right)
+    Si = np.linalg.inv(S)
+    V = Si @ Gam @ Si
+    return {"left": V[1, 1], "right": V[2, 2], "diff": V[1, 1] + V[2, 2] - 2 * V[1, 2],
+            "sum": V[1, 1] + V[2, 2] + 2 * V[1, 2]}
+
+
 class _Singular(ValueError):
-    def __init__(self, m, distinct, order, h, right):
-        side = "at or above" if right else "below"
+    def __init__(self, m, distinct, order, h, right, need=None):
+        side = {True: "at or above", False: "below", None: "on either side of"}[right]
+        need = order + 1 if need is None else need
         super().__init__(
             f"only {distinct} distinct value(s) of `X` ({m} unit(s)) lie within {h:.4g} "
-            f"{side} the cutoff, and a density fit of order {order} needs at least {order + 1}")
+            f"{side} the cutoff, and a density fit of order {order} needs at least {need}")
 
 
 def _regularise(sam, h, right, n_local, n_unique):
@@ -209,7 +332,8 @@ def _regularise_both(sam, h, n_local, n_unique):
                _regularise(sam, h, True, n_local, n_unique))
 
 
-def density_bandwidths(sam, *, p, kernel, vce, regularize, n_local, n_unique):
+def density_bandwidths(sam, *, p, kernel, vce, regularize, n_local, n_unique,
+                       restricted=False):
     """The four bandwidths (each left, each right, diff, sum) and their constants.
 
     Steps: (1) a normal-reference bandwidth (mean and standard deviation of ``X``) for
@@ -236,23 +360,35 @@ def density_bandwidths(sam, *, p, kernel, vce, regularize, n_local, n_unique):
         # pilot (order p + 2) two more of each than the density's
         h_v = _regularise_both(sam, h_v, n_local, n_unique)
         h_b = _regularise_both(sam, h_b, n_local and n_local + 2, n_unique and n_unique + 2)
-    out = {}
-    for right, nm in ((False, "left"), (True, "right")):
-        f_hat, var, _ = _side_fit(sam, h_v, p, kernel, right)
+    if restricted:
+        fl, fr, var, _, _ = _restricted_fit(sam, h_v, h_v, p, kernel)
         if vce == "jackknife":
-            V = n * h_v * var
+            V = {k: n * h_v * v for k, v in var.items()}
         else:
-            V = f_hat * kernel_constants(p, 1, kernel, right)[1]
-        deriv, _, _ = _side_fit(sam, h_b, p + 2, kernel, right, nu=p + 1)
-        B = kernel_constants(p, 1, kernel, right)[0] * deriv
-        out[nm] = (V, B)
-    (Vl, Bl), (Vr, Br) = out["left"], out["right"]
+            V = _restricted_plugin(fl, fr, p, kernel)
+        deriv = _restricted_fit(sam, h_b, h_b, p + 2, kernel, coef=p + 1)
+        Bl, Br = (b * deriv for b in restricted_constants(p, kernel, fr / fl))
+    else:
+        V, B = {}, {}
+        for right, nm in ((False, "left"), (True, "right")):
+            f_hat, var, _ = _side_fit(sam, h_v, p, kernel, right)
+            if vce == "jackknife":
+                V[nm] = n * h_v * var
+            else:
+                V[nm] = f_hat * kernel_constants(p, 1, kernel, right)[1]
+            deriv, _, _ = _side_fit(sam, h_b, p + 2, kernel, right, nu=p + 1)
+            B[nm] = kernel_constants(p, 1, kernel, right)[0] * deriv
+        Bl, Br = B["left"], B["right"]
+        # independent sides: the difference and the sum have the same variance
+        V["diff"] = V["sum"] = V["left"] + V["right"]
+    B2 = {"left": Bl**2, "right": Br**2, "diff": (Br - Bl) ** 2, "sum": (Br + Bl) ** 2}
+    # a combination whose constants cancel (up to rounding) has no leading bias
+    tiny = (64 * np.finfo(float).eps * (abs(Bl) + abs(Br))) ** 2
+    B2 = {k: 0.0 if v <= tiny else v for k, v in B2.items()}
     rate = 1 / (2 * p + 1)
     with np.errstate(divide="ignore", over="ignore"):
-        def h(V, B2):
-            return float((V / (2 * p * B2 * n)) ** rate) if B2 > 0 else math.inf
-        hs = {"left": h(Vl, Bl**2), "right": h(Vr, Br**2), "diff": h(Vl + Vr, (Br - Bl) ** 2),
-              "sum": h(Vl + Vr, (Br + Bl) ** 2)}
+        hs = {k: float((V[k] / (2 * p * B2[k] * n)) ** rate) if B2[k] > 0 else math.inf
+              for k in V}
     # capped at the range of the data: each side at its own, the common ones at the larger
     hs["left"] = min(hs["left"], c - float(sam.x[0]))
     hs["right"] = min(hs["right"], float(sam.x[-1]) - c)
@@ -262,9 +398,7 @@ def density_bandwidths(sam, *, p, kernel, vce, regularize, n_local, n_unique):
         hs["right"] = _regularise(sam, hs["right"], True, n_local, n_unique)
         for k in ("diff", "sum"):
             hs[k] = _regularise_both(sam, hs[k], n_local, n_unique)
-    return {"left": (hs["left"], Vl, Bl**2), "right": (hs["right"], Vr, Br**2),
-            "diff": (hs["diff"], Vl + Vr, (Br - Bl) ** 2),
-            "sum": (hs["sum"], Vl + Vr, (Br + Bl) ** 2)}
+    return {k: (hs[k], V[k], B2[k]) for k in ("left", "right", "diff", "sum")}
 
 
 class RDDensity(BaseEstimator):
@@ -283,8 +417,19 @@ class RDDensity(BaseEstimator):
     standard normal reference. The densities in the test use order ``q = p + 1`` at
     the bandwidth selected for order ``p``, so the smoothing bias of the
     MSE-optimal bandwidth does not distort the test (robust bias correction,
-    Cattaneo, Jansson and Ma 2020, sec. 3). The numbers agree with the ``rddensity``
-    software (Cattaneo, Jansson and Ma 2018) in its unrestricted mode.
+    Cattaneo, Jansson and Ma 2020, sec. 3).
+
+    With ``fitselect="restricted"`` one regression on both sides at once, with
+    basis :math:`(1, (x-c)1(x<c), (x-c)1(x \ge c), (x-c)^2, \ldots, (x-c)^q)`,
+    imposes what holds under the null hypothesis of no manipulation: a continuous
+    distribution function and equal derivatives of the density on both sides,
+    leaving a slope (density) per side (Cattaneo, Jansson and Ma 2018, sec. 2). The
+    two densities are then correlated, and the variance of their difference (in
+    :math:`T`) is that of the difference, not the sum of the two variances. The
+    bandwidth is one for both sides: "diff", "sum" or "comb" (the smaller of the
+    two); its bias constants integrate over both sides with each side's estimated
+    density. The numbers agree with the ``rddensity`` software (Cattaneo, Jansson
+    and Ma 2018) in both modes.
 
     Parameters
     ----------
@@ -297,13 +442,21 @@ class RDDensity(BaseEstimator):
         conventional test, invalid at an MSE-optimal bandwidth).
     kernel : {"triangular", "epanechnikov", "uniform"}, default "triangular"
     bandwidth : float, pair of floats or None, default None
-        ``h`` (or ``(h_left, h_right)``); None selects it by ``bwselect``.
+        ``h`` (or ``(h_left, h_right)``, unrestricted fits only); None selects it by
+        ``bwselect``.
     bwselect : {"comb", "each", "diff", "sum"}, default "comb"
-        "each": MSE-optimal for each one-sided density; "diff": one bandwidth,
-        MSE-optimal for the difference; "sum": for the sum; "comb": per side, the
-        median of (each, diff, sum).
+        "each": MSE-optimal for each one-sided density (unrestricted fits only);
+        "diff": one bandwidth, MSE-optimal for the difference; "sum": for the sum;
+        "comb": per side, the median of (each, diff, sum), or with restricted fits
+        the smaller of (diff, sum).
     vce : {"jackknife", "plugin"}, default "jackknife"
         Variance estimator (in the test and in bandwidth selection).
+    fitselect : {"unrestricted", "restricted"}, default "unrestricted"
+        "unrestricted": a separate fit on each side; "restricted": one fit on both
+        sides with the distribution function and the derivatives of the density
+        beyond the first shared (see above). rddensity also accepts two bandwidths
+        in restricted mode, but then divides the right side's slope by the left
+        bandwidth; here a restricted fit takes one bandwidth.
     masspoints : bool, default True
         Tied values of ``X`` share one value of the empirical distribution function
         and enter the jackknife together. With False, ties are broken by order.
@@ -355,8 +508,8 @@ class RDDensity(BaseEstimator):
     """
 
     def __init__(self, *, cutoff=0.0, p=2, q=None, kernel="triangular", bandwidth=None,
-                 bwselect="comb", vce="jackknife", masspoints=True, regularize=True,
-                 n_local_min=None, n_unique_min=None, level=95.0):
+                 bwselect="comb", vce="jackknife", fitselect="unrestricted", masspoints=True,
+                 regularize=True, n_local_min=None, n_unique_min=None, level=95.0):
         self.cutoff = cutoff
         self.p = p
         self.q = q
@@ -364,6 +517,7 @@ class RDDensity(BaseEstimator):
         self.bandwidth = bandwidth
         self.bwselect = bwselect
         self.vce = vce
+        self.fitselect = fitselect
         self.masspoints = masspoints
         self.regularize = regularize
         self.n_local_min = n_local_min
@@ -378,6 +532,7 @@ class RDDensity(BaseEstimator):
         "bandwidth": [POS_REAL, "array-like", None],
         "bwselect": [StrOptions(set(_BWSELECT))],
         "vce": [StrOptions(set(_VCE))],
+        "fitselect": [StrOptions({"unrestricted", "restricted"})],
         "masspoints": ["boolean"],
         "regularize": ["boolean"],
         "n_local_min": [NONNEG_INT, None],
@@ -394,7 +549,18 @@ class RDDensity(BaseEstimator):
         nl = 20 + p + 1 if self.n_local_min is None else int(self.n_local_min)
         nu = 20 + p + 1 if self.n_unique_min is None else int(self.n_unique_min)
         if self.bandwidth is not None:
-            _pair(self.bandwidth, "bandwidth")
+            hl, hr = _pair(self.bandwidth, "bandwidth")
+            if self.fitselect == "restricted" and hl != hr:
+                raise ValueError(
+                    "`bandwidth` must be one number with fitselect='restricted' (its "
+                    "coefficients are shared across the cutoff, so both sides use one "
+                    f"bandwidth); got {self.bandwidth!r}. Give one `bandwidth`, or use "
+                    "fitselect='unrestricted'.")
+        if self.fitselect == "restricted" and self.bwselect == "each":
+            raise ValueError(
+                "`bwselect`='each' selects a bandwidth per side, which fitselect='restricted' "
+                "cannot use (it takes one bandwidth for both sides); use 'comb' (the smaller "
+                "of 'diff' and 'sum'), 'diff' or 'sum', or fitselect='unrestricted'.")
         return p, q, nl, nu
 
     @_fit_context(prefer_skip_nested_validation=True)
@@ -414,6 +580,7 @@ class RDDensity(BaseEstimator):
         """
         p, q, n_local, n_unique = self._resolve_params()
         kernel = _KERNELS[self.kernel]
+        restricted = self.fitselect == "restricted"
         x, names = check_running_variable(X, self.cutoff)
         sam = _Sample(x, self.cutoff, bool(self.masspoints))
         n_l, n_r = sam.n_left, sam.n - sam.n_left
@@ -431,7 +598,7 @@ class RDDensity(BaseEstimator):
             if self.bandwidth is None:
                 table = density_bandwidths(sam, p=p, kernel=kernel, vce=self.vce,
                                            regularize=bool(self.regularize), n_local=n_local,
-                                           n_unique=n_unique)
+                                           n_unique=n_unique, restricted=restricted)
                 import pandas as pd
 
                 self.bandwidths_ = pd.DataFrame(table, index=["bandwidth", "variance",
@@ -440,18 +607,28 @@ class RDDensity(BaseEstimator):
                 hd, hs = table["diff"][0], table["sum"][0]
                 sel = {"each": (each_l, each_r), "diff": (hd, hd), "sum": (hs, hs),
                        "comb": (float(np.median([each_l, hd, hs])),
-                                float(np.median([each_r, hd, hs])))}[self.bwselect]
+                                float(np.median([each_r, hd, hs])))}
+                if restricted:
+                    sel["comb"] = (min(hd, hs), min(hd, hs))
+                sel = sel[self.bwselect]
                 hl, hr = sel
             else:
                 hl, hr = _pair(self.bandwidth, "bandwidth")
             rows = {}
             for order in sorted({p, q}):
+                if restricted:
+                    fl, fr, var, nel, ner = _restricted_fit(sam, hl, hr, order, kernel)
+                    if self.vce == "plugin":
+                        var = {k: v / (sam.n * hl) for k, v in
+                               _restricted_plugin(fl, fr, order, kernel).items()}
+                    rows[order] = (fl, var["left"], fr, var["right"], nel, ner, var["diff"])
+                    continue
                 fl, vl, nel = _side_fit(sam, hl, order, kernel, False)
                 fr, vr, ner = _side_fit(sam, hr, order, kernel, True)
                 if self.vce == "plugin":
                     vl = fl * kernel_constants(order, 1, kernel, False)[1] / (sam.n * hl)
                     vr = fr * kernel_constants(order, 1, kernel, True)[1] / (sam.n * hr)
-                rows[order] = (fl, vl, fr, vr, nel, ner)
+                rows[order] = (fl, vl, fr, vr, nel, ner, vl + vr)
         except _Singular as err:
             raise ValueError(f"Cannot run the density test: {err}. Give a larger `bandwidth`, "
                              "lower `p`, or keep `regularize=True`.") from None
@@ -463,10 +640,10 @@ class RDDensity(BaseEstimator):
                 f"{self.vce})")
 
         def ests(order, tag):
-            fl, vl, fr, vr, nel, ner = rows[order]
+            fl, vl, fr, vr, nel, ner, vd = rows[order]
             return (Estimate(fl, math.sqrt(vl), n=nel, method=f"{tag} {meth}", name="left"),
                     Estimate(fr, math.sqrt(vr), n=ner, method=f"{tag} {meth}", name="right"),
-                    Estimate(fr - fl, math.sqrt(vl + vr), n=nel + ner,
+                    Estimate(fr - fl, math.sqrt(vd), n=nel + ner,
                              method=f"{tag} {meth}", name="density difference"))
 
         self.density_left_, self.density_right_, self.test_ = ests(q, "robust")
@@ -497,7 +674,8 @@ class RDDensity(BaseEstimator):
 
         Each point uses the units of its own side, order ``p``, the bandwidth of its
         side and the point's own local polynomial (Cattaneo, Jansson and Ma 2020,
-        sec. 2). Returns a :class:`pandas.DataFrame` with ``x``, ``side``,
+        sec. 2), also after a restricted fit (whose estimates at the cutoff then
+        differ from the curve's end points). Returns a :class:`pandas.DataFrame` with ``x``, ``side``,
         ``density`` and ``stderr`` (jackknife).
         """
         import pandas as pd

@@ -239,6 +239,10 @@ def _density_bad():
         BadInput("bad-p", _params(p=0), ValueError, r"The 'p' parameter of RDDensity must be"),
         BadInput("bad-masspoints", _params(masspoints="adjust"), TypeError,
                  r"The 'masspoints' parameter of RDDensity must be"),
+        BadInput("bad-fitselect", _params(fitselect="joint"), ValueError,
+                 r"The 'fitselect' parameter of RDDensity must be"),
+        BadInput("restricted-each", _params(fitselect="restricted", bwselect="each"),
+                 ValueError, r"`bwselect`='each' selects a bandwidth per side"),
     ]
 
 

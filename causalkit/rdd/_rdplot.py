@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 import numbers
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -19,9 +20,11 @@ from scipy import stats
 
 from ..utils.validation import check_aligned, check_vector
 from ._r3d import check_running_variable
+from ._scalar import MassPointsWarning
 
 __all__ = ["RDPlot", "rd_plot"]
 
+_MASSPOINTS = ("adjust", "check", "off")
 BINSELECT = ("es", "espr", "esmv", "esmvpr", "qs", "qspr", "qsmv", "qsmvpr")
 _P = np.polynomial.polynomial
 
@@ -50,6 +53,8 @@ class RDPlot:
         The global polynomial fit on a grid (``x``, ``side``, ``y``, ``ci_low``,
         ``ci_high``; pointwise heteroskedasticity-robust HC1 intervals).
     binselect : str
+        The method used: the ``binselect`` asked for, with the suffix "pr" added
+        where ``masspoints="adjust"`` found mass points.
     ax : matplotlib axes or None
 
     Examples
@@ -77,42 +82,62 @@ class RDPlot:
     ax: object = None
 
 
-def _side_constants(xs, ys, c, p, n_total):
-    """IMSE and MV bin counts (unrounded) of one side, sorted by ``x``.
+_K_SELECT = 4  # order of the global polynomials behind the bin-count constants
 
-    ES: :math:`J = (2B/V)^{1/3} n^{1/3}` with
-    :math:`B = \\text{range}^2/12 \\cdot n^{-1}\\sum \\hat\\mu'(x_i)^2` and
-    :math:`V = \\text{range}^{-1}\\sum_i (x_{(i)} - x_{(i-1)}) \\hat\\sigma^2_i`;
-    QS: :math:`B = n^{-1}\\sum (\\hat\\mu'(x_i)\\, n (x_{(i)} - x_{(i-1)}))^2 / 12`,
-    :math:`V = n^{-1}\\sum \\hat\\sigma^2_i` (CCT 2015, Theorems 1-2 and sec. 4).
-    :math:`\\hat\\mu` is the global polynomial of order ``p``; :math:`\\hat\\sigma^2_i`
-    the spacings estimate :math:`(y_{(i)} - y_{(i-1)})^2 / 2` or, for "pr", the
-    polynomial regression :math:`\\hat\\mu_{y^2} - \\hat\\mu^2`. MV:
-    :math:`J = \\widehat{\\mathrm{Var}}(y) / V \\cdot N / \\log(N)^2` with ``N``
-    the units on both sides.
+
+def _poly_fit(u, v, k):
+    """Least-squares polynomial of order ``k`` (increasing coefficients) in ``u``."""
+    scale = float(np.max(np.abs(u))) or 1.0
+    coef = np.linalg.lstsq(np.vander(u / scale, k + 1, increasing=True), v, rcond=None)[0]
+    return coef / scale ** np.arange(k + 1)
+
+
+def _side_constants(xs, ys, c, k, edge, n_total):
+    r"""IMSE and MV bin counts (unrounded) of one side, sorted by ``x``.
+
+    Calonico, Cattaneo and Titiunik (2015, Theorems 1-2 and sec. 4), with
+    :math:`n_\pm` the units of the side, :math:`n` those of both sides, the
+    spacings :math:`\Delta x_i = x_{(i)} - x_{(i-1)}`,
+    :math:`\Delta y_i = y_{(i)} - y_{(i-1)}`, midpoints :math:`\bar x_i`, the side's
+    length :math:`L` from the cutoff to the extreme value, and :math:`\hat\mu`,
+    :math:`\hat\mu_2` global polynomials of order ``k`` fitted to ``y`` and
+    ``y**2`` (:math:`\hat\sigma^2 = \hat\mu_2 - \hat\mu^2`, replaced by the
+    side's sample variance where negative).
+
+    IMSE-optimal :math:`J = \lceil (2 B / V)^{1/3} \rceil` with
+    ES: :math:`2B = L^2 \sum_i \hat\mu'(x_i)^2 / 6`,
+    :math:`V = (2L)^{-1} \sum \Delta x_i \Delta y_i^2` (spacings) or
+    :math:`L^{-1} \sum \Delta x_i \hat\sigma^2(\bar x_i)` ("pr");
+    QS: :math:`2B = n_\pm^2 \sum \Delta x_i^2 \hat\mu'(\bar x_i)^2 / 12` (the
+    squared scaled spacing :math:`(n_\pm \Delta x_i)^2` has mean :math:`2/f^2`),
+    :math:`V = (2 n_\pm)^{-1} \sum \Delta y_i^2` or
+    :math:`n_\pm^{-1} \sum \hat\sigma^2(x_i)`. Mimicking variance:
+    :math:`J = \lceil \widehat{\mathrm{Var}}(y) / V \cdot n / \log(n)^2 \rceil`.
     """
     n = xs.shape[0]
-    rng = float(xs[-1] - xs[0])
     u = xs - c
-    coef = _P.polyfit(u, ys, p)
-    d1 = _P.polyval(u, _P.polyder(coef))
-    s2_pr = _P.polyval(u, _P.polyfit(u, ys**2, p)) - _P.polyval(u, coef) ** 2
-    dx = np.diff(xs)
-    s2_sp = np.diff(ys) ** 2 / 2
+    coef = _poly_fit(u, ys, k)
+    coef2 = _poly_fit(u, ys**2, k)
+    d1 = _P.polyder(coef)
+    dx, dy = np.diff(xs), np.diff(ys)
+    mid = (u[1:] + u[:-1]) / 2
     vy = float(np.var(ys, ddof=1))
+
+    def s2(at):
+        v = _P.polyval(at, coef2) - _P.polyval(at, coef) ** 2
+        return np.where(v < 0, vy, v)
+
+    length = abs(edge - c)
+    two_b = {"es": length**2 * float(np.sum(_P.polyval(u, d1) ** 2)) / 6,
+             "qs": n**2 * float(np.sum(dx**2 * _P.polyval(mid, d1) ** 2)) / 12}
+    V = {"es": float(np.sum(dx * dy**2)) / (2 * length), "qs": float(np.sum(dy**2)) / (2 * n),
+         "espr": float(np.sum(dx * s2(mid))) / length, "qspr": float(np.sum(s2(u))) / n}
+    mv_rate = n_total / math.log(n_total) ** 2
     out = {}
     with np.errstate(divide="ignore", invalid="ignore"):
-        B = {"es": rng**2 / 12 * float(np.mean(d1**2)),
-             "qs": float(np.mean((d1[1:] * n * dx) ** 2)) / 12}
-        V = {"es": float(np.sum(dx * s2_sp)) / rng, "qs": float(np.mean(s2_sp)),
-             "espr": float(np.sum(dx * s2_pr[1:])) / rng, "qspr": float(np.mean(s2_pr))}
-        mv_rate = n_total / math.log(n_total) ** 2
-        for kind in ("es", "qs"):
-            for pr in ("", "pr"):
-                v = V[kind + pr]
-                out[kind + pr] = ((2 * B[kind] / v) ** (1 / 3) * n ** (1 / 3),
-                                  vy / v * mv_rate)
-    return out, coef
+        for key, v in V.items():
+            out[key] = ((two_b[key[:2]] / v) ** (1 / 3), vy / v * mv_rate)
+    return out, vy
 
 
 def _edges(xs, c, J, spacing, right):
@@ -141,7 +166,7 @@ def _count(value, name):
 
 
 def rd_plot(X, y, *, cutoff=0.0, p=4, n_bins=None, binselect="esmv", scale=1.0, level=95.0,
-            ax=None, draw=True):
+            masspoints="adjust", ax=None, draw=True):
     r"""RD plot: binned means of ``y`` on each side with global polynomial fits (like rdplot).
 
     The number of bins per side is chosen by ``binselect`` (Calonico, Cattaneo and
@@ -168,6 +193,12 @@ def rd_plot(X, y, *, cutoff=0.0, p=4, n_bins=None, binselect="esmv", scale=1.0, 
         Multiplies the selected bin counts.
     level : float, default 95
         Confidence level (percent) of the per-bin intervals and of the fit's band.
+    masspoints : {"adjust", "check", "off"}, default "adjust"
+        Mass points are declared when 20% or more of the units of either side repeat
+        a value there. "adjust" then replaces the spacings estimators of the variance
+        by the polynomial-regression ones (``binselect`` gains the suffix "pr"; the
+        spacings between tied values say nothing about the variance), "check" warns
+        with :class:`MassPointsWarning` and changes nothing, "off" does neither.
     ax : matplotlib axes, optional
     draw : bool, default True
         Draw the plot (needs matplotlib); False only computes.
@@ -179,13 +210,14 @@ def rd_plot(X, y, *, cutoff=0.0, p=4, n_bins=None, binselect="esmv", scale=1.0, 
 
     Notes
     -----
-    The evenly spaced IMSE counts and every mimicking-variance count with spacings
-    estimators, the bins, the per-bin intervals and the polynomial coefficients agree
-    with rdplot (rdrobust 2.1.1). The quantile-spaced IMSE counts and the "pr"
-    variance estimates follow the formulas of Calonico, Cattaneo and Titiunik (2015)
-    as written above and can differ from rdplot's by a few bins, as can every count on
-    data with many mass points (rdplot's ``masspoints="adjust"`` changes its
-    estimators there) and, on some data, rdplot's reported average bin width.
+    The bin counts (selected, IMSE-optimal and mimicking-variance, for all eight
+    ``binselect`` choices and each ``masspoints`` setting), the bins, the per-bin
+    intervals and the polynomial coefficients agree with rdplot (rdrobust 2.1.1),
+    also on running variables with many ties. The constants behind the counts come
+    from global polynomials of order 4 (as in rdplot), whatever ``p``. Two
+    deliberate differences: a bin holding a single unit has a NaN standard error
+    and interval (rdplot reports 0), and the average bin width is over the bins of
+    its own side that hold units (rdplot's can mix in bins of the other side).
 
     Examples
     --------
@@ -211,12 +243,20 @@ def rd_plot(X, y, *, cutoff=0.0, p=4, n_bins=None, binselect="esmv", scale=1.0, 
             or not 1 < level < 100):
         raise ValueError("`level` must be a confidence level in percent, strictly between 1 "
                          f"and 100 (e.g. 95, not 0.95); got {level!r}.")
+    if masspoints not in _MASSPOINTS:
+        raise ValueError(f"`masspoints` must be one of {_MASSPOINTS}; got {masspoints!r}.")
     fixed = None if n_bins is None else _count(n_bins, "n_bins")
     c = float(cutoff)
-    order = np.argsort(x, kind="stable")
-    xs_all, ys_all = x[order], yv[order]
-    nl = int(np.searchsorted(xs_all, c, "left"))
-    sides = ((xs_all[:nl], ys_all[:nl], False), (xs_all[nl:], ys_all[nl:], True))
+    sides = []
+    for right in (False, True):
+        m = x >= c if right else x < c
+        xm, ym = x[m], yv[m]
+        # units tied in x enter the spacings estimators in the order of numpy's default
+        # sort of each side, the order rdplot uses (a stable sort would differ from it
+        # on tied data; with masspoints="adjust" heavily tied data use no spacings)
+        o = np.argsort(xm)
+        sides.append((xm[o], ym[o], right))
+    xs_all = np.r_[sides[0][0], sides[1][0]]
     for xs, _, right in sides:
         nd = np.unique(xs).shape[0]
         if nd < p + 2:
@@ -224,19 +264,40 @@ def rd_plot(X, y, *, cutoff=0.0, p=4, n_bins=None, binselect="esmv", scale=1.0, 
                 f"`X` has {nd} distinct value(s) {'at or above' if right else 'below'} the "
                 f"cutoff; a global polynomial of order `p` = {p} (and its variance) needs at "
                 f"least {p + 2}. Lower `p`.")
+    dup = [1 - np.unique(xs).shape[0] / xs.shape[0] for xs, _, _ in sides]
+    if masspoints != "off" and max(dup) >= 0.2:
+        if masspoints == "check":
+            warnings.warn(
+                f"The running variable has mass points ({dup[0]:.0%} of the units below the "
+                f"cutoff and {dup[1]:.0%} at or above it repeat a value); the spacings "
+                "estimators of the bin counts assume distinct values. Use "
+                "masspoints='adjust' (or a binselect ending in 'pr').", MassPointsWarning,
+                stacklevel=2)
+        elif not binselect.endswith("pr"):
+            binselect += "pr"
     spacing = binselect[:2]
     key = spacing + ("pr" if binselect.endswith("pr") else "")
     mv = "mv" in binselect
+    # the constants use global polynomials of order 4 (fewer where a side has fewer
+    # distinct values), whatever the order ``p`` of the plotted fit
+    k_sel = min(_K_SELECT, min(np.unique(xs).shape[0] for xs, _, _ in sides) - 1)
     z_lvl = 1 - (1 - level / 100) / 2
+    edges = (float(xs_all[0]), float(xs_all[-1]))
     imse, mvj, used, coefs, rows, widths, fit_rows = [], [], [], {}, [], [], []
     for (xs, ys, right) in sides:
-        consts, coef = _side_constants(xs, ys, c, p, x.shape[0])
+        consts, vy = _side_constants(xs, ys, c, k_sel, edges[int(right)], x.shape[0])
         j_imse, j_mv = (int(math.ceil(v)) if np.isfinite(v) else 1 for v in consts[key])
         imse.append(max(j_imse, 1))
         mvj.append(max(j_mv, 1))
-        J = fixed[int(right)] if fixed else int(math.ceil((j_mv if mv else j_imse) * scale))
+        if fixed:
+            J = fixed[int(right)]
+        elif vy == 0:  # a constant outcome: one bin
+            J = 1
+        else:  # the scaled count, rounded down (as rdplot does)
+            J = int((j_mv if mv else j_imse) * scale)
         J = max(J, 1)
         used.append(J)
+        coef = _P.polyfit(xs - c, ys, p)
         coefs["right" if right else "left"] = coef
         e = _edges(xs, c, J, spacing, right)
         # bins are [e_j, e_{j+1}); the outermost includes the extreme value

@@ -235,6 +235,20 @@ def _bandwidths(des, *, p, q, deriv, kernel, vce, nnmatch, bwselect, scaleregul,
                               n_rate=_cer_n(des), bw_min=bw_min), c_bw
 
 
+def _check_groups(g):
+    """Cluster codes ``g`` (or None) must form at least two clusters, not all singletons."""
+    if g is None:
+        return
+    sizes = np.bincount(g)
+    if sizes.shape[0] < 2:
+        raise ValueError("`groups` has a single cluster; cluster-robust standard errors "
+                         "need at least two. Drop `groups` or pass finer clusters.")
+    if sizes.max() == 1:
+        raise ValueError("every cluster in `groups` holds a single unit, which is the "
+                         "heteroskedasticity-robust case: drop `groups` and use "
+                         "vce='hc1' (or 'nn').")
+
+
 def _cer_n(des):
     """Sample size of the CER rule: units, or with clusters the clusters of each side summed."""
     if des.left.g is None:
@@ -283,6 +297,7 @@ def rd_bandwidth(X, y, *, cutoff=0.0, p=None, q=None, deriv=0, kernel="triangula
     est._validate_params()
     est._resolve_params()
     x, _, Y, t, Z, w, g = _validate(X, y, cutoff, treatment, covariates, groups, sample_weight)
+    _check_groups(g)
     des = _Design(x, cutoff, Y, t, Z, w, g)
     bw, _ = est._select(des)
     return tuple(float(v) for v in bw)
@@ -317,7 +332,12 @@ class RDD(BaseEstimator):
         Order of the point estimate; default 1, or ``deriv + 1`` for a derivative
         (rdrobust's default: local quadratic for a kink).
     q : int, optional
-        Order of the bias estimate (default ``p + 1``).
+        Order of the bias estimate (default ``p + 1``). With ``q > p + 1`` the
+        selection of ``h`` takes the bias of the order-``p`` fit from the
+        coefficient of order ``p + 1`` of the order-``q`` fit at ``b``, as
+        rdrobust for R and Stata do; the Python rdrobust 2.1.1 takes the fit's last
+        coefficient (order ``q``) instead, so its ``h`` differs there (its ``b``,
+        and every estimate at given bandwidths, agree).
     deriv : int, default 0
         Derivative estimated: 0 for a jump, 1 for a kink (regression kink design).
     kernel : {"triangular", "epanechnikov", "uniform"}, default "triangular"
@@ -564,15 +584,7 @@ class RDD(BaseEstimator):
         p, q, nu = self._resolve_params()
         x, names, Y, t, Z, w, g = _validate(X, y, self.cutoff, treatment, covariates, groups,
                                             sample_weight)
-        if g is not None:
-            sizes = np.bincount(g)
-            if sizes.shape[0] < 2:
-                raise ValueError("`groups` has a single cluster; cluster-robust standard errors "
-                                 "need at least two. Drop `groups` or pass finer clusters.")
-            if sizes.max() == 1:
-                raise ValueError("every cluster in `groups` holds a single unit, which is the "
-                                 "heteroskedasticity-robust case: drop `groups` and use "
-                                 "vce='hc1' (or 'nn').")
+        _check_groups(g)
         des = _Design(x, self.cutoff, Y, t, Z, w, g)
         self._fit_design(des, p, q, nu)
         self.n_features_in_ = 1
@@ -851,10 +863,7 @@ def rd_batch(X, Y, *, treatment=None, covariates=None, groups=None, sample_weigh
     Yv = np.column_stack([check_vector(Ya[:, j], "Y") for j in range(Ya.shape[1])])
     x, _, _, t, Z, w, g = _validate(X, Yv[:, 0], est.cutoff, treatment, covariates, groups,
                                     sample_weight)
-    if g is not None:
-        sizes = np.bincount(g)
-        if sizes.shape[0] < 2 or sizes.max() == 1:
-            raise ValueError("`groups` must hold at least two clusters, not all of size one.")
+    _check_groups(g)
     k = Yv.shape[1]
     names = names or [f"y{j}" for j in range(k)]
     des = _Design(x, est.cutoff, Yv, t, Z, w, g)

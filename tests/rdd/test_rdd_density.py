@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from causalkit.rdd import RDDensity, rd_density_test
-from causalkit.rdd._density import kernel_constants
+from causalkit.rdd._density import _restricted_plugin, kernel_constants
 
 TOL = 1e-6
 
@@ -116,6 +116,82 @@ def test_kernel_constants_are_exact():
     assert b == pytest.approx(-3 / 7, rel=1e-12) and v == pytest.approx(40 / 7, rel=1e-12)
     b4, v4 = kernel_constants(4, 3, "triangular", False)
     assert b4 == pytest.approx(-20 / 11, rel=1e-9) and v4 == pytest.approx(20160 / 13, rel=1e-9)
+
+
+# ----------------------------------------------------------------------------- restricted
+@pytest.mark.parametrize("kw", [{}, {"p": 1}, {"p": 3}, {"kernel": "epanechnikov"},
+                                {"kernel": "uniform"}, {"vce": "plugin"},
+                                {"vce": "plugin", "p": 1}, {"bwselect": "diff"},
+                                {"bwselect": "sum"}, {"bandwidth": 25.0},
+                                {"masspoints": False}, {"regularize": False}],
+                         ids=repr)
+def test_restricted_senate_matches_rddensity(senate_margin, kw):
+    e = assert_parity(senate_margin, 0.0, fitselect="restricted", **kw)
+    assert e.bandwidth_[0] == e.bandwidth_[1]
+
+
+@pytest.mark.parametrize("vce", ["jackknife", "plugin"])
+def test_restricted_bandwidth_table_matches_rdbwdensity(senate_margin, vce):
+    rdd = pytest.importorskip("rddensity")
+    for p in (1, 2):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            ref = rdd.rdbwdensity(senate_margin, c=0.0, p=p, fitselect="restricted", vce=vce).h
+        got = RDDensity(p=p, fitselect="restricted", vce=vce).fit(senate_margin).bandwidths_
+        # p = 1: the biases of the sum cancel (rddensity's squared bias is 0, or
+        # rounding dust of 1e-41), so that bandwidth is the range cap
+        np.testing.assert_allclose(got.to_numpy(), ref.to_numpy(), rtol=TOL, atol=1e-30)
+
+
+def test_restricted_real_data_with_ties():
+    cd = pytest.importorskip("causaldata")
+    x = cd.close_elections_lmb.load_pandas().data.lagdemvoteshare.dropna().to_numpy()
+    assert_parity(x, 0.5, fitselect="restricted")
+    g = cd.gov_transfers.load_pandas().data.Income_Centered.dropna().to_numpy()
+    assert_parity(g, 0.0, fitselect="restricted")
+    assert_parity(g, 0.0, fitselect="restricted", p=1, kernel="epanechnikov")
+    rng = np.random.default_rng(0)
+    r = np.round(rng.normal(size=2000), 1)
+    assert_parity(r, 0.0, fitselect="restricted")
+    assert_parity(r, 0.05, fitselect="restricted", masspoints=False)
+
+
+def test_restricted_densities_are_correlated_and_cover_the_truth():
+    from scipy.stats import norm
+
+    rng = np.random.default_rng(11)
+    x = rng.normal(size=20000)
+    e = RDDensity(cutoff=0.3, fitselect="restricted").fit(x)
+    f0 = norm.pdf(0.3)
+    for est in (e.density_left_, e.density_right_):
+        assert abs(est.value - f0) < 3.5 * est.stderr
+    assert abs(e.test_.zstat) < 3.5
+    # the shared coefficients correlate the two densities: the jackknife's implied
+    # correlation agrees with the asymptotic one of the restricted design
+    # (about -0.33 for q = 3, triangular kernel, equal densities)
+    vl, vr, vd = (v.stderr**2 for v in (e.density_left_, e.density_right_, e.test_))
+    V = _restricted_plugin(1.0, 1.0, 3, "triangular")
+    rho = (V["left"] + V["right"] - V["diff"]) / (2 * np.sqrt(V["left"] * V["right"]))
+    assert rho < -0.2
+    assert (vl + vr - vd) / (2 * np.sqrt(vl * vr)) == pytest.approx(rho, abs=0.02)
+
+
+def test_restricted_bad_input():
+    x = np.random.default_rng(0).normal(size=500)
+    with pytest.raises(ValueError, match=r"`bwselect`='each' selects a bandwidth per side"):
+        RDDensity(fitselect="restricted", bwselect="each").fit(x)
+    with pytest.raises(ValueError, match=r"`bandwidth` must be one number with fitselect"):
+        RDDensity(fitselect="restricted", bandwidth=(0.5, 0.7)).fit(x)
+    with pytest.raises(ValueError, match=r"The 'fitselect' parameter of RDDensity must be"):
+        RDDensity(fitselect="joint").fit(x)
+    # too few distinct values near the cutoff: in a 0.5-rounded running variable, a
+    # bandwidth of 0.6 holds one value below the cutoff (-0.5): no slope there
+    r = np.round(x * 2) / 2
+    with pytest.raises(ValueError, match=r"only 1 distinct value\(s\) of `X` .* below "
+                                         r"the cutoff.*Give a larger `bandwidth`"):
+        RDDensity(fitselect="restricted", bandwidth=0.6, regularize=False).fit(r)
+    with pytest.raises(ValueError, match=r"`X` has 3 distinct value\(s\) below the cutoff"):
+        RDDensity(fitselect="restricted").fit(np.repeat([-3.0, -2, -1, 1, 2, 3, 4], 50))
 
 
 # ----------------------------------------------------------------------------- truth

@@ -1,0 +1,99 @@
+"""Bias order q > p + 1: bandwidth selection and estimation against rdrobust 2.1.1.
+
+rdrobust is a test-only peer, called as a black box. Its Python port takes the bias
+of the order-p fit, in the selection of h, from the last coefficient of the order-q
+pilot fit (order q); the R and Stata packages, and causalkit, from the coefficient of
+order p + 1. So b, and every estimate at given bandwidths, must agree to 1e-8, and h
+must estimate the same bias whatever q.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pytest
+from rdrobust_compare import max_rel_err, run_both, simulated
+
+from causalkit.rdd import rd_bandwidth
+
+rdrobust = pytest.importorskip("rdrobust")
+TOL = 1e-8
+BWSELECT = ["mserd", "msetwo", "msesum", "msecomb1", "msecomb2",
+            "cerrd", "certwo", "cersum", "cercomb1", "cercomb2"]
+
+
+@pytest.fixture(scope="module")
+def sims():
+    return simulated(n=1200, seed=3)
+
+
+@pytest.mark.parametrize("p, q", [(1, 3), (0, 2), (2, 4)])
+def test_bias_bandwidth_matches_rdrobust_for_every_bwselect(sims, p, q):
+    x, y = sims["x"], sims["y"]
+    for bw in BWSELECT:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            ref = rdrobust.rdbwselect(y, x, p=p, q=q, bwselect=bw).bws.values.ravel()
+        got = np.array(rd_bandwidth(x, y, p=p, q=q, bwselect=bw))
+        np.testing.assert_allclose(got[2:], ref[2:], rtol=TOL, err_msg=bw)
+
+
+@pytest.mark.parametrize("opt", ["hc1", "hc3", "fuzzy", "covs", "cluster", "kink"])
+def test_bias_bandwidth_matches_rdrobust_with_options(sims, opt):
+    x, y = sims["x"], sims["y"]
+    kw = {"p": 1, "q": 3}
+    ours, theirs = {}, {}
+    if opt in ("hc1", "hc3"):
+        kw["vce"] = opt
+    elif opt == "fuzzy":
+        ours["treatment"] = theirs["fuzzy"] = sims["t"]
+    elif opt == "covs":
+        ours["covariates"] = theirs["covs"] = sims["z"]
+    elif opt == "cluster":
+        ours["groups"] = theirs["cluster"] = sims["g"]
+    else:
+        kw.update(p=2, q=4, deriv=1)
+    for bw in ("mserd", "msetwo", "cercomb2"):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            ref = rdrobust.rdbwselect(y, x, bwselect=bw, **kw, **theirs).bws.values.ravel()
+        got = np.array(rd_bandwidth(x, y, bwselect=bw, **kw, **ours))
+        np.testing.assert_allclose(got[2:], ref[2:], rtol=TOL, err_msg=bw)
+
+
+@pytest.mark.parametrize("kw", [{}, {"vce": "hc1"}, {"fuzzy": True}, {"covs": True},
+                                {"cluster": True}, {"deriv": 1, "p": 2, "q": 4}], ids=repr)
+def test_estimates_at_given_bandwidths_match_rdrobust(sims, kw):
+    kw = dict(kw)
+    extra = {}
+    if kw.pop("fuzzy", False):
+        extra["treatment"] = sims["t"]
+    if kw.pop("covs", False):
+        extra["covariates"] = sims["z"]
+    if kw.pop("cluster", False):
+        extra["groups"] = sims["g"]
+    opts = {"p": 1, "q": 3, **kw}
+    ref, mine, _ = run_both(sims["x"], sims["y"], h=0.4, b=0.7, **opts, **extra)
+    assert max_rel_err(ref, mine) < TOL
+
+
+@pytest.mark.parametrize("bwselect", ["msetwo", "mserd"])
+def test_h_uses_the_coefficient_of_order_p_plus_one(bwselect):
+    # exact quadratics with little noise: the biases of the local linear fits are
+    # mu''/2 = -1 and 2 whatever the order q of the pilot, so h hardly moves with q
+    # (without regularisation, which grows with q); the last coefficient of the
+    # order-q pilot (order q > 2) is about 0 and would give a far larger h
+    rng = np.random.default_rng(0)
+    x = rng.uniform(-1, 1, 20000)
+    y = x + (x >= 0) * (1 + 3 * x**2) - x**2 + 0.05 * rng.normal(size=20000)
+    h = {q: np.array(rd_bandwidth(x, y, p=1, q=q, scaleregul=0, bwselect=bwselect)[:2])
+         for q in (2, 3, 4)}
+    for q in (3, 4):
+        np.testing.assert_allclose(h[q], h[2], rtol=0.25)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        py = rdrobust.rdbwselect(y, x, p=1, q=3, scaleregul=0, bwselect=bwselect).bws
+    assert np.all(py.values.ravel()[:2] > 1.5 * h[2])   # the last-coefficient rule
+    np.testing.assert_allclose(h[2], rdrobust.rdbwselect(
+        y, x, p=1, q=2, scaleregul=0, bwselect=bwselect).bws.values.ravel()[:2], rtol=TOL)
