@@ -143,7 +143,11 @@ def main(argv=None):
                     "paper": "not readable here",
                 })
             print(cell, flush=True)
-    elapsed = time.perf_counter() - start
+            write(cells, rows, time.perf_counter() - start)
+
+
+def write(cells, rows, elapsed):
+    """Write the JSON and markdown (after every design, so a cut-short run keeps its cells)."""
     out = {"name": "sensitivity_paper", "true_ate": 1.0, "gamma_grid": list(GRID),
            "cells": cells, "rows": rows, "elapsed_s": elapsed, "machine": machine_facts(),
            "versions": library_versions(),
@@ -153,7 +157,6 @@ def main(argv=None):
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / "sensitivity_paper.json").write_text(json.dumps(out, indent=2))
     (RESULTS / "sensitivity_paper.md").write_text(markdown(out))
-    print(markdown(out))
 
 
 def markdown(out):
