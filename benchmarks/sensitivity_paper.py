@@ -55,8 +55,11 @@ SEARCHED = [
     "'Yadlowsky et al. 2018 simulation setup reproduce ...', 'python implementation Yadlowsky "
     "bounds expectile ...': only the authors' estimation code (below), no simulation script.",
     "search (issues): 'Yadlowsky sensitivity Gamma bounds CATE', 'cate-sensitivity-sieve "
-    "Yadlowsky': nothing on the paper's simulation.",
-    "find_string '1808.09521': no hit; find_string 'Yadlowsky': other papers of the author only.",
+    "Yadlowsky', 'Yadlowsky Namkoong ... simulation Gamma coverage table ...': nothing on the "
+    "paper's simulation.",
+    "find_string '1808.09521': no hit; find_string 'Yadlowsky': other papers of the author only; "
+    "find_string 'sensitivity_analysis(y, w, x' (a simulation script calling the authors' "
+    "function): no hit.",
     "find_repos 'yadlowsky' (17 repositories of syadlowsky: none with this paper's simulations), "
     "'cate-sensitivity', 'sensitivity-sieve', 'namkoong' (namkoong-lab: none on this paper).",
     "fetch github:syadlowsky/cate-sensitivity-sieve (GPL-2; read, not ported): one commit "
@@ -72,7 +75,18 @@ def main(argv=None):
     parser.add_argument("--reps", type=int, default=500)
     parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 5000])
     parser.add_argument("--gamma0", type=float, nargs="+", default=[2.0, 3.0])
+    parser.add_argument("--out", default="sensitivity_paper",
+                        help="basename of the results files (for a part of the designs)")
+    parser.add_argument("--merge", nargs="+", default=None, metavar="JSON",
+                        help="only combine these part results into the --out files")
     args = parser.parse_args(argv)
+    if args.merge:
+        parts = [json.loads(Path(f).read_text()) for f in args.merge]
+        key = lambda c: (c["gamma0"], c["n"])  # noqa: E731
+        cells = sorted((c for d in parts for c in d["cells"]), key=key)
+        rows = sorted((r for d in parts for r in d["rows"]), key=lambda r: (*key(r), r["gamma"]))
+        write(cells, rows, sum(d["elapsed_s"] for d in parts), args.out)
+        return
 
     import numpy as np
     from scipy import optimize, stats
@@ -143,10 +157,10 @@ def main(argv=None):
                     "paper": "not readable here",
                 })
             print(cell, flush=True)
-            write(cells, rows, time.perf_counter() - start)
+            write(cells, rows, time.perf_counter() - start, args.out)
 
 
-def write(cells, rows, elapsed):
+def write(cells, rows, elapsed, name="sensitivity_paper"):
     """Write the JSON and markdown (after every design, so a cut-short run keeps its cells)."""
     out = {"name": "sensitivity_paper", "true_ate": 1.0, "gamma_grid": list(GRID),
            "cells": cells, "rows": rows, "elapsed_s": elapsed, "machine": machine_facts(),
@@ -155,8 +169,8 @@ def write(cells, rows, elapsed):
                             "stop after the introduction",
            "searched": SEARCHED}
     RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "sensitivity_paper.json").write_text(json.dumps(out, indent=2))
-    (RESULTS / "sensitivity_paper.md").write_text(markdown(out))
+    (RESULTS / f"{name}.json").write_text(json.dumps(out, indent=2))
+    (RESULTS / f"{name}.md").write_text(markdown(out))
 
 
 def markdown(out):
@@ -214,7 +228,7 @@ def markdown(out):
             f"{r['ci_covers_identified_interval']:.3f} | {r['paper']} |")
     lines += ["", "### What was searched for the paper's numbers", ""]
     lines += [f"- {s}" for s in out["searched"]]
-    lines += ["", f"Elapsed {out['elapsed_s']:.0f} s. Machine: " +
+    lines += ["", f"Run time {out['elapsed_s']:.0f} s (summed over the runs of the designs). Machine: " +
               ", ".join(f"{k}={v}" for k, v in out["machine"].items())]
     return "\n".join(lines) + "\n"
 
