@@ -6,9 +6,12 @@ AIPW with linear nuisances (correct within each (T) arm only after averaging ove
 For each replicate: AIPW's 95% CI (Γ = 1), the bounds and their 95% confidence limits at
 Γ = Γ0, and whether each covers the true ATE.
 
-The paper's own simulation table (Yadlowsky et al. 2022, Section 6) was not available to this
-project, so the table reports our numbers only; the checks are those the issue names: the
+The paper's own simulation (Yadlowsky et al. 2022) could not be read from this project (the
+stored copies stop after its introduction; benchmarks/results/sensitivity_paper.md lists what
+was searched), so the table reports our numbers only; the checks are those the issue names: the
 bounds cover the truth at the Γ that generated the data, and Γ = 1 gives the point estimate.
+benchmarks/sensitivity_paper.py runs the same design on a Γ grid against the exact identified
+interval.
 Run: python benchmarks/sensitivity_gamma_coverage.py [--reps 200]
 """
 

@@ -520,7 +520,7 @@ def cate_bounds(est, X, gamma=2.0, *, X_new=None, model_final=None, degree=1, ri
     At the fitted units (``X_new=None``) the plug-in bounds
     :math:`\tau^-(x) = e\mu_1 + (1 - e)\theta_1^- - [(1 - e)\mu_0 + e\,\theta_0^+]` and
     :math:`\tau^+(x) = e\mu_1 + (1 - e)\theta_1^+ - [(1 - e)\mu_0 + e\,\theta_0^-]`
-    (Yadlowsky et al. 2022, Section 2), with every nuisance predicted out of fold.
+    (Yadlowsky et al. 2022), with every nuisance predicted out of fold.
 
     At new points the orthogonal scores :math:`\psi^\mp` of :func:`gamma_bounds`, whose
     conditional means given :math:`X` are :math:`\tau^\mp(X)` at the true nuisances, are

@@ -9,7 +9,7 @@ from sklearn.linear_model import LinearRegression, LogisticRegression
 from causalkit.ate import AIPW
 from causalkit.datasets import make_ate_data
 from causalkit.sensitivity import cate_bounds, gamma_bounds, gamma_star
-from causalkit.sensitivity._dgp import make_gamma_selection_data
+from causalkit.sensitivity._dgp import gamma_selection_population_bounds, make_gamma_selection_data
 
 
 def _aipw(d, cv=3, **kw):
@@ -84,6 +84,52 @@ def test_bounds_cover_the_truth_at_the_generating_gamma():
     assert not (lo[0] <= d.true_ate <= hi[0])
     assert lo[1] <= d.true_ate <= hi[1]
     assert res.lower.values[1] <= d.true_ate + 2 * res.lower.stderr[1]
+
+
+def test_population_bounds_at_gamma_one_are_the_ipw_limit():
+    # At Gamma = 1 the identified interval is the confounded limit E[mu_1(X) - mu_0(X)], which
+    # IPW with the DGP's true propensity e(x) = (sigma(a + L/2) + sigma(a - L/2)) / 2 estimates.
+    g0 = 2.0
+    lo, hi = gamma_selection_population_bounds([1.0], g0)
+    assert lo[0] == pytest.approx(hi[0], abs=1e-12)
+    d = make_gamma_selection_data(200_000, gamma=g0, random_state=8)
+    a = 0.5 * d.X[:, 0] - 0.25 * d.X[:, 1]
+    sig = lambda v: 1 / (1 + np.exp(-v))  # noqa: E731
+    e = 0.5 * (sig(a + np.log(g0) / 2) + sig(a - np.log(g0) / 2))
+    psi = d.treatment * d.y / e - (1 - d.treatment) * d.y / (1 - e)
+    assert abs(psi.mean() - lo[0]) < 4 * psi.std() / np.sqrt(psi.size)
+    assert lo[0] - d.true_ate > 8 * psi.std() / np.sqrt(psi.size)     # confounded
+
+
+@pytest.mark.parametrize("gamma", [1.5, 3.0])
+def test_population_bounds_without_outcome_confounding_are_the_normal_expectile(gamma):
+    # With confounding=0 each arm's outcome given X is N(m, 1): the identified interval is
+    # effect + (q, -q), q the 1/(1+Gamma)-expectile of N(0, 1).
+    lo, hi = gamma_selection_population_bounds([gamma], 3.0, effect=0.5, confounding=0.0)
+    q = _normal_expectile(gamma)
+    assert lo[0] == pytest.approx(0.5 + q, abs=1e-8)
+    assert hi[0] == pytest.approx(0.5 - q, abs=1e-8)
+
+
+def test_population_bounds_contain_the_truth_from_the_generating_gamma_on():
+    g = np.array([1.0, 1.5, 2.0, 3.0, 4.0])
+    lo, hi = gamma_selection_population_bounds(g, 2.0)
+    assert np.all(np.diff(lo) < 0) and np.all(np.diff(hi) > 0)
+    inside = (lo <= 1.0) & (1.0 <= hi)
+    assert not inside[0] and inside[g >= 2.0].all()
+
+
+def test_estimated_bounds_agree_with_the_identified_interval():
+    # Fixed seed: the estimated bounds sit within 4 standard errors of the exact identified
+    # interval of the DGP at every Gamma, and at Gamma = 1 they are the AIPW estimate.
+    d = make_gamma_selection_data(4000, gamma=3.0, random_state=3)
+    est = _aipw(d)
+    g = [1.0, 2.0, 3.0, 4.0]
+    res = gamma_bounds(est, d.X, gamma=g)
+    lo, hi = gamma_selection_population_bounds(g, 3.0)
+    assert np.all(np.abs(res.lower.values - lo) < 4 * res.lower.stderr)
+    assert np.all(np.abs(res.upper.values - hi) < 4 * res.upper.stderr)
+    assert res.lower.values[0] == pytest.approx(est.ate().value, abs=1e-12)
 
 
 def test_gamma_star_solves_for_the_null(fitted):
