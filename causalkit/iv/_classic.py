@@ -18,7 +18,7 @@ from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostin
 from sklearn.utils.validation import check_is_fitted
 
 from .._crossfit import Nuisance, crossfit
-from ..inference import Diagnostics, Estimate, EstimateTable
+from ..inference import ConfidenceSet, Diagnostics, Estimate, EstimateTable
 from ..utils._param_validation import (
     CV,
     ESTIMATOR,
@@ -41,7 +41,7 @@ from ..utils.validation import (
     feature_names,
     warn_positivity,
 )
-from ._ar import ConfidenceSet, ar_test, check_ar_args, line_set, projection_set
+from ._ar import ar_test, check_ar_args, line_set, projection_set
 from ._linear import iv_core
 
 __all__ = ["TSLS", "DMLIV", "tsls"]

@@ -14,7 +14,8 @@ import numpy as np
 import pytest
 from scipy import optimize, stats
 
-from causalkit.iv import TSLS, ConfidenceSet
+from causalkit.inference import ConfidenceSet
+from causalkit.iv import TSLS
 from causalkit.utils.validation import WeakInstrumentWarning
 
 linearmodels = pytest.importorskip("linearmodels")
