@@ -290,6 +290,65 @@ def compare(dask_run, numpy_run):
     return cmp
 
 
+def breakdown(n, rows, repeats=3):
+    """Where the Dask path's CPU goes, in one process (Dask's synchronous scheduler, no
+    cluster): a generate-only pass, then per estimator the ``fit`` and ``value`` passes on
+    generated blocks and on the same rounds held in memory as Dask blocks, beside the
+    numpy path. Minimum CPU seconds over ``repeats``."""
+    import dask
+    import dask.array as da
+
+    def best(f):
+        out = np.inf
+        for _ in range(repeats):
+            t = time.process_time()
+            f()
+            out = min(out, time.process_time() - t)
+        return out
+
+    res = {"n": n, "rows_per_block": rows, "repeats": repeats}
+    with dask.config.set(scheduler="synchronous"):
+        dd = dask_data(n, rows)
+        res["generate_only_pass_cpu_seconds"] = best(lambda: da.sum(dd[1]).compute())
+        nd = numpy_data(n, rows)
+        # the Dask path on blocks already in memory: its own work, without a data source
+        mem = [da.from_array(x, chunks=(rows,) + x.shape[1:]) for x in nd]
+        for name in ESTIMATORS:
+            row = {}
+            for label, data in (("dask", dd), ("dask_in_memory_blocks", mem), ("numpy", nd)):
+                X, y, a, p, P, q = data
+                kw = {"estimated_rewards": q} if name == "DR" else {}
+                est = _make(name).fit(X, y, action=a, propensity=p, **kw)
+                row[f"{label}_fit_cpu_seconds"] = best(
+                    lambda: est.fit(X, y, action=a, propensity=p, **kw))  # noqa: B023
+                row[f"{label}_value_cpu_seconds"] = best(lambda: est.value(P))  # noqa: B023
+            g = res["generate_only_pass_cpu_seconds"]
+            row["dask_minus_two_generate_passes_over_numpy"] = (
+                (row["dask_fit_cpu_seconds"] + row["dask_value_cpu_seconds"] - 2 * g)
+                / (row["numpy_fit_cpu_seconds"] + row["numpy_value_cpu_seconds"]))
+            row["dask_in_memory_blocks_over_numpy"] = (
+                (row["dask_in_memory_blocks_fit_cpu_seconds"]
+                 + row["dask_in_memory_blocks_value_cpu_seconds"])
+                / (row["numpy_fit_cpu_seconds"] + row["numpy_value_cpu_seconds"]))
+            res[name] = row
+    return res
+
+
+def idle_cluster_cpu(seconds=10.0, workers=2):
+    """CPU seconds per wall second of an idle LocalCluster (client + scheduler, workers,
+    nannies): heartbeats and monitors, a cost proportional to wall time."""
+    import distributed
+
+    with distributed.LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
+                                  dashboard_address=None, memory_limit=None) as cluster, \
+            distributed.Client(cluster) as client:
+        def cpu():
+            return time.process_time() + sum(client.run(_worker_cpu).values())
+        c0, t0 = cpu(), time.perf_counter()
+        time.sleep(seconds)
+        return (cpu() - c0) / (time.perf_counter() - t0)
+
+
 def _save(report, out):
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / f"{out}.json").write_text(json.dumps(report, indent=1))
@@ -312,7 +371,19 @@ def main(argv=None):
                     help="add the runs to the existing report instead of replacing it")
     ap.add_argument("--quick", action="store_true",
                     help="small sizes (2e5 and 1e6 on Dask, 1e6 in memory) for benchmarks/run.py --quick")
+    ap.add_argument("--breakdown", type=float, default=0,
+                    help="instead: the in-process CPU breakdown at this n (and the idle CPU of "
+                         "a cluster), written to <out>_breakdown.json")
     args = ap.parse_args(argv)
+    if args.breakdown:
+        res = breakdown(int(args.breakdown), args.rows_per_block)
+        res["idle_cluster_cpu_per_second"] = idle_cluster_cpu()
+        res["machine"] = machine_facts()
+        res["load_average_after"] = os.getloadavg()
+        RESULTS.mkdir(parents=True, exist_ok=True)
+        (RESULTS / f"{args.out}_breakdown.json").write_text(json.dumps(res, indent=1))
+        print(json.dumps(res, indent=1))
+        return
     if args.quick:
         args.sizes, args.in_memory_n, args.rows_per_block, args.repeats = [2e5, 1e6], 1e6, 100_000, 2
     rows = args.rows_per_block
