@@ -11,6 +11,7 @@ from which the value and its standard error follow with the numpy path's formula
 from __future__ import annotations
 
 import warnings
+from types import SimpleNamespace
 
 import numpy as np
 
@@ -40,6 +41,12 @@ _BIG = np.iinfo(np.int64).max
 # --------------------------------------------------------------------------- merging
 
 
+def _at(M, a):
+    """``M[i, a[i]]`` for every row (one gather from the flat buffer)."""
+    M = np.ascontiguousarray(M)
+    return M.reshape(-1)[np.arange(M.shape[0], dtype=np.int64) * M.shape[1] + a]
+
+
 def _first(mask, values, offset):
     idx = np.flatnonzero(mask)
     if idx.size == 0:
@@ -54,7 +61,7 @@ def _prob_stats(P, offset):
     non-finite), as in ``_bandit._check_prob_matrix``: a finite block costs two
     reductions, the row sums and the minimum.
     """
-    s = P.sum(axis=1)
+    s = P @ np.ones(P.shape[1]) if P.ndim == 2 else P.sum(axis=1)  # a BLAS row sum
     if not P.size:
         return {"fin": FiniteStats(), "min": ("min", np.inf), "rows": _first(s > 0, s, offset)}
     lo = float(P.min())
@@ -241,9 +248,17 @@ def _policy_fn(est, policy, k):
     return align_rows(ref, policy=P)["policy"], None
 
 
+def _score_options(est):
+    """The hyperparameters the score columns read, apart from the estimator (a block
+    function that referred to the estimator would ship its task graphs with every task)."""
+    return SimpleNamespace(clip=getattr(est, "clip", None), beta=getattr(est, "beta", None),
+                           tau=getattr(est, "tau", None), name=type(est).__name__)
+
+
 def _columns(label, est, P, pa, p, y, q, a):
-    """The score columns of one block (the numpy path's ``_scores``, per row)."""
-    clip = getattr(est, "clip", None)
+    """The score columns of one block (the numpy path's ``_scores``, per row); ``est``
+    holds the options of :func:`_score_options`."""
+    clip = est.clip
 
     def clipped(w):
         return w if clip is None else np.minimum(w, clip)
@@ -258,7 +273,7 @@ def _columns(label, est, P, pa, p, y, q, a):
         w = clipped(pa / p)
         return np.column_stack([w * y, w]), {}
     dm = np.einsum("ij,ij->i", P, q)
-    qa = q[np.arange(q.shape[0]), a]
+    qa = _at(q, a)
     if label == "DM":
         return dm[:, None], {}
     if label == "DR":
@@ -271,7 +286,7 @@ def _columns(label, est, P, pa, p, y, q, a):
         w = pa / p
         keep = w <= est.tau
         return (dm + np.where(keep, w, 0.0) * (y - qa))[:, None], {"switched": int((~keep).sum())}
-    raise TypeError(f"{type(est).__name__} does not accept Dask input.")  # pragma: no cover
+    raise TypeError(f"{est.name} does not accept Dask input.")  # pragma: no cover
 
 
 def _finish(label, est, m1, m2, extra):
@@ -321,6 +336,7 @@ def _policy_pass(est, policy, *, scores=True):
     Pd, fn = _policy_fn(est, policy, k)
     sw_given = d["sample_weight"] is not None
     unlogged = np.flatnonzero(est.diagnostics_["action_counts"] == 0)
+    opts = _score_options(est)
 
     def block(off, Xb, Pb, yb, ab, pb, qb, sb):
         P = fn(Xb) if fn is not None else np.asarray(Pb, dtype=np.float64)
@@ -328,15 +344,15 @@ def _policy_pass(est, policy, *, scores=True):
         if P.ndim != 2 or P.shape != (m, k):
             raise ValueError(f"`policy` must have shape (n, n_actions) = ({n}, {k}); "
                              f"got {(n,) + tuple(P.shape[1:])}.")
-        a = np.asarray(ab).astype(np.int64)
+        a = np.asarray(ab, dtype=np.int64)
         p = np.asarray(pb, dtype=np.float64)
         if p.ndim == 2:
-            p = p[np.arange(m), a]
+            p = _at(p, a)
         yv = np.asarray(yb, dtype=np.float64)
         out = _prob_stats(P, off)
         # probability mass on actions never logged (usually none: no pass over P then)
         out["colsum"] = ("counts", P[:, unlogged].sum(axis=0) if unlogged.size else np.zeros(0))
-        pa = P[np.arange(m), a]
+        pa = _at(P, a)
         w = pa / p
         out["w"] = Moments.of(w[:, None]) if w.size else Moments.empty(1)
         out["wmax"] = ("max", float(w.max()) if w.size else -np.inf)
@@ -344,7 +360,7 @@ def _policy_pass(est, policy, *, scores=True):
         out["zero"] = int(np.count_nonzero(pa == 0))
         if scores:
             q = None if qb is None else np.asarray(qb, dtype=np.float64)
-            Z, extra = _columns(label, est, P, pa, p, yv, q, a)
+            Z, extra = _columns(label, opts, P, pa, p, yv, q, a)
             s = None if sb is None else np.asarray(sb, dtype=np.float64)
             out["m1"] = Moments.of(Z, s)
             out["m2"] = Moments.of(Z, s * s) if sw_given else None

@@ -139,58 +139,122 @@ def align_rows(ref, **arrays):
     return out
 
 
-def merge_tree(parts, combine):
-    """Merge a list of (delayed) parts pairwise, in a balanced tree."""
+#: summaries merged per task of the merge tree (a wide tree: few tasks, short depth)
+_FAN_IN = 8
+
+
+def merge_tree(parts, combine, fan_in=_FAN_IN):
+    """Merge a list of (delayed) parts in a balanced tree, ``fan_in`` at a time, in order."""
     import dask
 
-    comb = dask.delayed(combine, pure=True)
+    def merge_many(*xs):
+        out = xs[0]
+        for x in xs[1:]:
+            out = combine(out, x)
+        return out
+
+    comb = dask.delayed(merge_many, pure=True)
     while len(parts) > 1:
-        nxt = [comb(parts[i], parts[i + 1]) for i in range(0, len(parts) - 1, 2)]
-        if len(parts) % 2:
-            nxt.append(parts[-1])
-        parts = nxt
+        parts = [comb(*parts[i:i + fan_in]) if len(parts[i:i + fan_in]) > 1 else parts[i]
+                 for i in range(0, len(parts), fan_in)]
     return parts[0]
 
 
 def reduce_blocks(fn, arrays, combine, *, lazy=False):
     """Map ``fn(offset, *blocks)`` over aligned row blocks and merge with ``combine``.
 
-    ``arrays`` is a list of Dask arrays with the same row chunks (``None`` entries are
-    passed as ``None``); ``offset`` is the global index of the block's first row. The
-    block function is one ``blockwise`` layer, so Dask fuses it with the tasks that
-    produce the blocks (one task per block); the summaries are merged in a balanced
-    tree. One ``compute``: one pass over the data. Returns the merged summary (or the
-    delayed one with ``lazy=True``).
+    ``arrays`` is a list of Dask arrays with the same row chunks and one chunk across
+    columns (``None`` entries are passed as ``None``); ``offset`` is the global index of
+    the block's first row. The block function is one task per block that depends on
+    that block of every array and nothing else (so the scheduler runs it where the
+    blocks are, and each block is produced once per pass); blocks are handed over as
+    they are (no copy). The per-block summaries are merged ``_FAN_IN`` at a time in a
+    balanced tree. One ``compute``: one pass over the data. Returns the merged summary
+    (or the delayed one with ``lazy=True``).
+
+    The layer is named with a fresh random key instead of a hash of ``fn``: hashing a
+    closure pickles everything it refers to, which costs time on every call and buys
+    nothing here (the result is never shared between calls).
     """
+    import uuid
+
     import dask
+    from dask.highlevelgraph import HighLevelGraph
 
     da = require_dask()
     ref = next(a for a in arrays if a is not None)
     nblocks = len(ref.chunks[0])
     offsets = np.r_[0, np.cumsum(ref.chunks[0])[:-1]].astype(np.int64)
-    offs = da.from_array(offsets, chunks=1)
-    letters = "jklmnopqrstuvwxyz"
+    arrays = [a if a is None or all(len(c) == 1 for c in a.chunks[1:])
+              else a.rechunk((a.chunks[0],) + tuple((s,) for s in a.shape[1:])) for a in arrays]
 
     def apply(off, *blocks):
         out = np.empty(1, dtype=object)
-        out[0] = fn(int(off[0]), *blocks)
+        out[0] = fn(off, *blocks)
         return out
 
-    args = [offs, "i"]
-    for a in arrays:
-        if a is None:
-            args += [None, None]
-        else:
-            args += [a, "i" + letters[:a.ndim - 1]]
-    per_block = da.blockwise(apply, "i", *args, dtype=object, align_arrays=False,
-                             concatenate=True, adjust_chunks={"i": 1}, meta=np.empty(0, object))
-    parts = list(per_block.to_delayed(optimize_graph=True))
+    # one task per row block, whose only dependencies are that block of every array
+    # (the block's global offset is a constant of the task): the scheduler runs it where
+    # its blocks are, and nothing is moved between workers but the small summaries
+    name = f"causalkit-block-{uuid.uuid4().hex}"
+    layer = {(name, i): (apply, int(offsets[i]), *[
+        None if a is None else (a.name, i) + (0,) * (a.ndim - 1) for a in arrays])
+        for i in range(nblocks)}
+    deps = [a for a in arrays if a is not None]
+    graph = HighLevelGraph.from_collections(name, layer, dependencies=deps)
+    per_block = da.Array(graph, name, chunks=((1,) * nblocks,), dtype=object,
+                         meta=np.empty(0, object))
+    parts = _fused_blocks(per_block)
     assert len(parts) == nblocks
     tree = merge_tree(parts, lambda x, y: _wrap(combine(_unwrap(x), _unwrap(y))))
     if lazy:  # the caller computes several reductions together (one pass)
         return dask.delayed(_unwrap, pure=True)(tree)
     (out,) = dask.compute(tree)
     return _unwrap(out)
+
+
+def _fused_blocks(per_block):
+    """One delayed object per block of ``per_block``, each block's task fused with every
+    task that only it needs (reading or generating its blocks).
+
+    Dask fuses linear chains only; a source that makes several arrays in one task per
+    block (columns of one file, one generated table) leaves small getter tasks beside
+    the block task, and distributed's work stealing may then run them on another worker
+    and ship the block's data over. One task per block leaves nothing to steal but the
+    whole block. Dask versions without ``dask._task_spec`` get the plain optimised graph.
+    """
+    from dask.delayed import Delayed
+    from dask.highlevelgraph import HighLevelGraph
+
+    keys = [k[0] if isinstance(k, list) else k for k in per_block.__dask_keys__()]
+    try:
+        from dask._task_spec import GraphNode, Task, convert_legacy_graph
+        from dask.core import reverse_dict
+
+        dsk = dict(per_block.__dask_optimize__(per_block.__dask_graph__(), keys))
+        if not all(isinstance(v, GraphNode) for v in dsk.values()):
+            dsk = convert_legacy_graph(dsk)
+        deps = {k: set(v.dependencies) for k, v in dsk.items()}
+        dependents = reverse_dict(deps)
+        out = dict(dsk)
+        for key in keys:
+            group, grew = {key}, True
+            while grew:
+                grew = False
+                for node in list(group):
+                    for d in deps.get(node, ()):
+                        if d not in group and d in dsk and dependents[d] <= group:
+                            group.add(d)
+                            grew = True
+            if len(group) > 1:
+                for k in group:
+                    out.pop(k, None)
+                out[key] = Task.fuse(*(dsk[k] for k in group), key=key)
+        layer = f"fused-{per_block.name}"
+        graph = HighLevelGraph.from_collections(layer, out, dependencies=())
+        return [Delayed(k, graph, layer=layer) for k in keys]
+    except Exception:  # pragma: no cover - older Dask: the plain optimised graph
+        return list(per_block.to_delayed(optimize_graph=True))
 
 
 def _unwrap(x):

@@ -152,6 +152,48 @@ def test_ope_many_blocks_on_the_cluster_keeps_no_rows(client, bandit):
             assert v.shape[0] != 1500, k
 
 
+def _shared_source(d, q, rows):
+    """The bandit arrays as Dask arrays cut from ONE task per block (like the columns of
+    one file, or a generator), so every block of every array shares a parent task."""
+    import dask
+
+    n = d.y.shape[0]
+    cols = (d.X, d.y, d.action, d.propensity, d.target_policy, q)
+
+    def load(lo, hi):
+        return tuple(c[lo:hi] for c in cols)
+
+    out = [[] for _ in cols]
+    for lo in range(0, n, rows):
+        hi = min(lo + rows, n)
+        parts = dask.delayed(load, pure=True, nout=len(cols))(lo, hi)
+        for j, c in enumerate(cols):
+            out[j].append(da.from_delayed(parts[j], shape=(hi - lo,) + c.shape[1:], dtype=c.dtype))
+    return [da.concatenate(o) for o in out]
+
+
+def test_one_task_per_block_with_a_shared_source(client, bandit):
+    """Each block's reduction is one task with its block's source fused in (nothing left
+    for work stealing to move between workers), and the numbers are numpy's."""
+    from causalkit.utils._chunked import combine, reduce_blocks
+
+    d, q, _ = bandit
+    X, y, a, p, P, Q = _shared_source(d, q, 400)
+    lazy = reduce_blocks(lambda off, yb, pb, Pb: {"s": float(yb @ (Pb[:, 0] / pb)), "n": yb.size},
+                         [y, p, P], combine, lazy=True)
+    graph = dict(lazy.__dask_graph__())
+    blocks = [k for k in graph if isinstance(k, tuple) and str(k[0]).startswith("causalkit-block")]
+    assert len(blocks) == 4  # 1500 rows in blocks of 400
+    assert not any("load" in str(k) or "getitem" in str(k) or "concatenate" in str(k)
+                   for k in graph)
+    st = lazy.compute()
+    assert st["n"] == 1500
+    assert np.isclose(st["s"], d.y @ (d.target_policy[:, 0] / d.propensity), rtol=RTOL)
+    e1 = DoublyRobust().fit(d.X, d.y, action=d.action, propensity=d.propensity, estimated_rewards=q)
+    e2 = DoublyRobust().fit(X, y, action=a, propensity=p, estimated_rewards=Q)
+    assert_same(e1.value(d.target_policy), e2.value(P))
+
+
 def test_ope_dask_dataframe_input(client, bandit):
     dd = pytest.importorskip("dask.dataframe")
     import pandas as pd
