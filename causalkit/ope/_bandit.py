@@ -389,9 +389,9 @@ class _BanditOPE(BaseEstimator):
 
     # ---------------------------------------------------------------- policies
 
-    def _policy_matrix(self, policy, gather=False):
+    def _policy_matrix(self, policy, gather=False, dots=True):
         """The validated (n, n_actions) policy matrix; with ``gather`` also its entries at
-        the logged actions."""
+        the logged actions and (with ``dots``, for a reward model) the model averaged over it."""
         n, k = self.X_.shape[0], self.n_actions_
         if hasattr(policy, "predict_proba"):
             P = np.asarray(policy.predict_proba(self.X_), dtype=np.float64)
@@ -413,7 +413,7 @@ class _BanditOPE(BaseEstimator):
         else:
             P = as_float_array(policy, "policy")
         P, pa, dm, _ = _prob_rows(P, "policy", n, k, at=self.action_,
-                                  rowdot=getattr(self, "estimated_rewards_", None))
+                                  rowdot=getattr(self, "estimated_rewards_", None) if dots else None)
         counts = self.diagnostics_["action_counts"]
         unlogged = np.flatnonzero(counts == 0)
         if unlogged.size and P[:, unlogged].sum() > 0:
@@ -510,8 +510,7 @@ class _BanditOPE(BaseEstimator):
             from ._dask import diagnostics_dask
 
             return diagnostics_dask(self, policy)
-        P = self._policy_matrix(policy)
-        pa = self._at_logged(P)
+        _, pa, _ = self._policy_matrix(policy, gather=True, dots=False)
         w = pa / self.propensity_
         s2 = float(np.dot(w, w))
         return {
