@@ -118,33 +118,49 @@ def _prob_error(P, name, k):
                          f"(row {i} sums to {s[i]:.6g}). Normalise each row.")
 
 
+#: Matrices with fewer entries take the numpy path below: there the compiled kernels save
+#: less than numba's import and the kernels' load cost once per process (about 0.5 s).
+_KERNEL_MIN_SIZE = 1 << 20
+
+
 def _prob_rows(P, name, n, k, at=None, rowdot=None):
     """Validate an (n, k) matrix of action probabilities in one pass over its rows.
 
     Returns ``(P, picked, dots, low)``: the float64 matrix, ``P[i, at[i]]`` (when ``at``
     is given), ``sum_a P[i, a] rowdot[i, a]`` (when the (n, k) matrix ``rowdot`` is
-    given, with ``at``) and the smallest entry. Each row is read once, and checked,
-    gathered and dotted while it is in cache (``causalkit._accel._ope``): at 10^6 x 20
-    this is one pass over memory where separate numpy calls take four.
+    given, with ``at``) and the smallest entry. For a large matrix each row is read
+    once, and checked, gathered and dotted while it is in cache
+    (``causalkit._accel._ope``): at 10^6 x 20 this is one pass over memory where
+    separate numpy calls take four. Bad input is refused by :func:`_prob_error`.
     """
-    from .._accel._ope import prob_rows, prob_rows_dot
-
     P = np.asarray(P, dtype=np.float64)
     if P.ndim != 2 or P.shape != (n, k):
         raise ValueError(f"`{name}` must have shape (n, n_actions) = ({n}, {k}); got {P.shape}.")
-    Pc = np.ascontiguousarray(P)
     picked = dots = None
     if at is not None:
         at = np.ascontiguousarray(at, dtype=np.int64)
-        picked = np.empty(n)
-    if rowdot is not None and at is not None:
-        dots = np.empty(n)
-        Q = np.ascontiguousarray(rowdot, dtype=np.float64)
-        bad, low = prob_rows_dot(Pc, Q, at, picked, dots, _ROW_SUM_TOL)
-    elif at is not None:
-        bad, low = prob_rows(Pc, at, picked, True, _ROW_SUM_TOL)
+    if P.size < _KERNEL_MIN_SIZE:
+        s = np.dot(P, np.ones(k))
+        low = float(P.min()) if P.size else np.inf
+        bad = not (np.abs(s - 1.0) <= _ROW_SUM_TOL).all()
+        if at is not None:
+            picked = P[np.arange(n), at]
+            if rowdot is not None:
+                dots = np.einsum("ij,ij->i", P, rowdot)
     else:
-        bad, low = prob_rows(Pc, _NO_INDEX, _NO_OUT, False, _ROW_SUM_TOL)
+        from .._accel._ope import prob_rows, prob_rows_dot
+
+        Pc = np.ascontiguousarray(P)
+        if at is not None:
+            picked = np.empty(n)
+        if rowdot is not None and at is not None:
+            dots = np.empty(n)
+            Q = np.ascontiguousarray(rowdot, dtype=np.float64)
+            bad, low = prob_rows_dot(Pc, Q, at, picked, dots, _ROW_SUM_TOL)
+        elif at is not None:
+            bad, low = prob_rows(Pc, at, picked, True, _ROW_SUM_TOL)
+        else:
+            bad, low = prob_rows(Pc, _NO_INDEX, _NO_OUT, False, _ROW_SUM_TOL)
     if bad or not low >= 0:
         _prob_error(P, name, k)
         low = float(P.min())
@@ -170,12 +186,12 @@ def _copy_checked(arr, name, at=None):
     """A private float64 copy of a C-contiguous float64 array, checked finite and in
     range as it is copied (one pass; the checks of ``_finite_copy``); with ``at`` (2-D
     only) also ``arr[i, at[i]]``. Returns ``(copy, picked)``, or ``None`` when ``arr``
-    is not such an array (the caller then takes the general path)."""
+    is not such an array or is small (the caller then takes the general path)."""
+    if not (isinstance(arr, np.ndarray) and arr.dtype == np.float64 and arr.flags.c_contiguous
+            and arr.size >= _KERNEL_MIN_SIZE and arr.ndim in (1, 2)):
+        return None
     from .._accel._ope import copy_finite, copy_rows_gather
 
-    if not (isinstance(arr, np.ndarray) and arr.dtype == np.float64 and arr.flags.c_contiguous
-            and arr.size and arr.ndim in (1, 2)):
-        return None
     out = np.empty(arr.shape)
     picked = None
     if at is not None and arr.ndim == 2:

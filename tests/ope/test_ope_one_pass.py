@@ -18,8 +18,17 @@ from causalkit.ope import (
     ExponentialSmoothingIPS,
     SelfNormalizedDR,
     SwitchDR,
+    _bandit,
 )
 from causalkit.ope._bandit import _check_prob_matrix
+
+
+@pytest.fixture(autouse=True, params=["kernel", "numpy"])
+def path(request, monkeypatch):
+    """Every test runs on both paths: the compiled one-pass kernels (used from 2^20
+    entries on) and the numpy checks that small inputs take."""
+    monkeypatch.setattr(_bandit, "_KERNEL_MIN_SIZE", 0 if request.param == "kernel" else 1 << 62)
+    return request.param
 
 
 def _logs(n=3000, k=5, seed=1):
@@ -98,10 +107,11 @@ def test_every_estimator_matches_the_plain_formula_whatever_the_layout(layout):
         assert got[key].stderr == pytest.approx(se, rel=1e-10), key
 
 
-def test_the_inputs_are_copied_and_left_unchanged():
+def test_the_inputs_are_copied_and_left_unchanged(path):
     X, y, a, p, _, pi, q = _logs(500)
     before = [v.copy() for v in (X, y, a, p, pi, q)]
     est = DoublyRobust(n_actions=pi.shape[1]).fit(X, y, action=a, propensity=p, estimated_rewards=q)
+    assert (est._q_logged is not None) == (path == "kernel")  # gathered as it was copied
     v1 = est.value(pi).value
     for new, old in zip((X, y, a, p, pi, q), before):
         np.testing.assert_array_equal(new, old)
