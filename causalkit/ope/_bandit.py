@@ -580,7 +580,8 @@ def _ratio_se(num, den, sw=None):
         n = num.shape[0]
         dsum = float(den.sum())
         theta = float(num.sum()) / dsum
-        infl = num - theta * den
+        infl = den * -theta  # num - theta den, with one temporary instead of two
+        infl += num
         infl *= n / dsum  # divided by the mean of den
         return theta, float(np.sqrt(np.dot(infl, infl))) / n
     s = sw
