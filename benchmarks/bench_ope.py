@@ -15,6 +15,8 @@ the formula and its SE) and against obp, on process CPU time with one thread.
 from __future__ import annotations
 
 import argparse
+import json
+import os
 import sys
 from pathlib import Path
 
@@ -23,7 +25,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from harness import Benchmark
+from harness import RESULTS, Benchmark, library_versions, machine_facts
 
 from causalkit.ope import (
     IPS,
@@ -190,9 +192,29 @@ def obp_each(y, a, pscore, pi, q):
     }
 
 
+def paired_ratios(report, label, against):
+    """Median, quartiles and range of the per-repeat ratios ``label / against`` on both
+    clocks. Repeats alternate (A B C, C B A, ...), so repeat r of each candidate ran
+    back to back: the ratio of a pair cancels most of the machine's drift."""
+    out = {}
+    for clock, times in (("cpu", report.cpu_times), ("wall", report.times)):
+        r = np.asarray(times[label]) / np.asarray(times[against])
+        q25, med, q75 = np.percentile(r, [25, 50, 75])
+        out[clock] = {"median": float(med), "q25": float(q25), "q75": float(q75),
+                      "min": float(r.min()), "max": float(r.max()), "repeats": int(r.size),
+                      "ratio_of_medians": float(np.median(times[label]) / np.median(times[against]))}
+    return out
+
+
+def _fmt(d):
+    return f"{d['median']:.2f} [{d['q25']:.2f}, {d['q75']:.2f}] ({d['min']:.2f}-{d['max']:.2f})"
+
+
 def per_estimator(args, X, y, a, pscore, pi, q):
     """One benchmark per estimator: causalkit (fit + value) against its numpy floor and obp."""
     from threadpoolctl import threadpool_limits
+
+    spread = {}
 
     k = args.actions
     ours, fl, theirs = causalkit_each(X, y, a, pscore, pi, q, k), floors(y, a, pscore, pi, q, k), \
@@ -215,16 +237,55 @@ def per_estimator(args, X, y, a, pscore, pi, q):
         bench.note("values and SEs of causalkit and the floor agree to 1e-9 (checked before timing).")
         with threadpool_limits(1):
             report = bench.run(repeats=args.repeats, baseline="floor", memory=False, clock="cpu")
+        row = {"floor": paired_ratios(report, "causalkit", "floor")}
+        if "obp" in report.times:
+            row["obp"] = paired_ratios(report, "causalkit", "obp")
+        spread[key] = row
+        for against, d in row.items():
+            report.notes.append(f"causalkit / {against}, per-repeat pairs, median [quartiles] (range): "
+                        f"CPU {_fmt(d['cpu'])}; wall {_fmt(d['wall'])}.")
         print(report.markdown())
         report.save()
+    write_spread(args, spread)
+
+
+def write_spread(args, spread):
+    """``ope_speed_n1e6[_<label>].json`` and ``.md``: every estimator's paired ratios."""
+    name = f"ope_speed_n{args.n:.0e}".replace("+0", "") + (f"_{args.label}" if args.label else "")
+    lines = [f"# {name}", "",
+             f"causalkit fit + value over its numpy floor and over obp, n={args.n:,} x "
+             f"{args.actions} actions, one thread, {args.repeats} alternating repeats. Each cell: "
+             "median of the per-repeat ratios [quartiles] (range).", ""]
+    if args.label:
+        lines += [f"Label: {args.label}.", ""]
+    lines += ["| estimator | x floor (CPU) | x floor (wall) | x obp (CPU) | x obp (wall) |",
+              "|---|---|---|---|---|"]
+    for key, row in spread.items():
+        cells = [_fmt(row["floor"]["cpu"]), _fmt(row["floor"]["wall"])]
+        cells += [_fmt(row["obp"]["cpu"]), _fmt(row["obp"]["wall"])] if "obp" in row else ["", ""]
+        lines.append(f"| {key} | " + " | ".join(cells) + " |")
+    facts = machine_facts()
+    load = os.getloadavg()
+    lines += ["", "Machine: " + ", ".join(f"{k}={v}" for k, v in facts.items())
+              + f", load average at the end {load[0]:.1f}", ""]
+    text = "\n".join(lines) + "\n"
+    print(text)
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    (RESULTS / f"{name}.md").write_text(text)
+    (RESULTS / f"{name}.json").write_text(json.dumps(
+        {"name": name, "label": args.label, "n": args.n, "actions": args.actions,
+         "repeats": args.repeats, "paired_ratios": spread, "machine": facts,
+         "loadavg_end": load, "versions": library_versions()}, indent=1))
 
 
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--n", type=int, default=1_000_000)
     ap.add_argument("--actions", type=int, default=20)
-    ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--repeats", type=int, default=15)
     ap.add_argument("--estimators", nargs="*", default=["ips", "snips", "dm", "dr", "sndr", "switch", "es"])
+    ap.add_argument("--label", default="",
+                    help="suffix of the spread summary file (e.g. a commit measured for comparison)")
     ap.add_argument("--all-at-once", action="store_true",
                     help="the older single benchmark of all 7 estimators against obp")
     args = ap.parse_args()

@@ -42,6 +42,7 @@ from ..utils._param_validation import (
     _fit_context,
 )
 from ..utils.validation import (
+    MAX_MAGNITUDE,
     PositivityWarning,
     _check_finite,
     _finite_copy,
@@ -99,46 +100,14 @@ def _own(v):
     return None if v is None else np.array(v, copy=True)
 
 
-#: Elements per block in the one-pass checks below (2 MiB of float64: the second look at a
-#: block reads it from cache, so a check costs one pass over memory instead of two or three).
-_BLOCK_ELEMS = 1 << 18
-
-
-def _row_blocks(n, k):
-    step = max(1, _BLOCK_ELEMS // max(1, k))
-    return ((lo, min(n, lo + step)) for lo in range(0, n, step))
-
-
-def _check_prob_matrix(P, name, n, k, at=None, rowdot=None):
-    """Validate an (n, k) matrix of action probabilities (rows sum to 1).
-
-    With ``at`` (one action index per row) it returns ``(P, P[i, at[i]], d)``, gathered
-    while each block is in cache, where ``d[i] = sum_a P[i, a] rowdot[i, a]`` when an
-    (n, k) matrix ``rowdot`` is given (else None).
-    """
-    P = np.asarray(P, dtype=np.float64)
-    if P.ndim != 2 or P.shape != (n, k):
-        raise ValueError(f"`{name}` must have shape (n, n_actions) = ({n}, {k}); got {P.shape}.")
-    # row sums (one matrix-vector product per block) and the minimum, block by block
-    s = np.empty(n)
-    ones = np.ones(k)
-    low = np.inf
-    picked = None if at is None else np.empty(n)
-    dots = None if rowdot is None else np.empty(n)
-    base = None
-    for lo, hi in _row_blocks(n, k):
-        blk = P[lo:hi]
-        np.dot(blk, ones, out=s[lo:hi])
-        low = min(low, float(blk.min()))
-        if at is not None:
-            if base is None:
-                base = np.arange(hi - lo, dtype=np.int64) * k
-            flat = np.ascontiguousarray(blk).reshape(-1)
-            np.take(flat, base[:hi - lo] + at[lo:hi], out=picked[lo:hi])
-            if rowdot is not None:
-                np.einsum("ij,ij->i", blk, rowdot[lo:hi], out=dots[lo:hi])
+def _prob_error(P, name, k):
+    """The numpy checks of an action-probability matrix, run only when the one-pass
+    kernel flagged it: they raise the message that names the problem (or return, when a
+    row sum sits on the tolerance's edge and only the kernel's rounding flagged it)."""
+    s = np.dot(P, np.ones(k))
     if not np.isfinite(s).all():  # NaN or inf anywhere makes its row sum non-finite
         _check_finite(P, name)
+    low = float(P.min())
     if low < 0:
         raise ValueError(f"`{name}` holds negative probabilities (min {low:.4g}); "
                          "action probabilities must be non-negative.")
@@ -147,7 +116,92 @@ def _check_prob_matrix(P, name, n, k, at=None, rowdot=None):
         i = int(np.flatnonzero(bad)[0])
         raise ValueError(f"`{name}` rows must sum to 1; {int(bad.sum())} row(s) do not "
                          f"(row {i} sums to {s[i]:.6g}). Normalise each row.")
+
+
+#: Matrices with fewer entries take the numpy path below: there the compiled kernels save
+#: less than numba's import and the kernels' load cost once per process (about 0.5 s).
+_KERNEL_MIN_SIZE = 1 << 20
+
+
+def _prob_rows(P, name, n, k, at=None, rowdot=None):
+    """Validate an (n, k) matrix of action probabilities in one pass over its rows.
+
+    Returns ``(P, picked, dots, low)``: the float64 matrix, ``P[i, at[i]]`` (when ``at``
+    is given), ``sum_a P[i, a] rowdot[i, a]`` (when the (n, k) matrix ``rowdot`` is
+    given, with ``at``) and the smallest entry. For a large matrix each row is read
+    once, and checked, gathered and dotted while it is in cache
+    (``causalkit._accel._ope``): at 10^6 x 20 this is one pass over memory where
+    separate numpy calls take four. Bad input is refused by :func:`_prob_error`.
+    """
+    P = np.asarray(P, dtype=np.float64)
+    if P.ndim != 2 or P.shape != (n, k):
+        raise ValueError(f"`{name}` must have shape (n, n_actions) = ({n}, {k}); got {P.shape}.")
+    picked = dots = None
+    if at is not None:
+        at = np.ascontiguousarray(at, dtype=np.int64)
+    if P.size < _KERNEL_MIN_SIZE:
+        s = np.dot(P, np.ones(k))
+        low = float(P.min()) if P.size else np.inf
+        bad = not (np.abs(s - 1.0) <= _ROW_SUM_TOL).all()
+        if at is not None:
+            picked = P[np.arange(n), at]
+            if rowdot is not None:
+                dots = np.einsum("ij,ij->i", P, rowdot)
+    else:
+        from .._accel._ope import prob_rows, prob_rows_dot
+
+        Pc = np.ascontiguousarray(P)
+        if at is not None:
+            picked = np.empty(n)
+        if rowdot is not None and at is not None:
+            dots = np.empty(n)
+            Q = np.ascontiguousarray(rowdot, dtype=np.float64)
+            bad, low = prob_rows_dot(Pc, Q, at, picked, dots, _ROW_SUM_TOL)
+        elif at is not None:
+            bad, low = prob_rows(Pc, at, picked, True, _ROW_SUM_TOL)
+        else:
+            bad, low = prob_rows(Pc, _NO_INDEX, _NO_OUT, False, _ROW_SUM_TOL)
+    if bad or not low >= 0:
+        _prob_error(P, name, k)
+        low = float(P.min())
+    return P, picked, dots, float(low)
+
+
+_NO_INDEX = np.zeros(1, dtype=np.int64)
+_NO_OUT = np.zeros(1)
+
+
+def _check_prob_matrix(P, name, n, k, at=None, rowdot=None):
+    """Validate an (n, k) matrix of action probabilities (rows sum to 1).
+
+    With ``at`` (one action index per row) it returns ``(P, P[i, at[i]], d)``, gathered
+    in the same pass, where ``d[i] = sum_a P[i, a] rowdot[i, a]`` when an (n, k) matrix
+    ``rowdot`` is given (else None).
+    """
+    P, picked, dots, _ = _prob_rows(P, name, n, k, at=at, rowdot=rowdot)
     return P if at is None else (P, picked, dots)
+
+
+def _copy_checked(arr, name, at=None):
+    """A private float64 copy of a C-contiguous float64 array, checked finite and in
+    range as it is copied (one pass; the checks of ``_finite_copy``); with ``at`` (2-D
+    only) also ``arr[i, at[i]]``. Returns ``(copy, picked)``, or ``None`` when ``arr``
+    is not such an array or is small (the caller then takes the general path)."""
+    if not (isinstance(arr, np.ndarray) and arr.dtype == np.float64 and arr.flags.c_contiguous
+            and arr.size >= _KERNEL_MIN_SIZE and arr.ndim in (1, 2)):
+        return None
+    from .._accel._ope import copy_finite, copy_rows_gather
+
+    out = np.empty(arr.shape)
+    picked = None
+    if at is not None and arr.ndim == 2:
+        picked = np.empty(arr.shape[0])
+        z, big = copy_rows_gather(arr, out, np.ascontiguousarray(at, dtype=np.int64), picked)
+    else:
+        z, big = copy_finite(arr.reshape(-1), out.reshape(-1))
+    if not np.isfinite(z) or (big != 0 and not 1.0 / MAX_MAGNITUDE <= big <= MAX_MAGNITUDE):
+        _check_finite(out, name)  # raises with the full message
+    return out, picked
 
 
 # --------------------------------------------------------------------------- base
@@ -220,7 +274,11 @@ class _BanditOPE(BaseEstimator):
         self.__dict__.pop("_dask_data_", None)
         check_aligned(X=X, y=y, action=action, propensity=propensity,
                       estimated_rewards=estimated_rewards, sample_weight=sample_weight)
-        Xa, names = check_X(X, "X", copy=True)  # a private copy, checked as it is copied
+        fast = _copy_checked(X, "X") if isinstance(X, np.ndarray) and X.ndim == 2 else None
+        if fast is not None:  # a float64 array: copied and checked in one pass
+            Xa, names = fast[0], None
+        else:
+            Xa, names = check_X(X, "X", copy=True)  # a private copy, checked as it is copied
         yv = check_vector(y, "y")
         a, k = _check_actions(action, getattr(self, "n_actions", None))
         n = check_consistent_length(X=Xa, y=yv, action=a)
@@ -228,14 +286,16 @@ class _BanditOPE(BaseEstimator):
             raise ValueError(f"`y` has {n} logged round(s); a standard error needs at least 2.")
         sw = check_weights(sample_weight, "sample_weight", n=n)
         pi0 = None
+        pi0_zero = False  # whether the full logging distribution has zeros (support checks)
         if propensity is None:
             p, pi0 = self._estimate_propensity(Xa, a, k)
+            pi0_zero = bool(pi0.min() <= 0)
             self.propensity_estimated_ = True
         else:
             parr = as_float_array(propensity, "propensity")
             if parr.ndim == 2 and parr.shape[1] > 1:
-                pi0 = _check_prob_matrix(parr, "propensity", n, k)
-                p = pi0[np.arange(n), a]
+                pi0, p, _, low0 = _prob_rows(parr, "propensity", n, k, at=a)
+                pi0_zero = low0 <= 0
                 if (p <= 0).any():
                     raise ValueError(
                         f"`propensity` gives probability 0 to the logged action in "
@@ -246,14 +306,19 @@ class _BanditOPE(BaseEstimator):
             # one propensity per round: (0, 1], and not so small that its weight overflows
             p = check_propensity(p, "propensity", n=n, ndim=(1,))
             self.propensity_estimated_ = False
-        qhat = None
+        qhat = q_logged = None
         if self._needs_reward_model:
             if estimated_rewards is not None:
-                qhat = np.asarray(estimated_rewards, dtype=np.float64)
+                qhat = as_float_array(estimated_rewards, "estimated_rewards")
                 if qhat.shape != (n, k):
                     raise ValueError(f"`estimated_rewards` must have shape (n, n_actions) = ({n}, {k}); "
                                      f"got {qhat.shape}.")
-                qhat = _finite_copy(qhat, "estimated_rewards")  # checked and copied once
+                # checked and copied once, gathering the logged actions' predictions as it goes
+                fast = _copy_checked(qhat, "estimated_rewards", at=a)
+                if fast is None:
+                    qhat = _finite_copy(qhat, "estimated_rewards")
+                else:
+                    qhat, q_logged = fast
                 self.reward_model_ = "given"
             else:
                 qhat = self._fit_reward_model(Xa, yv, a, k)
@@ -268,7 +333,8 @@ class _BanditOPE(BaseEstimator):
         self.estimated_rewards_ = qhat  # a private copy (given) or fitted here
         self.sample_weight_ = _own(sw)
         self._flat_index = None  # built on first use (_at_logged)
-        self._q_logged = None  # estimated_rewards_ at the logged actions, on first use
+        self._q_logged = q_logged  # estimated_rewards_ at the logged actions (else on first use)
+        self._pi0_zero = pi0_zero
         self.diagnostics_ = Diagnostics({
             "propensity_min": float(p.min()),
             "propensity_max": float(p.max()),
@@ -339,9 +405,9 @@ class _BanditOPE(BaseEstimator):
 
     # ---------------------------------------------------------------- policies
 
-    def _policy_matrix(self, policy, gather=False):
+    def _policy_matrix(self, policy, gather=False, dots=True):
         """The validated (n, n_actions) policy matrix; with ``gather`` also its entries at
-        the logged actions."""
+        the logged actions and (with ``dots``, for a reward model) the model averaged over it."""
         n, k = self.X_.shape[0], self.n_actions_
         if hasattr(policy, "predict_proba"):
             P = np.asarray(policy.predict_proba(self.X_), dtype=np.float64)
@@ -362,8 +428,8 @@ class _BanditOPE(BaseEstimator):
                 "policy pass `np.full((n, n_actions), 1 / n_actions)`.")
         else:
             P = as_float_array(policy, "policy")
-        P, pa, dm = _check_prob_matrix(P, "policy", n, k, at=self.action_,
-                                       rowdot=getattr(self, "estimated_rewards_", None))
+        P, pa, dm, _ = _prob_rows(P, "policy", n, k, at=self.action_,
+                                  rowdot=getattr(self, "estimated_rewards_", None) if dots else None)
         counts = self.diagnostics_["action_counts"]
         unlogged = np.flatnonzero(counts == 0)
         if unlogged.size and P[:, unlogged].sum() > 0:
@@ -376,7 +442,7 @@ class _BanditOPE(BaseEstimator):
                 raise ValueError(msg + ". Evaluate a policy supported by the logging policy, or "
                                  "use DirectMethod (which extrapolates with its reward model).")
         pi0 = self.logging_policy_
-        if pi0 is not None and not unlogged.size:
+        if pi0 is not None and not unlogged.size and getattr(self, "_pi0_zero", True):
             # with the full logging distribution, support is checked row by row: an action the
             # logger could not take in that context has no weight, so IPS-type estimates miss it
             off = (pi0 == 0) & (P > 0)
@@ -396,10 +462,10 @@ class _BanditOPE(BaseEstimator):
 
     # ---------------------------------------------------------------- results
 
-    def _scores(self, P, w=None, dm=None):
+    def _scores(self, P, w=None, dm=None, pa=None):
         """Return (value, stderr, method string) for the policy matrix ``P``; ``w`` are its
-        (unclipped) importance weights and ``dm`` the reward model averaged over it, when
-        the caller has them already."""
+        (unclipped) importance weights, ``dm`` the reward model averaged over it and ``pa``
+        its entries at the logged actions, when the caller has them already."""
         raise NotImplementedError
 
     def value(self, policy, *, name="V(pi)") -> Estimate:
@@ -435,7 +501,7 @@ class _BanditOPE(BaseEstimator):
                 f"{ess:.1f} out of {len(w)} logged rounds (max weight {w.max():.3g}); overlap with "
                 "the logging policy is poor and weighting estimates lean on few rounds.",
                 PositivityWarning, stacklevel=2)
-        theta, se, method = self._scores(P, w, dm)
+        theta, se, method = self._scores(P, w, dm, pa)
         if self.propensity_estimated_:
             method += f"; logging propensities estimated ({self._propensity_how})"
         return self._interval(Estimate(theta, se, n=len(self.y_), method=method, name=name), w)
@@ -460,8 +526,7 @@ class _BanditOPE(BaseEstimator):
             from ._dask import diagnostics_dask
 
             return diagnostics_dask(self, policy)
-        P = self._policy_matrix(policy)
-        pa = self._at_logged(P)
+        _, pa, _ = self._policy_matrix(policy, gather=True, dots=False)
         w = pa / self.propensity_
         s2 = float(np.dot(w, w))
         return {
@@ -515,7 +580,8 @@ def _ratio_se(num, den, sw=None):
         n = num.shape[0]
         dsum = float(den.sum())
         theta = float(num.sum()) / dsum
-        infl = num - theta * den
+        infl = den * -theta  # num - theta den, with one temporary instead of two
+        infl += num
         infl *= n / dsum  # divided by the mean of den
         return theta, float(np.sqrt(np.dot(infl, infl))) / n
     s = sw
@@ -527,9 +593,10 @@ def _ratio_se(num, den, sw=None):
 
 def _ratio_moments(num, den, sw=None):
     """``(A, B, C, D, E)``: the sums that define the score interval of ``A / B``."""
-    s = np.ones_like(num) if sw is None else sw
-    sn, sd = s * num, s * den
-    return tuple(float(v) for v in (s @ num, s @ den, sn @ sn, sn @ sd, sd @ sd))
+    if sw is None:
+        return tuple(float(v) for v in (num.sum(), den.sum(), num @ num, num @ den, den @ den))
+    sn, sd = sw * num, sw * den
+    return tuple(float(v) for v in (sw @ num, sw @ den, sn @ sn, sn @ sd, sd @ sd))
 
 
 @dataclass(frozen=True, eq=False, repr=False)
@@ -675,7 +742,7 @@ class IPS(_BanditOPE):
         self.n_jobs = n_jobs
         self.random_state = random_state
 
-    def _scores(self, P, w=None, dm=None):
+    def _scores(self, P, w=None, dm=None, pa=None):
         w = self._clipped(self._weights(P) if w is None else w)
         theta, se = _mean_se(w * self.y_, self.sample_weight_)
         m = "IPS" + (f" (weights clipped at {self.clip:g})" if self.clip is not None else "")
@@ -734,7 +801,7 @@ class SNIPS(IPS):
                          n_jobs=n_jobs, random_state=random_state)
         self.interval = interval
 
-    def _scores(self, P, w=None, dm=None):
+    def _scores(self, P, w=None, dm=None, pa=None):
         w = self._clipped(self._weights(P) if w is None else w)
         theta, se = _ratio_se(w * self.y_, w, self.sample_weight_)
         m = "SNIPS" + (f" (weights clipped at {self.clip:g})" if self.clip is not None else "")
@@ -805,7 +872,7 @@ class DirectMethod(_BanditOPE):
         self.n_jobs = n_jobs
         self.random_state = random_state
 
-    def _scores(self, P, w=None, dm=None):
+    def _scores(self, P, w=None, dm=None, pa=None):
         dm, _ = self._dm_terms(P, dm)
         theta, se = _mean_se(dm, self.sample_weight_)
         return theta, se, f"Direct method (reward model: {self.reward_model_}), SE given the model"
@@ -863,7 +930,7 @@ class DoublyRobust(_BanditOPE):
         self.n_jobs = n_jobs
         self.random_state = random_state
 
-    def _scores(self, P, w=None, dm=None):
+    def _scores(self, P, w=None, dm=None, pa=None):
         dm, qa = self._dm_terms(P, dm)
         w = self._clipped(self._weights(P) if w is None else w)
         theta, se = _mean_se(dm + w * (self.y_ - qa), self.sample_weight_)
@@ -900,17 +967,27 @@ class SelfNormalizedDR(DoublyRobust):
 
     _label = "SNDR"
 
-    def _scores(self, P, w=None, dm=None):
+    def _scores(self, P, w=None, dm=None, pa=None):
         dm, qa = self._dm_terms(P, dm)
         w = self._clipped(self._weights(P) if w is None else w)
-        sw = np.ones_like(w) if self.sample_weight_ is None else self.sample_weight_
-        wbar = np.dot(sw, w) / sw.sum()
         corr = w * (self.y_ - qa)
-        c = float(np.dot(sw, corr) / np.dot(sw, w))
-        dm_mean = float(np.dot(sw, dm) / sw.sum())
+        sw = self.sample_weight_
+        if sw is None:
+            n = w.shape[0]
+            wsum = float(w.sum())
+            wbar = wsum / n
+            c = float(corr.sum()) / wsum
+            dm_mean = float(dm.sum()) / n
+            infl = dm - dm_mean
+            infl += (corr - c * w) / wbar
+            se = float(np.sqrt(np.dot(infl, infl))) / n
+        else:
+            wbar = np.dot(sw, w) / sw.sum()
+            c = float(np.dot(sw, corr) / np.dot(sw, w))
+            dm_mean = float(np.dot(sw, dm) / sw.sum())
+            infl = (dm - dm_mean) + (corr - c * w) / wbar
+            se = float(np.sqrt(np.sum((sw * infl) ** 2)) / sw.sum())
         theta = dm_mean + c
-        infl = (dm - dm_mean) + (corr - c * w) / wbar
-        se = float(np.sqrt(np.sum((sw * infl) ** 2)) / sw.sum())
         m = "SNDR" + (f" (weights clipped at {self.clip:g})" if self.clip is not None else "")
         return theta, se, m + f" (reward model: {self.reward_model_}), delta-method SE"
 
@@ -971,7 +1048,7 @@ class SwitchDR(DoublyRobust):
     def clip(self):
         return None
 
-    def _scores(self, P, w=None, dm=None):
+    def _scores(self, P, w=None, dm=None, pa=None):
         dm, qa = self._dm_terms(P, dm)
         w = self._weights(P) if w is None else w
         keep = w <= self.tau
@@ -1054,8 +1131,8 @@ class ExponentialSmoothingIPS(IPS):
         P = self._policy_matrix(policy)
         return float(1.0 - np.mean(np.sum(P * self.logging_policy_ ** (1.0 - self.beta), axis=1)))
 
-    def _scores(self, P, w=None, dm=None):
-        w = self._at_logged(P) / self.propensity_ ** self.beta
+    def _scores(self, P, w=None, dm=None, pa=None):
+        w = (self._at_logged(P) if pa is None else pa) / self.propensity_ ** self.beta
         w = self._clipped(w)
         theta, se = _mean_se(w * self.y_, self.sample_weight_)
         m = f"Exponentially smoothed IPS (beta={self.beta:g}), influence-function SE"
