@@ -15,10 +15,16 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import os
 import sys
 import time
 import warnings
 from pathlib import Path
+
+# One OpenMP/BLAS thread from the start: a pool started with more threads and capped
+# later keeps an idle thread spinning, which inflates CPU time on a busy machine.
+for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_var, "1")
 
 import numpy as np
 
