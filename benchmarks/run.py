@@ -220,6 +220,7 @@ def harness_rows(d: dict):
     for label, times in d["times_s"].items():
         r = {"benchmark": d["name"], "candidate": label, "wall": _median(times),
              "cpu": _median(cpu.get(label, [])), "repeats": len(times), "clock": clock,
+             "peak_mib": (d.get("peak_traced_mib") or {}).get(label),
              "floor": floor, "x_floor": None, "x_peer": {}}
         if floor and med.get(floor):
             r["x_floor"] = med[label] / med[floor]
@@ -302,12 +303,13 @@ def summary_markdown(directory: Path, fragments: dict | None = None) -> str:
         lines += [f"## {family}", ""]
         start = len(lines)
         head = "| benchmark | candidate | median wall s | median CPU s | repeats | clock | x floor | "
-        head += "".join(f"x {p} | " for p in peers)
-        lines += [head.rstrip(), "|---|---|---:|---:|---:|---|---:|" + "---:|" * len(peers)]
+        head += "".join(f"x {p} | " for p in peers) + "peak traced MiB |"
+        lines += [head, "|---|---|---:|---:|---:|---|---:|" + "---:|" * (len(peers) + 1)]
         for r in rows:
             cells = [r["benchmark"], r["candidate"], _g(r["wall"]), _g(r["cpu"]), str(r["repeats"]),
                      r["clock"], _ratio(r["x_floor"])]
             cells += [_ratio(r["x_peer"].get(p)) for p in peers]
+            cells.append(_g(r["peak_mib"], "{:.0f}"))
             lines.append("| " + " | ".join(cells) + " |")
         lines.append("")
         for d in group:
