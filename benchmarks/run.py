@@ -106,6 +106,8 @@ def run_all(quick: bool, out: Path, only=None, timeout=None) -> list:
     ``<out>/run_log.json`` records its status, seconds and the last line of its output.
     """
     env = dict(os.environ, CAUSALKIT_BENCH_RESULTS=str(out))
+    if quick:
+        env["CAUSALKIT_BENCH_QUICK"] = "1"
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(HERE.parent), env.get("PYTHONPATH")]))
     logs = out / "logs"
     logs.mkdir(parents=True, exist_ok=True)
