@@ -257,7 +257,8 @@ def summary_markdown(directory: Path, fragments: dict | None = None) -> str:
             continue
         if isinstance(d, dict) and "ratio_to_baseline" in d and isinstance(d.get("times_s"), dict):
             reports.setdefault(_family(d["name"]), []).append(d)
-        elif isinstance(d, dict) and d.get("name") in ("threads", "scaling", "demo"):
+        elif isinstance(d, dict) and (d.get("name") in ("threads", "demo")
+                                      or str(d.get("name")).startswith("scaling")):
             special[d["name"]] = d
         else:
             other.append(path.name)
@@ -352,13 +353,13 @@ def summary_markdown(directory: Path, fragments: dict | None = None) -> str:
         lines += [""] + [f"- {n}" for n in d.get("notes", [])] + [""]
         fragments["threads"] = lines[start:]
         machines_seen.setdefault(_machine_line(d.get("machine", {})), []).append("threads")
-    if "scaling" in special:
+    for name in sorted(k for k in special if k.startswith("scaling")):
         from bench_scaling import scaling_markdown
 
-        text = scaling_markdown(special["scaling"])
+        text = scaling_markdown(special[name])
         lines += [text]
-        fragments["scaling"] = text.split("\n")[2:]
-        machines_seen.setdefault(_machine_line(special["scaling"].get("machine", {})), []).append("scaling")
+        fragments[name] = text.split("\n")[2:]
+        machines_seen.setdefault(_machine_line(special[name].get("machine", {})), []).append(name)
     if other:
         lines += ["## Other results", "", "Studies and coverage tables with their own format "
                   "(see the matching .md files): " + ", ".join(other), ""]
