@@ -8,7 +8,9 @@ The paper trains with Pyro SVI; here batches are slices of tensors held on the d
 fitting 1 epoch at N = 20k, 80k and 320k rows; the growth is the data itself
 (N x 7 float64 inputs plus float32 copies), not the training loop.
 
-Run: ``python benchmarks/bench_cfdivae.py`` (writes ``benchmarks/results/cfdivae.md``).
+Run: ``python benchmarks/bench_cfdivae.py`` (writes ``benchmarks/results/cfdivae.md``);
+``--quick`` (what ``benchmarks/run.py --quick`` uses) keeps one torch thread and the
+default width and skips the memory probes.
 """
 
 from __future__ import annotations
@@ -46,6 +48,8 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--n", type=int, default=20_000)
     ap.add_argument("--repeats", type=int, default=2)
+    ap.add_argument("--quick", action="store_true",
+                    help="width 100 with one torch thread only, no memory probes")
     a = ap.parse_args()
     import torch
 
@@ -67,18 +71,21 @@ def main():
 
     bench = Benchmark("cfdivae", f"CFDiVAE training, {a.n:,} rows x 30 epochs (batch 256), "
                                  "plus the linear two-step and a 50-replicate bootstrap.")
-    for hidden in (100, 200):
+    for hidden in (100,) if a.quick else (100, 200):
         bench.add(f"width {hidden}, 1 torch thread", fit(hidden, 1))
-        bench.add(f"width {hidden}, {default_threads} torch threads", fit(hidden, default_threads))
+        if not a.quick:
+            bench.add(f"width {hidden}, {default_threads} torch threads",
+                      fit(hidden, default_threads))
     report = bench.run(repeats=a.repeats, warmup=False, memory=False)
     rss = []
-    for n in (20_000, 80_000, 320_000):
+    for n in () if a.quick else (20_000, 80_000, 320_000):
         out = subprocess.run([sys.executable, "-c", _RSS.format(root=str(HERE.parent), n=n)],
                              capture_output=True, text=True, check=True).stdout.split()
         rss.append((n, float(out[0]), float(out[1])))
-    report.notes.append("Peak RSS of a fresh process (MiB), before -> after fitting 1 epoch: "
-                        + "; ".join(f"N={n:,}: {b:.0f} -> {c:.0f} (+{c - b:.0f})"
-                                    for n, b, c in rss))
+    if rss:
+        report.notes.append("Peak RSS of a fresh process (MiB), before -> after fitting 1 epoch: "
+                            + "; ".join(f"N={n:,}: {b:.0f} -> {c:.0f} (+{c - b:.0f})"
+                                        for n, b, c in rss))
     report.notes.append(f"Machine load at the time: os.getloadavg() = "
                         f"{tuple(round(x, 1) for x in os.getloadavg())} (wall times include "
                         "other jobs' contention; the CPU column does not).")

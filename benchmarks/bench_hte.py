@@ -18,6 +18,12 @@ Usage::
     python benchmarks/bench_hte.py linear 1000000 --repeats 2
     python benchmarks/bench_hte.py lgbm 1000000 --repeats 1 --only bare,bare+final,causalkit,econml
     python benchmarks/bench_hte.py lgbm 100000 --final linear --clock cpu
+    python benchmarks/bench_hte.py lgbm 50000 --learner dr --baseline bare+final --clock cpu
+
+``--learner dr`` times ``WeightedPseudoOutcomeLearner(pseudo="dr", weights="ivw_x")``
+(its defaults) instead of the R-learner: ``bare`` is then the outcome model fitted per
+arm and the propensity model on the same folds, ``bare+final`` adds one weighted fit of
+the final model on the DR pseudo-outcome; EconML's peer is ``DRLearner``.
 
 ``--final linear`` keeps the LightGBM nuisances but fits a linear final model (for
 every candidate alike), so the ratios show the library's own overhead rather than
@@ -46,11 +52,12 @@ sys.path.insert(0, str(HERE.parent))
 sys.path.insert(0, str(HERE))
 
 from harness import Benchmark
+from sklearn.base import clone
 from sklearn.linear_model import LinearRegression, LogisticRegression
 from sklearn.model_selection import cross_val_predict
 
 from causalkit._crossfit import make_folds
-from causalkit.hte import RLearner
+from causalkit.hte import RLearner, WeightedPseudoOutcomeLearner
 
 
 def make_data(n, p=20, seed=0):
@@ -84,6 +91,8 @@ def main():
     ap.add_argument("--only", default="", help="comma-separated candidates to keep (default: all)")
     ap.add_argument("--baseline", choices=["bare", "bare+final"], default="bare")
     ap.add_argument("--no-memory", action="store_true", help="skip the traced-memory run")
+    ap.add_argument("--learner", choices=["r", "dr"], default="r",
+                    help="RLearner (default) or WeightedPseudoOutcomeLearner(pseudo='dr')")
     ap.add_argument("--blp", action="store_true",
                     help="add 'causalkit-default+blp': the default fit, then blp() (which makes "
                          "the out-of-fold final fits on first need)")
@@ -94,24 +103,52 @@ def main():
     if a.final == "linear":
         mf = LinearRegression()
     suffix = "_linfinal" if a.final == "linear" and a.kind != "linear" else ""
+    dr = a.learner == "dr"
+    if dr:
+        suffix = "_dr" + suffix
+
+    def arm_predictions():
+        """Outcome model per arm, fitted on the training folds, predicted on the test fold."""
+        mu0, mu1 = np.empty(a.n), np.empty(a.n)
+        for train, test in folds:
+            for arm, mu in ((0, mu0), (1, mu1)):
+                rows = train[t[train] == arm]
+                mu[test] = clone(my).fit(X[rows], y[rows]).predict(X[test])
+        return mu0, mu1
 
     def bare():
-        cross_val_predict(my, X, y, cv=folds)
+        if dr:
+            arm_predictions()
+        else:
+            cross_val_predict(my, X, y, cv=folds)
         cross_val_predict(mt, X, t, cv=folds, method="predict_proba")
 
     def bare_final():
+        e = cross_val_predict(mt, X, t, cv=folds, method="predict_proba")[:, 1]
+        if dr:
+            mu0, mu1 = arm_predictions()
+            e = np.clip(e, 1e-12, 1 - 1e-12)
+            phi = mu1 - mu0 + t * (y - mu1) / e - (1 - t) * (y - mu0) / (1 - e)
+            mf.fit(X, phi, sample_weight=e * (1 - e))
+            return
         ry = y - cross_val_predict(my, X, y, cv=folds)
-        rt = t - cross_val_predict(mt, X, t, cv=folds, method="predict_proba")[:, 1]
+        rt = t - e
         rt = np.sign(rt) * np.maximum(np.abs(rt), 1e-12)
         mf.fit(X, ry / rt, sample_weight=rt**2)
 
     def ours(crossfit_final):
+        if dr:
+            return lambda: WeightedPseudoOutcomeLearner(
+                my, mt, mf, pseudo="dr", weights="ivw_x", cv=folds, crossfit_final=crossfit_final,
+                trimming_threshold=0.0).fit(X, y, treatment=t)
         return lambda: RLearner(my, mt, mf, cv=folds, crossfit_final=crossfit_final,
                                 trimming_threshold=0.0).fit(X, y, treatment=t)
 
     final_kind = "linear" if a.final == "linear" else a.kind
+    what = ("DR-learner (WeightedPseudoOutcomeLearner, pseudo='dr', weights='ivw_x')" if dr
+            else "R-learner")
     bench = Benchmark(f"hte_{a.kind}_{a.n}{suffix}",
-                      f"R-learner with {a.kind} nuisances and a {final_kind} final model, "
+                      f"{what} with {a.kind} nuisances and a {final_kind} final model, "
                       f"n={a.n:,}, p=20, "
                       f"5 folds; X is {X.nbytes / 2**20:.0f} MiB.")
     bench.add("bare", bare).add("bare+final", bare_final)
@@ -122,11 +159,15 @@ def main():
         import doubleml as dml
         import pandas as pd
         from econml.dml import LinearDML, NonParamDML
+        from econml.dr import DRLearner
 
         def econml_run():
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
-                if a.kind == "lgbm":
+                if dr:
+                    DRLearner(model_regression=my, model_propensity=mt, model_final=mf,
+                              cv=folds, min_propensity=1e-12).fit(y, t, X=X)
+                elif a.kind == "lgbm":
                     NonParamDML(model_y=my, model_t=mt, model_final=mf, discrete_treatment=True,
                                 cv=folds).fit(y, t, X=X)
                 else:
@@ -140,12 +181,19 @@ def main():
             plr.set_sample_splitting([[(tr, te) for tr, te in folds]])
             plr.fit()
 
-        bench.add("econml", econml_run).add("doubleml", doubleml_run)
+        bench.add("econml", econml_run)
+        if not dr:
+            bench.add("doubleml", doubleml_run)
     if a.only:
         keep = set(a.only.split(","))
         bench.candidates = {k: v for k, v in bench.candidates.items() if k in keep}
-    bench.note("bare = cross_val_predict of the outcome and propensity models on the same folds; "
-               "bare+final adds one weighted final fit.")
+    if dr:
+        bench.note("bare = the outcome model fitted per arm and the propensity model on the same "
+                   "folds; bare+final adds one fit of the final model on the DR pseudo-outcome "
+                   "with weights e(1-e).")
+    else:
+        bench.note("bare = cross_val_predict of the outcome and propensity models on the same "
+                   "folds; bare+final adds one weighted final fit.")
     bench.note(f"X size {X.nbytes / 2**20:.1f} MiB; memory target: causalkit peak <= bare+final "
                "peak + 2 x size(X).")
     bench.note("causalkit-default makes one final fit in fit(); the per-fold final fits behind "

@@ -11,8 +11,14 @@ the ratios are to the floor: one finiteness check and a normal-equations solve).
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
+
+# One OpenMP/BLAS thread from the start: a pool started with more threads and capped
+# later keeps an idle thread spinning, which inflates CPU time on a busy machine.
+for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_var, "1")
 
 import numpy as np
 

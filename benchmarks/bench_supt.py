@@ -14,9 +14,15 @@ Run: python benchmarks/bench_supt.py [--n 10000] [--repeats 5]
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import warnings
 from pathlib import Path
+
+# One OpenMP/BLAS thread from the start: a pool started with more threads and capped
+# later keeps an idle thread spinning, which inflates CPU time on a busy machine.
+for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_var, "1")
 
 import numpy as np
 

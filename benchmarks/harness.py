@@ -35,6 +35,9 @@ from pathlib import Path
 # benchmarks/run.py --quick points this at results/quick so quick runs never overwrite
 RESULTS = Path(os.environ.get("CAUSALKIT_BENCH_RESULTS")
                or Path(__file__).resolve().parent / "results")
+# ... and sets CAUSALKIT_BENCH_QUICK=1: then Benchmark.run makes no warm-up and no memory
+# run (each would double a quick run's cost); results/quick implies it too
+QUICK = os.environ.get("CAUSALKIT_BENCH_QUICK") == "1" or RESULTS.name == "quick"
 
 _LIBS = ("causalkit", "numpy", "scipy", "scikit-learn", "pandas", "numba", "joblib", "torch",
          "lightgbm", "statsmodels", "econml", "doubleml", "rdrobust", "obp")
@@ -160,8 +163,13 @@ class Benchmark:
 
         ``clock="cpu"`` takes ratios from the process CPU time, which other jobs on a
         shared machine do not inflate; use it for single-threaded candidates only
-        (CPU time adds up the threads of a parallel one).
+        (CPU time adds up the threads of a parallel one). Under ``benchmarks/run.py
+        --quick`` there is no warm-up and no memory run.
         """
+        if QUICK:
+            warmup = memory = False
+            self.notes.append("quick run (benchmarks/run.py --quick): no warm-up run, no "
+                              "memory run")
         if clock not in ("wall", "cpu"):
             raise ValueError(f"clock must be 'wall' or 'cpu', got {clock!r}")
         if baseline is not None and baseline not in self.candidates:

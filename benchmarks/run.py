@@ -41,27 +41,48 @@ PEERS = ("doubleml", "econml", "statsmodels", "obp", "rdrobust", "linearmodels",
 
 # script -> (list of full-mode argument lists, list of quick-mode argument lists)
 PLAN = {
-    "bench_threads.py": ([[]], [["--quick", "--n", "1000", "--budget", "20"]]),
+    # quick: one inner thread only; a 2-thread OpenMP fit on a loaded machine crawls (the
+    # point of the full run), past any quick time limit
+    "bench_threads.py": ([[]], [["--quick", "--n", "1000", "--budget", "20", "--threads", "1"]]),
     "bench_aipw.py": ([[]], [["--n", "10000", "--repeats", "1"]]),
     "bench_hte.py": (
         [["lgbm", "50000", "--clock", "cpu", "--baseline", "bare+final", "--blp"],
          ["lgbm", "200000", "--clock", "cpu", "--baseline", "bare+final", "--blp", "--no-peers",
           "--repeats", "2", "--no-memory"],
+         ["lgbm", "50000", "--learner", "dr", "--clock", "cpu", "--baseline", "bare+final",
+          "--blp", "--no-peers"],
+         ["lgbm", "200000", "--learner", "dr", "--clock", "cpu", "--baseline", "bare+final",
+          "--no-peers", "--repeats", "2", "--no-memory"],
          ["lgbm", "100000", "--final", "linear", "--clock", "cpu"],
          ["linear", "1000000", "--clock", "cpu", "--repeats", "2"]],
         [["lgbm", "20000", "--clock", "cpu", "--baseline", "bare+final", "--blp", "--no-peers",
           "--repeats", "1"],
+         ["lgbm", "20000", "--learner", "dr", "--clock", "cpu", "--baseline", "bare+final",
+          "--no-peers", "--repeats", "1"],
          ["linear", "100000", "--clock", "cpu", "--repeats", "1", "--no-peers"]]),
     "bench_montecarlo.py": ([["1e6", "1e7"]], [["1e6", "--repeats", "1", "--no-peers"]]),
     "bench_ope.py": ([[]], [["--n", "100000", "--repeats", "1"]]),
     "bench_ope_propensity.py": ([[]], [["--n", "20000", "--repeats", "1"]]),
     "bench_iv.py": ([[]], [["--n", "5000", "--repeats", "1"]]),
-    "bench_frontdoor.py": ([[]], [["--repeats", "1"]]),
-    "bench_cfdivae.py": ([[]], [["--n", "2000", "--repeats", "1"]]),
+    "bench_frontdoor.py": ([[]], [["--repeats", "1", "--n", "200000", "--n-dr", "5000"]]),
+    "bench_cfdivae.py": ([[]], [["--quick", "--n", "2000", "--repeats", "1"]]),
     "bench_scaling.py": ([[]], [["--sizes", "1e4,1e5", "--repeats", "1"]]),
     "bench_supt.py": ([[]], [["--repeats", "2"]]),
-    "bench_calibration.py": ([[]], []),
+    "bench_calibration.py": ([[]], [["--m", "100000", "--repeats", "1"]]),
+    "bench_sensitivity.py": ([[]], [["--n", "5000", "--repeats", "1"]]),
     "bench_rdd.py": ([[]], []),
+    "bench_rdd_batch.py": ([[]], [["20000", "5", "1"]]),
+    "bench_rdd_scalar.py": ([[]], [["20000", "1"]]),
+    "bench_demo.py": ([["--repeats", "2"]], [["--repeats", "1"]]),
+}
+
+# scripts left out of --quick, and why (printed in the quick SUMMARY.md)
+QUICK_SKIPS = {
+    "bench_rdd.py": "no small size (its one run takes minutes, most of it in the peer)",
+    "bench_rdd_compile.py": "writes to benchmarks/results/ whatever the mode (would overwrite "
+                            "the full results)",
+    "bench_ope_learning.py": "writes to benchmarks/results/ whatever the mode (would overwrite "
+                             "the full results)",
 }
 
 
@@ -81,26 +102,83 @@ def plan(quick: bool, only=None):
 
 
 def run_all(quick: bool, out: Path, only=None, timeout=None) -> list:
+    """Run the plan, one process per command; a failure is logged and the rest still run.
+
+    Each command's stdout and stderr go to ``<out>/logs/<script>_<k>.log`` (not committed);
+    ``<out>/run_log.json`` records its status, seconds and the last line of its output.
+    """
     env = dict(os.environ, CAUSALKIT_BENCH_RESULTS=str(out))
+    if quick:
+        env["CAUSALKIT_BENCH_QUICK"] = "1"
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(HERE.parent), env.get("PYTHONPATH")]))
-    log = []
+    logs = out / "logs"
+    logs.mkdir(parents=True, exist_ok=True)
+    (logs / ".gitignore").write_text("*\n")
+    log, seen = [], {}
+    start_all = time.perf_counter()
     for script, args in plan(quick, only):
+        k = seen[script] = seen.get(script, 0) + 1
         cmd = [sys.executable, str(HERE / script), *args]
+        logfile = logs / f"{Path(script).stem}_{k}.log"
         print("$", " ".join(cmd[1:]), flush=True)
-        start = time.perf_counter()
-        try:
-            proc = subprocess.run(cmd, env=env, timeout=timeout, capture_output=True, text=True)
-            status = "ok" if proc.returncode == 0 else f"failed (exit {proc.returncode})"
-            tail = (proc.stderr or proc.stdout or "").strip().splitlines()[-1:] if proc.returncode else []
-        except subprocess.TimeoutExpired:
-            status, tail = f"timed out after {timeout} s", []
-        took = time.perf_counter() - start
-        print(f"  {status} in {took:.0f} s", flush=True)
+        start, cpu0 = time.perf_counter(), _children_cpu()
+        with open(logfile, "w") as fh:
+            try:
+                proc = subprocess.run(cmd, env=env, timeout=timeout, stdout=fh,
+                                      stderr=subprocess.STDOUT, text=True)
+                status = "ok" if proc.returncode == 0 else f"failed (exit {proc.returncode})"
+            except subprocess.TimeoutExpired:
+                status = f"timed out after {timeout:.0f} s"
+        took, cpu = time.perf_counter() - start, _children_cpu() - cpu0
+        tail = ""
+        if status != "ok":
+            lines = [ln for ln in logfile.read_text(errors="replace").splitlines() if ln.strip()]
+            tail = lines[-1][:300] if lines else ""
+        print(f"  {status} in {took:.0f} s wall, {cpu:.0f} s CPU (log: {logfile})"
+              + (f"\n  last line: {tail}" if tail else ""), flush=True)
         log.append({"script": script, "args": args, "status": status, "seconds": round(took, 1),
-                    "last_line": tail[0][:300] if tail else ""})
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "run_log.json").write_text(json.dumps(log, indent=2))
+                    "cpu_seconds": round(cpu, 1), "last_line": tail,
+                    "log": str(logfile.relative_to(out))})
+    if only and (out / "run_log.json").exists():  # keep the other scripts' last entries
+        old = json.loads((out / "run_log.json").read_text())
+        old = old.get("commands", []) if isinstance(old, dict) else old
+        done = {e["script"] for e in log}
+        log = [e for e in old if e["script"] not in done] + log
+    elif quick:
+        log += [{"script": s, "args": [], "status": f"skipped in quick mode: {why}",
+                 "seconds": 0.0, "cpu_seconds": 0.0, "last_line": "", "log": ""}
+                for s, why in QUICK_SKIPS.items()]
+    # sums over the commands (with --only, the other scripts' last entries count too)
+    total = {"wall_s": round(sum(e["seconds"] for e in log), 1),
+             "cpu_s": round(sum(e["cpu_seconds"] for e in log), 1),
+             "this_call_wall_s": round(time.perf_counter() - start_all, 1)}
+    print(f"all benchmark commands: {total['wall_s']:.0f} s wall, {total['cpu_s']:.0f} s CPU",
+          flush=True)
+    (out / "run_log.json").write_text(json.dumps(
+        {"mode": "quick" if quick else "full", "finished": _now(), "total": total,
+         "machine": _facts(), "commands": log}, indent=2))
     return log
+
+
+def _children_cpu() -> float:
+    """CPU seconds (user + system) of the finished child processes so far."""
+    t = os.times()
+    return t.children_user + t.children_system
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+def _facts() -> dict:
+    from harness import machine_facts
+
+    facts = machine_facts()
+    try:
+        facts["loadavg_at_end"] = [round(x, 2) for x in os.getloadavg()]
+    except OSError:
+        pass
+    return facts
 
 
 # ------------------------------------------------------------------------------ summary
@@ -130,6 +208,13 @@ def _g(x, fmt="{:.3g}"):
     return "" if x is None else fmt.format(x)
 
 
+def _ratio(x):
+    """Two decimals, or three significant digits below 0.1 (so 0.004 does not print as 0.00)."""
+    if x is None:
+        return ""
+    return f"{x:.2f}" if x >= 0.1 else f"{x:.3g}"
+
+
 def _family(name: str) -> str:
     return name.split("_")[0]
 
@@ -146,6 +231,7 @@ def harness_rows(d: dict):
     for label, times in d["times_s"].items():
         r = {"benchmark": d["name"], "candidate": label, "wall": _median(times),
              "cpu": _median(cpu.get(label, [])), "repeats": len(times), "clock": clock,
+             "peak_mib": (d.get("peak_traced_mib") or {}).get(label),
              "floor": floor, "x_floor": None, "x_peer": {}}
         if floor and med.get(floor):
             r["x_floor"] = med[label] / med[floor]
@@ -166,7 +252,9 @@ def _date(facts: dict) -> str:
     return str(facts.get("timestamp", ""))[:10]
 
 
-def summary_markdown(directory: Path) -> str:
+def summary_markdown(directory: Path, fragments: dict | None = None) -> str:
+    """SUMMARY.md's text; ``fragments`` (if given) receives each section without its heading."""
+    fragments = {} if fragments is None else fragments
     reports, special, other = {}, {}, []
     for path in sorted(directory.glob("*.json")):
         if path.name == "run_log.json":
@@ -178,11 +266,12 @@ def summary_markdown(directory: Path) -> str:
             continue
         if isinstance(d, dict) and "ratio_to_baseline" in d and isinstance(d.get("times_s"), dict):
             reports.setdefault(_family(d["name"]), []).append(d)
-        elif isinstance(d, dict) and d.get("name") in ("threads", "scaling"):
+        elif isinstance(d, dict) and (d.get("name") in ("threads", "demo")
+                                      or str(d.get("name")).startswith("scaling")):
             special[d["name"]] = d
         else:
             other.append(path.name)
-    now = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    now = _now()
     from harness import library_versions, machine_facts
 
     here = machine_facts()
@@ -197,11 +286,26 @@ def summary_markdown(directory: Path) -> str:
              f"Machine running this summary: {_machine_line(here)}.", ""]
     log_path = directory / "run_log.json"
     if log_path.exists():
-        log = json.loads(log_path.read_text())
-        bad = [e for e in log if e["status"] != "ok"]
-        lines += [f"Last run: {len(log)} benchmark command(s), {len(bad)} not ok."]
-        lines += [f"- `{e['script']} {' '.join(e['args'])}`: {e['status']} {e['last_line']}"
-                  for e in bad]
+        run = json.loads(log_path.read_text())
+        if isinstance(run, list):  # the format before the totals were recorded
+            run = {"commands": run}
+        log = run["commands"]
+        ran = [e for e in log if not e["status"].startswith("skipped")]
+        bad = [e for e in ran if e["status"] != "ok"]
+        total = run.get("total")
+        took = (f" in {total['wall_s']:.0f} s wall, {total['cpu_s']:.0f} s CPU"
+                if total else "")
+        load = run.get("machine", {}).get("loadavg_at_end")
+        lines += [f"Last run ({run.get('mode', '?')}, finished {run.get('finished', '?')}): "
+                  f"{len(ran)} benchmark command(s){took}, {len(bad)} not ok"
+                  + (f"; load average at the end {load}" if load else "") + "."]
+        lines += [f"- `{e['script']} {' '.join(e['args'])}`: **{e['status']}** "
+                  f"(`{e.get('log', '')}`) {e['last_line']}" for e in bad]
+        lines += [f"- `{e['script']}`: {e['status']}" for e in log
+                  if e["status"].startswith("skipped")]
+        lines += ["", "| command | status | wall s | CPU s |", "|---|---|---:|---:|"]
+        lines += [f"| `{' '.join([e['script'], *e['args']])}` | {e['status']} | "
+                  f"{e['seconds']:.0f} | {_g(e.get('cpu_seconds'), '{:.0f}')} |" for e in ran]
         lines.append("")
     versions_seen, machines_seen = {}, {}
     for family in sorted(reports):
@@ -209,17 +313,21 @@ def summary_markdown(directory: Path) -> str:
         rows = [r for d in group for r in harness_rows(d)]
         peers = sorted({p for r in rows for p in r["x_peer"]})
         lines += [f"## {family}", ""]
+        start = len(lines)
         head = "| benchmark | candidate | median wall s | median CPU s | repeats | clock | x floor | "
-        head += "".join(f"x {p} | " for p in peers)
-        lines += [head.rstrip(), "|---|---|---:|---:|---:|---|---:|" + "---:|" * len(peers)]
+        head += "".join(f"x {p} | " for p in peers) + "peak traced MiB |"
+        lines += [head, "|---|---|---:|---:|---:|---|---:|" + "---:|" * (len(peers) + 1)]
         for r in rows:
             cells = [r["benchmark"], r["candidate"], _g(r["wall"]), _g(r["cpu"]), str(r["repeats"]),
-                     r["clock"], _g(r["x_floor"], "{:.2f}")]
-            cells += [_g(r["x_peer"].get(p), "{:.2f}") for p in peers]
+                     r["clock"], _ratio(r["x_floor"])]
+            cells += [_ratio(r["x_peer"].get(p)) for p in peers]
+            cells.append(_g(r["peak_mib"], "{:.0f}"))
             lines.append("| " + " | ".join(cells) + " |")
         lines.append("")
         for d in group:
-            desc = d.get("description", "")
+            desc = d.get("description", "").rstrip()
+            if desc and not desc.endswith("."):
+                desc += "."
             floor = _floor(d)
             lines.append(f"- **{d['name']}** ({_date(d.get('machine', {}))}): {desc}"
                          + (f" Floor: {floor}." if floor else ""))
@@ -228,9 +336,23 @@ def summary_markdown(directory: Path) -> str:
             for k, v in d.get("versions", {}).items():
                 versions_seen.setdefault(k, set()).add(v)
         lines.append("")
+        fragments[family] = lines[start:]
+    if "demo" in special:
+        d = special["demo"]
+        lines += ["## demo", ""]
+        start = len(lines)
+        lines += [f"{d['description']} ({_date(d.get('machine', {}))}): median "
+                  f"{d['median_wall_s']:.1f} s wall, {d['median_cpu_s']:.1f} s CPU over "
+                  f"{len(d['runs'])} run(s) (target: under {d['target_s']:.0f} s); load average "
+                  f"before each run: {', '.join(str(r['loadavg_before']) for r in d['runs'])}.", ""]
+        lines += [f"- {n}" for n in d.get("notes", [])] + [""]
+        fragments["demo"] = lines[start:]
+        machines_seen.setdefault(_machine_line(d.get("machine", {})), []).append("demo")
     if "threads" in special:
         d = special["threads"]
-        lines += ["## threads", "", d.get("description", ""), "",
+        lines += ["## threads", ""]
+        start = len(lines)
+        lines += [d.get("description", ""), "",
                   "| case | other core | inner threads | repeats | median wall s | median CPU s | "
                   "ATE | load avg at start |", "|---|---|---:|---:|---:|---:|---:|---|"]
         for r in d["rows"]:
@@ -238,12 +360,15 @@ def summary_markdown(directory: Path) -> str:
                          f"{r.get('repeats', '')} | {_g(r['median_wall_s'])} | "
                          f"{_g(r['median_cpu_s'])} | {r['ate']:.6f} | {r.get('loadavg_at_start')} |")
         lines += [""] + [f"- {n}" for n in d.get("notes", [])] + [""]
+        fragments["threads"] = lines[start:]
         machines_seen.setdefault(_machine_line(d.get("machine", {})), []).append("threads")
-    if "scaling" in special:
+    for name in sorted(k for k in special if k.startswith("scaling")):
         from bench_scaling import scaling_markdown
 
-        lines += [scaling_markdown(special["scaling"])]
-        machines_seen.setdefault(_machine_line(special["scaling"].get("machine", {})), []).append("scaling")
+        text = scaling_markdown(special[name])
+        lines += [text]
+        fragments[name] = text.split("\n")[2:]
+        machines_seen.setdefault(_machine_line(special[name].get("machine", {})), []).append(name)
     if other:
         lines += ["## Other results", "", "Studies and coverage tables with their own format "
                   "(see the matching .md files): " + ", ".join(other), ""]
@@ -257,9 +382,23 @@ def summary_markdown(directory: Path) -> str:
 
 
 def write_summary(directory: Path = RESULTS) -> Path:
+    """Write ``SUMMARY.md`` and, under ``summary/``, each section alone (``<family>.md``).
+
+    The guides include those fragments (``.. include:: ../../benchmarks/results/summary/
+    hte.md`` with ``:parser: myst_parser.sphinx_``), so they quote the summary rather
+    than hand-copied numbers.
+    """
     directory = Path(directory)
     path = directory / "SUMMARY.md"
-    path.write_text(summary_markdown(directory))
+    fragments = {}
+    path.write_text(summary_markdown(directory, fragments))
+    parts = directory / "summary"
+    parts.mkdir(exist_ok=True)
+    for name, body in fragments.items():
+        text = "\n".join(body).strip() + "\n"
+        (parts / f"{name}.md").write_text(
+            "<!-- generated by benchmarks/run.py from benchmarks/results/*.json; see SUMMARY.md -->\n\n"
+            + text)
     return path
 
 

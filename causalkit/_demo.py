@@ -161,8 +161,8 @@ def run_demo(quick: bool = False, out=None, progress=None, *, families=None,
     Parameters
     ----------
     quick : bool, default False
-        Small samples and small, fast nuisance models (about 17 s of CPU in all, so under
-        a minute on two idle cores).
+        Small samples and small, fast nuisance models, under a minute on two cores
+        (measured by ``benchmarks/bench_demo.py``; see ``benchmarks/results/SUMMARY.md``).
     out, progress : file-like, optional
         Where the table (default ``sys.stdout``) and the per-row progress, warnings and
         training logs (default ``sys.stderr``) go.
