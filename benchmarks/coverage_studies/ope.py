@@ -54,7 +54,9 @@ def studies():
                   note=(note + "; " if note else "") + "temperature 3, epsilon 0.1"),
             Study("ope", lbl, "make_bandit_feedback, harsh overlap", 500,
                   partial(ope, name=name, n=500, harsh=True), default=dflt,
-                  note=(note + "; " if note else "") + "temperature 3, epsilon 0.1"),
+                  note=(note + "; " if note else "") + "temperature 3, epsilon 0.1"
+                  + ("; the option that covers here: SNIPS() (the OPE guide)"
+                     if name == "IPS" else "")),
             Study("ope", lbl, "make_bandit_feedback + t(3) noise", 2000,
                   partial(ope, name=name, heavy=True), default=dflt,
                   note=(note + "; " if note else "") + "heavy-tailed reward"),
