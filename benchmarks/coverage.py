@@ -199,8 +199,20 @@ def merge(old: list[dict], new: list[dict], dropped_families=(), keep_keys=()) -
 
 
 def sort_rows(rows):
+    """Families in ``ORDER``; within a family, the order of the study modules' lists (so an
+    option that covers sits beside the default it replaces); rows no module lists last."""
     rank = {f: i for i, f in enumerate(ORDER)}
-    return sorted(rows, key=lambda r: (rank.get(r["family"], len(ORDER)), r["family"]))
+    try:
+        mods = family_modules()
+        names = sorted(mods, key=lambda m: (rank.get(m, len(ORDER)), m))
+        place = {}
+        for m in names:
+            for st in mods[m].studies():
+                place.setdefault(row_key(st), len(place))
+    except Exception:  # noqa: BLE001 - a broken study module must not lose the table
+        place = {}
+    return sorted(rows, key=lambda r: (rank.get(r["family"], len(ORDER)), r["family"],
+                                       place.get(row_key(r), len(place))))
 
 
 def _fmt(x, spec):
