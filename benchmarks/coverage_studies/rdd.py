@@ -44,7 +44,9 @@ def studies():
     out = []
     for n in (500, 2000):
         out.append(Study("rdd", "RDD().effect()", "make_rdd_data (Lee)", n, partial(rdd, n=n),
-                         seed_offset=30_000, note="default bandwidth rule (see the RDD guide)"))
+                         seed_offset=30_000, note="default bandwidth rule (see the RDD guide)"
+                         + ("; the option that covers here: RDD(bwselect='cerrd', p=2)"
+                            if n == 2000 else "")))
         out.append(Study("rdd", "RDD(bwselect='cerrd').effect()", "make_rdd_data (Lee)", n,
                          partial(rdd, n=n, bwselect="cerrd"), default=False, seed_offset=30_000,
                          note="CER-optimal h (Calonico, Cattaneo and Farrell 2020)"))
