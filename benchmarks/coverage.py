@@ -305,7 +305,8 @@ def main(argv=None):
     ap.add_argument("--n-jobs", type=int, default=1, help="joblib workers over replications")
     ap.add_argument("--time-limit", type=float, default=None, metavar="SECONDS",
                     help="per study: start no new batch of replications after this many "
-                         "seconds; the row records how many ran")
+                         "seconds; the row records how many ran, and the rows after it in "
+                         "this run use as many replications")
     ap.add_argument("--list", action="store_true", help="list the studies and exit")
     ap.add_argument("--out", default=str(RESULTS), help="results folder")
     ap.add_argument("--no-write", action="store_true", help="print the rows, write nothing")
@@ -342,11 +343,23 @@ def main(argv=None):
     path = out_dir / "coverage.json"
     commit = _git_commit()
     new = []
+    cap = None  # after a row stops at the time limit, later rows run as many replications
     for st in studies:
         reps = args.reps or (st.full_reps if args.full else st.quick_reps)
+        limit = args.time_limit
+        if cap is not None:
+            # the same seeds as the row that stopped, so rows sharing fits (an HTE
+            # learner's ATE and slope rows) stay comparable and come from a cache
+            reps, limit = min(reps, cap), None
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)
-            row = run_study(st, reps, args.n_jobs, args.time_limit)
+            row = run_study(st, reps, args.n_jobs, limit)
+        if row.get("stopped_early") and cap is None:
+            cap = row["reps"]
+        elif limit is None and cap is not None and row["reps"] < (
+                args.reps or (st.full_reps if args.full else st.quick_reps)):
+            row["stopped_early"] = (f"{row['reps']} replications, as many as the row of this "
+                                    "run that reached the time limit")
         mode = kind if not args.reps else f"{args.reps} reps"
         if row.get("stopped_early"):
             mode = f"{kind}, stopped at the time limit"
