@@ -25,7 +25,9 @@ ROWS = {
             "AIPW().fit(groups=) | clustered, 30 clusters x 40 | 1200"],
     "hte": ["RLearner.ate() | make_cate_data | 1000",
             "RLearner.coef_table()['x0'] (CATE slope) | make_cate_data | 1000",
-            "weights='ivw_x').coef_table()['x0'] (CATE slope) | make_cate_data | 1000"],
+            "weights='ivw_x').coef_table()['x0'] (CATE slope) | make_cate_data | 1000",
+            # the learner's own default (boosting) nuisances
+            "RLearner [default nuisances].coef_table()['x0'] (CATE slope) | make_cate_data"],
     "frontdoor": ["FrontDoor(method='plugin') | make_frontdoor_data (discrete) | 2000",
                   "FrontDoor(method='linear') | make_frontdoor_linear_data (2 mediators) | 2000",
                   "FrontDoor(method='linear').fit(groups=) | clustered linear"],
