@@ -94,23 +94,47 @@ def _one(one_rep, seed):
                float(rep.truth)), None
 
 
-def run_study(study: Study, reps: int, n_jobs=1):
-    """Run ``reps`` replications of ``study`` (seeds ``seed_offset + r``); return the row dict."""
+def run_study(study: Study, reps: int, n_jobs=1, time_limit=None):
+    """Run ``reps`` replications of ``study`` (seeds ``seed_offset + r``); return the row dict.
+
+    With ``time_limit`` (seconds) the replications run in batches and no new batch starts
+    once the limit has passed: the row then holds the first ``R < reps`` replications
+    (seeds ``seed_offset .. seed_offset + R - 1``, so a longer run extends it), and says so
+    in ``stopped_early``.
+    """
     from joblib import Parallel, delayed
 
     t0 = time.perf_counter()
     seeds = [study.seed_offset + r for r in range(reps)]
-    if n_jobs in (None, 1):
-        out = [_one(study.one_rep, s) for s in seeds]
-    else:
-        out = Parallel(n_jobs=n_jobs)(delayed(_one)(study.one_rep, s) for s in seeds)
+    batch = len(seeds) if time_limit is None else max(1, (n_jobs or 1) * 2)
+    out = []
+    with (Parallel(n_jobs=n_jobs) if n_jobs not in (None, 1) else _Serial()) as par:
+        for start in range(0, len(seeds), batch):
+            if time_limit is not None and out and time.perf_counter() - t0 > time_limit:
+                break
+            out += par(delayed(_one)(study.one_rep, s) for s in seeds[start:start + batch])
     reps_ = [r for r, _ in out]
     row = summarise(study, reps_, time.perf_counter() - t0)
+    if len(reps_) < reps:
+        row["stopped_early"] = f"time limit reached after {len(reps_)} of {reps} replications"
     _count_unbounded(row, reps_)
     errors = [e for _, e in out if e]
     if errors:
         row["first_error"] = errors[0]
     return row
+
+
+class _Serial:
+    """``joblib.Parallel``'s calling convention, run in this process."""
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+    def __call__(self, calls):
+        return [f(*a, **k) for f, a, k in calls]
 
 
 def _count_unbounded(row, reps):
@@ -175,8 +199,20 @@ def merge(old: list[dict], new: list[dict], dropped_families=(), keep_keys=()) -
 
 
 def sort_rows(rows):
+    """Families in ``ORDER``; within a family, the order of the study modules' lists (so an
+    option that covers sits beside the default it replaces); rows no module lists last."""
     rank = {f: i for i, f in enumerate(ORDER)}
-    return sorted(rows, key=lambda r: (rank.get(r["family"], len(ORDER)), r["family"]))
+    try:
+        mods = family_modules()
+        names = sorted(mods, key=lambda m: (rank.get(m, len(ORDER)), m))
+        place = {}
+        for m in names:
+            for st in mods[m].studies():
+                place.setdefault(row_key(st), len(place))
+    except Exception:  # noqa: BLE001 - a broken study module must not lose the table
+        place = {}
+    return sorted(rows, key=lambda r: (rank.get(r["family"], len(ORDER)), r["family"],
+                                       place.get(row_key(r), len(place))))
 
 
 def _fmt(x, spec):
@@ -206,6 +242,8 @@ def _cells(r):
     note = r["note"]
     if r.get("failed"):
         note = (note + "; " if note else "") + f"{r['failed']} failed fits counted as misses"
+    if r.get("stopped_early"):
+        note = (note + "; " if note else "") + r["stopped_early"]
     return [r["family"], r["estimator"], r["dgp"], f"{r['n']:,}", str(r["reps"]),
             f"{_fmt(r['coverage'], '.3f')} ({_fmt(r['mc_se'], '.3f')})",
             _fmt(r["bias"], "+.4f"), _fmt(r["mean_width"], ".4f"), _fmt(r["se_over_sd"], ".3f"),
@@ -265,6 +303,10 @@ def main(argv=None):
                     help="skip rows whose 'family | estimator | DGP | n' contains this text")
     ap.add_argument("--reps", type=int, default=None, help="override the replications (testing)")
     ap.add_argument("--n-jobs", type=int, default=1, help="joblib workers over replications")
+    ap.add_argument("--time-limit", type=float, default=None, metavar="SECONDS",
+                    help="per study: start no new batch of replications after this many "
+                         "seconds; the row records how many ran, and the rows after it in "
+                         "this run use as many replications")
     ap.add_argument("--list", action="store_true", help="list the studies and exit")
     ap.add_argument("--out", default=str(RESULTS), help="results folder")
     ap.add_argument("--no-write", action="store_true", help="print the rows, write nothing")
@@ -301,16 +343,31 @@ def main(argv=None):
     path = out_dir / "coverage.json"
     commit = _git_commit()
     new = []
+    cap = None  # after a row stops at the time limit, later rows run as many replications
     for st in studies:
         reps = args.reps or (st.full_reps if args.full else st.quick_reps)
+        limit = args.time_limit
+        if cap is not None:
+            # the same seeds as the row that stopped, so rows sharing fits (an HTE
+            # learner's ATE and slope rows) stay comparable and come from a cache
+            reps, limit = min(reps, cap), None
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)
-            row = run_study(st, reps, args.n_jobs)
-        row.update(mode=kind if not args.reps else f"{args.reps} reps", commit=commit,
+            row = run_study(st, reps, args.n_jobs, limit)
+        if row.get("stopped_early") and cap is None:
+            cap = row["reps"]
+        elif limit is None and cap is not None and row["reps"] < (
+                args.reps or (st.full_reps if args.full else st.quick_reps)):
+            row["stopped_early"] = (f"{row['reps']} replications, as many as the row of this "
+                                    "run that reached the time limit")
+        mode = kind if not args.reps else f"{args.reps} reps"
+        if row.get("stopped_early"):
+            mode = f"{kind}, stopped at the time limit"
+        row.update(mode=mode, commit=commit,
                    date=datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
                    n_jobs=args.n_jobs)
         new.append(row)
-        print(f"{row_key(st):90s} reps {reps:4d}  cover {row['coverage']:.3f} ({row['mc_se']:.3f})  "
+        print(f"{row_key(st):90s} reps {row['reps']:4d}  cover {row['coverage']:.3f} ({row['mc_se']:.3f})  "
               f"bias {row['bias']:+.4f}  SE/SD {row['se_over_sd']:.3f}  {row['seconds']:6.1f}s"
               + (f"  [{row['failed']} failed: {row.get('first_error', '')}]" if row["failed"] else ""),
               flush=True)

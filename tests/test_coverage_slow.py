@@ -25,7 +25,9 @@ ROWS = {
             "AIPW().fit(groups=) | clustered, 30 clusters x 40 | 1200"],
     "hte": ["RLearner.ate() | make_cate_data | 1000",
             "RLearner.coef_table()['x0'] (CATE slope) | make_cate_data | 1000",
-            "weights='ivw_x').coef_table()['x0'] (CATE slope) | make_cate_data | 1000"],
+            "weights='ivw_x').coef_table()['x0'] (CATE slope) | make_cate_data | 1000",
+            # the learner's own default (boosting) nuisances
+            "RLearner [default nuisances].coef_table()['x0'] (CATE slope) | make_cate_data"],
     "frontdoor": ["FrontDoor(method='plugin') | make_frontdoor_data (discrete) | 2000",
                   "FrontDoor(method='linear') | make_frontdoor_linear_data (2 mediators) | 2000",
                   "FrontDoor(method='linear').fit(groups=) | clustered linear"],
@@ -75,3 +77,30 @@ def test_every_listed_row_exists():
     """The row keys above name existing studies (fast: builds the study lists only)."""
     for family in ROWS:
         assert len(_studies(family)) == len(ROWS[family])
+
+
+def _normal_rep(seed):
+    """An exact 95% interval for a normal mean with known SE 1: covers 0.95 by construction."""
+    import numpy as np
+
+    from benchmarks.coverage_studies._common import Rep
+
+    x = float(np.random.default_rng(seed).normal())
+    return Rep(x, 1.0, x - 1.959964, x + 1.959964, 0.0)
+
+
+def test_runner_coverage_and_time_limit():
+    """The runner's coverage of an exact interval is 0.95 within 3 Monte Carlo SE; with a
+    time limit it stops after the first batch and the row says how many replications ran
+    (fast: no estimator is fitted)."""
+    from benchmarks.coverage import run_study
+    from benchmarks.coverage_studies._common import Study
+
+    st = Study("test", "exact", "N(0, 1)", 1, _normal_rep)
+    row = run_study(st, 2000)
+    assert row["reps"] == 2000 and "stopped_early" not in row
+    assert abs(row["coverage"] - 0.95) <= 3 * (0.95 * 0.05 / 2000) ** 0.5
+    assert abs(row["se_over_sd"] - 1.0) <= 0.1
+    short = run_study(st, 2000, time_limit=0.0)
+    assert short["reps"] == 2  # one batch of 2 * n_jobs replications, then the limit
+    assert short["stopped_early"] == "time limit reached after 2 of 2000 replications"

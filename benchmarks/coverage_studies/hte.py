@@ -108,7 +108,8 @@ def studies():
                 ("hgb", "base", 1000, "make_cate_data",
                  "HGB(max_iter=100, learning_rate=0.05) nuisances, as in the issue's study", 60),
                 ("default", "base", 1000, "make_cate_data",
-                 "the learner's default nuisances (HistGradientBoosting defaults)", 60)
+                 "the learner's default nuisances (HistGradientBoostingRegressor(); the regularised "
+                 "propensity booster)", 60)
                 if learner == "R" else None,
                 ("linear", "t3", 1000, "make_cate_data + t(3) noise",
                  "linear nuisances; heavy-tailed outcome", 100),

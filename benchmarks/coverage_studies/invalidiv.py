@@ -44,3 +44,56 @@ def studies() -> list[Study]:
               "effect_model='constant')", dgp, N, lambda s: _one(s, "mr"), default=False,
               note="correct parametric working models (X_basis)", seed_offset=0),
     ]
+
+
+def oracle_scores(seed, n=N):
+    """The MDML scores of one ``make_invalid_iv_data`` draw at the *true* nuisances.
+
+    In that design :math:`\\pi(X) = \\mathrm{expit}(0.5 X)`, :math:`E[A \\mid Z, X] = 0.2 +
+    0.4 Z + 0.05 \\tanh X` (:math:`E \\tanh U = 0`) and :math:`E[Y \\mid A, Z, X] = A + 0.5 Z
+    + X + E[U \\mid A, Z, X]`, where :math:`E[U \\mid A=1, Z, X] = k / p` and
+    :math:`E[U \\mid A=0, Z, X] = -k / (1 - p)` with :math:`p = E[A \\mid Z, X]` and
+    :math:`k = 0.15\\, E[U \\tanh U]` (by parts, :math:`E[U \\tanh U] = E[1 - \\tanh^2 U]`).
+    Their mean is an exact i.i.d. mean, so the influence-function SE of these scores must
+    match their Monte Carlo SD: a check of the variance formula apart from nuisance noise.
+    """
+    import numpy as np
+
+    from causalkit.datasets import make_invalid_iv_data
+    from causalkit.iv._invalid import _mdml_scores
+
+    g = np.polynomial.hermite_e.hermegauss(80)
+    k = 0.15 * float(np.sum(g[1] * (1 - np.tanh(g[0]) ** 2)) / np.sqrt(2 * np.pi))
+    d = make_invalid_iv_data(n, random_state=seed)
+    x, z, a = d.X[:, 0], d.instrument, d.treatment
+    pi = 1 / (1 + np.exp(-0.5 * x))
+
+    def ma(zz):
+        return 0.2 + 0.4 * zz + 0.05 * np.tanh(x)
+
+    def m(aa, zz):
+        p = ma(zz)
+        return aa + 0.5 * zz + x + (k / p if aa == 1 else -k / (1 - p))
+
+    s, _ = _mdml_scores(z, a, d.y, pi, ma(0), ma(1), m(0, 0), m(0, 1), m(1, 0), m(1, 1), 0.0)
+    return s
+
+
+def oracle_check(reps=1000):
+    """Monte Carlo SD of the true-nuisance MDML estimate, its mean SE and coverage of 1."""
+    import numpy as np
+
+    est, se = [], []
+    for seed in range(reps):
+        s = oracle_scores(seed)
+        est.append(s.mean())
+        se.append(s.std(ddof=1) / np.sqrt(s.size))
+    est, se = np.array(est), np.array(se)
+    return {"reps": reps, "mc_sd": float(est.std(ddof=1)), "mean_se": float(se.mean()),
+            "coverage": float(np.mean(np.abs(est - 1.0) <= 1.959964 * se))}
+
+
+if __name__ == "__main__":  # python -m benchmarks.coverage_studies.invalidiv [reps]
+    import sys
+
+    print(oracle_check(int(sys.argv[1]) if len(sys.argv) > 1 else 1000))
