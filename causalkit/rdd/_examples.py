@@ -176,6 +176,8 @@ def _rdd_bad():
         BadInput("bad-bwselect", _params(bwselect="ik"), ValueError, r"The 'bwselect' parameter of \w+ must be"),
         BadInput("bad-masspoints", _params(masspoints="yes"), ValueError,
                  r"The 'masspoints' parameter of \w+ must be"),
+        BadInput("bad-bias-coefficient", _params(bias_coefficient="last"), ValueError,
+                 r"The 'bias_coefficient' parameter of \w+ must be"),
         BadInput("bad-level", _params(level=0.95), ValueError, r"The 'level' parameter of \w+ must be"),
         BadInput("bad-q", _params(p=2, q=2), ValueError, r"`q` must be larger than `p`"),
         BadInput("kink-with-p0", _params(p=0, deriv=1), ValueError,

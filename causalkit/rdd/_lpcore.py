@@ -316,9 +316,16 @@ def window_residuals(side, sl, fit, vce, nnmatch, shared=False):
     return residuals(side.x[sl], side.D[sl], fit, vce, nnmatch, g)
 
 
-def _terms(side, o, nu, o_B, h_V, h_B, scale, kernel, vce, nnmatch, combo, shared_B=False):
+def _terms(side, o, nu, o_B, h_V, h_B, scale, kernel, vce, nnmatch, combo, shared_B=False,
+           last=None):
     """Variance, bias and regularisation constants of one side for an order-``o`` fit of
     derivative ``nu`` (CCT 2014, sec. 4; Calonico, Cattaneo and Farrell 2020).
+
+    The bias (and its variance in the regularisation) comes from the coefficient of
+    order ``o + 1`` of the order-``o_B`` fit, or, when ``last`` is a number, from its
+    last one (order ``o_B``) computed on the running variable divided by ``last``: the
+    coefficient times ``last ** (o_B - o - 1)`` (and its variance times the square).
+    Both are the same when ``o_B == o + 1``.
 
     The variance window (the pilot ``h_V``) is the same for every outcome on one
     running variable, and so is the bias window when ``shared_B``: their moments and
@@ -334,15 +341,16 @@ def _terms(side, o, nu, o_B, h_V, h_B, scale, kernel, vce, nnmatch, combo, share
     bconst = fV.moment(nu, o + 1)
     sB = side.window(h_B, closed)
     fB = WindowFit(side, sB, h_B, o_B, kernel, shared=shared_B)
-    j = o + 1  # the derivative the bias depends on, estimated by the order-o_B fit
-    bB = fB.beta[j] / h_B**j
+    j = o + 1 if last is None else o_B  # the derivative the bias depends on
+    unit = 1.0 if last is None else last ** (j - o - 1)
+    bB = fB.beta[j] / h_B**j * unit
     B = math.sqrt(2 * (o + 1 - nu)) * bconst * float(bB @ s)
     R = 0.0
     if scale > 0:
         gB = None if side.g is None else side.g[sB]
         resB = window_residuals(side, sB, fB, vce, nnmatch)
         V_B = (quad_form(fB.row(j), resB, s, gB)
-               * cluster_factor(gB, sB.stop - sB.start, o_B + 1, vce) / h_B ** (2 * j))
+               * cluster_factor(gB, sB.stop - sB.start, o_B + 1, vce) / h_B ** (2 * j)) * unit**2
         R = scale * 2 * (o + 1 - nu) * 3 * bconst**2 * V_B
     V = (2 * nu + 1) * h_V * V_V
     return V, B, R
@@ -367,7 +375,8 @@ def _combine(kind, Vl, Bl, Rl, Vr, Br, Rr, rate, bw_max):
 
 
 def select_bandwidth(left, right, *, p, q, deriv, kernel, vce, nnmatch, bwselect, scaleregul,
-                     c_bw, bw_max, combo, n_rate, bw_min=0.0):
+                     c_bw, bw_max, combo, n_rate, bw_min=0.0, bias_coefficient="p+1",
+                     x_scale=1.0):
     """Bandwidths ``(h_left, h_right, b_left, b_right)`` of one selector.
 
     The three steps of CCT (2014, sec. 4.2): a bandwidth ``d`` for the derivative of
@@ -377,7 +386,10 @@ def select_bandwidth(left, right, *, p, q, deriv, kernel, vce, nnmatch, bwselect
     the two limits and "two" each side alone; variances use ``vce`` with the pilot
     ``c_bw``. CER selectors rescale the MSE ones by
     ``n^{-(p / ((3 + p)(3 + 2p)))}`` (Calonico, Cattaneo and Farrell 2020, rule of
-    thumb; ``n_rate`` the sample size it uses).
+    thumb; ``n_rate`` the sample size it uses). ``bias_coefficient`` "q" takes the
+    bias in the step for ``h`` from the last coefficient (order ``q``) of the
+    order-``q`` fit, on the running variable divided by ``x_scale``, instead of that
+    of order ``p + 1``.
     """
     sides = (left, right)
     eps = 1 + math.sqrt(np.finfo(float).eps)
@@ -386,16 +398,17 @@ def select_bandwidth(left, right, *, p, q, deriv, kernel, vce, nnmatch, bwselect
     caps = None if bw_max is None else (bw_max, abs(float(left.x[0])), abs(float(right.x[-1])))
 
     def run(kind):
-        def step(o, nu, o_B, h_B, scale, shared_B=False):
+        def step(o, nu, o_B, h_B, scale, shared_B=False, last=None):
             (Vl, Bl, Rl), (Vr, Br, Rr) = (
-                _terms(sd, o, nu, o_B, c_bw, hb, scale, kernel, vce, nnmatch, combo, shared_B)
+                _terms(sd, o, nu, o_B, c_bw, hb, scale, kernel, vce, nnmatch, combo, shared_B,
+                       last)
                 for sd, hb in zip(sides, h_B))
             return _combine(kind, Vl, Bl, Rl, Vr, Br, Rr, 1 / (2 * o + 3), caps)
 
         # the preliminary bandwidth d also holds at least the distinct values asked for
         d = tuple(max(v, bw_min) for v in step(q + 1, q + 1, q + 2, ranges, 0, True))
         b = step(q, p + 1, q + 1, d, scaleregul)
-        h = step(p, deriv, q, b, scaleregul)
+        h = step(p, deriv, q, b, scaleregul, last=x_scale if bias_coefficient == "q" else None)
         return np.array([h[0], h[1], b[0], b[1]])
 
     if target == "rd":

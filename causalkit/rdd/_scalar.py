@@ -42,6 +42,7 @@ BWSELECT = ("mserd", "msetwo", "msesum", "msecomb1", "msecomb2",
             "cerrd", "certwo", "cersum", "cercomb1", "cercomb2")
 _VCE = ("nn", "hc0", "hc1", "hc2", "hc3", "cr1", "cr2", "cr3")
 _MASSPOINTS = ("adjust", "check", "off")
+_BIAS_COEFFICIENT = ("p+1", "q")
 _CLUSTER_LABEL = {"hc0": "CR1", "cr2": "CR2", "cr3": "CR3"}
 
 
@@ -200,7 +201,7 @@ def _solve_gamma(C, k, nz):
 
 
 def _bandwidths(des, *, p, q, deriv, kernel, vce, nnmatch, bwselect, scaleregul, masspoints,
-                bwcheck, bwrestrict, combo):
+                bwcheck, bwrestrict, combo, bias_coefficient="p+1"):
     """Selected ``(h_left, h_right, b_left, b_right)`` and the pilot used.
 
     ``combo`` is a function of the pilot bandwidth that returns the linear
@@ -232,7 +233,8 @@ def _bandwidths(des, *, p, q, deriv, kernel, vce, nnmatch, bwselect, scaleregul,
                               nnmatch=nnmatch, bwselect=bwselect, scaleregul=scaleregul,
                               c_bw=c_bw, bw_max=bw_max if bwrestrict else None,
                               combo=combo,
-                              n_rate=_cer_n(des), bw_min=bw_min), c_bw
+                              n_rate=_cer_n(des), bw_min=bw_min,
+                              bias_coefficient=bias_coefficient, x_scale=sd), c_bw
 
 
 def _check_groups(g):
@@ -259,7 +261,7 @@ def _cer_n(des):
 def rd_bandwidth(X, y, *, cutoff=0.0, p=None, q=None, deriv=0, kernel="triangular", treatment=None,
                  covariates=None, groups=None, bwselect="mserd", vce="nn", nnmatch=3,
                  scaleregul=1.0, masspoints="adjust", bwcheck=None, bwrestrict=True,
-                 sample_weight=None):
+                 bias_coefficient="p+1", sample_weight=None):
     r"""Data-driven bandwidths ``(h_left, h_right, b_left, b_right)`` for local polynomial RD.
 
     The three-step plug-in of Calonico, Cattaneo and Titiunik (2014, sec. 4): a
@@ -293,7 +295,7 @@ def rd_bandwidth(X, y, *, cutoff=0.0, p=None, q=None, deriv=0, kernel="triangula
                   sample_weight=sample_weight)
     est = RDD(cutoff=cutoff, p=p, q=q, deriv=deriv, kernel=kernel, bwselect=bwselect, vce=vce,
               nnmatch=nnmatch, scaleregul=scaleregul, masspoints=masspoints, bwcheck=bwcheck,
-              bwrestrict=bwrestrict)
+              bwrestrict=bwrestrict, bias_coefficient=bias_coefficient)
     est._validate_params()
     est._resolve_params()
     x, _, Y, t, Z, w, g = _validate(X, y, cutoff, treatment, covariates, groups, sample_weight)
@@ -337,7 +339,8 @@ class RDD(BaseEstimator):
         coefficient of order ``p + 1`` of the order-``q`` fit at ``b``, as
         rdrobust for R and Stata do; the Python rdrobust 2.1.1 takes the fit's last
         coefficient (order ``q``) instead, so its ``h`` differs there (its ``b``,
-        and every estimate at given bandwidths, agree).
+        and every estimate at given bandwidths, agree). ``bias_coefficient="q"``
+        reproduces the Python port.
     deriv : int, default 0
         Derivative estimated: 0 for a jump, 1 for a kink (regression kink design).
     kernel : {"triangular", "epanechnikov", "uniform"}, default "triangular"
@@ -379,6 +382,16 @@ class RDD(BaseEstimator):
         Cap the selected bandwidths at the range of ``X`` around the cutoff.
     scaleregul : float, default 1.0
         Scale of the regularisation term of the bandwidth selectors (0 removes it).
+    bias_coefficient : {"p+1", "q"}, default "p+1"
+        Which coefficient of the order-``q`` pilot fit at ``b`` gives the bias of
+        the order-``p`` fit when ``h`` is selected (and the variance of that bias in
+        the regularisation term). "p+1" (the correct one, since the leading bias of
+        an order-``p`` fit is the derivative of order ``p + 1``) is what rdrobust for
+        R and Stata use; "q", the fit's last coefficient (taken, as there, with
+        ``X`` divided by its standard deviation), reproduces the Python rdrobust
+        2.1.1, where this is a bug. The two differ only when
+        ``q > p + 1``; with ``q == p + 1`` (the default) they give identical
+        results. ``b`` and the estimates at given bandwidths do not depend on it.
     sharpbw : bool, default False
         Fuzzy designs: select the bandwidth for the outcome alone. Used
         automatically when the treatment is constant on one side (one-sided or
@@ -451,6 +464,7 @@ class RDD(BaseEstimator):
         "bwcheck": [POS_INT, None],
         "bwrestrict": ["boolean"],
         "scaleregul": [NONNEG_REAL],
+        "bias_coefficient": [StrOptions(set(_BIAS_COEFFICIENT))],
         "sharpbw": ["boolean"],
         "level": [Interval(Real, 1, 100, closed="neither")],
     }
@@ -458,7 +472,7 @@ class RDD(BaseEstimator):
     def __init__(self, *, cutoff=0.0, p=None, q=None, deriv=0, kernel="triangular", bandwidth=None,
                  bias_bandwidth=None, rho=None, bwselect="mserd", vce="nn", nnmatch=3,
                  masspoints="adjust", bwcheck=None, bwrestrict=True, scaleregul=1.0,
-                 sharpbw=False, level=95.0):
+                 bias_coefficient="p+1", sharpbw=False, level=95.0):
         self.cutoff = cutoff
         self.p = p
         self.q = q
@@ -474,6 +488,7 @@ class RDD(BaseEstimator):
         self.bwcheck = bwcheck
         self.bwrestrict = bwrestrict
         self.scaleregul = scaleregul
+        self.bias_coefficient = bias_coefficient
         self.sharpbw = sharpbw
         self.level = level
 
@@ -525,7 +540,8 @@ class RDD(BaseEstimator):
             return _bandwidths(des, p=p, q=q, deriv=nu, kernel=self._kernel, vce=self._vce(des),
                                nnmatch=self.nnmatch, bwselect=self.bwselect,
                                scaleregul=float(self.scaleregul), masspoints=self.masspoints,
-                               bwcheck=self.bwcheck, bwrestrict=self.bwrestrict, combo=combo)
+                               bwcheck=self.bwcheck, bwrestrict=self.bwrestrict, combo=combo,
+                               bias_coefficient=self.bias_coefficient)
         except L.SingularFit as err:
             raise ValueError(
                 f"Cannot select a bandwidth: {err}. The running variable has "

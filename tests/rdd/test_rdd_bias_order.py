@@ -4,7 +4,8 @@ rdrobust is a test-only peer, called as a black box. Its Python port takes the b
 of the order-p fit, in the selection of h, from the last coefficient of the order-q
 pilot fit (order q); the R and Stata packages, and causalkit, from the coefficient of
 order p + 1. So b, and every estimate at given bandwidths, must agree to 1e-8, and h
-must estimate the same bias whatever q.
+must estimate the same bias whatever q. With ``bias_coefficient="q"`` causalkit follows
+the Python port, and then h, and every number of the fit, must agree to 1e-8 too.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import numpy as np
 import pytest
 from rdrobust_compare import max_rel_err, run_both, simulated
 
-from causalkit.rdd import rd_bandwidth
+from causalkit.rdd import RDD, rd_bandwidth, rd_batch
 
 rdrobust = pytest.importorskip("rdrobust")
 TOL = 1e-8
@@ -97,3 +98,92 @@ def test_h_uses_the_coefficient_of_order_p_plus_one(bwselect):
     assert np.all(py.values.ravel()[:2] > 1.5 * h[2])   # the last-coefficient rule
     np.testing.assert_allclose(h[2], rdrobust.rdbwselect(
         y, x, p=1, q=2, scaleregul=0, bwselect=bwselect).bws.values.ravel()[:2], rtol=TOL)
+
+
+def _numbers(x, y, **kw):
+    """rdrobust 2.1.1's and causalkit's (bias_coefficient="q") bandwidths, estimates,
+    SEs and robust CI, in the order of ``run_both``."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        r = rdrobust.rdrobust(y, x, **kw)
+        e = RDD(bias_coefficient="q", **kw).fit(x, y)
+    ref = np.r_[r.bws.values.ravel(), r.coef.values.ravel()[:2], r.se.values.ravel()[[0, 2]],
+                r.ci.values[2]]
+    lo, hi = e.effect().conf_int(0.05)
+    mine = np.r_[e.bandwidth_, e.bias_bandwidth_, e.conventional_.value, e.effect_.value,
+                 e.conventional_.stderr, e.effect_.stderr, lo, hi]
+    return ref, mine
+
+
+@pytest.mark.parametrize("p, q", [(1, 3), (0, 2), (2, 4)])
+@pytest.mark.parametrize("bwselect", ["mserd", "msetwo", "msecomb2", "cerrd"])
+def test_last_coefficient_option_matches_rdrobust_python(sims, p, q, bwselect):
+    x, y = sims["x"], sims["y"]
+    ref, mine = _numbers(x, y, p=p, q=q, bwselect=bwselect)
+    assert max_rel_err(ref, mine) < TOL
+    # the default (order p + 1) selects another h here, with the same b
+    default = rd_bandwidth(x, y, p=p, q=q, bwselect=bwselect)
+    assert max_rel_err(ref[:2], default[:2]) > 1e-4
+    np.testing.assert_allclose(default[2:], ref[2:4], rtol=TOL)
+
+
+@pytest.mark.parametrize("bwselect", BWSELECT)
+def test_last_coefficient_option_bandwidths_for_every_bwselect(sims, bwselect):
+    x, y = sims["x"], sims["y"]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ref = rdrobust.rdbwselect(y, x, p=1, q=3, bwselect=bwselect).bws.values.ravel()
+    got = rd_bandwidth(x, y, p=1, q=3, bwselect=bwselect, bias_coefficient="q")
+    np.testing.assert_allclose(got, ref, rtol=TOL)
+
+
+@pytest.mark.parametrize("kw", [{}, {"p": 2}, {"deriv": 1}, {"bwselect": "certwo"}], ids=repr)
+def test_bias_coefficient_has_no_effect_when_q_is_p_plus_one(sims, kw):
+    x, y, t = sims["x"], sims["y"], sims["t"]
+    fits = [RDD(bias_coefficient=c, **kw).fit(x, y, treatment=t) for c in ("p+1", "q")]
+    assert fits[0].bandwidth_ == fits[1].bandwidth_
+    assert fits[0].bias_bandwidth_ == fits[1].bias_bandwidth_
+    for est in ("effect_", "conventional_", "bias_corrected_"):
+        a, b = (getattr(f, est) for f in fits)
+        assert (a.value, a.stderr, a.conf_int(0.05)) == (b.value, b.stderr, b.conf_int(0.05))
+
+
+def test_bias_coefficient_reaches_rd_batch(sims):
+    x, y = sims["x"], sims["y"]
+    tab = rd_batch(x, np.c_[y, 2 * y], p=1, q=3, bias_coefficient="q")
+    one = RDD(p=1, q=3, bias_coefficient="q").fit(x, y)
+    np.testing.assert_allclose(tab.values[0], one.effect_.value, rtol=1e-12)
+    assert RDD(p=1, q=3).fit(x, y).effect_.value != one.effect_.value
+
+
+def test_bad_bias_coefficient():
+    x = np.linspace(-1, 1, 200)
+    with pytest.raises(ValueError, match="The 'bias_coefficient' parameter of RDD must be"):
+        RDD(bias_coefficient="p").fit(x, x)
+    with pytest.raises(ValueError, match="The 'bias_coefficient' parameter of RDD must be"):
+        rd_bandwidth(x, x, bias_coefficient=2)
+
+
+@pytest.mark.parametrize("opt", ["hc1", "fuzzy", "covs", "cluster", "kink", "uniform"])
+def test_last_coefficient_option_matches_rdrobust_with_options(sims, opt):
+    x, y = sims["x"], sims["y"]
+    kw = {"p": 1, "q": 3}
+    ours, theirs = {}, {}
+    if opt == "hc1":
+        kw["vce"] = opt
+    elif opt == "uniform":
+        kw["kernel"] = opt
+    elif opt == "fuzzy":
+        ours["treatment"] = theirs["fuzzy"] = sims["t"]
+    elif opt == "covs":
+        ours["covariates"] = theirs["covs"] = sims["z"]
+    elif opt == "cluster":
+        ours["groups"] = theirs["cluster"] = sims["g"]
+    else:
+        kw.update(p=2, q=4, deriv=1)
+    for bw in ("mserd", "msetwo", "cercomb2"):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            ref = rdrobust.rdbwselect(y, x, bwselect=bw, **kw, **theirs).bws.values.ravel()
+        got = rd_bandwidth(x, y, bwselect=bw, bias_coefficient="q", **kw, **ours)
+        np.testing.assert_allclose(got, ref, rtol=TOL, err_msg=bw)
