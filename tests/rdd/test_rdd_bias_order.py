@@ -40,21 +40,29 @@ def test_bias_bandwidth_matches_rdrobust_for_every_bwselect(sims, p, q):
         np.testing.assert_allclose(got[2:], ref[2:], rtol=TOL, err_msg=bw)
 
 
-@pytest.mark.parametrize("opt", ["hc1", "hc3", "fuzzy", "covs", "cluster", "kink"])
-def test_bias_bandwidth_matches_rdrobust_with_options(sims, opt):
-    x, y = sims["x"], sims["y"]
+def _option(sims, opt):
+    """(common, causalkit-only, rdrobust-only) keyword arguments of one option, at q = p + 2."""
     kw = {"p": 1, "q": 3}
     ours, theirs = {}, {}
     if opt in ("hc1", "hc3"):
         kw["vce"] = opt
+    elif opt == "uniform":
+        kw["kernel"] = opt
     elif opt == "fuzzy":
         ours["treatment"] = theirs["fuzzy"] = sims["t"]
     elif opt == "covs":
         ours["covariates"] = theirs["covs"] = sims["z"]
     elif opt == "cluster":
         ours["groups"] = theirs["cluster"] = sims["g"]
-    else:
+    else:  # a kink
         kw.update(p=2, q=4, deriv=1)
+    return kw, ours, theirs
+
+
+@pytest.mark.parametrize("opt", ["hc1", "hc3", "fuzzy", "covs", "cluster", "kink"])
+def test_bias_bandwidth_matches_rdrobust_with_options(sims, opt):
+    x, y = sims["x"], sims["y"]
+    kw, ours, theirs = _option(sims, opt)
     for bw in ("mserd", "msetwo", "cercomb2"):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -167,20 +175,7 @@ def test_bad_bias_coefficient():
 @pytest.mark.parametrize("opt", ["hc1", "fuzzy", "covs", "cluster", "kink", "uniform"])
 def test_last_coefficient_option_matches_rdrobust_with_options(sims, opt):
     x, y = sims["x"], sims["y"]
-    kw = {"p": 1, "q": 3}
-    ours, theirs = {}, {}
-    if opt == "hc1":
-        kw["vce"] = opt
-    elif opt == "uniform":
-        kw["kernel"] = opt
-    elif opt == "fuzzy":
-        ours["treatment"] = theirs["fuzzy"] = sims["t"]
-    elif opt == "covs":
-        ours["covariates"] = theirs["covs"] = sims["z"]
-    elif opt == "cluster":
-        ours["groups"] = theirs["cluster"] = sims["g"]
-    else:
-        kw.update(p=2, q=4, deriv=1)
+    kw, ours, theirs = _option(sims, opt)
     for bw in ("mserd", "msetwo", "cercomb2"):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
