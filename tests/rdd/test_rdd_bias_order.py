@@ -182,3 +182,18 @@ def test_last_coefficient_option_matches_rdrobust_with_options(sims, opt):
             ref = rdrobust.rdbwselect(y, x, bwselect=bw, **kw, **theirs).bws.values.ravel()
         got = rd_bandwidth(x, y, bwselect=bw, bias_coefficient="q", **kw, **ours)
         np.testing.assert_allclose(got, ref, rtol=TOL, err_msg=bw)
+
+
+@pytest.mark.parametrize("p, q", [(1, 3), (0, 2)])
+def test_last_coefficient_option_matches_rdrobust_python_on_the_senate_data(p, q):
+    # real data with ties: rdrobust's own Senate election file (vote share against margin)
+    import os
+
+    import pandas as pd
+
+    path = os.path.join(os.path.dirname(rdrobust.__file__), "data", "rdrobust_RDsenate.csv")
+    d = pd.read_csv(path).dropna(subset=["margin", "vote"])
+    x, y = d.margin.to_numpy(float), d.vote.to_numpy(float)
+    assert np.unique(x).size < x.size
+    ref, mine = _numbers(x, y, p=p, q=q)
+    assert max_rel_err(ref, mine) < TOL
