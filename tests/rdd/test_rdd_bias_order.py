@@ -59,16 +59,19 @@ def _option(sims, opt):
     return kw, ours, theirs
 
 
-@pytest.mark.parametrize("opt", ["hc1", "hc3", "fuzzy", "covs", "cluster", "kink"])
-def test_bias_bandwidth_matches_rdrobust_with_options(sims, opt):
+@pytest.mark.parametrize("opt", ["hc1", "hc3", "fuzzy", "covs", "cluster", "kink", "uniform"])
+@pytest.mark.parametrize("coefficient", ["p+1", "q"])
+def test_bias_bandwidth_matches_rdrobust_with_options(sims, opt, coefficient):
+    # b always equals rdrobust's; h too with the Python port's rule (bias_coefficient="q")
     x, y = sims["x"], sims["y"]
     kw, ours, theirs = _option(sims, opt)
+    same = slice(0, 4) if coefficient == "q" else slice(2, 4)
     for bw in ("mserd", "msetwo", "cercomb2"):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             ref = rdrobust.rdbwselect(y, x, bwselect=bw, **kw, **theirs).bws.values.ravel()
-        got = np.array(rd_bandwidth(x, y, bwselect=bw, **kw, **ours))
-        np.testing.assert_allclose(got[2:], ref[2:], rtol=TOL, err_msg=bw)
+        got = np.array(rd_bandwidth(x, y, bwselect=bw, bias_coefficient=coefficient, **kw, **ours))
+        np.testing.assert_allclose(got[same], ref[same], rtol=TOL, err_msg=bw)
 
 
 @pytest.mark.parametrize("kw", [{}, {"vce": "hc1"}, {"fuzzy": True}, {"covs": True},
@@ -170,18 +173,6 @@ def test_bad_bias_coefficient():
         RDD(bias_coefficient="p").fit(x, x)
     with pytest.raises(ValueError, match="The 'bias_coefficient' parameter of RDD must be"):
         rd_bandwidth(x, x, bias_coefficient=2)
-
-
-@pytest.mark.parametrize("opt", ["hc1", "fuzzy", "covs", "cluster", "kink", "uniform"])
-def test_last_coefficient_option_matches_rdrobust_with_options(sims, opt):
-    x, y = sims["x"], sims["y"]
-    kw, ours, theirs = _option(sims, opt)
-    for bw in ("mserd", "msetwo", "cercomb2"):
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            ref = rdrobust.rdbwselect(y, x, bwselect=bw, **kw, **theirs).bws.values.ravel()
-        got = rd_bandwidth(x, y, bwselect=bw, bias_coefficient="q", **kw, **ours)
-        np.testing.assert_allclose(got, ref, rtol=TOL, err_msg=bw)
 
 
 @pytest.mark.parametrize("p, q", [(1, 3), (0, 2)])
