@@ -57,6 +57,21 @@ def ppi(seed, target="mean", heavy=False):
     return rep_of(e, d.true_ate)
 
 
+def ppi_regression(seed, per_coefficient=False, N=3000, n=200):
+    """``ppi_ols``: Y = 1 + 2 x1 - x2 + N(0, 1), predictions 0.8 Y + 0.3 + N(0, 0.5^2)
+    (biased, imperfect); N unlabelled and n labelled units; the x1 coefficient (truth 2)."""
+    import numpy as np
+
+    from causalkit.calibration import ppi_ols
+
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(N + n, 2))
+    y = 1 + 2 * X[:, 0] - X[:, 1] + rng.normal(size=N + n)
+    f = 0.8 * y + 0.3 + 0.5 * rng.normal(size=N + n)
+    tab = ppi_ols(X[:N], f[:N], X[N:], f[N:], y[N:], per_coefficient=per_coefficient)
+    return rep_of(tab[1], 2.0)
+
+
 def studies():
     dgp = "make_calibration_data, 3,000 + 200 calibration"
     out = []
@@ -79,4 +94,12 @@ def studies():
             Study("calibration", f"ppi_{target}()", dgp + ", 100 labelled + t(3) noise", 3000,
                   partial(ppi, target=target, heavy=True), note="heavy-tailed outcome"),
         ]
+    reg = "Y = 1 + 2 x1 - x2 + N(0, 1), 3,000 unlabelled + 200 labelled, biased predictions"
+    out += [
+        Study("calibration", "ppi_ols() x1 coefficient", reg, 3200, ppi_regression,
+              note="PPI++ (one tuned lambda)"),
+        Study("calibration", "ppi_ols(per_coefficient=True) x1 coefficient", reg, 3200,
+              partial(ppi_regression, per_coefficient=True), default=False,
+              note="one tuned lambda per coefficient"),
+    ]
     return out

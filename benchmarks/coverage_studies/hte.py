@@ -99,8 +99,43 @@ def one(seed, learner, kind, design, n, target):
     return Rep(*r)
 
 
+def cate_at_new_rows(seed, kind="pointwise", n=1000, n_rows=20):
+    """CATE intervals at new rows (``cate_interval``): R-learner, linear nuisances and final
+    model (sandwich). Pointwise: the row x = (1, 0, ..., 0), truth 2. Uniform: 20 fixed
+    rows drawn once (seed 12345), covered only when every row's CATE is inside at once."""
+    import numpy as np
+
+    from causalkit.datasets import make_cate_data
+    from causalkit.hte import RLearner
+
+    d = make_cate_data(n, random_state=seed)
+    est = RLearner(**_models("linear"), random_state=seed).fit(d.X, d.y, treatment=d.treatment)
+    if kind == "pointwise":
+        x0 = np.zeros((1, d.X.shape[1]))
+        x0[0, 0] = 1.0
+        lo, hi = est.cate_interval(x0)
+        value = float(est.cate(x0)[0])
+        return Rep(value, (hi[0] - lo[0]) / (2 * 1.959964), float(lo[0]), float(hi[0]), 2.0)
+    rows = np.random.default_rng(12345).normal(size=(n_rows, d.X.shape[1]))
+    lo, hi = est.cate_interval(rows, kind="uniform")
+    truth = 1.0 + rows[:, 0]
+    inside = bool(np.all((lo <= truth) & (truth <= hi)))
+    # one joint event, recorded on the first row: the whole line when every row is covered,
+    # an empty interval otherwise (estimate, SE and truth are the first row's)
+    value = float(est.cate(rows[:1])[0])
+    se = (hi[0] - lo[0]) / (2 * 1.959964)
+    return Rep(value, float(se), -np.inf if inside else np.inf, np.inf, float(truth[0]))
+
+
 def studies():
-    out = []
+    out = [
+        Study("hte", "RLearner.cate_interval(x) (pointwise)", "make_cate_data, x = (1, 0, 0, 0, 0)",
+              1000, cate_at_new_rows, note="linear nuisances and final model; sandwich"),
+        Study("hte", "RLearner.cate_interval(X, kind='uniform')",
+              "make_cate_data, 20 fixed new rows, all covered at once", 1000,
+              partial(cate_at_new_rows, kind="uniform"),
+              note="linear nuisances and final model; sup-t band over the rows asked"),
+    ]
     names = {"R": "RLearner", "DR": "WeightedPseudoOutcomeLearner(pseudo='dr', weights='ivw_x')"}
     for learner in ("R", "DR"):
         for kind, design, n, dgp, note, quick in (x or (None,) * 6 for x in (
