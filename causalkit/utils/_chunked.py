@@ -404,7 +404,7 @@ def finite_stats(arr, offset=0) -> FiniteStats:
 
 def raise_finite(st: FiniteStats, name: str) -> None:
     """Raise what ``validation._check_finite`` raises for the same data."""
-    from .validation import MAX_MAGNITUDE
+    from .validation import _check_magnitude
 
     if st.size == 0:
         return
@@ -413,16 +413,7 @@ def raise_finite(st: FiniteStats, name: str) -> None:
         raise ValueError(
             f"`{name}` contains {kind} in {st.bad_rows} row(s) (first at row {st.first_bad}). "
             "Drop or impute those rows before fitting.")
-    big = st.big
-    if 0.0 < big < 1.0 / MAX_MAGNITUDE:
-        raise ValueError(
-            f"`{name}` has no value larger than {big:.3g} in magnitude; squares of such numbers "
-            f"underflow to zero in double precision. Rescale `{name}` (e.g. change its units).")
-    if big > MAX_MAGNITUDE:
-        raise ValueError(
-            f"`{name}` has values as large as {big:.3g}; variances of numbers beyond "
-            f"{MAX_MAGNITUDE:.0e} overflow in double precision. Rescale `{name}` (e.g. divide "
-            "by its standard deviation, or change its units) and scale the result back.")
+    _check_magnitude(st.big, name)
 
 
 class VectorStats:

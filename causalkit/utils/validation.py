@@ -207,6 +207,12 @@ def _check_finite(arr: np.ndarray, name: str, allow_nan: bool = False) -> None:
             )
         with np.errstate(invalid="ignore"):
             big = float(np.nanmax(np.abs(arr))) if not np.isnan(arr).all() else 0.0
+    _check_magnitude(big, name)
+
+
+def _check_magnitude(big: float, name: str) -> None:
+    """Refuse data whose largest magnitude ``big`` under- or overflows second moments
+    (shared by the in-memory and the chunked checks, so both say the same)."""
     if 0.0 < big < 1.0 / MAX_MAGNITUDE:
         raise ValueError(
             f"`{name}` has no value larger than {big:.3g} in magnitude; squares of such numbers "
