@@ -108,6 +108,12 @@ def cuped(y, treatment, covariates, *, alpha=0.0) -> Estimate:
     var = fits[1].mean_.stderr ** 2 + fits[0].mean_.stderr ** 2 + float(d @ cov @ d) / n
     raw = fits[1].plain_.value - fits[0].plain_.value
     raw_var = fits[1].plain_.stderr ** 2 + fits[0].plain_.stderr ** 2
+    return _cuped_estimate(tau, var, raw, raw_var, p, n)
+
+
+def _cuped_estimate(tau, var, raw, raw_var, p, n) -> Estimate:
+    """The CUPED ``Estimate`` from the adjusted and the unadjusted difference and their
+    variances (shared by the in-memory and the Dask paths)."""
     if not var > 0:
         raise ValueError("`y` has no variation within the treatment arms after adjustment, so "
                          "the standard error is zero and no interval can be formed. Check `y` "

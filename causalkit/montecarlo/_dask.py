@@ -14,7 +14,6 @@ import warnings
 import numpy as np
 from scipy import linalg
 
-from ..inference import Estimate
 from ..utils._chunked import (
     FiniteStats,
     Moments,
@@ -31,6 +30,7 @@ from ..utils._chunked import (
     vector_stats,
 )
 from ..utils.validation import FewObservationsWarning
+from ._cuped import _cuped_estimate
 from ._cv import _store_results, _stratum_row
 
 
@@ -317,10 +317,4 @@ def cuped_dask(y, treatment, covariates, alpha):
     var = fits[1][2] ** 2 + fits[0][2] ** 2 + float(d @ cov @ d) / n
     raw = fits[1][3] - fits[0][3]
     raw_var = fits[1][4] ** 2 + fits[0][4] ** 2
-    if not var > 0:
-        raise ValueError("`y` has no variation within the treatment arms after adjustment, so "
-                         "the standard error is zero and no interval can be formed. Check `y` "
-                         "(a constant outcome has no effect to estimate).")
-    method = (f"CUPED difference in means, {p} pre-period covariate(s), per-arm slopes, "
-              f"influence-function SE (variance reduction {raw_var / var:.3g}x vs {raw:.4g} unadjusted)")
-    return Estimate(tau, float(np.sqrt(var)), n=n, method=method, name="ATE")
+    return _cuped_estimate(tau, var, raw, raw_var, p, n)
