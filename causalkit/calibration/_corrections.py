@@ -33,6 +33,7 @@ from ..utils.validation import (
     check_weights,
     check_X,
     feature_names,
+    store_feature_names,
 )
 from ._kde import BinnedKDE, scott_bandwidth, silverman_bandwidth
 
@@ -99,10 +100,7 @@ def _check_calibration(self, X, y, sample_weight):
             f"Only {n} calibration units in `X`, `y`: the correction is noisy "
             f"(at least {_WARN_N} are advised).", FewObservationsWarning, stacklevel=3)
     self.n_features_in_ = 1
-    if names is not None:
-        self.feature_names_in_ = names
-    elif hasattr(self, "feature_names_in_"):
-        del self.feature_names_in_
+    store_feature_names(self, names)
     self.n_calibration_ = n
     self.support_ = (float(x.min()), float(x.max()))
     # private copies: the corrected_* bootstrap refits on them long after fit

@@ -26,7 +26,7 @@ from ..utils._chunked import (
     reduce_blocks,
     vector_stats,
 )
-from ..utils.validation import CausalkitWarning, FewObservationsWarning
+from ..utils.validation import CausalkitWarning, FewObservationsWarning, store_feature_names
 
 
 def _one_column(arr, name):
@@ -102,10 +102,7 @@ def fit_linear_dask(est, X, y, sample_weight):
     est.coef_cov_ = bread @ meat @ bread
     est.n_features_in_ = 1
     names = column_names(X)
-    if names is not None:
-        est.feature_names_in_ = names
-    elif hasattr(est, "feature_names_in_"):
-        del est.feature_names_in_
+    store_feature_names(est, names)
     est.n_calibration_ = n
     est.support_ = (float(st["x"].lo), float(st["x"].hi))
     # only sums are kept: no calibration rows (the calibration bootstrap needs them)

@@ -33,6 +33,7 @@ from ..utils.validation import (
     check_groups,
     check_vector,
     check_X,
+    store_feature_names,
 )
 
 __all__ = ["CFDiVAE", "linear_cfd_two_step"]
@@ -415,10 +416,7 @@ class CFDiVAE(BaseEstimator):
         self.n_proxies_ = P.shape[1]
         self.n_covariates_ = 0 if W is None else W.shape[1]
         self.n_features_in_ = self.n_covariates_
-        if names is not None:
-            self.feature_names_in_ = np.asarray(names, dtype=object)
-        elif hasattr(self, "feature_names_in_"):
-            del self.feature_names_in_
+        store_feature_names(self, names)
         self.latent_dim_ = int(self.latent_dim or P.shape[1])
         self.proxy_dist_ = self._proxy_families(P)
         self.device_ = str(torch_device(self.device))

@@ -26,6 +26,7 @@ from ..utils.validation import (
     check_consistent_length,
     check_vector,
     check_X,
+    store_feature_names,
 )
 
 __all__ = ["ControlVariates"]
@@ -493,9 +494,6 @@ def _store_results(est, *, value, se, plain_value, plain_se, method, weighted, c
         "strata": pd.DataFrame(rows).set_index("stratum"),
     })
     est.n_features_in_ = p
-    if names is not None:
-        est.feature_names_in_ = names
-    elif hasattr(est, "feature_names_in_"):
-        del est.feature_names_in_
+    store_feature_names(est, names)
     return est
 

@@ -32,7 +32,7 @@ from ..utils._chunked import (
     reduce_blocks,
     vector_stats,
 )
-from ..utils.validation import PositivityWarning
+from ..utils.validation import PositivityWarning, store_feature_names
 
 _ROW_SUM_TOL = 1e-6
 _BIG = np.iinfo(np.int64).max
@@ -204,10 +204,7 @@ def fit_dask(est, X, y, action, propensity, estimated_rewards, sample_weight):
     })
     est.n_features_in_ = int(Xd.shape[1])
     names = column_names(X)
-    if names is not None:
-        est.feature_names_in_ = names
-    elif hasattr(est, "feature_names_in_"):
-        del est.feature_names_in_
+    store_feature_names(est, names)
     return est
 
 

@@ -37,7 +37,7 @@ from ..utils._chunked import (
     reduce_blocks,
     vector_stats,
 )
-from ..utils.validation import FewObservationsWarning, WeakInstrumentWarning
+from ..utils.validation import FewObservationsWarning, WeakInstrumentWarning, store_feature_names
 from ._core import kernel_function
 
 
@@ -262,8 +262,5 @@ def fit_dask(est, X, y, treatment, covariates, groups, sample_weight):
     est.n_clusters_ = None
     est.n_features_in_ = 1
     names = column_names(X)
-    if names is not None:
-        est.feature_names_in_ = names
-    elif hasattr(est, "feature_names_in_"):
-        del est.feature_names_in_
+    store_feature_names(est, names)
     return est

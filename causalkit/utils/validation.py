@@ -685,6 +685,15 @@ def check_aligned(**arrays) -> None:
                 "match.")
 
 
+def store_feature_names(estimator, names) -> None:
+    """Set ``feature_names_in_`` to ``names`` (an object array), or remove a stale one
+    left by an earlier fit on a DataFrame when ``names`` is None."""
+    if names is not None:
+        estimator.feature_names_in_ = np.asarray(names, dtype=object)
+    elif hasattr(estimator, "feature_names_in_"):
+        del estimator.feature_names_in_
+
+
 def check_feature_names(estimator, X, name: str = "X") -> None:
     """At predict time, ``X`` must have the columns seen in ``fit``, in the same order.
 
