@@ -213,6 +213,19 @@ class _BanditOPE(BaseEstimator):
     _needs_reward_model = False
     _label = ""
 
+    def _policy_on_unlogged(self, unlogged, stacklevel):
+        """A policy that puts probability on never-logged actions: refused, except by the
+        direct method, which extrapolates with its reward model (warned). Shared by the
+        in-memory and the Dask ``value``."""
+        msg = (f"`policy` puts probability on action(s) {unlogged.tolist()} that were never "
+               "logged; their rewards are not identified from these logs")
+        if self._needs_reward_model and type(self).__name__ == "DirectMethod":
+            warnings.warn(msg + ": the reward model extrapolates there.", PositivityWarning,
+                          stacklevel=stacklevel)
+        else:
+            raise ValueError(msg + ". Evaluate a policy supported by the logging policy, or "
+                             "use DirectMethod (which extrapolates with its reward model).")
+
     # subclasses define __init__ with their own hyperparameters, and their constraints
     _parameter_constraints: dict = {
         "n_actions": [Interval(Integral, 2, None, closed="left"), None],
@@ -433,14 +446,7 @@ class _BanditOPE(BaseEstimator):
         counts = self.diagnostics_["action_counts"]
         unlogged = np.flatnonzero(counts == 0)
         if unlogged.size and P[:, unlogged].sum() > 0:
-            msg = (f"`policy` puts probability on action(s) {unlogged.tolist()} that were never "
-                   "logged; their rewards are not identified from these logs")
-            if self._needs_reward_model and type(self).__name__ == "DirectMethod":
-                warnings.warn(msg + ": the reward model extrapolates there.", PositivityWarning,
-                              stacklevel=3)
-            else:
-                raise ValueError(msg + ". Evaluate a policy supported by the logging policy, or "
-                                 "use DirectMethod (which extrapolates with its reward model).")
+            self._policy_on_unlogged(unlogged, stacklevel=4)
         pi0 = self.logging_policy_
         if pi0 is not None and not unlogged.size and getattr(self, "_pi0_zero", True):
             # with the full logging distribution, support is checked row by row: an action the

@@ -369,14 +369,7 @@ def _policy_pass(est, policy, *, scores=True):
     st = reduce_blocks(block, arrays, combine)
     _raise_prob(st, "policy")
     if unlogged.size and st["colsum"][1].sum() > 0:
-        msg = (f"`policy` puts probability on action(s) {unlogged.tolist()} that were never "
-               "logged; their rewards are not identified from these logs")
-        if est._needs_reward_model and type(est).__name__ == "DirectMethod":
-            warnings.warn(msg + ": the reward model extrapolates there.", PositivityWarning,
-                          stacklevel=4)
-        else:
-            raise ValueError(msg + ". Evaluate a policy supported by the logging policy, or "
-                             "use DirectMethod (which extrapolates with its reward model).")
+        est._policy_on_unlogged(unlogged, stacklevel=5)
     return st
 
 
