@@ -74,7 +74,7 @@ def _check(est, covariates, groups):
 
 def fit_dask(est, X, y, treatment, covariates, groups, sample_weight):
     """``RDD.fit`` for Dask collections; returns ``est``."""
-    from ._scalar import _Combo, _fmt_pair, _pair
+    from ._scalar import _Combo, _fmt_pair
 
     p, q, nu = est._resolve_params()
     _check(est, covariates, groups)
@@ -95,12 +95,7 @@ def fit_dask(est, X, y, treatment, covariates, groups, sample_weight):
         raise ValueError(f"`y` has {yd.shape[0]} values but `X` has {xd.shape[0]}; pass one "
                          "value per row of `X`.")
     arrs = align_rows(xd, X=xd, y=yd, treatment=td, sample_weight=wd)
-    hl, hr = _pair(est.bandwidth, "bandwidth")
-    if est.bias_bandwidth is not None:
-        bl, br = _pair(est.bias_bandwidth, "bias_bandwidth")
-    else:
-        rl, rr = (1.0, 1.0) if est.rho is None else _pair(est.rho, "rho")
-        bl, br = hl / rl, hr / rr
+    hl, hr, bl, br = (float(v) for v in est._given_bandwidths())
     kern = est._kernel
     K = kernel_function(kern)
     closed = kern == "uniform"

@@ -608,6 +608,17 @@ class RDD(BaseEstimator):
             self.feature_names_in_ = names
         return self
 
+    def _given_bandwidths(self):
+        """``[h_left, h_right, b_left, b_right]`` from a given ``bandwidth`` (and
+        ``bias_bandwidth``, else ``h / rho``); shared by the in-memory and Dask fits."""
+        hl, hr = _pair(self.bandwidth, "bandwidth")
+        if self.bias_bandwidth is not None:
+            bl, br = _pair(self.bias_bandwidth, "bias_bandwidth")
+        else:
+            rl, rr = (1.0, 1.0) if self.rho is None else _pair(self.rho, "rho")
+            bl, br = hl / rl, hr / rr
+        return np.array([hl, hr, bl, br])
+
     def _fit_design(self, des, p, q, nu):
         need = q + 1 if self.bandwidth is not None else q + 3
         for side, nm in ((des.left, "below"), (des.right, "at or above")):
@@ -630,13 +641,7 @@ class RDD(BaseEstimator):
             # covariate coefficients for the selector come from a pilot fit at the pilot
             bw, _ = self._select(des)
         else:
-            hl, hr = _pair(self.bandwidth, "bandwidth")
-            if self.bias_bandwidth is not None:
-                bl, br = _pair(self.bias_bandwidth, "bias_bandwidth")
-            else:
-                rl, rr = (1.0, 1.0) if self.rho is None else _pair(self.rho, "rho")
-                bl, br = hl / rl, hr / rr
-            bw = np.array([hl, hr, bl, br])
+            bw = self._given_bandwidths()
         if self.bandwidth is None and self.bias_bandwidth is not None:
             bw[2:] = _pair(self.bias_bandwidth, "bias_bandwidth")
         elif self.bandwidth is None and self.rho is not None:
