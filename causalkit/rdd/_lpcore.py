@@ -16,7 +16,7 @@ import numpy as np
 
 from ._core import kernel_function
 
-__all__ = ["Side", "WindowFit", "lp_fit", "residuals", "quad_form", "select_bandwidth",
+__all__ = ["Side", "WindowFit", "residuals", "quad_form", "select_bandwidth",
            "window_residuals"]
 
 #: Pilot-bandwidth constants of Calonico, Cattaneo and Titiunik (2014) per kernel.
@@ -144,8 +144,9 @@ class WindowFit:
 
     ``beta = Gamma^{-1} sum_i k_i r_i D_i`` are the scaled coefficients;
     :meth:`row` gives the linear weights ``e_j' Gamma^{-1} r_i k_i`` of one
-    coefficient without forming all of them. Indexing by "rows", "R", "k" and
-    "beta" gives the arrays of :func:`lp_fit` (the first three built on demand).
+    coefficient without forming all of them. Indexing by "rows" (``Gamma^{-1} (R k)'``,
+    shape ``(order + 1, n)``), "R" (the basis), "k" (the kernel weights) and "beta" gives
+    the window's arrays (the first three built on demand).
     """
 
     def __init__(self, side, sl, h, order, kernel, shared=False):
@@ -165,7 +166,7 @@ class WindowFit:
         self._cache = {}
 
     def row(self, j):
-        """Linear weights of coefficient ``j`` over the window (``rows[j]`` of :func:`lp_fit`)."""
+        """Linear weights of coefficient ``j`` over the window (``self["rows"][j]``)."""
         z = self.Ginv[j]
         u = self.side.x[self.sl] / self.h
         s = np.full(u.shape[0], z[0])
@@ -199,32 +200,6 @@ class WindowFit:
 
 class SingularFit(ValueError):
     """Too few (distinct) units in a window for a polynomial of the order asked."""
-
-
-def lp_fit(x, D, w, h, order, kernel):
-    """Kernel-weighted least squares of ``D`` on ``r_order(x / h)`` (CCT 2014, eq. 4).
-
-    Returns ``dict(rows, beta, R, k)``: ``rows`` is ``Gamma^{-1} (R k)'`` of shape
-    ``(order + 1, n)``, ``beta = rows @ D`` the scaled coefficients, ``R`` the basis
-    and ``k`` the kernel weights.
-    """
-    u = x / h
-    k = kernel_function(kernel)(u) * (w / h)
-    R = np.empty((u.shape[0], order + 1))
-    R[:, 0] = 1.0
-    for j in range(1, order + 1):
-        R[:, j] = R[:, j - 1] * u
-    Rk = R.T * k  # (order + 1, n), contiguous
-    G = Rk @ R
-    nz = int(np.count_nonzero(k))
-    distinct = int(np.count_nonzero(np.diff(x[k != 0]))) + 1 if nz else 0  # x is sorted
-    if distinct < order + 1 or not np.all(np.isfinite(G)) or np.linalg.cond(G) > 1e14:
-        raise SingularFit(
-            f"only {distinct} distinct running-variable value(s) ({nz} unit(s)) lie within "
-            f"{h:.4g} of the cutoff on one side, and a polynomial of order {order} needs at "
-            f"least {order + 1}")
-    rows = np.linalg.inv(G) @ Rk
-    return {"rows": rows, "beta": rows @ D, "R": R, "k": k}
 
 
 def _cluster_adjusted(res, fit, g, power):
