@@ -8,7 +8,7 @@ For each replicate: AIPW's 95% CI (Γ = 1), the bounds and their 95% confidence 
 
 The paper's own simulation (Yadlowsky et al. 2022) could not be read from this project (the
 stored copies stop after its introduction; benchmarks/results/sensitivity_paper.md lists what
-was searched), so the table reports our numbers only; the checks are those the issue names: the
+was searched), so the table reports our numbers only; the checks are: the
 bounds cover the truth at the Γ that generated the data, and Γ = 1 gives the point estimate.
 benchmarks/sensitivity_paper.py runs the same design on a Γ grid against the exact identified
 interval.

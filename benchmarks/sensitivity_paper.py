@@ -1,6 +1,6 @@
 """The Γ-selection bounds' simulation check, with the identified interval computed exactly.
 
-The issue asks to reproduce the simulation of Yadlowsky, Namkoong, Basu, Duchi & Tian (2022)
+The aim is to reproduce the simulation of Yadlowsky, Namkoong, Basu, Duchi & Tian (2022)
 and report its table beside the paper's numbers. The paper's simulation section could not be
 read from this project (only its abstract and introduction are stored; see
 benchmarks/results/sensitivity_paper.md for what was searched), so this study runs the design
@@ -176,8 +176,8 @@ def write(cells, rows, elapsed, name="sensitivity_paper"):
 def markdown(out):
     lines = [
         "## sensitivity_paper: Γ-selection bounds (Yadlowsky et al. 2022), simulation check", "",
-        "**The paper's numbers could not be read here.** Issue 13 asks for the paper's simulation "
-        "table beside ours. The stored copies of Yadlowsky, Namkoong, Basu, Duchi & Tian (2022, "
+        "**The paper's numbers could not be read here.** The paper's simulation table belongs "
+        "beside ours. The stored copies of Yadlowsky, Namkoong, Basu, Duchi & Tian (2022, "
         "Annals of Statistics 50(5), 2587-2615; arXiv 1808.09521) end after the abstract and the "
         "start of Section 1, and the authors' public code has the estimator but no simulation "
         "script, so neither the paper's DGP, its n and Γ grid, nor its reported coverage could "
@@ -202,7 +202,7 @@ def markdown(out):
         "expectiles of its normal mixtures, Gauss-Hermite over X), so the estimated bounds can be "
         "checked against their own target, not only against the truth.", "",
     ]
-    lines += ["### Per design: AIPW (Γ = 1) and the checks the issue names", "",
+    lines += ["### Per design: AIPW (Γ = 1) and the checks", "",
               "| n | Γ0 | reps | mean AIPW | AIPW 95% CI covers 1 | max abs(bound at Γ=1 - AIPW) | "
               "smallest Γ whose identified interval contains 1 | uniform 95% band (whole grid) "
               "covers 1 at every Γ ≥ Γ0 | paper |",

@@ -1,4 +1,4 @@
-"""Fast unit tests of the options added to fix interval coverage (issue 21).
+"""Fast unit tests of the options added to fix interval coverage.
 
 CFDiVAE's parallel refit bootstrap and cluster bootstrap, TweedieCorrection's
 bias-corrected score and DistributionalRDD's leverage-corrected residuals. The coverage

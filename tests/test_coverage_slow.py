@@ -1,5 +1,5 @@
 """Coverage is a property of the library: the quick coverage study of each family's key
-default intervals must lie in [0.90, 0.99] (issue 21).
+default intervals must lie in [0.90, 0.99].
 
 The studies are those of ``benchmarks/coverage_studies`` (the same code as
 ``python benchmarks/coverage.py --quick``), with the same seeds, so a failure here is

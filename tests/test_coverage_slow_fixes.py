@@ -1,4 +1,4 @@
-"""Quick coverage of the intervals fixed in issue 21 (slow: Monte Carlo).
+"""Quick coverage of the intervals changed so that they cover (slow: Monte Carlo).
 
 Each test runs one row of a coverage study in ``benchmarks/coverage_studies`` for its
 quick number of replications (seeds fixed by the study) and asserts that the default 95%

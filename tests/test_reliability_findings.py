@@ -109,8 +109,8 @@ def test_huge_prediction_in_tweedie_is_refused_quickly():
 
 
 # =====================================================================================
-# Every finding of issue 17 ("Reliability: one bad-input battery ..."), in the issue's
-# words, each pinned by a test that fails if it regresses. The tests above pin some; the
+# Every finding of the reliability review (one bad-input battery for every family), each
+# pinned by a test that fails if it regresses. The tests above pin some; the
 # comment before each test below quotes the finding it covers. Findings the shared battery
 # checks for every estimator (causalkit.testing, tests/test_battery.py) are also named.
 # =====================================================================================

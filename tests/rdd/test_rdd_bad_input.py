@@ -1,4 +1,4 @@
-"""The issue's bad input for the new options, at every entry point that takes it.
+"""Bad input for the new options, at every entry point that takes it.
 
 Each message names the argument (in backticks) and says how to fix it.
 """
