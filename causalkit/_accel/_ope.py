@@ -258,7 +258,9 @@ def _gaussian_rows(Xt, M, sr, tau, h, G, T, gM, glog, need_grad, out_P, want_P, 
         for c in range(k):
             acc = 0.0
             for j in range(J):
-                r = f[c, j] * (prodF[j] / F[c, j])
+                qv = f[c, j] / F[c, j]  # one division per cell: f now holds q = f / F
+                f[c, j] = qv
+                r = qv * prodF[j]
                 fR[c, j] = r
                 acc += r
             p[c] = h * acc
@@ -282,7 +284,7 @@ def _gaussian_rows(Xt, M, sr, tau, h, G, T, gM, glog, need_grad, out_P, want_P, 
         for c in range(k):
             acc = 0.0
             for j in range(J):
-                acc += (U[c, j] + f[c, j] / F[c, j]) * fR[c, j]
+                acc += (U[c, j] + f[c, j]) * fR[c, j]
             diag[c] = acc
         for mm in range(nf):
             for j in range(J):
@@ -295,7 +297,7 @@ def _gaussian_rows(Xt, M, sr, tau, h, G, T, gM, glog, need_grad, out_P, want_P, 
             for c in range(k):
                 acc = 0.0
                 for j in range(J):
-                    acc += (f[c, j] / F[c, j]) * A[mm, j]
+                    acc += f[c, j] * A[mm, j]
                 v[mm, c] = h * (gp[mm, c] * diag[c] - acc)
                 vs += v[mm, c]
             v[mm, top] -= vs
