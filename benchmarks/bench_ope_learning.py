@@ -41,7 +41,7 @@ def _data(n):
     return make_bandit_feedback(n, n_actions=K, n_features=P, random_state=0)
 
 
-def epoch_time(n, policy, reps=2):
+def epoch_time(n, policy, reps=2, compiled=None):
     import numpy as np
 
     from causalkit.ope._learning import _policy_pass, _score_grid
@@ -66,7 +66,7 @@ def epoch_time(n, policy, reps=2):
     out = []
     for _ in range(reps):
         t0, c0 = time.perf_counter(), time.process_time()
-        _policy_pass(policy, Xt, M, 1.0, quad, functionals, need_grad=True)
+        _policy_pass(policy, Xt, M, 1.0, quad, functionals, need_grad=True, compiled=compiled)
         out.append((time.perf_counter() - t0, time.process_time() - c0))
     return min(out, key=lambda t: t[1])
 
@@ -114,6 +114,8 @@ def main(argv=None):
     ap.add_argument("--fit-n", type=int, nargs="*", default=[100_000])
     ap.add_argument("--policy", nargs="+", default=["gaussian", "softmax"])
     ap.add_argument("--reps", type=int, default=2)
+    ap.add_argument("--numpy-epoch", action="store_true",
+                    help="also time the epoch on the numpy block path (the engine before the kernels)")
     args = ap.parse_args(argv)
     path = RESULTS / "ope_learning_speed.json"
     old = json.loads(path.read_text()) if path.exists() else {}
@@ -126,6 +128,12 @@ def main(argv=None):
                 rows[("epoch", n, policy)] = {"what": "epoch", "n": n, "policy": policy, "n_actions": K,
                                               "wall_s": wall, "cpu_s": cpu, "version": 3}
                 print(rows[("epoch", n, policy)], flush=True)
+                if args.numpy_epoch:
+                    wall, cpu = epoch_time(n, policy, args.reps, compiled=False)
+                    rows[("epoch, numpy path", n, policy)] = {
+                        "what": "epoch, numpy path", "n": n, "policy": policy, "n_actions": K,
+                        "wall_s": wall, "cpu_s": cpu, "version": 3}
+                    print(rows[("epoch, numpy path", n, policy)], flush=True)
             for n in args.fit_n:
                 wall, cpu, nit, nev, conv, lb = fit_time(n, policy)
                 rows[("fit to convergence", n, policy)] = {
@@ -137,10 +145,11 @@ def main(argv=None):
     rows = sorted(rows + projections(rows), key=lambda r: (r["policy"], r["what"], r["n"]))
     lines = ["# ExponentialSmoothingLearner cost (20 actions, 10 features, one thread)", "",
              "Epoch = the bound's three terms and their exact gradients over all rounds (one L-BFGS "
-             "evaluation), by the compiled row kernels (causalkit._accel._ope.gaussian_rows / softmax_rows). "
-             "The numpy block path they replace measured, on this machine: 3.1 s (Gaussian) and 2.5 s "
-             "(softmax) CPU per epoch at n = 100,000, 34.3 s and 27.5 s at 1,000,000 (load present), "
-             "and the first version (Gauss-Hermite over all K^2 score gaps) 46.4 s at 100,000.", "",
+             "evaluation), by the compiled row kernels (causalkit._accel._ope.gaussian_rows / softmax_rows); "
+             "'epoch, numpy path' times the numpy block path they replace (``--numpy-epoch``), in the same "
+             "run. Earlier records of the numpy path on this shared machine, under load: 3.1 s (Gaussian) "
+             "and 2.5 s (softmax) CPU at n = 100,000, 34.3 s and 27.5 s at 1,000,000; the first version "
+             "(Gauss-Hermite over all K^2 score gaps) took 46.4 s at 100,000.", "",
              "| policy | what | n | wall s | CPU s | notes |", "|---|---|---|---|---|---|"]
     for r in rows:
         if r["what"] == "projected fit to convergence":

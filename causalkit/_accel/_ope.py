@@ -1,10 +1,14 @@
-"""Compiled one-pass kernels for bandit off-policy evaluation (``causalkit.ope``).
+"""Compiled one-pass kernels for bandit off-policy evaluation and learning (``causalkit.ope``).
 
 At 10^6 rounds x 20 actions a policy matrix is 160 MB, so each extra numpy pass
 over it (row sums, minimum, the gather ``P[i, a_i]``, the reward model averaged
 over the policy) costs about as much as the estimator's formula. These kernels read
 each row once and do all of it while the row is in cache. They only *detect* bad
 input; the callers re-run their numpy checks to raise the library's messages.
+
+The policy learners' pass (``gaussian_rows``, ``softmax_rows``) evaluates the Gibbs
+policy, the bound's linear terms and their gradients row by row, with each row's
+(actions x nodes) arrays in cache, instead of numpy's (block x actions x nodes) tensors.
 
 Sums use ``fastmath={"reassoc"}`` only (so the row loops vectorise); NaN and
 infinity keep their IEEE meaning, which the checks rely on.
