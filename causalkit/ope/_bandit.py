@@ -653,6 +653,11 @@ class _BanditOPE(BaseEstimator):
         clip = getattr(self, "clip", None)
         return w if clip is None else np.minimum(w, clip)
 
+    def _reward_label(self, qa):
+        """The reward model named in the method: ``"given"`` for predictions passed to
+        ``value`` (``qa`` given), else the fitted model's name or ``"given"`` (at fit)."""
+        return "given" if qa is not None else self.reward_model_
+
     def _dm_terms(self, P, dm=None, qa=None):
         """The reward model averaged over ``P`` and at the logged actions: ``dm`` and ``qa``
         when given (predictions passed to ``value``), else from ``estimated_rewards_``."""
@@ -978,9 +983,10 @@ class DirectMethod(_BanditOPE):
         self.random_state = random_state
 
     def _scores(self, P, w=None, dm=None, pa=None, qa=None):
+        label = self._reward_label(qa)
         dm, _ = self._dm_terms(P, dm, qa)
         theta, se = _mean_se(dm, self.sample_weight_)
-        return theta, se, f"Direct method (reward model: {self.reward_model_}), SE given the model"
+        return theta, se, f"Direct method (reward model: {label}), SE given the model"
 
 
 class DoublyRobust(_BanditOPE):
@@ -1038,11 +1044,12 @@ class DoublyRobust(_BanditOPE):
         self.random_state = random_state
 
     def _scores(self, P, w=None, dm=None, pa=None, qa=None):
+        label = self._reward_label(qa)
         dm, qa = self._dm_terms(P, dm, qa)
         w = self._clipped(self._weights(P) if w is None else w)
         theta, se = _mean_se(dm + w * (self.y_ - qa), self.sample_weight_)
         m = "DR" + (f" (weights clipped at {self.clip:g})" if self.clip is not None else "")
-        return theta, se, m + f" (reward model: {self.reward_model_}), influence-function SE"
+        return theta, se, m + f" (reward model: {label}), influence-function SE"
 
 
 class SelfNormalizedDR(DoublyRobust):
@@ -1075,6 +1082,7 @@ class SelfNormalizedDR(DoublyRobust):
     _label = "SNDR"
 
     def _scores(self, P, w=None, dm=None, pa=None, qa=None):
+        label = self._reward_label(qa)
         dm, qa = self._dm_terms(P, dm, qa)
         w = self._clipped(self._weights(P) if w is None else w)
         corr = w * (self.y_ - qa)
@@ -1096,7 +1104,7 @@ class SelfNormalizedDR(DoublyRobust):
             se = float(np.sqrt(np.sum((sw * infl) ** 2)) / sw.sum())
         theta = dm_mean + c
         m = "SNDR" + (f" (weights clipped at {self.clip:g})" if self.clip is not None else "")
-        return theta, se, m + f" (reward model: {self.reward_model_}), delta-method SE"
+        return theta, se, m + f" (reward model: {label}), delta-method SE"
 
 
 class SwitchDR(DoublyRobust):
@@ -1156,12 +1164,13 @@ class SwitchDR(DoublyRobust):
         return None
 
     def _scores(self, P, w=None, dm=None, pa=None, qa=None):
+        label = self._reward_label(qa)
         dm, qa = self._dm_terms(P, dm, qa)
         w = self._weights(P) if w is None else w
         keep = w <= self.tau
         theta, se = _mean_se(dm + np.where(keep, w, 0.0) * (self.y_ - qa), self.sample_weight_)
         return theta, se, (f"DR with switch at weight {self.tau:g} ({int((~keep).sum())} rounds "
-                           f"use the model only; reward model: {self.reward_model_}), "
+                           f"use the model only; reward model: {label}), "
                            "influence-function SE")
 
 

@@ -238,6 +238,14 @@ def test_predictions_at_value_give_the_numbers_of_predictions_at_fit(key, weight
     fitted = cls(n_actions=5, **kw).fit(X, y, estimated_rewards=np.zeros_like(q), **base)
     assert fitted.value(pi, estimated_rewards=q).value == pytest.approx(at_fit.value, rel=1e-12)
     assert fitted.value(pi).value != pytest.approx(at_fit.value, rel=1e-6)
+    if key != "dm":  # a fitted model is named, and predictions given to value are named "given"
+        from sklearn.linear_model import LinearRegression
+
+        modelled = cls(n_actions=5, model_reward=LinearRegression(), cv=2, random_state=0, **kw)
+        modelled.fit(X, y, **base)
+        assert "reward model: LinearRegression" in modelled.value(pi).method
+        over = modelled.value(pi, estimated_rewards=q)
+        assert over.method == at_fit.method and over.value == pytest.approx(at_fit.value, rel=1e-12)
     table = est.compare({"a": pi, "b": pi}, estimated_rewards=q)
     assert [e.value for e in table] == pytest.approx([at_value.value] * 2, rel=1e-15)
 
