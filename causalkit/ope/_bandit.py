@@ -171,6 +171,41 @@ _NO_INDEX = np.zeros(1, dtype=np.int64)
 _NO_OUT = np.zeros(1)
 
 
+def _check_rewards_shape(Q, n, k):
+    Q = as_float_array(Q, "estimated_rewards")
+    if Q.ndim != 2 or Q.shape != (n, k):
+        raise ValueError(f"`estimated_rewards` must have shape (n, n_actions) = ({n}, {k}); "
+                         f"got {Q.shape}.")
+    return Q
+
+
+def _prob_rows_rewards(P, Q, n, k, at):
+    """:func:`_prob_rows` for a policy matrix ``P`` and the caller's reward predictions
+    ``Q`` (both (n, k)): validates both, and returns ``(P, P[i, at[i]], dots, Q[i, at[i]])``
+    with ``dots[i] = sum_a P[i, a] Q[i, a]``. ``Q`` is read, never copied or kept: for a
+    large matrix the checks of ``Q`` (finite, magnitude below ``MAX_MAGNITUDE``), the
+    policy's checks, the dot and both gathers are one pass over the two matrices
+    (``causalkit._accel._ope.prob_rows_dot_check``)."""
+    Q = _check_rewards_shape(Q, n, k)
+    if P.size < _KERNEL_MIN_SIZE:  # small: the numpy checks, then the stored-path formulas
+        _check_finite(Q, "estimated_rewards")
+        P, pa, dm, _ = _prob_rows(P, "policy", n, k, at=at, rowdot=Q)
+        return P, pa, dm, Q[np.arange(n), at]
+    from .._accel._ope import prob_rows_dot_check
+
+    P = np.asarray(P, dtype=np.float64)
+    Pc = np.ascontiguousarray(P)
+    Qc = np.ascontiguousarray(Q, dtype=np.float64)
+    at = np.ascontiguousarray(at, dtype=np.int64)
+    pa, dm, qa = np.empty(n), np.empty(n), np.empty(n)
+    bad, low, z, big = prob_rows_dot_check(Pc, Qc, at, pa, dm, qa, _ROW_SUM_TOL)
+    if not np.isfinite(z) or (big != 0 and not 1.0 / MAX_MAGNITUDE <= big <= MAX_MAGNITUDE):
+        _check_finite(Qc, "estimated_rewards")  # raises with the full message
+    if bad or not low >= 0:
+        _prob_error(P, "policy", k)
+    return P, pa, dm, qa
+
+
 def _check_prob_matrix(P, name, n, k, at=None, rowdot=None):
     """Validate an (n, k) matrix of action probabilities (rows sum to 1).
 
@@ -261,7 +296,10 @@ class _BanditOPE(BaseEstimator):
             (``model_propensity``) estimates it and the result says so.
         estimated_rewards : array-like or Dask array of shape (n, n_actions), optional
             Precomputed out-of-sample reward predictions :math:`\hat q(x_i, a)`
-            for the model-based estimators; skips fitting ``model_reward``.
+            for the model-based estimators; skips fitting ``model_reward``. The
+            estimator keeps a private copy. To avoid that copy (160 MB at 10^6 x 20),
+            construct with ``model_reward="given"`` and pass the predictions to
+            :meth:`value` instead.
         sample_weight : array-like or Dask array of shape (n,), optional
             Sampling (survey) weights: every average becomes a weighted average,
             and each round stays one independent draw, so the standard error is
@@ -333,6 +371,8 @@ class _BanditOPE(BaseEstimator):
                 else:
                     qhat, q_logged = fast
                 self.reward_model_ = "given"
+            elif isinstance(getattr(self, "model_reward", None), str):  # "given"
+                self.reward_model_ = "given"  # the predictions come with each value call
             else:
                 qhat = self._fit_reward_model(Xa, yv, a, k)
                 self.reward_model_ = type(self._reward_model()).__name__
@@ -343,7 +383,8 @@ class _BanditOPE(BaseEstimator):
         self.action_ = _own(a)
         self.propensity_ = _own(p)
         self.logging_policy_ = _own(pi0)
-        self.estimated_rewards_ = qhat  # a private copy (given) or fitted here
+        # a private copy (given), fitted here, or None (model_reward="given": passed to value)
+        self.estimated_rewards_ = qhat
         self.sample_weight_ = _own(sw)
         self._flat_index = None  # built on first use (_at_logged)
         self._q_logged = q_logged  # estimated_rewards_ at the logged actions (else on first use)
@@ -418,9 +459,12 @@ class _BanditOPE(BaseEstimator):
 
     # ---------------------------------------------------------------- policies
 
-    def _policy_matrix(self, policy, gather=False, dots=True):
+    def _policy_matrix(self, policy, gather=False, dots=True, rewards=None):
         """The validated (n, n_actions) policy matrix; with ``gather`` also its entries at
-        the logged actions and (with ``dots``, for a reward model) the model averaged over it."""
+        the logged actions and (with ``dots``, for a reward model) the model averaged over it.
+        With ``rewards`` (the caller's (n, n_actions) predictions, given to ``value``) it
+        returns ``(P, pa, dm, qa)``: the predictions are checked in the policy's pass and
+        ``qa`` are their entries at the logged actions."""
         n, k = self.X_.shape[0], self.n_actions_
         if hasattr(policy, "predict_proba"):
             P = np.asarray(policy.predict_proba(self.X_), dtype=np.float64)
@@ -441,8 +485,12 @@ class _BanditOPE(BaseEstimator):
                 "policy pass `np.full((n, n_actions), 1 / n_actions)`.")
         else:
             P = as_float_array(policy, "policy")
-        P, pa, dm, _ = _prob_rows(P, "policy", n, k, at=self.action_,
-                                  rowdot=getattr(self, "estimated_rewards_", None) if dots else None)
+        qa = None
+        if rewards is not None:
+            P, pa, dm, qa = _prob_rows_rewards(P, rewards, n, k, self.action_)
+        else:
+            P, pa, dm, _ = _prob_rows(P, "policy", n, k, at=self.action_,
+                                      rowdot=getattr(self, "estimated_rewards_", None) if dots else None)
         counts = self.diagnostics_["action_counts"]
         unlogged = np.flatnonzero(counts == 0)
         if unlogged.size and P[:, unlogged].sum() > 0:
@@ -464,18 +512,21 @@ class _BanditOPE(BaseEstimator):
                     raise ValueError(msg + ". Restrict the policy to the logging policy's support "
                                      "(e.g. renormalise it over actions with pi_0(a|x) > 0), or use "
                                      "DirectMethod.")
+        if rewards is not None:
+            return P, pa, dm, qa
         return (P, pa, dm) if gather else P
 
     # ---------------------------------------------------------------- results
 
-    def _scores(self, P, w=None, dm=None, pa=None):
+    def _scores(self, P, w=None, dm=None, pa=None, qa=None):
         """Return (value, stderr, method string) for the policy matrix ``P``; ``w`` are its
-        (unclipped) importance weights, ``dm`` the reward model averaged over it and ``pa``
-        its entries at the logged actions, when the caller has them already."""
+        (unclipped) importance weights, ``dm`` the reward model averaged over it, ``pa``
+        its entries at the logged actions and ``qa`` the reward model at the logged
+        actions, when the caller has them already."""
         raise NotImplementedError
 
-    def value(self, policy, *, name="V(pi)") -> Estimate:
-        """Estimated value of ``policy``.
+    def value(self, policy, *, name="V(pi)", estimated_rewards=None) -> Estimate:
+        r"""Estimated value of ``policy``.
 
         Parameters
         ----------
@@ -487,17 +538,33 @@ class _BanditOPE(BaseEstimator):
             matrix. Rows must sum to 1.
         name : str
             Name of the returned estimate.
+        estimated_rewards : array-like of shape (n, n_actions), optional
+            Out-of-sample reward predictions :math:`\hat q(x_i, a)` for this call
+            (model-based estimators only: DM, DR, SNDR, Switch-DR), as Open Bandit
+            Pipeline's ``estimated_rewards_by_reg_model``. They are checked (shape,
+            finite) in the same pass as the policy and used for this value only:
+            nothing is copied or kept, so at 10^6 rounds x 20 actions this saves the
+            160 MB copy that ``fit(..., estimated_rewards=...)`` makes. They take the
+            place of the fitted (or fit-time) predictions; the numbers equal those of
+            passing the same predictions to ``fit``. Fit with ``model_reward="given"``
+            to skip the reward model's fit. Not available after a fit on Dask input
+            (pass them to ``fit`` there).
 
         Returns
         -------
         Estimate
         """
         check_is_fitted(self, "propensity_")
+        rewards = self._value_rewards(estimated_rewards)
         if getattr(self, "_dask_data_", None) is not None:
             from ._dask import value_dask
 
             return value_dask(self, policy, name)
-        P, pa, dm = self._policy_matrix(policy, gather=True)
+        qa = None
+        if rewards is not None:
+            P, pa, dm, qa = self._policy_matrix(policy, gather=True, rewards=rewards)
+        else:
+            P, pa, dm = self._policy_matrix(policy, gather=True)
         w = pa / self.propensity_
         s2 = float(np.dot(w, w))
         ess = float(w.sum() ** 2 / s2) if s2 > 0 else 0.0
@@ -507,7 +574,7 @@ class _BanditOPE(BaseEstimator):
                 f"{ess:.1f} out of {len(w)} logged rounds (max weight {w.max():.3g}); overlap with "
                 "the logging policy is poor and weighting estimates lean on few rounds.",
                 PositivityWarning, stacklevel=2)
-        theta, se, method = self._scores(P, w, dm, pa)
+        theta, se, method = self._scores(P, w, dm, pa, qa)
         if self.propensity_estimated_:
             method += f"; logging propensities estimated ({self._propensity_how})"
         return self._interval(Estimate(theta, se, n=len(self.y_), method=method, name=name), w)
@@ -516,12 +583,38 @@ class _BanditOPE(BaseEstimator):
         """The estimate as returned by :meth:`value` (a design may change its interval)."""
         return est
 
-    def compare(self, policies: dict) -> EstimateTable:
-        """Estimated values of several named policies as an :class:`EstimateTable`."""
+    def _value_rewards(self, estimated_rewards):
+        """The predictions a ``value`` call uses: ``estimated_rewards`` when given (checked
+        there, in the policy's pass), else ``None`` (the stored ones). Refuses them where
+        they cannot be used, and refuses to go without where none are stored."""
+        if estimated_rewards is None:
+            if self._needs_reward_model and getattr(self, "_dask_data_", None) is None \
+                    and getattr(self, "estimated_rewards_", None) is None:
+                raise ValueError(
+                    f"{type(self).__name__} was fitted with model_reward='given' and no "
+                    "`estimated_rewards`: pass the reward predictions to value(policy, "
+                    "estimated_rewards=...) (shape (n, n_actions)), or to fit.")
+            return None
+        if not self._needs_reward_model:
+            raise ValueError(f"`estimated_rewards` is used by the model-based estimators (DirectMethod, "
+                             f"DoublyRobust, SelfNormalizedDR, SwitchDR); {type(self).__name__} has no "
+                             "reward model. Drop the argument.")
+        if getattr(self, "_dask_data_", None) is not None:
+            raise ValueError("`estimated_rewards` cannot be given to value after a fit on Dask "
+                             "collections; pass them to fit (as a Dask array) instead.")
+        if any_dask(estimated_rewards):
+            raise TypeError("`estimated_rewards` given to value must be an in-memory array; "
+                            "for Dask input pass them to fit.")
+        return estimated_rewards
+
+    def compare(self, policies: dict, *, estimated_rewards=None) -> EstimateTable:
+        """Estimated values of several named policies as an :class:`EstimateTable`;
+        ``estimated_rewards`` as in :meth:`value` (the same predictions for every policy)."""
         check_is_fitted(self, "propensity_")
         if not isinstance(policies, dict) or not policies:
             raise ValueError("`policies` must be a non-empty dict {name: policy}.")
-        return EstimateTable(tuple(self.value(p, name=str(k)) for k, p in policies.items()),
+        return EstimateTable(tuple(self.value(p, name=str(k), estimated_rewards=estimated_rewards)
+                                   for k, p in policies.items()),
                              title=f"Policy values ({type(self).__name__})")
 
     def diagnostics(self, policy) -> dict:
@@ -560,7 +653,16 @@ class _BanditOPE(BaseEstimator):
         clip = getattr(self, "clip", None)
         return w if clip is None else np.minimum(w, clip)
 
-    def _dm_terms(self, P, dm=None):
+    def _reward_label(self, qa):
+        """The reward model named in the method: ``"given"`` for predictions passed to
+        ``value`` (``qa`` given), else the fitted model's name or ``"given"`` (at fit)."""
+        return "given" if qa is not None else self.reward_model_
+
+    def _dm_terms(self, P, dm=None, qa=None):
+        """The reward model averaged over ``P`` and at the logged actions: ``dm`` and ``qa``
+        when given (predictions passed to ``value``), else from ``estimated_rewards_``."""
+        if dm is not None and qa is not None:
+            return dm, qa
         q = self.estimated_rewards_
         if getattr(self, "_q_logged", None) is None:  # does not depend on the policy
             self._q_logged = self._at_logged(q)
@@ -748,7 +850,7 @@ class IPS(_BanditOPE):
         self.n_jobs = n_jobs
         self.random_state = random_state
 
-    def _scores(self, P, w=None, dm=None, pa=None):
+    def _scores(self, P, w=None, dm=None, pa=None, qa=None):
         w = self._clipped(self._weights(P) if w is None else w)
         theta, se = _mean_se(w * self.y_, self.sample_weight_)
         m = "IPS" + (f" (weights clipped at {self.clip:g})" if self.clip is not None else "")
@@ -807,7 +909,7 @@ class SNIPS(IPS):
                          n_jobs=n_jobs, random_state=random_state)
         self.interval = interval
 
-    def _scores(self, P, w=None, dm=None, pa=None):
+    def _scores(self, P, w=None, dm=None, pa=None, qa=None):
         w = self._clipped(self._weights(P) if w is None else w)
         theta, se = _ratio_se(w * self.y_, w, self.sample_weight_)
         m = "SNIPS" + (f" (weights clipped at {self.clip:g})" if self.clip is not None else "")
@@ -838,8 +940,10 @@ class DirectMethod(_BanditOPE):
 
     Parameters
     ----------
-    model_reward : regressor, optional
+    model_reward : regressor or "given", optional
         Default :class:`~sklearn.ensemble.HistGradientBoostingRegressor`.
+        ``"given"``: no model is fitted; the predictions are passed to ``fit`` or
+        to each :meth:`~DoublyRobust.value` call (``estimated_rewards``).
     n_actions, model_propensity, cv, n_jobs, random_state
         As in :class:`IPS` (the propensity model is fitted only when ``propensity``
         is absent; the DM value does not use it, the diagnostics do).
@@ -866,7 +970,7 @@ class DirectMethod(_BanditOPE):
 
     _parameter_constraints: dict = {
         **_BanditOPE._parameter_constraints,
-        "model_reward": [REGRESSOR, None],
+        "model_reward": [REGRESSOR, StrOptions({"given"}), None],
     }
 
     def __init__(self, *, model_reward=None, n_actions=None, model_propensity=None, cv=5,
@@ -878,10 +982,11 @@ class DirectMethod(_BanditOPE):
         self.n_jobs = n_jobs
         self.random_state = random_state
 
-    def _scores(self, P, w=None, dm=None, pa=None):
-        dm, _ = self._dm_terms(P, dm)
+    def _scores(self, P, w=None, dm=None, pa=None, qa=None):
+        label = self._reward_label(qa)
+        dm, _ = self._dm_terms(P, dm, qa)
         theta, se = _mean_se(dm, self.sample_weight_)
-        return theta, se, f"Direct method (reward model: {self.reward_model_}), SE given the model"
+        return theta, se, f"Direct method (reward model: {label}), SE given the model"
 
 
 class DoublyRobust(_BanditOPE):
@@ -895,8 +1000,10 @@ class DoublyRobust(_BanditOPE):
 
     Parameters
     ----------
-    model_reward : regressor, optional
+    model_reward : regressor or "given", optional
         Default :class:`~sklearn.ensemble.HistGradientBoostingRegressor`.
+        ``"given"``: no model is fitted; the predictions are passed to ``fit`` or
+        to each :meth:`~DoublyRobust.value` call (``estimated_rewards``).
     n_actions, clip, model_propensity, cv, n_jobs, random_state
         As in :class:`IPS`.
 
@@ -923,7 +1030,7 @@ class DoublyRobust(_BanditOPE):
     _parameter_constraints: dict = {
         **_BanditOPE._parameter_constraints,
         "clip": [Interval(Real, 0, None, closed="right"), None],
-        "model_reward": [REGRESSOR, None],
+        "model_reward": [REGRESSOR, StrOptions({"given"}), None],
     }
 
     def __init__(self, *, model_reward=None, n_actions=None, clip=None, model_propensity=None,
@@ -936,12 +1043,13 @@ class DoublyRobust(_BanditOPE):
         self.n_jobs = n_jobs
         self.random_state = random_state
 
-    def _scores(self, P, w=None, dm=None, pa=None):
-        dm, qa = self._dm_terms(P, dm)
+    def _scores(self, P, w=None, dm=None, pa=None, qa=None):
+        label = self._reward_label(qa)
+        dm, qa = self._dm_terms(P, dm, qa)
         w = self._clipped(self._weights(P) if w is None else w)
         theta, se = _mean_se(dm + w * (self.y_ - qa), self.sample_weight_)
         m = "DR" + (f" (weights clipped at {self.clip:g})" if self.clip is not None else "")
-        return theta, se, m + f" (reward model: {self.reward_model_}), influence-function SE"
+        return theta, se, m + f" (reward model: {label}), influence-function SE"
 
 
 class SelfNormalizedDR(DoublyRobust):
@@ -973,8 +1081,9 @@ class SelfNormalizedDR(DoublyRobust):
 
     _label = "SNDR"
 
-    def _scores(self, P, w=None, dm=None, pa=None):
-        dm, qa = self._dm_terms(P, dm)
+    def _scores(self, P, w=None, dm=None, pa=None, qa=None):
+        label = self._reward_label(qa)
+        dm, qa = self._dm_terms(P, dm, qa)
         w = self._clipped(self._weights(P) if w is None else w)
         corr = w * (self.y_ - qa)
         sw = self.sample_weight_
@@ -995,7 +1104,7 @@ class SelfNormalizedDR(DoublyRobust):
             se = float(np.sqrt(np.sum((sw * infl) ** 2)) / sw.sum())
         theta = dm_mean + c
         m = "SNDR" + (f" (weights clipped at {self.clip:g})" if self.clip is not None else "")
-        return theta, se, m + f" (reward model: {self.reward_model_}), delta-method SE"
+        return theta, se, m + f" (reward model: {label}), delta-method SE"
 
 
 class SwitchDR(DoublyRobust):
@@ -1037,7 +1146,7 @@ class SwitchDR(DoublyRobust):
     _parameter_constraints: dict = {
         **_BanditOPE._parameter_constraints,
         "tau": [Interval(Real, 0, None, closed="right")],  # np.inf gives DR
-        "model_reward": [REGRESSOR, None],
+        "model_reward": [REGRESSOR, StrOptions({"given"}), None],
     }
 
     def __init__(self, *, tau=10.0, model_reward=None, n_actions=None, model_propensity=None,
@@ -1054,13 +1163,14 @@ class SwitchDR(DoublyRobust):
     def clip(self):
         return None
 
-    def _scores(self, P, w=None, dm=None, pa=None):
-        dm, qa = self._dm_terms(P, dm)
+    def _scores(self, P, w=None, dm=None, pa=None, qa=None):
+        label = self._reward_label(qa)
+        dm, qa = self._dm_terms(P, dm, qa)
         w = self._weights(P) if w is None else w
         keep = w <= self.tau
         theta, se = _mean_se(dm + np.where(keep, w, 0.0) * (self.y_ - qa), self.sample_weight_)
         return theta, se, (f"DR with switch at weight {self.tau:g} ({int((~keep).sum())} rounds "
-                           f"use the model only; reward model: {self.reward_model_}), "
+                           f"use the model only; reward model: {label}), "
                            "influence-function SE")
 
 
@@ -1137,7 +1247,7 @@ class ExponentialSmoothingIPS(IPS):
         P = self._policy_matrix(policy)
         return float(1.0 - np.mean(np.sum(P * self.logging_policy_ ** (1.0 - self.beta), axis=1)))
 
-    def _scores(self, P, w=None, dm=None, pa=None):
+    def _scores(self, P, w=None, dm=None, pa=None, qa=None):
         w = (self._at_logged(P) if pa is None else pa) / self.propensity_ ** self.beta
         w = self._clipped(w)
         theta, se = _mean_se(w * self.y_, self.sample_weight_)

@@ -84,7 +84,7 @@ from ..utils.validation import (
     check_vector,
     check_X,
 )
-from ._bandit import _check_actions, _check_prob_matrix
+from ._bandit import _KERNEL_MIN_SIZE, _check_actions, _check_prob_matrix
 
 __all__ = [
     "ClippedIPSLearner",
@@ -99,6 +99,9 @@ _TAU_MAX = 9.0
 #: Rows per block for each policy class (memory stays flat in n; sizes measured to keep
 #: the block's n x K x nodes arrays in cache).
 _BLOCK = {"gaussian": 256, "softmax": 1024}
+#: Rows per call of the compiled kernels (each row's arrays are in cache; the block only
+#: bounds the ``functionals`` array).
+_KERNEL_BLOCK = 4096
 
 
 def _score_grid(n_nodes):
@@ -172,7 +175,7 @@ def _softmax_block_vjp(gp, cache, eps, sr):
     return gS, glog
 
 
-def _policy_pass(kind, Xt, M, sigma, quad, functionals=None, need_grad=False):
+def _policy_pass(kind, Xt, M, sigma, quad, functionals=None, need_grad=False, compiled=None):
     """One pass over the rows of the learned policy pi_Q.
 
     Without ``functionals`` it returns the policy matrix. With ``functionals`` (a
@@ -180,11 +183,21 @@ def _policy_pass(kind, Xt, M, sigma, quad, functionals=None, need_grad=False):
     ``T[m] = sum_{i, a} G[m, i, a] pi_Q(a|x_i)`` and, with ``need_grad``, the gradients
     of every ``T[m]`` with respect to ``M`` (n_func, d, K) and to ``log sigma`` (n_func,),
     without storing anything of size n x K x nodes.
+
+    ``compiled`` picks the engine: the compiled row kernels of ``causalkit._accel._ope``
+    (one row's K x nodes arrays at a time, all in cache) or the numpy block path below;
+    ``None`` takes the kernels when the pass has at least ``_KERNEL_MIN_SIZE`` (row,
+    action, node) cells. Both compute the same formulas; they agree to rounding.
     """
     n, k = Xt.shape[0], M.shape[1]
     r = np.linalg.norm(Xt, axis=1)
     r = np.where(r > 0, r, 1.0)
     sr_all = sigma * r
+    n_nodes = quad[0].shape[0] if kind == "gaussian" else quad.shape[0]
+    if compiled is None:
+        compiled = n * k * n_nodes >= _KERNEL_MIN_SIZE
+    if compiled:
+        return _policy_pass_compiled(kind, Xt, M, sr_all, quad, functionals, need_grad)
     out_P = np.empty((n, k)) if functionals is None else None
     T = gM = glog = None
     block = _BLOCK[kind]
@@ -221,6 +234,40 @@ def _policy_pass(kind, Xt, M, sigma, quad, functionals=None, need_grad=False):
     if functionals is None:
         return out_P
     return T, gM, glog
+
+
+def _policy_pass_compiled(kind, Xt, M, sr_all, quad, functionals, need_grad):
+    """:func:`_policy_pass` by the compiled row kernels, in blocks of ``_KERNEL_BLOCK``
+    rows (one call of ``functionals`` per block)."""
+    from .._accel._ope import gaussian_rows, softmax_rows
+
+    n, d = Xt.shape
+    k = M.shape[1]
+    Xt = np.ascontiguousarray(Xt, dtype=np.float64)
+    M = np.ascontiguousarray(M, dtype=np.float64)
+    want_P = functionals is None
+    out_P = np.empty((n, k)) if want_P else np.empty((1, 1))
+    T = gM = glog = None
+    for lo in range(0, n, _KERNEL_BLOCK):
+        hi = min(n, lo + _KERNEL_BLOCK)
+        if want_P:
+            G = np.empty((0, hi - lo, k))
+        else:
+            G = np.ascontiguousarray(functionals(lo, hi), dtype=np.float64)
+        if T is None:
+            nf = G.shape[0]
+            T, gM, glog = np.zeros(nf), np.zeros((nf, d, k)), np.zeros(nf)
+        outb = out_P[lo:hi] if want_P else out_P
+        if kind == "gaussian":
+            tau, h = quad
+            gaussian_rows(Xt[lo:hi], M, sr_all[lo:hi], np.ascontiguousarray(tau), float(h), G, T, gM,
+                          glog, bool(need_grad), outb, want_P)
+        else:
+            softmax_rows(Xt[lo:hi], M, sr_all[lo:hi], np.ascontiguousarray(quad, dtype=np.float64), G,
+                         T, gM, glog, bool(need_grad), outb, want_P)
+    if want_P:
+        return out_P
+    return (T, gM, glog) if need_grad else (T, None, None)
 
 
 # --------------------------------------------------------------------------- shared learner logic

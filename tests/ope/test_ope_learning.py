@@ -251,3 +251,69 @@ def test_policy_class_is_checked(logs):
                                                         propensity=d.logging_policy)
     with pytest.raises(ValueError, match=r"The 'n_quadrature' parameter of \w+ must be"):
         ClippedIPSLearner(n_quadrature=3).fit(d.X, d.y, action=d.action, propensity=d.propensity)
+
+
+# --------------------------------------------------------------------------- compiled pass
+
+
+@pytest.mark.parametrize("kind", ["gaussian", "softmax"])
+@pytest.mark.parametrize("sigma", [0.03, 0.7, 5.0])
+def test_compiled_pass_equals_the_numpy_pass(kind, sigma):
+    # the compiled row kernels and the numpy block path compute the same formulas: the policy,
+    # the functionals and their gradients agree to rounding, over scores that are spread (small
+    # sigma: most actions' normal cdf is exactly 1) and bunched (large sigma); more rows than a
+    # kernel block, and a block that is not full
+    rng = np.random.default_rng(5)
+    n, d, k = 5000, 4, 6
+    Xt = np.c_[rng.normal(size=(n, d - 1)), np.ones(n)]
+    M = rng.normal(size=(d, k))
+    quad = _score_grid(32) if kind == "gaussian" else rng.normal(size=(24, k))
+    G = rng.normal(size=(3, n, k))
+
+    def functionals(lo, hi):
+        return G[:, lo:hi]
+
+    P_np = _policy_pass(kind, Xt, M, sigma, quad, compiled=False)
+    P_c = _policy_pass(kind, Xt, M, sigma, quad, compiled=True)
+    np.testing.assert_allclose(P_c, P_np, rtol=1e-12, atol=1e-14)
+    ref = _policy_pass(kind, Xt, M, sigma, quad, functionals, need_grad=True, compiled=False)
+    got = _policy_pass(kind, Xt, M, sigma, quad, functionals, need_grad=True, compiled=True)
+    for a, b in zip(got, ref):
+        np.testing.assert_allclose(a, b, rtol=1e-11, atol=1e-13 * np.abs(b).max())
+    T_only = _policy_pass(kind, Xt, M, sigma, quad, functionals, compiled=True)
+    np.testing.assert_array_equal(T_only[0], got[0])
+
+
+def test_the_normal_cdf_table_matches_scipy():
+    from scipy.special import ndtr
+
+    from causalkit._accel._ope import _PHI_BASE, _PHI_COEF, _ndtr_table
+
+    u = np.r_[np.linspace(-9.0, 8.5, 4001), -9.0 + 1 / 128, 8.5 - 1 / 128, 0.0]
+    got = np.array([_ndtr_table(v, _PHI_BASE, _PHI_COEF) for v in u])
+    want = ndtr(u)
+    np.testing.assert_allclose(got, want, rtol=1e-13, atol=2e-16)
+
+
+@pytest.mark.parametrize("kind", ["gaussian", "softmax"])
+def test_fits_agree_on_either_engine_and_repeat_exactly(kind, monkeypatch):
+    from causalkit.ope import _learning
+
+    d = make_bandit_feedback(4000, n_actions=5, n_features=3, random_state=2)
+    fits = {}
+    for engine, size in (("compiled", 0), ("numpy", 1 << 62)):
+        monkeypatch.setattr(_learning, "_KERNEL_MIN_SIZE", size)
+        fits[engine] = [
+            ExponentialSmoothingLearner(policy=kind, random_state=0).fit(
+                d.X, d.y, action=d.action, propensity=d.logging_policy),
+            ClippedIPSLearner(policy=kind, random_state=0).fit(
+                d.X, d.y, action=d.action, propensity=d.propensity)]
+    again = ExponentialSmoothingLearner(policy=kind, random_state=0).fit(
+        d.X, d.y, action=d.action, propensity=d.logging_policy)
+    np.testing.assert_array_equal(again.coef_, fits["numpy"][0].coef_)  # same seed, same result
+    for c, p in zip(fits["compiled"], fits["numpy"]):
+        # L-BFGS from the same start on gradients equal to rounding takes the same steps
+        assert c.n_iter_ == p.n_iter_
+        np.testing.assert_allclose(c.coef_, p.coef_, rtol=1e-8, atol=1e-9)
+        assert c.bound_ == pytest.approx(p.bound_, rel=1e-10)
+        np.testing.assert_allclose(c.predict_proba(d.X[:50]), p.predict_proba(d.X[:50]), atol=1e-10)

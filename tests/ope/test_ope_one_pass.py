@@ -211,3 +211,116 @@ def test_a_full_logging_distribution_is_checked_and_gathered_in_one_pass():
     safe = pi.copy()
     safe[row] = pi0z[row]
     assert est.value(safe).value == pytest.approx(np.mean(safe[np.arange(600), a] / pz * y), rel=1e-12)
+
+
+# --------------------------------------------------------------------------- predictions at value
+
+_MODEL = {"dm": (DirectMethod, {}), "dr": (DoublyRobust, {"clip": 4.0}), "sndr": (SelfNormalizedDR, {}),
+          "switch": (SwitchDR, {"tau": 3.0})}
+
+
+@pytest.mark.parametrize("key", list(_MODEL))
+@pytest.mark.parametrize("weighted", [False, True])
+def test_predictions_at_value_give_the_numbers_of_predictions_at_fit(key, weighted):
+    X, y, a, p, _, pi, q = _logs()
+    cls, kw = _MODEL[key]
+    sw = np.random.default_rng(3).uniform(0.5, 2.0, len(y)) if weighted else None
+    base = {"action": a, "propensity": p, "sample_weight": sw}
+    at_fit = cls(n_actions=5, **kw).fit(X, y, estimated_rewards=q, **base).value(pi)
+    est = cls(n_actions=5, model_reward="given", **kw).fit(X, y, **base)
+    at_value = est.value(pi, estimated_rewards=q)
+    assert at_value.value == pytest.approx(at_fit.value, rel=1e-12, abs=1e-12)
+    assert at_value.stderr == pytest.approx(at_fit.stderr, rel=1e-12)
+    assert at_value.method == at_fit.method
+    if not weighted and key != "dr":  # and both are the plain formula
+        assert at_value.value == pytest.approx(_plain(X, y, a, p, pi, q)[key][0], rel=1e-12)
+    # a fitted reward model is overridden for the call only: the same numbers as fitting with q
+    fitted = cls(n_actions=5, **kw).fit(X, y, estimated_rewards=np.zeros_like(q), **base)
+    assert fitted.value(pi, estimated_rewards=q).value == pytest.approx(at_fit.value, rel=1e-12)
+    assert fitted.value(pi).value != pytest.approx(at_fit.value, rel=1e-6)
+    if key != "dm":  # a fitted model is named, and predictions given to value are named "given"
+        from sklearn.linear_model import LinearRegression
+
+        modelled = cls(n_actions=5, model_reward=LinearRegression(), cv=2, random_state=0, **kw)
+        modelled.fit(X, y, **base)
+        assert "reward model: LinearRegression" in modelled.value(pi).method
+        over = modelled.value(pi, estimated_rewards=q)
+        assert over.method == at_fit.method and over.value == pytest.approx(at_fit.value, rel=1e-12)
+    table = est.compare({"a": pi, "b": pi}, estimated_rewards=q)
+    assert [e.value for e in table] == pytest.approx([at_value.value] * 2, rel=1e-15)
+
+
+def test_predictions_at_value_are_read_not_kept():
+    X, y, a, p, _, pi, q = _logs(500)
+    before = [v.copy() for v in (X, y, a, p, pi, q)]
+    est = DoublyRobust(n_actions=5, model_reward="given").fit(X, y, action=a, propensity=p)
+    assert est.estimated_rewards_ is None and est.reward_model_ == "given"
+    v1 = est.value(pi, estimated_rewards=q).value
+    for new, old in zip((X, y, a, p, pi, q), before):
+        np.testing.assert_array_equal(new, old)
+    assert not any(isinstance(v, np.ndarray) and np.shares_memory(v, q) for v in vars(est).values())
+    # nothing of q stays behind: other predictions give their own value, and q again gives v1
+    assert est.value(pi, estimated_rewards=q * 0.5).value != pytest.approx(v1, rel=1e-6)
+    assert est.value(pi, estimated_rewards=q).value == v1
+    with pytest.raises(ValueError, match=r"fitted with model_reward='given' and no `estimated_rewards`"):
+        est.value(pi)
+
+
+@pytest.mark.parametrize("edit, match", [
+    (lambda Q: Q[:, :4], r"`estimated_rewards` must have shape \(n, n_actions\) = \(400, 5\); got \(400, 4\)"),
+    (lambda Q: Q[:-1], r"`estimated_rewards` must have shape \(n, n_actions\) = \(400, 5\); got \(399, 5\)"),
+    (lambda Q: Q[:, 0], r"`estimated_rewards` must have shape \(n, n_actions\) = \(400, 5\); got \(400,\)"),
+    (lambda Q: (Q.__setitem__((11, 3), np.nan), Q)[1],
+     r"`estimated_rewards` contains NaN in 1 row\(s\) \(first at row 11\)"),
+    (lambda Q: (Q.__setitem__((11, 3), np.inf), Q)[1], r"`estimated_rewards` contains infinite values"),
+    (lambda Q: (Q.__setitem__((11, 3), -1e150), Q)[1], r"`estimated_rewards` has values as large as 1e\+150"),
+    (lambda Q: Q * 1e-120, r"`estimated_rewards` has no value larger than"),
+    (lambda Q: np.full(Q.shape, "high"), r"estimated_rewards"),
+])
+def test_bad_predictions_at_value_are_refused(edit, match):
+    X, y, a, p, _, pi, q = _logs(400)
+    for cls in (DirectMethod, DoublyRobust, SelfNormalizedDR, SwitchDR):
+        est = cls(n_actions=5, model_reward="given").fit(X, y, action=a, propensity=p)
+        with pytest.raises((ValueError, TypeError), match=match):
+            est.value(pi, estimated_rewards=edit(q.copy()))
+
+
+@pytest.mark.parametrize("edit, match", [
+    (lambda P: P.__setitem__((7, 1), np.nan), r"`policy` contains NaN in 1 row\(s\) \(first at row 7\)"),
+    (lambda P: (P.__setitem__((4, 0), P[4, 0] + 0.3), P.__setitem__((4, 1), P[4, 1] - 0.3)),
+     r"`policy` holds negative probabilities"),
+    (lambda P: P.__setitem__((9, 2), P[9, 2] + 0.01), r"`policy` rows must sum to 1; 1 row\(s\) do not"),
+])
+def test_a_bad_policy_beside_predictions_at_value_gets_the_policy_message(edit, match):
+    X, y, a, p, _, pi, q = _logs(400)
+    pi[4] = [0.2, 0.1, 0.3, 0.2, 0.2]
+    edit(pi)
+    est = DoublyRobust(n_actions=5, model_reward="given").fit(X, y, action=a, propensity=p)
+    with pytest.raises(ValueError, match=match):
+        est.value(pi, estimated_rewards=q)
+
+
+def test_predictions_at_value_are_refused_where_they_cannot_be_used():
+    from sklearn.utils._param_validation import InvalidParameterError
+
+    X, y, a, p, _, pi, q = _logs(300)
+    for est in (IPS(n_actions=5), SNIPS(n_actions=5), ExponentialSmoothingIPS(n_actions=5)):
+        est.fit(X, y, action=a, propensity=p)
+        with pytest.raises(ValueError, match=r"`estimated_rewards` is used by the model-based estimators"):
+            est.value(pi, estimated_rewards=q)
+    with pytest.raises(InvalidParameterError, match="model_reward"):
+        DoublyRobust(model_reward="fitted").fit(X, y, action=a, propensity=p)
+
+
+def test_predictions_at_value_after_a_dask_fit_are_refused():
+    da = pytest.importorskip("dask.array")
+    X, y, a, p, _, pi, q = _logs(300)
+    est = DoublyRobust(n_actions=5).fit(da.from_array(X, chunks=100), da.from_array(y, chunks=100),
+                                        action=da.from_array(a, chunks=100),
+                                        propensity=da.from_array(p, chunks=100),
+                                        estimated_rewards=da.from_array(q, chunks=100))
+    with pytest.raises(ValueError, match=r"after a fit on Dask collections; pass them to fit"):
+        est.value(pi, estimated_rewards=q)
+    fresh = DoublyRobust(n_actions=5, model_reward="given").fit(X, y, action=a, propensity=p)
+    with pytest.raises(TypeError, match=r"must be an in-memory array"):
+        fresh.value(pi, estimated_rewards=da.from_array(q, chunks=100))
