@@ -141,7 +141,7 @@ def studies():
         for kind, design, n, dgp, note, quick in (x or (None,) * 6 for x in (
                 ("linear", "base", 1000, "make_cate_data", "linear nuisances", 100),
                 ("hgb", "base", 1000, "make_cate_data",
-                 "HGB(max_iter=100, learning_rate=0.05) nuisances, as in the issue's study", 60),
+                 "HGB(max_iter=100, learning_rate=0.05) nuisances (slowly learning boosters)", 60),
                 ("default", "base", 1000, "make_cate_data",
                  "the learner's default nuisances (HistGradientBoostingRegressor(); the regularised "
                  "propensity booster)", 60)
@@ -149,7 +149,7 @@ def studies():
                 ("linear", "t3", 1000, "make_cate_data + t(3) noise",
                  "linear nuisances; heavy-tailed outcome", 100),
                 ("linear", "clustered", 1200, "clustered, 30 clusters x 40",
-                 "linear nuisances; groups=, cluster-robust SE", 100))):
+                 "linear nuisances; groups=, cluster-robust SE, t(G-1) critical values", 100))):
             if kind is None:
                 continue
             targets = ["ate", "slope"] + (["slope_hc3"] if design == "base" else [])

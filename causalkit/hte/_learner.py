@@ -203,8 +203,10 @@ class _PseudoOutcomeBase(BaseEstimator):
         sample_weight : array-like of shape (n,), optional
             Unit weights; they multiply the method's regression weights.
         groups : array-like of shape (n,), optional
-            Cluster labels: folds keep clusters whole and standard errors are
-            cluster-robust.
+            Cluster labels: folds keep clusters whole, standard errors are
+            cluster-robust, and the intervals of the ATE, :meth:`coef_table`, :meth:`blp`
+            and :meth:`group_effects` use t(G - 1) critical values for G clusters
+            (:meth:`cate_inference` keeps normal ones).
 
         Returns
         -------
@@ -310,6 +312,7 @@ class _PseudoOutcomeBase(BaseEstimator):
             coef, cov = wls_sandwich(resid_t, resid_y, sw, codes)
             self._effect = Estimate(
                 coef[0], np.sqrt(cov[0, 0]), n=n, name="variance-weighted ATE",
+                dof=_cluster_dof(codes),
                 method=(f"R-learner, {len(res.folds)}-fold cross-fitted: sum (T-E[T|X])(Y-E[Y|X]) / "
                         "sum (T-E[T|X])^2, a Var(T|X)-weighted average effect, HC0 SE"))
             self._scores = None
@@ -395,8 +398,8 @@ class _PseudoOutcomeBase(BaseEstimator):
         theta, se = _influence_mean(psi, sw, codes)
         method = f"AIPW score, {n_folds}-fold cross-fitted ({how}), influence-function SE"
         if codes is not None:
-            method += f" clustered on {int(codes.max()) + 1} groups"
-        return Estimate(theta, se, n=n, method=method, name="ATE")
+            method += f" clustered on {int(codes.max()) + 1} groups, t(G - 1) critical values"
+        return Estimate(theta, se, n=n, method=method, name="ATE", dof=_cluster_dof(codes))
 
     def _finish_ate(self, tau, src):
         """The AIPW score of the U and Cov pseudo-outcomes from a CATE vector ``tau``."""
@@ -575,7 +578,11 @@ class _PseudoOutcomeBase(BaseEstimator):
         method = "weighted least squares of the pseudo-outcome, HC1 sandwich SE"
         if codes is not None:
             method = "weighted least squares of the pseudo-outcome, cluster-robust sandwich SE"
-        ests = tuple(Estimate(c, s, n=n, method=method, name=lab) for c, s, lab in zip(coef, se, labels))
+        dof = _cluster_dof(codes)
+        if dof is not None:
+            method += ", t(G - 1) critical values"
+        ests = tuple(Estimate(c, s, n=n, method=method, name=lab, dof=dof)
+                     for c, s, lab in zip(coef, se, labels))
         return EstimateTable(ests, cov=cov, title="CATE coefficients")
 
     def coef_table(self) -> EstimateTable:
@@ -584,7 +591,7 @@ class _PseudoOutcomeBase(BaseEstimator):
         ``tau(x) = b0 + z(x)' b`` where ``z`` is the featurizer's output (or ``x``);
         the covariance is the heteroskedasticity-robust (HC1) sandwich of the weighted
         least-squares fit of the pseudo-outcome (White, 1980), cluster-robust when
-        ``groups`` were given; nuisance estimation
+        ``groups`` were given (then with t(G - 1) critical values); nuisance estimation
         error is negligible to first order because the loss is Neyman-orthogonal
         (Chernozhukov et al., 2018). Needs ``model_final`` to be a
         :class:`~sklearn.linear_model.LinearRegression`.
@@ -747,7 +754,8 @@ class _PseudoOutcomeBase(BaseEstimator):
         coef, cov = self._group_regression(Z)
         names = ("beta1 (ATE)", "beta2 (heterogeneity)")
         method = "BLP of the CATE on its out-of-fold estimate, HC0 SE"
-        ests = tuple(Estimate(c, np.sqrt(cov[i, i]), n=len(tau), method=method, name=nm)
+        ests = tuple(Estimate(c, np.sqrt(cov[i, i]), n=len(tau), method=method, name=nm,
+                              dof=_cluster_dof(self._groups))
                      for i, (c, nm) in enumerate(zip(coef, names)))
         return EstimateTable(ests, cov=cov, title="best linear predictor")
 
@@ -787,9 +795,21 @@ class _PseudoOutcomeBase(BaseEstimator):
         if self.continuous_treatment_:
             method = "R-form regression by quantile group of the out-of-fold CATE, HC0 SE"
         counts = np.bincount(grp, minlength=n_groups)
+        dof = _cluster_dof(self._groups)
         ests = tuple(Estimate(v, np.sqrt(full[i, i]), n=int(counts[i]) if i < n_groups else n,
-                              method=method, name=nm) for i, (v, nm) in enumerate(zip(values, names)))
+                              method=method, name=nm, dof=dof)
+                     for i, (v, nm) in enumerate(zip(values, names)))
         return EstimateTable(ests, cov=full, title="group average treatment effects")
+
+
+def _cluster_dof(codes):
+    """t(G - 1) degrees of freedom for cluster-robust intervals with G clusters, else None.
+
+    With few clusters the cluster-robust variance is noisy and normal critical values
+    under-cover; t(G - 1) is the usual small-G reference (Cameron and Miller, 2015, Sec.
+    VII.B), as the AIPW estimators use.
+    """
+    return None if codes is None else int(codes.max())
 
 
 _REFS = """

@@ -214,6 +214,28 @@ def test_clustered_standard_errors_are_larger_with_shared_cluster_shocks():
     assert "clustered" in clus.ate().method
 
 
+def test_clustered_intervals_use_t_with_g_minus_one_degrees_of_freedom():
+    from scipy import stats
+
+    d = make_cate_data(600, random_state=5)
+    groups = np.repeat(np.arange(20), 30)
+    est = RLearner(**LIN, cv=3, random_state=0).fit(d.X, d.y, treatment=d.treatment,
+                                                    groups=groups)
+    crit = stats.t.ppf(0.975, 19)
+    for e in [est.ate(), est.coef_table()["x0"], est.blp()[0]]:
+        lo, hi = e.conf_int(0.05)
+        np.testing.assert_allclose([lo, hi], [e.value - crit * e.stderr,
+                                              e.value + crit * e.stderr], rtol=1e-12)
+    lo, hi = est.coef_table().conf_int().loc["x0"]
+    e = est.coef_table()["x0"]
+    np.testing.assert_allclose(hi - lo, 2 * crit * e.stderr, rtol=1e-12)
+    # without groups: normal critical values
+    plain = RLearner(**LIN, cv=3, random_state=0).fit(d.X, d.y, treatment=d.treatment)
+    lo, hi = plain.ate().conf_int(0.05)
+    np.testing.assert_allclose(hi - lo, 2 * stats.norm.ppf(0.975) * plain.ate().stderr,
+                               rtol=1e-12)
+
+
 def test_propensity_clipping_is_counted(data):
     from causalkit.utils.validation import PositivityWarning
 
