@@ -83,6 +83,7 @@ from ..utils.validation import (
     check_propensity,
     check_vector,
     check_X,
+    store_feature_names,
 )
 from ._bandit import _check_actions, _check_prob_matrix
 
@@ -264,8 +265,7 @@ class _LearnerBase(BaseEstimator):
         self.n_actions_ = k
         self.classes_ = np.arange(k)
         self.n_features_in_ = Xa.shape[1]
-        if names is not None:
-            self.feature_names_in_ = names
+        store_feature_names(self, names)
 
     def _check_predict_X(self, X):
         check_is_fitted(self, "classes_")

@@ -27,6 +27,7 @@ from ..utils.validation import (
     check_binary,
     check_weights,
     check_X,
+    store_feature_names,
 )
 from . import _core as C
 
@@ -582,8 +583,7 @@ class DistributionalRDD(BaseEstimator):
             "bandwidth_treatment": hT, "first_stage": fit.get("denom"),
         })
         self.n_features_in_ = 1
-        if names is not None:
-            self.feature_names_in_ = names
+        store_feature_names(self, names)
         return self
 
     def _bootstrap(self, E, ET, plus, fit, vce="hc0"):
