@@ -80,6 +80,7 @@ from ..utils.validation import (
     check_aligned,
     check_consistent_length,
     check_feature_names,
+    check_fraction,
     check_propensity,
     check_vector,
     check_X,
@@ -879,8 +880,7 @@ def learn_and_evaluate(learner, evaluator, X, y, *, action, propensity, test_siz
     >>> v.n
     2000
     """
-    if not np.isscalar(test_size) or not 0 < test_size < 1:
-        raise ValueError(f"`test_size` must lie in (0, 1); got {test_size!r}.")
+    test_size = check_fraction(test_size, "test_size", low=0, high=1, closed="neither")
     n = len(y)
     idx_tr, idx_te = train_test_split(np.arange(n), test_size=test_size, random_state=random_state)
 
