@@ -3,24 +3,24 @@ an error that names the argument (one row per function and argument)."""
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import numpy as np
 import pytest
-from sklearn.linear_model import LinearRegression, LogisticRegression
+from sklearn.linear_model import LinearRegression
 
-from causalkit.testing import registered_function_cases
+from causalkit.testing import registered_cases, registered_function_cases
 
 FUNCS = {c.name: c for c in registered_function_cases()}
 
 
 @pytest.fixture(scope="module")
 def fitted():
-    from causalkit.ate import AIPW
-    from causalkit.datasets import make_ate_data
-
-    d = make_ate_data(400, random_state=1)
-    est = AIPW(LinearRegression(), LogisticRegression(), cv=3, random_state=0).fit(
-        d.X, d.y, treatment=d.treatment)
-    return d, est
+    """The registered AIPW example fit (the sensitivity functions take a fitted AIPW)."""
+    case = next(c for c in registered_cases() if c.name == "ate.AIPW")
+    data = case.data(0)
+    est = case.estimator().fit(data["X"], data["y"], treatment=data["treatment"])
+    return SimpleNamespace(**data), est
 
 
 def _registered(name):
