@@ -29,6 +29,7 @@ from ..utils.validation import (
     check_nuisance_X,
     check_vector,
     check_weights,
+    store_feature_names,
     warn_positivity,
 )
 from ._common import (
@@ -372,8 +373,7 @@ class AIPW(BaseEstimator):
             "fold_id": fold_id,
         }
         self.n_features_in_ = Xa.shape[1]
-        if names is not None:
-            self.feature_names_in_ = names
+        store_feature_names(self, names)
         return self
 
     def ate(self) -> Estimate:

@@ -28,6 +28,7 @@ from ..utils.validation import (
     check_nuisance_X,
     check_vector,
     check_weights,
+    store_feature_names,
     warn_positivity,
 )
 from ._aipw import cluster_method, default_propensity_model
@@ -287,8 +288,7 @@ class MultiArmAIPW(BaseEstimator):
             "units_per_level": counts,
         })
         self.n_features_in_ = Xa.shape[1]
-        if names is not None:
-            self.feature_names_in_ = names
+        store_feature_names(self, names)
         return self
 
     @staticmethod

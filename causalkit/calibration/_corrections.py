@@ -252,6 +252,7 @@ class LinearCalibration(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
     def transform(self, X):
         """Corrected outcomes ``(X - intercept_) / slope_``, shaped like ``X``."""
         check_is_fitted(self, "slope_")
+        check_feature_names(self, X)
         x, was_2d, _ = _predictions(X)
         _warn_support(self, x)
         return _shape_like((x - self.intercept_) / self.slope_, was_2d)
@@ -395,6 +396,7 @@ class TweedieCorrection(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
     def score(self, X):
         """The score ``d/dy log p(y)`` of the prediction density at ``X`` (1-D)."""
         check_is_fitted(self, "sigma_")
+        check_feature_names(self, X)
         x, _, _ = _predictions(X)
         kde, wide = self.kde_, getattr(self, "kde_wide_", None)
         if kde is None:
@@ -415,6 +417,7 @@ class TweedieCorrection(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
     def transform(self, X):
         """Corrected outcomes ``X - sigma_**2 * score(X)``, shaped like ``X``."""
         check_is_fitted(self, "sigma_")
+        check_feature_names(self, X)
         x, was_2d, _ = _predictions(X)
         _warn_support(self, x)
         if self.sigma_ == 0:

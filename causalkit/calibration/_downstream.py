@@ -12,6 +12,10 @@ from sklearn.utils.validation import check_is_fitted
 from ..inference import Estimate
 from ..utils.validation import (
     check_binary,
+    check_bool,
+    check_integer,
+    check_model,
+    check_n_jobs,
     check_propensity,
     check_vector,
     check_weights,
@@ -153,6 +157,13 @@ def _check_nboot(n_boot):
         raise ValueError(f"`n_boot` must be an integer >= 2; got {n_boot!r}.")
 
 
+def _check_options(calibration_uncertainty, n_boot, n_jobs):
+    """The options ``corrected_mean`` and ``corrected_ate`` share."""
+    check_bool(calibration_uncertainty, "calibration_uncertainty")
+    _check_nboot(n_boot)
+    check_n_jobs(n_jobs)
+
+
 def _transform(correction, x):
     """Corrected outcomes; the raw predictions when ``correction`` is None (naive)."""
     if correction is None:
@@ -224,6 +235,7 @@ def corrected_mean(correction, predictions, *, sample_weight=None, calibration_u
     True
     """
     _check_correction(correction)
+    _check_options(calibration_uncertainty, n_boot, n_jobs)
     from ._dask import check_rows_kept
 
     check_rows_kept(correction, calibration_uncertainty)
@@ -232,12 +244,10 @@ def corrected_mean(correction, predictions, *, sample_weight=None, calibration_u
     if any_dask(predictions, sample_weight):
         from ._dask import corrected_mean_dask
 
-        _check_nboot(n_boot)
         return corrected_mean_dask(correction, predictions, sample_weight, calibration_uncertainty,
                                    n_boot, random_state, n_jobs)
     x = check_vector(predictions, "predictions")
     w = check_weights(sample_weight, n=x.shape[0])
-    _check_nboot(n_boot)
     v = _transform(correction, x)
     theta, infl = _mean_if(v, w)
     var = _se(infl) ** 2
@@ -321,15 +331,19 @@ def corrected_ate(correction, predictions, treatment, *, X=None, propensity=None
     True
     """
     _check_correction(correction)
+    _check_options(calibration_uncertainty, n_boot, n_jobs)
+    if estimator not in ("hajek", "aipw"):
+        raise ValueError(f"`estimator` must be 'hajek' or 'aipw'; got {estimator!r}.")
+    check_model(model_y, "model_y", ("fit", "predict"))
+    check_model(model_t, "model_t", ("fit", "predict_proba"))
+    if isinstance(cv, (numbers.Integral, bool, np.bool_, str)):
+        check_integer(cv, "cv", low=2)
     from ._dask import check_rows_kept
 
     check_rows_kept(correction, calibration_uncertainty)
     x = check_vector(predictions, "predictions")
     n = x.shape[0]
     t = check_binary(treatment, "treatment", n=n, n_name="predictions")
-    _check_nboot(n_boot)
-    if estimator not in ("hajek", "aipw"):
-        raise ValueError(f"`estimator` must be 'hajek' or 'aipw'; got {estimator!r}.")
     v = _transform(correction, x)
     if estimator == "aipw":
         if X is None:

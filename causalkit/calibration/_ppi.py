@@ -13,7 +13,7 @@ import numbers
 import numpy as np
 
 from ..inference import Estimate, EstimateTable
-from ..utils.validation import check_aligned, check_vector, check_X, feature_names
+from ..utils.validation import check_aligned, check_bool, check_vector, check_X, feature_names
 
 __all__ = ["ppi_ols"]
 
@@ -144,9 +144,8 @@ def ppi_ols(X, predictions, labeled_X, labeled_predictions, labeled_truth, *, la
         lam_seq = [check_lam(v) for v in lam]
     else:
         lam = check_lam(lam)
-    for name, flag in (("fit_intercept", fit_intercept), ("per_coefficient", per_coefficient)):
-        if not isinstance(flag, (bool, np.bool_)):
-            raise TypeError(f"`{name}` must be True or False; got {flag!r}.")
+    check_bool(fit_intercept, "fit_intercept")
+    check_bool(per_coefficient, "per_coefficient")
     Xu, names = check_X(X, "X", min_samples=2)
     fu = check_vector(predictions, "predictions", n=Xu.shape[0], n_name="X")
     Xl, _ = check_X(labeled_X, "labeled_X", min_samples=2)

@@ -30,6 +30,7 @@ from ..utils.validation import (
     check_treatment,
     check_vector,
     check_X,
+    store_feature_names,
     warn_positivity,
 )
 
@@ -441,8 +442,7 @@ class FrontDoor(BaseEstimator):
         else:
             self._fit_dr(W, yv, t, M, thr)
         self.n_features_in_ = 0 if W is None else W.shape[1]
-        if names is not None:
-            self.feature_names_in_ = names
+        store_feature_names(self, names)
         del self._groups
         return self
 

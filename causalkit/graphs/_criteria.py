@@ -18,6 +18,8 @@ from dataclasses import dataclass, field
 
 import networkx as nx
 
+from ..utils.validation import check_bool, check_integer
+
 __all__ = ["FrontDoorCheck", "check_frontdoor", "frontdoor_sets"]
 
 
@@ -250,6 +252,8 @@ def frontdoor_sets(graph, treatment, outcome, *, latent=None, max_size=3,
     for name, v in (("treatment", treatment), ("outcome", outcome)):
         if v not in graph:
             raise ValueError(f"`{name}` {v!r} is not a node of `graph`.")
+    max_size = check_integer(max_size, "max_size", low=1)
+    check_bool(conditional, "conditional")
     if latent is None:
         latent = {v for v, d in graph.nodes(data=True) if d.get("latent", False)}
     hidden = _as_set(latent, "latent", graph)

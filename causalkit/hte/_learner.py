@@ -36,6 +36,7 @@ from ..utils.validation import (
     check_vector,
     check_weights,
     check_X,
+    store_feature_names,
     warn_positivity,
 )
 from ._inference import wls_normal_equations, wls_sandwich
@@ -374,8 +375,7 @@ class _PseudoOutcomeBase(BaseEstimator):
             self.diagnostics_.update(propensity_min=float(e_raw.min()), propensity_max=float(e_raw.max()),
                                      n_clipped=int(n_clipped))
         self.n_features_in_ = Xa.shape[1]
-        if names is not None:
-            self.feature_names_in_ = names
+        store_feature_names(self, names)
         return self
 
     @property

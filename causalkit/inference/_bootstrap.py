@@ -16,7 +16,7 @@ from joblib import Parallel, delayed
 
 from .._progress import parallel, progress
 from ..config import inner_threads, limit_threads
-from ..utils.validation import check_groups
+from ..utils.validation import check_bool, check_fraction, check_groups, check_integer
 
 __all__ = [
     "seed_sequence",
@@ -133,8 +133,9 @@ def bootstrap(
     for i, a in enumerate(arrays):
         if a.shape[0] != n:
             raise ValueError(f"All arrays must have {n} rows; array {i} has {a.shape[0]}.")
-    if int(n_boot) < 1:
-        raise ValueError(f"`n_boot` must be a positive integer; got {n_boot}.")
+    n_boot = check_integer(n_boot, "n_boot", low=1)
+    batch_size = check_integer(batch_size, "batch_size", low=1)
+    check_bool(verbose, "verbose")
     codes = check_groups(groups, n=n)
     cluster_index = None
     if codes is not None:
@@ -227,8 +228,8 @@ def multiplier_bootstrap(
         raise ValueError(f"`influence` must be 1-D or 2-D; got shape {psi.shape}.")
     if weights not in _WEIGHTS:
         raise ValueError(f"`weights` must be one of {_WEIGHTS}; got {weights!r}.")
-    if int(n_boot) < 1:
-        raise ValueError(f"`n_boot` must be a positive integer; got {n_boot}.")
+    n_boot = check_integer(n_boot, "n_boot", low=1)
+    batch_size = check_integer(batch_size, "batch_size", low=1)
     codes = check_groups(groups, n=psi.shape[0])
     n_clusters = None if codes is None else int(codes.max()) + 1
     seeds = seed_sequence(random_state).spawn(int(n_boot))
@@ -254,6 +255,7 @@ def sup_t_critical_value(draws, stderr, alpha: float = 0.05) -> float:
     >>> 2.6 < sup_t_critical_value(draws, np.ones(10)) < 3.1      # wider, for joint coverage
     True
     """
+    alpha = check_fraction(alpha, "alpha", low=0, high=1, closed="neither")
     draws = np.asarray(draws, dtype=float)
     se = np.asarray(stderr, dtype=float)
     se = np.where(se > 0, se, np.inf)

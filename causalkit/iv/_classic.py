@@ -39,6 +39,7 @@ from ..utils.validation import (
     check_vector,
     check_X,
     feature_names,
+    store_feature_names,
     warn_positivity,
 )
 from ._ar import ar_test, check_ar_args, line_set, projection_set
@@ -321,8 +322,7 @@ class TSLS(BaseEstimator):
         self.cov_ = np.array(V, dtype=float)
         self.diagnostics_ = Diagnostics(diag)
         self.n_features_in_ = Xa.shape[1]
-        if names is not None:
-            self.feature_names_in_ = names
+        store_feature_names(self, names)
         return self
 
     def effect(self) -> Estimate:
@@ -633,8 +633,7 @@ class DMLIV(BaseEstimator):
             self._fit_pliv(Xa, yv, a, Z, X is None)
         self.score_ = score
         self.n_features_in_ = Xa.shape[1]
-        if names is not None:
-            self.feature_names_in_ = names
+        store_feature_names(self, names)
         return self
 
     def _fit_late(self, Xa, yv, a, z, thr, no_x):

@@ -38,6 +38,7 @@ from ..utils.validation import (
     check_consistent_length,
     check_vector,
     check_X,
+    store_feature_names,
     warn_positivity,
 )
 from ._classic import _late_scores, tsls
@@ -406,8 +407,7 @@ class InvalidIV(BaseEstimator):
         else:
             self._fit_mdml(Xa, yv, a, z, thr, floor, codes)
         self.n_features_in_ = Xa.shape[1]
-        if names is not None:
-            self.feature_names_in_ = names
+        store_feature_names(self, names)
         return self
 
     def _default(self, block):

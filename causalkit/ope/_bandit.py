@@ -53,6 +53,7 @@ from ..utils.validation import (
     check_vector,
     check_weights,
     check_X,
+    store_feature_names,
 )
 
 __all__ = [
@@ -396,8 +397,7 @@ class _BanditOPE(BaseEstimator):
             "action_counts": np.bincount(a, minlength=k),
         })
         self.n_features_in_ = Xa.shape[1]
-        if names is not None:
-            self.feature_names_in_ = names
+        store_feature_names(self, names)
         return self
 
     def _estimate_propensity(self, Xa, a, k):

@@ -80,9 +80,11 @@ from ..utils.validation import (
     check_aligned,
     check_consistent_length,
     check_feature_names,
+    check_fraction,
     check_propensity,
     check_vector,
     check_X,
+    store_feature_names,
 )
 from ._bandit import _KERNEL_MIN_SIZE, _check_actions, _check_prob_matrix
 
@@ -311,8 +313,7 @@ class _LearnerBase(BaseEstimator):
         self.n_actions_ = k
         self.classes_ = np.arange(k)
         self.n_features_in_ = Xa.shape[1]
-        if names is not None:
-            self.feature_names_in_ = names
+        store_feature_names(self, names)
 
     def _check_predict_X(self, X):
         check_is_fitted(self, "classes_")
@@ -926,8 +927,7 @@ def learn_and_evaluate(learner, evaluator, X, y, *, action, propensity, test_siz
     >>> v.n
     2000
     """
-    if not np.isscalar(test_size) or not 0 < test_size < 1:
-        raise ValueError(f"`test_size` must lie in (0, 1); got {test_size!r}.")
+    test_size = check_fraction(test_size, "test_size", low=0, high=1, closed="neither")
     n = len(y)
     idx_tr, idx_te = train_test_split(np.arange(n), test_size=test_size, random_state=random_state)
 

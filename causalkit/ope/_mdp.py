@@ -43,6 +43,7 @@ from ..utils.validation import (
     check_groups,
     check_vector,
     check_X,
+    store_feature_names,
 )
 
 __all__ = ["IVMDPEvaluator", "MDPEvaluator", "lstd", "solve_ratio"]
@@ -335,8 +336,7 @@ class IVMDPEvaluator(_MDPBase):
                           f"{np.mean(np.abs(delta)):.3g}); IV weights are unstable.",
                           WeakInstrumentWarning, stacklevel=2)
         self.n_features_in_ = S.shape[1]
-        if names is not None:
-            self.feature_names_in_ = names
+        store_feature_names(self, names)
         return self
 
     @staticmethod
@@ -498,8 +498,7 @@ class MDPEvaluator(_MDPBase):
         self.models_ = res.models
         self._data = tuple(np.array(v, copy=True) for v in (S, r, a, Sn, tr, first))
         self.n_features_in_ = S.shape[1]
-        if names is not None:
-            self.feature_names_in_ = names
+        store_feature_names(self, names)
         return self
 
     def value(self, policy, *, method="dr", name="V(pi)") -> Estimate:

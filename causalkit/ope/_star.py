@@ -60,6 +60,7 @@ from ..utils.validation import (
     check_propensity,
     check_vector,
     check_X,
+    store_feature_names,
 )
 from ._bandit import _check_actions, _check_prob_matrix
 
@@ -271,8 +272,7 @@ class STAR(BaseEstimator):
                       z_all[:n].copy(), z_all[n:].copy(), np.array(ep, copy=True),
                       np.array(t, copy=True), np.array(last, copy=True))
         self.n_features_in_ = S.shape[1]
-        if names is not None:
-            self.feature_names_in_ = names
+        store_feature_names(self, names)
         return self
 
     # ------------------------------------------------------------------ value

@@ -29,6 +29,7 @@ from ..utils._param_validation import (
     StrOptions,
     _fit_context,
 )
+from ..utils.validation import store_feature_names
 from ._core import kernel_function
 from ._r3d import check_running_variable
 from ._scalar import _pair
@@ -657,8 +658,7 @@ class RDDensity(BaseEstimator):
         self._orders = (p, q)
         self._kernel = kernel
         self.n_features_in_ = 1
-        if names is not None:
-            self.feature_names_in_ = names
+        store_feature_names(self, names)
         return self
 
     def summary(self, alpha=None):

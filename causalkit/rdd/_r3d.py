@@ -27,6 +27,7 @@ from ..utils.validation import (
     check_binary,
     check_weights,
     check_X,
+    store_feature_names,
 )
 from . import _core as C
 
@@ -61,7 +62,11 @@ def check_running_variable(X, cutoff, name="X"):
 
 def check_q_grid(q_grid):
     """Validate a quantile grid: strictly increasing, strictly inside (0, 1)."""
-    q = np.arange(1, 100) / 100 if q_grid is None else np.asarray(q_grid, dtype=float).ravel()
+    try:
+        q = np.arange(1, 100) / 100 if q_grid is None else np.asarray(q_grid, dtype=float).ravel()
+    except (TypeError, ValueError):
+        raise ValueError(f"`q_grid` must be an array of quantile levels in (0, 1), e.g. "
+                        f"np.arange(1, 100) / 100; got {q_grid!r}.") from None
     if q.size == 0 or not np.all(np.isfinite(q)):
         raise ValueError("`q_grid` must hold at least one finite quantile level in (0, 1).")
     if q.min() <= 0 or q.max() >= 1:
@@ -582,8 +587,7 @@ class DistributionalRDD(BaseEstimator):
             "bandwidth_treatment": hT, "first_stage": fit.get("denom"),
         })
         self.n_features_in_ = 1
-        if names is not None:
-            self.feature_names_in_ = names
+        store_feature_names(self, names)
         return self
 
     def _bootstrap(self, E, ET, plus, fit, vce="hc0"):

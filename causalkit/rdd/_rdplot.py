@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from ..utils.validation import check_aligned, check_vector
+from ..utils.validation import check_aligned, check_bool, check_vector
 from ._r3d import check_running_variable
 from ._scalar import MassPointsWarning
 
@@ -236,6 +236,7 @@ def rd_plot(X, y, *, cutoff=0.0, p=4, n_bins=None, binselect="esmv", scale=1.0, 
     p = int(p)
     if binselect not in BINSELECT:
         raise ValueError(f"`binselect` must be one of {BINSELECT}; got {binselect!r}.")
+    check_bool(draw, "draw")
     if (isinstance(scale, bool) or not isinstance(scale, numbers.Real)
             or not (np.isfinite(scale) and scale > 0)):
         raise ValueError(f"`scale` must be a positive number; got {scale!r}.")

@@ -30,6 +30,7 @@ from ..utils.validation import (
     check_treatment,
     check_vector,
     check_weights,
+    store_feature_names,
 )
 from . import _lpcore as L
 from ._r3d import check_running_variable
@@ -604,8 +605,7 @@ class RDD(BaseEstimator):
         des = _Design(x, self.cutoff, Y, t, Z, w, g)
         self._fit_design(des, p, q, nu)
         self.n_features_in_ = 1
-        if names is not None:
-            self.feature_names_in_ = names
+        store_feature_names(self, names)
         return self
 
     def _given_bandwidths(self):

@@ -49,7 +49,7 @@ from scipy import optimize, stats
 from scipy.linalg import cho_factor, cho_solve
 
 from ..inference import EffectCurve, Estimate
-from ..utils.validation import check_X
+from ..utils.validation import check_finite_number, check_fraction, check_model, check_X
 from ._parts import mean_and_se, score_parts
 
 __all__ = ["GammaBounds", "GammaStar", "gamma_bounds", "gamma_star", "cate_bounds"]
@@ -67,6 +67,10 @@ def _check_gamma(gamma):
         raise ValueError(f"`gamma` must be >= 1 (Gamma = 1 is no hidden confounding); got "
                          f"{g[g < 1][0]:g}. Gamma is an odds ratio, not its logarithm.")
     return g
+
+
+def _check_alpha(alpha):
+    return check_fraction(alpha, "alpha", low=0, high=1, closed="neither")
 
 
 def _features(X, degree):
@@ -373,9 +377,7 @@ def gamma_bounds(est, X, gamma=(1.0, 1.5, 2.0, 3.0), *, alpha=0.05, degree=1, ri
     True
     """
     g = _check_gamma(gamma)
-    a = float(alpha)
-    if not 0 < a < 1:
-        raise ValueError(f"`alpha` must lie in (0, 1); got {alpha}.")
+    a = _check_alpha(alpha)
     eng = _Engine(est, X, degree, ridge)
     p = eng.p
     lo_s = np.empty((p.n, g.size))
@@ -481,14 +483,12 @@ def gamma_star(est, X, *, alpha=0.05, null=0.0, gamma_max=50.0, degree=1, ridge=
     >>> bool(1 <= gs.lower <= gs.value <= gs.upper)
     True
     """
-    a = float(alpha)
-    if not 0 < a < 1:
-        raise ValueError(f"`alpha` must lie in (0, 1); got {alpha}.")
-    gmax = float(_check_gamma(gamma_max)[0])
+    a = _check_alpha(alpha)
+    gmax = check_finite_number(gamma_max, "gamma_max")
     if gmax <= 1:
-        raise ValueError(f"`gamma_max` must exceed 1; got {gamma_max}.")
+        raise ValueError(f"`gamma_max` must exceed 1 (the largest odds ratio searched); got {gamma_max}.")
+    null = check_finite_number(null, "null")
     eng = _Engine(est, X, degree, ridge)
-    null = float(null)
     z = float(stats.norm.ppf(1 - a / 2))
     theta, _ = eng.p.mean_and_se(eng.p.scores())
     side = "lower" if theta >= null else "upper"
@@ -562,6 +562,7 @@ def cate_bounds(est, X, gamma=2.0, *, X_new=None, model_final=None, degree=1, ri
     g = _check_gamma(gamma)
     if g.size != 1:
         raise ValueError("`gamma` must be one number for `cate_bounds`; loop over a grid.")
+    check_model(model_final, "model_final")
     eng = _Engine(est, X, degree, ridge)
     psi_lo, psi_hi, lo, hi = eng.evaluate(float(g[0]))
     if X_new is not None:
@@ -573,9 +574,6 @@ def cate_bounds(est, X, gamma=2.0, *, X_new=None, model_final=None, degree=1, ri
         if Xn.shape[1] != Xa.shape[1]:
             raise ValueError(f"`X_new` has {Xn.shape[1]} columns but `X` has {Xa.shape[1]}.")
         model = LinearRegression() if model_final is None else model_final
-        if not hasattr(model, "fit") or not hasattr(model, "predict"):
-            raise TypeError(f"`model_final` must be a regressor with fit/predict; got "
-                            f"{type(model).__name__}.")
         kw = {} if eng.p.sw is None else {"sample_weight": eng.p.sw}
         Xk = Xa[eng.p.keep]
         out = [np.asarray(clone(model).fit(Xk, psi, **kw).predict(Xn), dtype=float)

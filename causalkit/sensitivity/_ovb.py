@@ -26,6 +26,7 @@ import numpy as np
 from scipy import optimize, stats
 
 from ..inference import Estimate
+from ..utils.validation import check_finite_number, check_integer
 from ._parts import folds_from_ids, mean_and_se, score_parts
 
 __all__ = ["OVBBounds", "OVBBenchmark", "ovb_bounds", "ovb_benchmark", "plot_ovb_contour"]
@@ -53,6 +54,8 @@ def _check_rho(rho):
 
 
 def _check_alpha(alpha):
+    if isinstance(alpha, (bool, np.bool_)) or not isinstance(alpha, (int, float, np.integer, np.floating)):
+        raise TypeError(f"`alpha` must be a number in (0, 1); got {alpha!r}. Use 0.05 for 95% coverage.")
     a = float(alpha)
     if not (0.0 < a < 1.0):
         raise ValueError(f"`alpha` must lie in (0, 1); got {alpha}. Use 0.05 for 95% coverage.")
@@ -258,7 +261,7 @@ def ovb_bounds(est, cf_y=0.03, cf_d=0.03, rho=1.0, *, null=0.0, alpha=0.05) -> O
     cf_d = _check_share(cf_d, "cf_d")
     rho = _check_rho(rho)
     alpha = _check_alpha(alpha)
-    null = float(null)
+    null = check_finite_number(null, "null")
     core = _Core(score_parts(est))
     c = core.strength(cf_y, cf_d, rho)
     lo, hi, se_lo, se_hi = core.bounds(c)
@@ -323,6 +326,8 @@ class OVBBenchmark:
 def _drop_columns(X, drop):
     if isinstance(drop, (str, int, np.integer)):
         drop = [drop]
+    if not isinstance(drop, (list, tuple, np.ndarray, range)):
+        raise TypeError(f"`drop` must be a column name or position, or a list of them; got {drop!r}.")
     drop = list(drop)
     if not drop:
         raise ValueError("`drop` is empty; name at least one covariate to leave out.")
@@ -458,6 +463,13 @@ def plot_ovb_contour(est, *, cf_y=None, cf_d=None, rho=1.0, which="lower", bound
         raise ValueError(f"`bound` must be 'point' or 'ci'; got {bound!r}.")
     rho = _check_rho(rho)
     alpha = _check_alpha(alpha)
+    null = check_finite_number(null, "null")
+    if isinstance(levels, (int, np.integer, bool, np.bool_, str)):
+        check_integer(levels, "levels", low=1)
+    elif not (np.ndim(levels) == 1 and np.size(levels) >= 1
+              and np.issubdtype(np.asarray(levels).dtype, np.number)):
+        raise TypeError(f"`levels` must be a number of contour lines (int >= 1) or a 1-D array of "
+                        f"bound values; got {levels!r}.")
     core = _Core(score_parts(est))
     gy = np.linspace(0, 0.15, 31) if cf_y is None else np.asarray(cf_y, dtype=float)
     gd = np.linspace(0, 0.15, 31) if cf_d is None else np.asarray(cf_d, dtype=float)

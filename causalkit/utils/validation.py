@@ -32,6 +32,11 @@ __all__ = [
     "check_weights",
     "check_groups",
     "check_fraction",
+    "check_integer",
+    "check_bool",
+    "check_finite_number",
+    "check_n_jobs",
+    "check_model",
     "warn_positivity",
     "feature_names",
     "check_aligned",
@@ -629,6 +634,75 @@ def check_fraction(value, name: str, *, low: float = 0.0, high: float = 0.5, clo
         rb = "]" if closed in ("right", "both") else ")"
         raise ValueError(f"`{name}` must lie in {lb}{low}, {high}{rb}; got {value}.")
     return float(value)
+
+
+def check_integer(value, name: str, *, low: int | None = None, high: int | None = None) -> int:
+    """Check an integer option (a bool is refused) lies in ``[low, high]``; return it as int.
+
+    Examples
+    --------
+    >>> from causalkit.utils.validation import check_integer
+    >>> check_integer(200, "n_boot", low=1)
+    200
+    >>> check_integer(1.5, "n_boot", low=1)
+    Traceback (most recent call last):
+    ...
+    TypeError: `n_boot` must be a positive integer; got 1.5.
+    """
+    if low is not None and high is not None:
+        what = f"an integer in [{low}, {high}]"
+    elif low == 1:
+        what = "a positive integer"
+    elif low is not None:
+        what = f"an integer >= {low}"
+    elif high is not None:
+        what = f"an integer <= {high}"
+    else:
+        what = "an integer"
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"`{name}` must be {what}; got {value!r}.")
+    if (low is not None and value < low) or (high is not None and value > high):
+        raise ValueError(f"`{name}` must be {what}; got {value!r}.")
+    return int(value)
+
+
+def check_bool(value, name: str) -> bool:
+    """Check a flag is ``True`` or ``False`` (numpy bools too); a string such as ``"yes"`` or
+    a number is refused rather than read by its truth value."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"`{name}` must be True or False; got {value!r}.")
+    return bool(value)
+
+
+def check_finite_number(value, name: str) -> float:
+    """Check a scalar option is a finite real number; return it as float."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
+        raise TypeError(f"`{name}` must be a finite number; got {value!r}.")
+    if not np.isfinite(value):
+        raise ValueError(f"`{name}` must be a finite number; got {value!r}.")
+    return float(value)
+
+
+def check_n_jobs(n_jobs, name: str = "n_jobs"):
+    """``n_jobs`` is None or a non-zero integer (joblib's convention: -1 is every core)."""
+    if n_jobs is None:
+        return None
+    if isinstance(n_jobs, (bool, np.bool_)) or not isinstance(n_jobs, numbers.Integral) or n_jobs == 0:
+        raise (ValueError if isinstance(n_jobs, numbers.Integral) else TypeError)(
+            f"`{name}` must be None or a non-zero integer (-1 uses every core); got {n_jobs!r}.")
+    return int(n_jobs)
+
+
+def check_model(model, name: str, methods=("fit", "predict")):
+    """A model given by the user (``None`` is left to the caller's default) must have
+    ``methods``; refused early, with the argument's name, rather than deep inside a fit."""
+    if model is None:
+        return None
+    missing = [m for m in methods if not callable(getattr(model, m, None))]
+    if missing:
+        raise TypeError(f"`{name}` must be an estimator with {' and '.join(methods)}; "
+                        f"got {model!r} (no {', '.join(missing)}).")
+    return model
 
 
 def warn_positivity(p: np.ndarray, threshold: float, name: str = "propensity") -> int:

