@@ -53,7 +53,9 @@ def _studies(family):
     mod = family_modules()[family]
     out = []
     for key in ROWS[family]:
-        found = [s for s in mod.studies() if key in row_key(s)]
+        # a key ending in the sample size names that size only (``| 500`` is not ``| 5000``)
+        found = [s for s in mod.studies() if key in row_key(s)
+                 and (not key[-1].isdigit() or row_key(s).endswith(key))]
         assert len(found) == 1, f"{key!r} matches {len(found)} studies of {family}"
         out.append(found[0])
     return out
