@@ -106,3 +106,23 @@ def test_runner_coverage_and_time_limit():
     short = run_study(st, 2000, time_limit=0.0)
     assert short["reps"] == 2  # one batch of 2 * n_jobs replications, then the limit
     assert short["stopped_early"] == "time limit reached after 2 of 2000 replications"
+
+
+def test_refresh_notes_changes_notes_only():
+    """``--refresh-notes`` takes each row's note from the study of the same key and leaves
+    the measured numbers, and rows no study lists, as they were (fast: no fit)."""
+    from types import SimpleNamespace
+
+    from benchmarks.coverage import refresh_notes, run_study
+    from benchmarks.coverage_studies._common import Study
+
+    old = Study("test", "exact", "N(0, 1)", 1, _normal_rep, note="old note")
+    row = run_study(old, 20)
+    orphan = dict(row, estimator="gone", note="kept")
+    new = Study("test", "exact", "N(0, 1)", 1, _normal_rep, note="the option that covers: X")
+    mods = {"test": SimpleNamespace(studies=lambda: [new])}
+    out = refresh_notes([row, orphan], mods)
+    assert out[0]["note"] == "the option that covers: X"
+    assert {k: v for k, v in out[0].items() if k != "note"} == {
+        k: v for k, v in row.items() if k != "note"}
+    assert out[1] == orphan and row["note"] == "old note"  # inputs not mutated
