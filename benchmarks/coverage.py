@@ -277,19 +277,33 @@ def markdown(rows, meta) -> str:
     return "\n".join(lines) + "\n"
 
 
+def rst_marks(family):
+    """The comment lines around one family's table in ``coverage_table.rst``: a family's
+    guide includes its rows with ``:start-after:`` / ``:end-before:`` on these."""
+    return (f".. coverage rows of family '{family}' begin", f".. coverage rows of family '{family}' end")
+
+
 def rst_table(rows) -> str:
-    """A ``list-table`` of the rows, for ``docs/guide/coverage.rst``."""
-    out = [".. list-table::", "   :header-rows: 1", "   :widths: 6 18 14 5 4 9 6 6 6 4 5 17", ""]
+    """One ``list-table`` per family, for ``docs/guide/coverage.rst`` (the whole file) and
+    each family's guide (its part, between the :func:`rst_marks` lines)."""
 
     def esc(s):
         s = str(s).replace("\\", "\\\\").replace("*", "\\*").replace("`", "'").replace("|", "\\|")
         return s.replace("_", "\\_") if s else ".."
 
-    for cells in [list(COLUMNS)] + [_cells(r) for r in rows]:
-        cells = [c.replace("**", "") for c in cells]
-        out.append("   * - " + esc(cells[0]))
-        out += ["     - " + esc(c) for c in cells[1:]]
-    return "\n".join(out) + "\n"
+    out = []
+    families = list(dict.fromkeys(r["family"] for r in rows))
+    for fam in families:
+        begin, end = rst_marks(fam)
+        out += [begin, "", f".. rubric:: Coverage, family {fam}", "",
+                ".. list-table::", "   :header-rows: 1",
+                "   :widths: 6 18 14 5 4 9 6 6 6 4 5 17", ""]
+        for cells in [list(COLUMNS)] + [_cells(r) for r in rows if r["family"] == fam]:
+            cells = [c.replace("**", "") for c in cells]
+            out.append("   * - " + esc(cells[0]))
+            out += ["     - " + esc(c) for c in cells[1:]]
+        out += ["", end, ""]
+    return "\n".join(out)
 
 
 def write(rows, meta, out_dir=RESULTS):

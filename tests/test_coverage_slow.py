@@ -126,3 +126,21 @@ def test_refresh_notes_changes_notes_only():
     assert {k: v for k, v in out[0].items() if k != "note"} == {
         k: v for k, v in row.items() if k != "note"}
     assert out[1] == orphan and row["note"] == "old note"  # inputs not mutated
+
+
+def test_every_family_guide_includes_its_coverage_rows():
+    """Each family of the stored table has its marked part in ``coverage_table.rst``, and a
+    guide in ``docs/guide`` includes that part (fast: reads files)."""
+    import json
+
+    from benchmarks.coverage import rst_marks
+
+    results = ROOT / "benchmarks" / "results"
+    table = (results / "coverage_table.rst").read_text()
+    guides = "\n".join(p.read_text() for p in (ROOT / "docs" / "guide").glob("*.rst"))
+    families = {r["family"] for r in json.loads((results / "coverage.json").read_text())["rows"]}
+    assert families
+    for fam in sorted(families):
+        begin, end = rst_marks(fam)
+        assert begin in table and end in table, fam
+        assert f":start-after: {begin}" in guides and f":end-before: {end}" in guides, fam
