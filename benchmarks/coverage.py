@@ -280,7 +280,8 @@ def markdown(rows, meta) -> str:
 def rst_marks(family):
     """The comment lines around one family's table in ``coverage_table.rst``: a family's
     guide includes its rows with ``:start-after:`` / ``:end-before:`` on these."""
-    return (f".. coverage rows of family '{family}' begin", f".. coverage rows of family '{family}' end")
+    mark = f".. coverage rows of family '{family}'"
+    return f"{mark} begin", f"{mark} end"
 
 
 def rst_table(rows) -> str:

@@ -3,9 +3,10 @@
 ``make_rdd_data`` (the Lee 2008 design of Calonico, Cattaneo and Titiunik 2014,
 effect 0.5) at n = 500 to 5,000 with the default bandwidth rule (rdrobust's: MSE-optimal
 h and b), ``bwselect="cerrd"``, the bias bandwidth b = h (``rho=1``) and a local
-quadratic fit (``p=2``). The rows follow whatever ``RDD()`` does when they run. Untuned designs: t(3) noise of the design's
-own scale (0.1295) added to the outcome, and 40 clusters of 25 units with a cluster
-effect in the outcome (sd 0.1) and the running variable drawn per unit, ``groups=``.
+quadratic fit (``p=2``). The rows follow whatever ``RDD()`` does when they run.
+Untuned designs: t(3) noise of the design's own scale (0.1295) added to the outcome, and
+40 clusters of 25 units with a cluster effect in the outcome (sd 0.1) and the running
+variable drawn per unit, ``groups=``.
 Absorbs ``benchmarks/rdd_scalar_coverage.py``; DistributionalRDD is in ``r3d.py``.
 """
 
