@@ -39,9 +39,10 @@ def studies() -> list[Study]:
     dgp = "make_invalid_iv_data (direct effect 0.5)"
     return [
         Study("iv", "InvalidIV()", dgp, N, lambda s: _one(s, "mdml"), seed_offset=0,
-              note="MDML, gradient boosting nuisances; conservative: the SE also counts "
-                   "nuisance noise (the IV guide); at the nominal level: InvalidIV(method='mr') "
-                   "with working models that hold"),
+              note="MDML, gradient boosting nuisances; conservative: the pooled SE treats "
+                   "the folds as independent, cross-fitting makes them covary negatively (the "
+                   "IV guide); at the nominal level: InvalidIV(method='mr') with working "
+                   "models that hold"),
         Study("iv", "InvalidIV(method='mr', model_treatment=LinearRegression(), "
               "effect_model='constant')", dgp, N, lambda s: _one(s, "mr"), default=False,
               note="correct parametric working models (X_basis)", seed_offset=0),
