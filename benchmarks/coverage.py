@@ -22,6 +22,7 @@ Usage::
     python benchmarks/coverage.py --full --n-jobs 2       # >= 500 replications per study
     python benchmarks/coverage.py --quick --family ope --family hte
     python benchmarks/coverage.py --list
+    python benchmarks/coverage.py --refresh-notes        # notes from the studies, no run
 """
 
 from __future__ import annotations
@@ -198,6 +199,13 @@ def merge(old: list[dict], new: list[dict], dropped_families=(), keep_keys=()) -
     return sort_rows(kept + new)
 
 
+def refresh_notes(rows: list[dict], modules) -> list[dict]:
+    """The rows with each note taken from the study of the same key (rows no study lists
+    keep theirs); the measured numbers are untouched."""
+    notes = {row_key(st): st.note for mod in modules.values() for st in mod.studies()}
+    return [dict(r, note=notes.get(row_key(r), r["note"])) for r in rows]
+
+
 def sort_rows(rows):
     """Families in ``ORDER``; within a family, the order of the study modules' lists (so an
     option that covers sits beside the default it replaces); rows no module lists last."""
@@ -269,19 +277,34 @@ def markdown(rows, meta) -> str:
     return "\n".join(lines) + "\n"
 
 
+def rst_marks(family):
+    """The comment lines around one family's table in ``coverage_table.rst``: a family's
+    guide includes its rows with ``:start-after:`` / ``:end-before:`` on these."""
+    mark = f".. coverage rows of family '{family}'"
+    return f"{mark} begin", f"{mark} end"
+
+
 def rst_table(rows) -> str:
-    """A ``list-table`` of the rows, for ``docs/guide/coverage.rst``."""
-    out = [".. list-table::", "   :header-rows: 1", "   :widths: 6 18 14 5 4 9 6 6 6 4 5 17", ""]
+    """One ``list-table`` per family, for ``docs/guide/coverage.rst`` (the whole file) and
+    each family's guide (its part, between the :func:`rst_marks` lines)."""
 
     def esc(s):
         s = str(s).replace("\\", "\\\\").replace("*", "\\*").replace("`", "'").replace("|", "\\|")
         return s.replace("_", "\\_") if s else ".."
 
-    for cells in [list(COLUMNS)] + [_cells(r) for r in rows]:
-        cells = [c.replace("**", "") for c in cells]
-        out.append("   * - " + esc(cells[0]))
-        out += ["     - " + esc(c) for c in cells[1:]]
-    return "\n".join(out) + "\n"
+    out = []
+    families = list(dict.fromkeys(r["family"] for r in rows))
+    for fam in families:
+        begin, end = rst_marks(fam)
+        out += [begin, "", f".. rubric:: Coverage, family {fam}", "",
+                ".. list-table::", "   :header-rows: 1",
+                "   :widths: 6 18 14 5 4 9 6 6 6 4 5 17", ""]
+        for cells in [list(COLUMNS)] + [_cells(r) for r in rows if r["family"] == fam]:
+            cells = [c.replace("**", "") for c in cells]
+            out.append("   * - " + esc(cells[0]))
+            out += ["     - " + esc(c) for c in cells[1:]]
+        out += ["", end, ""]
+    return "\n".join(out)
 
 
 def write(rows, meta, out_dir=RESULTS):
@@ -313,7 +336,18 @@ def main(argv=None):
     ap.add_argument("--merge", action="append", default=None, metavar="JSON",
                     help="merge the rows of another run's coverage.json (e.g. families run in "
                          "parallel into other --out folders) into this one, run nothing")
+    ap.add_argument("--refresh-notes", action="store_true",
+                    help="rewrite the stored rows' notes from the current study definitions "
+                         "(a note is text, not a measurement), run nothing")
     args = ap.parse_args(argv)
+    if args.refresh_notes:
+        path = Path(args.out) / "coverage.json"
+        rows = refresh_notes(load(path), family_modules())
+        modes = sorted({r.get("mode", "?") for r in rows})
+        write(rows, {"modes in table": ", ".join(modes),
+                     "last run": max(r.get("date", "") for r in rows)}, Path(args.out))
+        print(f"{len(rows)} rows in {path}")
+        return rows
     if args.merge:
         path = Path(args.out) / "coverage.json"
         rows = load(path)

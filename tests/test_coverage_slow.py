@@ -53,7 +53,9 @@ def _studies(family):
     mod = family_modules()[family]
     out = []
     for key in ROWS[family]:
-        found = [s for s in mod.studies() if key in row_key(s)]
+        # a key ending in the sample size names that size only (``| 500`` is not ``| 5000``)
+        found = [s for s in mod.studies() if key in row_key(s)
+                 and (not key[-1].isdigit() or row_key(s).endswith(key))]
         assert len(found) == 1, f"{key!r} matches {len(found)} studies of {family}"
         out.append(found[0])
     return out
@@ -104,3 +106,41 @@ def test_runner_coverage_and_time_limit():
     short = run_study(st, 2000, time_limit=0.0)
     assert short["reps"] == 2  # one batch of 2 * n_jobs replications, then the limit
     assert short["stopped_early"] == "time limit reached after 2 of 2000 replications"
+
+
+def test_refresh_notes_changes_notes_only():
+    """``--refresh-notes`` takes each row's note from the study of the same key and leaves
+    the measured numbers, and rows no study lists, as they were (fast: no fit)."""
+    from types import SimpleNamespace
+
+    from benchmarks.coverage import refresh_notes, run_study
+    from benchmarks.coverage_studies._common import Study
+
+    old = Study("test", "exact", "N(0, 1)", 1, _normal_rep, note="old note")
+    row = run_study(old, 20)
+    orphan = dict(row, estimator="gone", note="kept")
+    new = Study("test", "exact", "N(0, 1)", 1, _normal_rep, note="the option that covers: X")
+    mods = {"test": SimpleNamespace(studies=lambda: [new])}
+    out = refresh_notes([row, orphan], mods)
+    assert out[0]["note"] == "the option that covers: X"
+    assert {k: v for k, v in out[0].items() if k != "note"} == {
+        k: v for k, v in row.items() if k != "note"}
+    assert out[1] == orphan and row["note"] == "old note"  # inputs not mutated
+
+
+def test_every_family_guide_includes_its_coverage_rows():
+    """Each family of the stored table has its marked part in ``coverage_table.rst``, and a
+    guide in ``docs/guide`` includes that part (fast: reads files)."""
+    import json
+
+    from benchmarks.coverage import rst_marks
+
+    results = ROOT / "benchmarks" / "results"
+    table = (results / "coverage_table.rst").read_text()
+    guides = "\n".join(p.read_text() for p in (ROOT / "docs" / "guide").glob("*.rst"))
+    families = {r["family"] for r in json.loads((results / "coverage.json").read_text())["rows"]}
+    assert families
+    for fam in sorted(families):
+        begin, end = rst_marks(fam)
+        assert begin in table and end in table, fam
+        assert f":start-after: {begin}" in guides and f":end-before: {end}" in guides, fam

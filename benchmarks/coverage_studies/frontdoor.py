@@ -79,7 +79,9 @@ def studies():
     out = [
         Study("frontdoor", "FrontDoor(method='plugin')", disc, 2000, partial(fd, method="plugin")),
         Study("frontdoor", "FrontDoor(method='dr') [boosting nuisances]", disc, 2000,
-              partial(fd, method="dr-hgb"), quick_reps=60, note="HGB nuisances, cv=3"),
+              partial(fd, method="dr-hgb"), quick_reps=60,
+              note="HGB nuisances, cv=3; what covers on this design: "
+                   "FrontDoor(method='plugin')"),
         Study("frontdoor", "FrontDoor(method='linear')", lin, 2000,
               partial(fd, method="linear", design="linear")),
         Study("frontdoor", "FrontDoor(method='dr') [linear nuisances]", lin, 2000,

@@ -87,7 +87,8 @@ def studies():
               partial(weak, ar=True, k=3), default=False,
               note="Anderson-Rubin set (robust, exact), several instruments"),
         Study("iv", "TSLS().effect()", "10 instruments, strength=0.5", 1000, many_instruments,
-              note="2SLS with many instruments (the guide names LIML)"),
+              note="2SLS with many instruments; the option that covers here: "
+                   "TSLS(method='LIML')"),
         Study("iv", "TSLS(method='LIML').effect()", "10 instruments, strength=0.5", 1000,
               partial(many_instruments, method="LIML"), default=False,
               note="LIML with many instruments"),

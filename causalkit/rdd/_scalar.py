@@ -352,9 +352,12 @@ class RDD(BaseEstimator):
     bias_bandwidth : float, pair of floats or None, default None
         Bias bandwidth ``b``; default the selected one, or ``h / rho`` when
         ``bandwidth`` is given.
-    rho : float, optional
-        ``b = h / rho`` when ``bandwidth`` is given and ``bias_bandwidth`` is not
-        (default 1).
+    rho : float or pair of floats, optional
+        ``b = h / rho`` when ``bias_bandwidth`` is not given: with a given ``bandwidth``
+        (default 1 there) or with the selected ``h`` (as rdrobust's ``rho``). ``rho=1``
+        estimates the bias on the main window (``b = h``; Calonico, Cattaneo and Farrell
+        2018); on strongly curved conditional means the selected ``b`` can be too large
+        for the interval, and ``rho=1`` covers there (see the RDD guide).
     bwselect : str, default "mserd"
         "mserd", "msetwo", "msesum", "msecomb1", "msecomb2", "cerrd", "certwo",
         "cersum", "cercomb1" or "cercomb2" (see :func:`rd_bandwidth`).
