@@ -163,6 +163,10 @@ def studies():
                                  if learner == "R" else
                                  "; conservative with these nuisances; at the nominal level on "
                                  "this design: linear nuisances")
+                elif kind == "hgb" and target == "ate":
+                    row_note += ("; conservative (errs on the safe side) with these nuisances; "
+                                 "at the nominal level on this design: the default nuisances "
+                                 "(R-learner) or linear nuisances")
                 what = {"ate": ".ate()", "slope": ".coef_table()['x0'] (CATE slope)",
                         "slope_hc3": " CATE slope, HC3 SE + t(n-k) (candidate, not default)"}[target]
                 boost = {"hgb": " [slow-boosting nuisances]", "default": " [default nuisances]",
