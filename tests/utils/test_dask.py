@@ -186,6 +186,11 @@ def test_one_task_per_block_with_a_shared_source(client, bandit):
     assert len(blocks) == 4  # 1500 rows in blocks of 400
     assert not any("load" in str(k) or "getitem" in str(k) or "concatenate" in str(k)
                    for k in graph)
+    # the block function is one node that every block task reads (shipped once per worker,
+    # not pickled into each task)
+    fns = [k for k in graph if str(k).startswith("causalkit-fn")]
+    assert len(fns) == 1
+    assert all(fns[0] in graph[k].dependencies for k in blocks)
     st = lazy.compute()
     assert st["n"] == 1500
     assert np.isclose(st["s"], d.y @ (d.target_policy[:, 0] / d.propensity), rtol=RTOL)
