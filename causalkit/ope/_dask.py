@@ -396,14 +396,14 @@ def _unlogged(est):
     return np.flatnonzero(est.diagnostics_["action_counts"] == 0)
 
 
-def _policy_checks(est, st, unlogged, *, all_columns=False):
+def _policy_checks(est, st, unlogged, *, all_columns=False, stacklevel=6):
     """Raise (or warn) what ``value`` does about the policy itself, from its merged stats."""
     _raise_prob(st, "policy")
     colsum = st["colsum"][1]
     if all_columns:
         colsum = colsum[unlogged[unlogged < colsum.shape[0]]]
     if unlogged.size and colsum.sum() > 0:
-        est._policy_on_unlogged(unlogged, stacklevel=6)
+        est._policy_on_unlogged(unlogged, stacklevel=stacklevel)
 
 
 def _policy_pass(est, policy, *, scores=True):
@@ -426,7 +426,7 @@ def value_dask(est, policy, name):
     return _value_from(est, _policy_pass(est, policy), name)
 
 
-def _value_from(est, st, name):
+def _value_from(est, st, name, stacklevel=4):
     """The Estimate of ``value`` from one policy's merged stats (checked already)."""
     from ..ope._bandit import _ESS_WARN
 
@@ -439,7 +439,7 @@ def _value_from(est, st, name):
             f"`policy` {name!r}: the importance weights have an effective sample size of "
             f"{ess:.1f} out of {n} logged rounds (max weight {st['wmax'][1]:.3g}); overlap with "
             "the logging policy is poor and weighting estimates lean on few rounds.",
-            PositivityWarning, stacklevel=4)
+            PositivityWarning, stacklevel=stacklevel)
     m1 = st["m1"]
     m2 = st["m2"] if st["m2"] is not None else m1
     theta, se, method = _finish(type(est)._label, est, m1, m2, {"switched": st["switched"]})
@@ -514,16 +514,17 @@ def _policies_reduce(est, preps, k, n, unlogged, sw_given, d, fit_ctx=None):
     return reduce_blocks(block, arrays, _merge_parts)
 
 
-def _values(est, items, parts, unlogged, all_columns):
+def _values(est, items, parts, unlogged, all_columns, depth=0):
     """The Estimates of ``items`` (``(name, policy)``) from their merged stats, in order; a
-    policy without stats (skipped or failed somewhere) gets its own pass."""
+    policy without stats (skipped or failed somewhere) gets its own pass. ``depth``: the
+    frames between the public method and :func:`_values`' caller (for warnings)."""
     out = []
     for (name, policy), st in zip(items, parts):
         if st is None:
             out.append(value_dask(est, policy, name))
             continue
-        _policy_checks(est, st, unlogged, all_columns=all_columns)
-        out.append(_value_from(est, st, name))
+        _policy_checks(est, st, unlogged, all_columns=all_columns, stacklevel=6 + depth)
+        out.append(_value_from(est, st, name, stacklevel=5 + depth))
     return out
 
 
@@ -587,7 +588,8 @@ def fit_compare_dask(est, X, y, action, propensity, estimated_rewards, sample_we
                           fit_ctx=ctx)
     _fit_finish(est, st["fit"], ctx, X)
     parts = st["pol"] if est.n_actions_ == k else [None] * len(items)
-    return _values(est, items, parts, _unlogged(est), all_columns=True)
+    # fit_compare is wrapped by _fit_context: one frame more than compare
+    return _values(est, items, parts, _unlogged(est), all_columns=True, depth=1)
 
 
 def diagnostics_dask(est, policy):
