@@ -2,24 +2,27 @@
 
 Logged bandit feedback with ``n`` rounds and 10 actions is generated block by block
 inside the Dask graph (one seed per block, so the data are the same on every pass and
-in every process) and never materialised: each estimator's ``fit`` (one pass of
-checks) and ``value(policy)`` (one pass of sums) regenerate the blocks they read.
+in every process) and never materialised: each estimator's ``fit_compare`` (the checks
+of ``fit`` and the sums of the policy's value in one pass) regenerates the blocks it reads.
 The cluster is a ``distributed.LocalCluster`` of 2 worker processes with one thread
 each, started afresh for every size. For every size the script reports
 
-* wall time and CPU time of ``fit`` and of ``value`` per estimator, and of a pass that
-  only generates the blocks (the cost of the data source itself). CPU time is summed
-  over every process that works: the client process (which also runs the scheduler
-  of a ``LocalCluster``), the worker processes and their nannies;
-* the peak resident memory of each worker process (``ru_maxrss``) beside its memory
-  right after start-up: flat in ``n`` when nothing of length ``n`` is gathered;
+* wall time and CPU time of ``fit_compare`` (fit + value of one policy) per estimator,
+  and of a pass that only generates the blocks (the cost of the data source itself).
+  CPU time is summed over every process that works: the client process (which also runs
+  the scheduler of a ``LocalCluster``), the worker processes and their nannies;
+* the peak resident memory of each worker process, sampled every 10 ms by a thread in
+  the worker (psutil), separately for the generate-only pass and for the estimators,
+  beside its memory right after start-up: flat in ``n`` when nothing of length ``n`` is
+  gathered. (``ru_maxrss`` is not used: a process started by fork + exec inherits its
+  parent's high-water mark, so a worker's reads the client's memory at start-up.)
 * the machine's load average before and after (the machine may be shared).
 
 At ``--in-memory-n`` (default 10^7) the same estimators also run on numpy arrays
 holding the same rounds, in a child process that builds them once; the two paths take
 turns (Dask, numpy, Dask, numpy, ...; ``--repeats`` rounds) and the report gives the
 median times, their ratio and the largest relative difference of value and standard
-error between the two paths.
+error between the two paths. Other sizes run ``--size-repeats`` rounds.
 
 Results are written after every size, so a long run that is stopped keeps what it
 finished.
@@ -111,11 +114,19 @@ def _layout(n, rows):
 
 
 def dask_data(n: int, rows: int):
-    """The six arrays as Dask arrays whose blocks are generated on the workers."""
+    """The six arrays as Dask arrays whose blocks are generated on the workers.
+
+    The generator is taken from the module ``bench_dask`` (importable on the workers, see
+    :func:`on_dask`), never from ``__main__``: a function of the script being run is
+    pickled by value with the globals it reads (here 5 MB of look-up tables), once into
+    every task, where an importable function travels as its name.
+    """
     import dask
     import dask.array as da
 
-    gen = dask.delayed(generate_block, pure=True, nout=6)
+    import bench_dask
+
+    gen = dask.delayed(bench_dask.generate_block, pure=True, nout=6)
     cols = [[] for _ in range(6)]
     shapes = [lambda m: (m, P_FEAT), lambda m: (m,), lambda m: (m,), lambda m: (m,),
               lambda m: (m, K), lambda m: (m, K)]
@@ -146,7 +157,8 @@ def _make(name):
 
 
 def run_estimators(data, cpu, only=None):
-    """fit + value of IPS, SNIPS and DR: {name: {fit/value wall and CPU seconds, value, stderr}}.
+    """fit + value (``fit_compare``) of IPS, SNIPS and DR: {name: {wall and CPU seconds,
+    value, stderr}}. On Dask one pass per estimator, on numpy fit then value.
 
     ``cpu()`` returns the CPU seconds used so far by every process doing the work.
     """
@@ -158,18 +170,51 @@ def run_estimators(data, cpu, only=None):
         est = _make(name)
         kw = {"estimated_rewards": q} if name == "DR" else {}
         c0, t0 = cpu(), time.perf_counter()
-        est.fit(X, y, action=a, propensity=p, **kw)
+        (v,) = est.fit_compare(X, y, action=a, propensity=p, policies={"pi": P}, **kw).estimates
         c1, t1 = cpu(), time.perf_counter()
-        v = est.value(P)
-        c2, t2 = cpu(), time.perf_counter()
-        out[name] = {"fit_seconds": t1 - t0, "value_seconds": t2 - t1, "seconds": t2 - t0,
-                     "fit_cpu_seconds": c1 - c0, "value_cpu_seconds": c2 - c1,
-                     "cpu_seconds": c2 - c0, "value": v.value, "stderr": v.stderr}
+        out[name] = {"seconds": t1 - t0, "cpu_seconds": c1 - c0, "value": v.value,
+                     "stderr": v.stderr}
     return out
 
 
 def _peak_rss_mib():
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def _start_sampler(dask_worker=None):
+    """Start a thread sampling this process's resident memory and the bytes of task
+    results the worker holds (its managed memory) every 10 ms; returns the resident MiB
+    now. :func:`_take_peak` reads and resets the peaks."""
+    import builtins
+    import threading
+
+    import psutil
+
+    proc = psutil.Process()
+    state = builtins.__dict__.setdefault("_bench_dask_rss", {"peak": 0, "managed": 0})
+
+    def loop():
+        while True:
+            r = proc.memory_info().rss
+            if r > state["peak"]:
+                state["peak"] = r
+            m = dask_worker.state.nbytes if dask_worker is not None else 0
+            if m > state["managed"]:
+                state["managed"] = m
+            time.sleep(0.01)
+
+    threading.Thread(target=loop, daemon=True, name="bench-rss").start()
+    return proc.memory_info().rss / 2**20
+
+
+def _take_peak():
+    """The sampled peaks (resident MiB, managed MiB) since the last call (then reset)."""
+    import builtins
+
+    state = builtins.__dict__["_bench_dask_rss"]
+    peak, state["peak"] = state["peak"], 0
+    managed, state["managed"] = state["managed"], 0
+    return peak / 2**20, managed / 2**20
 
 
 def _worker_cpu():
@@ -187,7 +232,9 @@ def _numpy_child(n, rows, conn):
     """Build the rounds once, then run the estimators each time the parent asks."""
     t0 = time.perf_counter()
     data = numpy_data(n, rows)
-    conn.send({"generate_seconds": time.perf_counter() - t0,
+    gen = time.perf_counter() - t0
+    run_estimators(data, time.process_time)  # warm-up round (imports, first calls), not timed
+    conn.send({"generate_seconds": gen,
                "data_mib": sum(x.nbytes for x in data) / 2**20})
     while conn.recv() == "run":
         conn.send(run_estimators(data, time.process_time))
@@ -229,8 +276,11 @@ def on_dask(n, rows, *, workers=2, only=None, repeats=1, numpy_side=None):
     with distributed.LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
                                   dashboard_address=None, memory_limit=None) as cluster, \
             distributed.Client(cluster) as client:
-        start_rss = client.run(_peak_rss_mib)
-        client.run(lambda: __import__("causalkit.ope"))  # warm the workers' imports
+        here = str(Path(__file__).resolve().parent)
+        client.run(lambda: sys.path.insert(0, here) if here not in sys.path else None)
+        client.run(lambda: __import__("causalkit.ope") and __import__("bench_dask"))  # warm imports
+        start_rss = client.run(_start_sampler)
+        inherited = client.run(_peak_rss_mib)
 
         def cpu():
             return time.process_time() + sum(client.run(_worker_cpu).values())
@@ -240,6 +290,7 @@ def on_dask(n, rows, *, workers=2, only=None, repeats=1, numpy_side=None):
         total = float(da.sum(data[1]).compute())
         gen_pass = time.perf_counter() - t0
         gen_cpu = cpu() - c0
+        gen_peaks = sorted(client.run(_take_peak).values())
         rounds, numpy_rounds = [], []
         for _ in range(repeats):
             rounds.append(run_estimators(data, cpu, only))
@@ -247,13 +298,19 @@ def on_dask(n, rows, *, workers=2, only=None, repeats=1, numpy_side=None):
             if numpy_side is not None:
                 numpy_rounds.append(numpy_side.run())
                 print(f"  numpy round: {json.dumps(_brief(numpy_rounds[-1]))}", flush=True)
-        peaks = client.run(_peak_rss_mib)
+        peaks = sorted(client.run(_take_peak).values())
+        maxrss = client.run(_peak_rss_mib)
     out = {"n": n, "rows_per_block": rows, "blocks": len(_layout(n, rows)), "workers": workers,
            "generate_only_pass_seconds": gen_pass, "generate_only_pass_cpu_seconds": gen_cpu,
            "mean_reward": total / n, "repeats": repeats,
            "estimators": _median(rounds), "rounds": rounds,
            "worker_rss_after_start_mib": sorted(start_rss.values()),
-           "worker_peak_rss_mib": sorted(peaks.values()),
+           "worker_peak_rss_generate_pass_mib": [g[0] for g in gen_peaks],
+           "worker_peak_managed_generate_pass_mib": [g[1] for g in gen_peaks],
+           "worker_peak_rss_mib": [g[0] for g in peaks],
+           "worker_peak_managed_mib": [g[1] for g in peaks],
+           "worker_ru_maxrss_at_start_mib": sorted(inherited.values()),
+           "worker_ru_maxrss_at_end_mib": sorted(maxrss.values()),
            "load_average_before": load0, "load_average_after": os.getloadavg()}
     return out, numpy_rounds
 
@@ -282,9 +339,9 @@ def compare(dask_run, numpy_run):
         cmp[name] = {
             "dask_over_numpy_time": d["seconds"] / m["seconds"],
             "dask_over_numpy_cpu": d["cpu_seconds"] / m["cpu_seconds"],
-            "dask_minus_two_generate_passes_over_numpy_time": (d["seconds"] - 2 * gen) / m["seconds"],
-            "dask_minus_two_generate_passes_over_numpy_cpu":
-                (d["cpu_seconds"] - 2 * gen_cpu) / m["cpu_seconds"],
+            "dask_minus_one_generate_pass_over_numpy_time": (d["seconds"] - gen) / m["seconds"],
+            "dask_minus_one_generate_pass_over_numpy_cpu":
+                (d["cpu_seconds"] - gen_cpu) / m["cpu_seconds"],
             "value_rel_diff": abs(d["value"] - m["value"]) / abs(m["value"]),
             "stderr_rel_diff": abs(d["stderr"] - m["stderr"]) / m["stderr"]}
     return cmp
@@ -363,6 +420,8 @@ def main(argv=None):
                     help="rounds for the numpy comparison (0 skips it; must be one of --sizes)")
     ap.add_argument("--repeats", type=int, default=3,
                     help="alternating Dask/numpy rounds at --in-memory-n (other sizes run once)")
+    ap.add_argument("--size-repeats", type=int, default=1,
+                    help="rounds at the other sizes")
     ap.add_argument("--rows-per-block", type=int, default=500_000)
     ap.add_argument("--out", default="dask")
     ap.add_argument("--only", nargs="+", choices=list(ESTIMATORS),
@@ -392,7 +451,7 @@ def main(argv=None):
     if report is not None:
         report.setdefault("appended_runs_machine", []).append(machine_facts())
     report = report or {
-        "description": "IPS + SNIPS + DR (fit + value) on 10-action logged bandit feedback "
+        "description": "IPS + SNIPS + DR (fit + value in one pass: fit_compare) on 10-action logged bandit feedback "
                        "generated block by block on a LocalCluster of 2 worker processes (1 thread "
                        "each); in-memory numpy path for the ratio, in alternating rounds",
         "machine": machine_facts(), "versions": library_versions(("dask", "distributed")),
@@ -405,7 +464,7 @@ def main(argv=None):
             side = NumpySide(n, rows)
         print(f"Dask, n = {n:,} ...", flush=True)
         r, numpy_rounds = on_dask(n, rows, only=args.only, numpy_side=side,
-                                  repeats=args.repeats if side is not None else 1)
+                                  repeats=args.repeats if side is not None else args.size_repeats)
         report["dask"] = [x for x in report["dask"] if x["n"] != n] + [r]
         report["dask"].sort(key=lambda x: x["n"])
         if side is not None:
@@ -424,21 +483,24 @@ def markdown(rep):
              f"Machine: {rep['machine'].get('cpu_count')} cores, "
              f"{rep['machine'].get('mem_total_gib')} GiB, {rep['machine'].get('timestamp')}; "
              f"dask {rep['versions'].get('dask')}, distributed {rep['versions'].get('distributed')}.",
-             "", "Wall seconds / CPU seconds (all processes) of `fit` + `value`:", "",
-             "| n | blocks | generate-only pass | IPS | SNIPS | DR | worker RSS after start (MiB) "
-             "| worker peak RSS (MiB) | load avg (1 min) before, after |",
-             "|---|---|---|---|---|---|---|---|---|"]
+             "", "Wall seconds / CPU seconds (all processes) of `fit_compare` (fit + value of "
+             "one policy, one pass over the data); worker resident memory sampled every 10 ms:", "",
+             "| n | blocks | rounds | generate-only pass | IPS | SNIPS | DR | worker RSS after "
+             "start (MiB) | peak, generate pass | peak, estimators | load avg (1 min) before, "
+             "after |", "|---|---|---|---|---|---|---|---|---|---|---|"]
     for r in rep["dask"]:
         e = {k: f"{v['seconds']:.1f} / {v['cpu_seconds']:.1f}" for k, v in r["estimators"].items()}
-        lines.append(f"| {r['n']:,} | {r['blocks']} | {r['generate_only_pass_seconds']:.1f} / "
+        lines.append(f"| {r['n']:,} | {r['blocks']} | {r['repeats']} | "
+                     f"{r['generate_only_pass_seconds']:.1f} / "
                      f"{r.get('generate_only_pass_cpu_seconds', float('nan')):.1f} | "
                      f"{e.get('IPS', '-')} | {e.get('SNIPS', '-')} | {e.get('DR', '-')} | "
                      f"{', '.join(f'{v:.0f}' for v in r['worker_rss_after_start_mib'])} | "
+                     f"{', '.join(f'{v:.0f}' for v in r['worker_peak_rss_generate_pass_mib'])} | "
                      f"{', '.join(f'{v:.0f}' for v in r['worker_peak_rss_mib'])} | "
                      f"{r['load_average_before'][0]:.1f}, {r['load_average_after'][0]:.1f} |")
-    lines += ["", "Each estimator's time is `fit` (one pass of checks) + `value` (one pass of sums); "
-              "every pass regenerates the blocks, so it includes about two generate-only passes "
-              "of data-source cost. Medians over the rounds where a size ran more than once."]
+    lines += ["", "Each estimator's time is one pass (the checks of `fit` and the sums of "
+              "`value` together); every pass regenerates the blocks, so it includes about one "
+              "generate-only pass of data-source cost. Medians over the rounds."]
     m = rep.get("in_memory")
     if m:
         lines += ["", f"In memory (numpy, n = {m['n']:,}, median of {m['repeats']} rounds "
@@ -450,12 +512,12 @@ def markdown(rep):
     cmp = rep.get("comparison_at_in_memory_n")
     if cmp:
         lines += ["", "| estimator | Dask / numpy wall | Dask / numpy CPU | "
-                  "(Dask - 2 generate passes) / numpy, wall | same, CPU | "
+                  "(Dask - 1 generate pass) / numpy, wall | same, CPU | "
                   "value rel. diff | SE rel. diff |", "|---|---|---|---|---|---|---|"]
         for k, v in cmp.items():
             lines.append(f"| {k} | {v['dask_over_numpy_time']:.2f} | {v['dask_over_numpy_cpu']:.2f} | "
-                         f"{v['dask_minus_two_generate_passes_over_numpy_time']:.2f} | "
-                         f"{v['dask_minus_two_generate_passes_over_numpy_cpu']:.2f} | "
+                         f"{v['dask_minus_one_generate_pass_over_numpy_time']:.2f} | "
+                         f"{v['dask_minus_one_generate_pass_over_numpy_cpu']:.2f} | "
                          f"{v['value_rel_diff']:.1e} | {v['stderr_rel_diff']:.1e} |")
     if rep.get("notes"):
         lines += ["", "Notes:", ""] + [f"* {t}" for t in rep["notes"]]

@@ -613,9 +613,51 @@ class _BanditOPE(BaseEstimator):
         check_is_fitted(self, "propensity_")
         if not isinstance(policies, dict) or not policies:
             raise ValueError("`policies` must be a non-empty dict {name: policy}.")
-        return EstimateTable(tuple(self.value(p, name=str(k), estimated_rewards=estimated_rewards)
-                                   for k, p in policies.items()),
-                             title=f"Policy values ({type(self).__name__})")
+        if getattr(self, "_dask_data_", None) is not None and estimated_rewards is None:
+            from ._dask import compare_dask
+
+            return self._table(compare_dask(self, policies))
+        return self._table([self.value(p, name=str(k), estimated_rewards=estimated_rewards)
+                            for k, p in policies.items()])
+
+    def _table(self, estimates):
+        return EstimateTable(tuple(estimates), title=f"Policy values ({type(self).__name__})")
+
+    @_fit_context(prefer_skip_nested_validation=False)
+    def fit_compare(self, X, y, *, action, policies, propensity=None, estimated_rewards=None,
+                    sample_weight=None) -> EstimateTable:
+        """Fit on the logs, then estimate the values of several named policies.
+
+        The same as ``fit(X, y, ...)`` followed by :meth:`compare` ``(policies)``, with
+        the same numbers, errors and warnings. With Dask input the checks of ``fit`` and
+        the sums of every policy share one pass over the data instead of one pass each
+        (the number of actions must then be known before the pass: from ``n_actions``,
+        or the width of ``propensity``, ``estimated_rewards`` or a policy matrix;
+        otherwise the policies get a second pass).
+
+        Parameters
+        ----------
+        X, y, action, propensity, estimated_rewards, sample_weight
+            As in :meth:`fit`.
+        policies : dict {name: policy}
+            Policies as :meth:`value` accepts them.
+
+        Returns
+        -------
+        EstimateTable
+            One estimate per policy, in the order of ``policies``; the estimator is
+            fitted afterwards.
+        """
+        if not isinstance(policies, dict) or not policies:
+            raise ValueError("`policies` must be a non-empty dict {name: policy}.")
+        if any_dask(X, y, action, propensity, estimated_rewards, sample_weight):
+            from ._dask import fit_compare_dask
+
+            return self._table(fit_compare_dask(self, X, y, action, propensity,
+                                                estimated_rewards, sample_weight, policies))
+        self.fit(X, y, action=action, propensity=propensity, estimated_rewards=estimated_rewards,
+                 sample_weight=sample_weight)
+        return self.compare(policies)
 
     def diagnostics(self, policy) -> dict:
         """Weight diagnostics for ``policy``: effective sample size, max weight,

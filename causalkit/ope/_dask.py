@@ -86,6 +86,14 @@ def _raise_prob(st, name):
 
 def fit_dask(est, X, y, action, propensity, estimated_rewards, sample_weight):
     """``_BanditOPE.fit`` for Dask collections; returns ``est``."""
+    ctx = _fit_setup(est, X, y, action, propensity, estimated_rewards, sample_weight)
+    st = reduce_blocks(ctx.block, ctx.arrays, combine)
+    return _fit_finish(est, st, ctx, X)
+
+
+def _fit_setup(est, X, y, action, propensity, estimated_rewards, sample_weight):
+    """The argument checks that need no pass, the aligned arrays and the block function
+    of ``fit``'s pass (a namespace)."""
     if propensity is None:
         raise need_argument("Estimating the logging propensities (a classifier fitted on all "
                             "rounds)", "propensity=")
@@ -147,8 +155,17 @@ def fit_dask(est, X, y, action, propensity, estimated_rewards, sample_weight):
         out["sw"] = None if sb is None else vector_stats(sb, off)
         return out
 
-    st = reduce_blocks(block, [arrs["X"], arrs["y"], arrs["action"], arrs["propensity"],
-                               arrs["estimated_rewards"], arrs["sample_weight"]], combine)
+    arrays = [arrs["X"], arrs["y"], arrs["action"], arrs["propensity"],
+              arrs["estimated_rewards"], arrs["sample_weight"]]
+    return SimpleNamespace(block=block, arrays=arrays, arrs=arrs, n=n, two_d=two_d,
+                           n_actions=n_actions, pdk=pdk, qd=qd, Xd=Xd)
+
+
+def _fit_finish(est, st, ctx, X):
+    """Raise what the numpy ``fit`` raises, from the merged stats, and set the fitted
+    attributes; returns ``est``."""
+    n, two_d, n_actions, pdk, qd, Xd, arrs = (ctx.n, ctx.two_d, ctx.n_actions, ctx.pdk, ctx.qd,
+                                              ctx.Xd, ctx.arrs)
     # the numpy path's checks, in its order
     raise_finite(st["X"], "X")
     raise_finite(st["y"], "y")
@@ -211,8 +228,9 @@ def fit_dask(est, X, y, action, propensity, estimated_rewards, sample_weight):
 # --------------------------------------------------------------------------- policies
 
 
-def _policy_fn(est, policy, k):
-    """``(dask array or None, function of an X block or None)`` for ``policy``."""
+def _policy_fn(est, policy, k, data=None):
+    """``(dask array or None, function of an X block or None)`` for ``policy``; ``data``
+    are the fitted collections (default: the estimator's)."""
     from ..utils._chunked import is_dask
 
     if isinstance(policy, (str, bytes)):
@@ -237,10 +255,11 @@ def _policy_fn(est, policy, k):
         return None, f
     if callable(policy) and not is_dask(policy):
         return None, lambda Xb: np.asarray(policy(Xb), dtype=np.float64)
-    ref = est._dask_data_["y"]
+    data = est._dask_data_ if data is None else data
+    ref = data["y"]
     P = as_dask(policy, "policy", like=ref, ndim=(1, 2))
-    if P.ndim != 2 or P.shape[0] != est._dask_data_["n"] or P.shape[1] != k:
-        raise ValueError(f"`policy` must have shape (n, n_actions) = ({est._dask_data_['n']}, {k}); "
+    if P.ndim != 2 or P.shape[0] != data["n"] or P.shape[1] != k:
+        raise ValueError(f"`policy` must have shape (n, n_actions) = ({data['n']}, {k}); "
                          f"got {P.shape}.")
     return align_rows(ref, policy=P)["policy"], None
 
@@ -319,20 +338,23 @@ def _finish(label, est, m1, m2, extra):
     return theta, se, "SNDR" + cl + f" (reward model: {est.reward_model_}), delta-method SE"
 
 
-def _policy_pass(est, policy, *, scores=True):
-    """One pass over the data for ``policy``: checks, weight diagnostics and score moments."""
-    d = est._dask_data_
-    k = est.n_actions_
-    n = d["n"]
+def _policy_prep(est, policy, k, *, scores=True, data=None):
+    """The checks of ``policy`` that need no pass: ``(dask array or None, function of an
+    X block or None)`` as :func:`_policy_fn` returns."""
     label = type(est)._label
     if scores and label not in ("IPS", "SNIPS", "DM", "DR", "SNDR", "Switch-DR", "ES-IPS"):
         raise TypeError(f"{type(est).__name__} does not accept Dask input.")
     if label == "ES-IPS" and getattr(est, "bound", False):
         raise ValueError("`bound=True` needs the full logging distribution in memory; with Dask "
                          "input use bound=False.")
-    Pd, fn = _policy_fn(est, policy, k)
-    sw_given = d["sample_weight"] is not None
-    unlogged = np.flatnonzero(est.diagnostics_["action_counts"] == 0)
+    return _policy_fn(est, policy, k, data)
+
+
+def _policy_block(est, fn, k, n, unlogged, sw_given, *, scores=True):
+    """The block function of one policy's pass: checks, weight diagnostics and score
+    moments. ``unlogged`` (the actions never logged) is ``None`` when the action counts
+    are not known yet: the probability mass of every action is summed then."""
+    label = type(est)._label
     opts = _score_options(est)
 
     def block(off, Xb, Pb, yb, ab, pb, qb, sb):
@@ -348,7 +370,10 @@ def _policy_pass(est, policy, *, scores=True):
         yv = np.asarray(yb, dtype=np.float64)
         out = _prob_stats(P, off)
         # probability mass on actions never logged (usually none: no pass over P then)
-        out["colsum"] = ("counts", P[:, unlogged].sum(axis=0) if unlogged.size else np.zeros(0))
+        if unlogged is None:
+            out["colsum"] = ("counts", P.sum(axis=0))
+        else:
+            out["colsum"] = ("counts", P[:, unlogged].sum(axis=0) if unlogged.size else np.zeros(0))
         pa = _at(P, a)
         w = pa / p
         out["w"] = Moments.of(w[:, None]) if w.size else Moments.empty(1)
@@ -364,20 +389,47 @@ def _policy_pass(est, policy, *, scores=True):
             out["switched"] = extra.get("switched", 0)
         return out
 
+    return block
+
+
+def _unlogged(est):
+    return np.flatnonzero(est.diagnostics_["action_counts"] == 0)
+
+
+def _policy_checks(est, st, unlogged, *, all_columns=False, stacklevel=6):
+    """Raise (or warn) what ``value`` does about the policy itself, from its merged stats."""
+    _raise_prob(st, "policy")
+    colsum = st["colsum"][1]
+    if all_columns:
+        colsum = colsum[unlogged[unlogged < colsum.shape[0]]]
+    if unlogged.size and colsum.sum() > 0:
+        est._policy_on_unlogged(unlogged, stacklevel=stacklevel)
+
+
+def _policy_pass(est, policy, *, scores=True):
+    """One pass over the data for ``policy``: checks, weight diagnostics and score moments."""
+    d = est._dask_data_
+    k = est.n_actions_
+    Pd, fn = _policy_prep(est, policy, k, scores=scores)
+    unlogged = _unlogged(est)
+    block = _policy_block(est, fn, k, d["n"], unlogged, d["sample_weight"] is not None,
+                          scores=scores)
     arrays = [d["X"] if fn is not None else None, Pd, d["y"], d["action"], d["propensity"],
               d["estimated_rewards"] if scores else None, d["sample_weight"] if scores else None]
     st = reduce_blocks(block, arrays, combine)
-    _raise_prob(st, "policy")
-    if unlogged.size and st["colsum"][1].sum() > 0:
-        est._policy_on_unlogged(unlogged, stacklevel=5)
+    _policy_checks(est, st, unlogged)
     return st
 
 
 def value_dask(est, policy, name):
     """``_BanditOPE.value`` for an estimator fitted on Dask collections."""
+    return _value_from(est, _policy_pass(est, policy), name)
+
+
+def _value_from(est, st, name, stacklevel=4):
+    """The Estimate of ``value`` from one policy's merged stats (checked already)."""
     from ..ope._bandit import _ESS_WARN
 
-    st = _policy_pass(est, policy)
     n = est._dask_data_["n"]
     wsum = st["w"].mean[0] * n
     s2 = st["wsq"]
@@ -387,7 +439,7 @@ def value_dask(est, policy, name):
             f"`policy` {name!r}: the importance weights have an effective sample size of "
             f"{ess:.1f} out of {n} logged rounds (max weight {st['wmax'][1]:.3g}); overlap with "
             "the logging policy is poor and weighting estimates lean on few rounds.",
-            PositivityWarning, stacklevel=3)
+            PositivityWarning, stacklevel=stacklevel)
     m1 = st["m1"]
     m2 = st["m2"] if st["m2"] is not None else m1
     theta, se, method = _finish(type(est)._label, est, m1, m2, {"switched": st["switched"]})
@@ -399,6 +451,145 @@ def value_dask(est, policy, name):
         moments = (m1.W * m1.mean[0], m1.W * m1.mean[1], S[0, 0], S[0, 1], S[1, 1])
         return est._ratio_estimate(out, moments)
     return out
+
+
+# --------------------------------------------------------------------------- one pass, many policies
+
+
+def _clean(fit_st, k, check_X):
+    """Whether a block's ``fit`` stats let the policy sums run on it: actions integer
+    indices in [0, k), propensities finite in (0, 1] (and X finite when a policy reads it).
+    On any other block the policy part is skipped, ``fit`` raises from the merged stats
+    and nothing of the policies' sums is used."""
+    return (not fit_st["a_fin"].bad_rows and not fit_st["a_nonint"]
+            and fit_st["a_min"][1] >= 0 and fit_st["a_max"][1] < k and not fit_st["p_bad"]
+            and not fit_st["p"].fin.bad_rows
+            and (fit_st["P0"] is None or not fit_st["P0"]["fin"].bad_rows)
+            and not (check_X and fit_st["X"].bad_rows))
+
+
+def _merge_parts(a, b):
+    """Merge the summaries of :func:`_policies_reduce` (a skipped policy part stays skipped)."""
+    out = {"pol": [None if x is None or y is None else combine(x, y)
+                   for x, y in zip(a["pol"], b["pol"])]}
+    if "fit" in a:
+        out["fit"] = combine(a["fit"], b["fit"])
+    return out
+
+
+def _policies_reduce(est, preps, k, n, unlogged, sw_given, d, fit_ctx=None):
+    """One pass: the policy sums of every ``(array, function)`` in ``preps`` (and the
+    checks of ``fit`` when ``fit_ctx`` is given). A policy whose block function fails
+    on some block is returned as ``None`` (its own pass then raises the error in turn)."""
+    blocks = [_policy_block(est, fn, k, n, unlogged, sw_given) for _, fn in preps]
+    need_X = any(fn is not None for _, fn in preps)
+    slots, arrays = [], [d["X"], d["y"], d["action"], d["propensity"], d["estimated_rewards"],
+                         d["sample_weight"]]
+    for Pd, _ in preps:
+        slots.append(None if Pd is None else len(arrays))
+        if Pd is not None:
+            arrays.append(Pd)
+    if not need_X and fit_ctx is None:
+        arrays[0] = None
+    fit_block = None if fit_ctx is None else fit_ctx.block
+
+    def block(off, Xb, yb, ab, pb, qb, sb, *Pbs):
+        out = {}
+        run = True
+        if fit_block is not None:
+            out["fit"] = fit_block(off, Xb, yb, ab, pb, qb, sb)
+            run = _clean(out["fit"], k, need_X)
+        pol = []
+        for f, slot in zip(blocks, slots):
+            st = None
+            if run:
+                try:
+                    st = f(off, Xb, None if slot is None else Pbs[slot - 6], yb, ab, pb, qb, sb)
+                except Exception:  # the policy's own pass raises it, in its turn
+                    st = None
+            pol.append(st)
+        out["pol"] = pol
+        return out
+
+    return reduce_blocks(block, arrays, _merge_parts)
+
+
+def _values(est, items, parts, unlogged, all_columns, depth=0):
+    """The Estimates of ``items`` (``(name, policy)``) from their merged stats, in order; a
+    policy without stats (skipped or failed somewhere) gets its own pass. ``depth``: the
+    frames between the public method and :func:`_values`' caller (for warnings)."""
+    out = []
+    for (name, policy), st in zip(items, parts):
+        if st is None:
+            out.append(value_dask(est, policy, name))
+            continue
+        _policy_checks(est, st, unlogged, all_columns=all_columns, stacklevel=6 + depth)
+        out.append(_value_from(est, st, name, stacklevel=5 + depth))
+    return out
+
+
+def _preps_or_none(est, items, k, data=None):
+    """``_policy_prep`` of every policy, or ``None`` when one fails (the caller then
+    evaluates the policies one by one, so the error comes where the numpy path raises it)."""
+    try:
+        return [_policy_prep(est, policy, k, data=data) for _, policy in items]
+    except Exception:
+        return None
+
+
+def compare_dask(est, policies):
+    """``_BanditOPE.compare`` for an estimator fitted on Dask collections: the values of
+    every policy from one pass over the data."""
+    items = [(str(name), policy) for name, policy in policies.items()]
+    preps = _preps_or_none(est, items, est.n_actions_)
+    if preps is None or len(items) == 1:
+        return [value_dask(est, policy, name) for name, policy in items]
+    d = est._dask_data_
+    unlogged = _unlogged(est)
+    st = _policies_reduce(est, preps, est.n_actions_, d["n"], unlogged,
+                          d["sample_weight"] is not None, d)
+    return _values(est, items, st["pol"], unlogged, all_columns=False)
+
+
+def _known_k(est, ctx, items):
+    """The number of actions as far as it is known before the pass (``n_actions``, or the
+    width of the propensity / reward / first policy matrix), else ``None``."""
+    widths = [int(a.shape[1]) for a in (ctx.pdk if ctx.two_d else None, ctx.qd) if a is not None]
+    if ctx.n_actions is not None:
+        k = int(ctx.n_actions)
+    elif widths:
+        k = widths[0]
+    else:
+        shapes = [getattr(p, "shape", None) for _, p in items]
+        k = next((int(s[1]) for s in shapes if s is not None and len(s) == 2), None)
+    # a matrix of another width fails fit's checks: fit and compare then run apart
+    return None if k is None or k < 2 or any(w != k for w in widths) else k
+
+
+def fit_compare_dask(est, X, y, action, propensity, estimated_rewards, sample_weight, policies):
+    """``fit`` then ``compare(policies)`` in one pass over the Dask collections.
+
+    The policy sums need the number of actions before the pass; it is taken from
+    ``n_actions`` or the width of a given matrix. When that guess proves wrong (or a
+    policy cannot be evaluated on some block) the affected policies get their own pass
+    afterwards, so numbers, errors and warnings are those of ``fit`` + ``compare``.
+    """
+    items = [(str(name), policy) for name, policy in policies.items()]
+    ctx = _fit_setup(est, X, y, action, propensity, estimated_rewards, sample_weight)
+    k = _known_k(est, ctx, items)
+    d = {"X": ctx.arrs["X"], "y": ctx.arrs["y"], "action": ctx.arrs["action"],
+         "propensity": ctx.arrs["propensity"], "estimated_rewards": ctx.arrs["estimated_rewards"],
+         "sample_weight": ctx.arrs["sample_weight"], "n": ctx.n}
+    preps = None if k is None else _preps_or_none(est, items, k, d)
+    if preps is None:
+        fit_dask(est, X, y, action, propensity, estimated_rewards, sample_weight)
+        return compare_dask(est, policies)
+    st = _policies_reduce(est, preps, k, ctx.n, None, ctx.arrs["sample_weight"] is not None, d,
+                          fit_ctx=ctx)
+    _fit_finish(est, st["fit"], ctx, X)
+    parts = st["pol"] if est.n_actions_ == k else [None] * len(items)
+    # fit_compare is wrapped by _fit_context: one frame more than compare
+    return _values(est, items, parts, _unlogged(est), all_columns=True, depth=1)
 
 
 def diagnostics_dask(est, policy):

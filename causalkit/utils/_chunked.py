@@ -168,7 +168,10 @@ def reduce_blocks(fn, arrays, combine, *, lazy=False):
     the block's first row. The block function is one task per block that depends on
     that block of every array and nothing else (so the scheduler runs it where the
     blocks are, and each block is produced once per pass); blocks are handed over as
-    they are (no copy). The per-block summaries are merged ``_FAN_IN`` at a time in a
+    they are (no copy). ``fn`` itself is one node of the graph that the block tasks
+    read, so it is pickled once and reaches each worker once per pass (inside every
+    task, a closure holding, say, a fitted classifier would be unpickled once per
+    block). The per-block summaries are merged ``_FAN_IN`` at a time in a
     balanced tree. One ``compute``: one pass over the data. Returns the merged summary
     (or the delayed one with ``lazy=True``).
 
@@ -195,11 +198,16 @@ def reduce_blocks(fn, arrays, combine, *, lazy=False):
 
     # one task per row block, whose only dependencies are that block of every array
     # (the block's global offset is a constant of the task): the scheduler runs it where
-    # its blocks are, and nothing is moved between workers but the small summaries
-    name = f"causalkit-block-{uuid.uuid4().hex}"
-    layer = {(name, i): (apply, int(offsets[i]), *[
+    # its blocks are, and nothing is moved between workers but the small summaries. The
+    # block function (a closure that may hold a user's classifier or callable) is one
+    # node of the graph that every block task reads: it travels to each worker once per
+    # pass, not once inside every task
+    token = uuid.uuid4().hex
+    name, fn_key = f"causalkit-block-{token}", f"causalkit-fn-{token}"
+    layer = {(name, i): (_call, fn_key, int(offsets[i]), *[
         None if a is None else (a.name, i) + (0,) * (a.ndim - 1) for a in arrays])
         for i in range(nblocks)}
+    layer[fn_key] = apply
     deps = [a for a in arrays if a is not None]
     graph = HighLevelGraph.from_collections(name, layer, dependencies=deps)
     per_block = da.Array(graph, name, chunks=((1,) * nblocks,), dtype=object,
@@ -255,6 +263,10 @@ def _fused_blocks(per_block):
         return [Delayed(k, graph, layer=layer) for k in keys]
     except Exception:  # pragma: no cover - older Dask: the plain optimised graph
         return list(per_block.to_delayed(optimize_graph=True))
+
+
+def _call(f, off, *blocks):
+    return f(off, *blocks)
 
 
 def _unwrap(x):

@@ -186,6 +186,11 @@ def test_one_task_per_block_with_a_shared_source(client, bandit):
     assert len(blocks) == 4  # 1500 rows in blocks of 400
     assert not any("load" in str(k) or "getitem" in str(k) or "concatenate" in str(k)
                    for k in graph)
+    # the block function is one node that every block task reads (shipped once per worker,
+    # not pickled into each task)
+    fns = [k for k in graph if str(k).startswith("causalkit-fn")]
+    assert len(fns) == 1
+    assert all(fns[0] in graph[k].dependencies for k in blocks)
     st = lazy.compute()
     assert st["n"] == 1500
     assert np.isclose(st["s"], d.y @ (d.target_policy[:, 0] / d.propensity), rtol=RTOL)
@@ -253,6 +258,91 @@ def test_ope_same_messages(client, bandit):
                               propensity=D(d.propensity, 300))
     five = np.full((1500, 5), 0.2)
     same_error(lambda: f1.value(five), lambda: f2.value(D(five, 300)))
+
+
+def _block_tasks(ts):
+    """The block tasks in a task stream: one per block and pass (the block's loads are
+    fused into it)."""
+    return sum("causalkit-block" in str(t["key"]) for t in ts.data)
+
+
+@pytest.mark.parametrize("cls,kw", [(IPS, {}), (SNIPS, {"clip": 3.0}), (DoublyRobust, {}),
+                                    (SwitchDR, {"tau": 2.0})])
+def test_fit_compare_is_one_pass_with_the_same_numbers(client, bandit, cls, kw):
+    """``fit_compare`` reads every block once (one task per block, with its load fused
+    in) for the checks of ``fit`` and all the
+    policies (a Dask matrix, a numpy matrix, a callable), and gives ``fit`` + ``compare``'s
+    numbers on numpy; ``compare`` after a Dask fit is one more pass for all policies."""
+    d, q, _ = bandit
+    X, y, a, p, P, Q = _shared_source(d, q, 400)
+    uniform = np.full((1500, 4), 0.25)
+
+    def greedy(X):
+        return np.eye(4)[np.argmax(X[:, :4], axis=1)] * 0.7 + 0.075
+
+    model = cls._needs_reward_model
+    e1 = cls(**kw)
+    t1 = e1.fit_compare(d.X, d.y, action=d.action, propensity=d.propensity,
+                        estimated_rewards=q if model else None,
+                        policies={"t": d.target_policy, "u": uniform, "g": greedy})
+    e2 = cls(**kw)
+    with distributed.get_task_stream(client) as ts:
+        t2 = e2.fit_compare(X, y, action=a, propensity=p, estimated_rewards=Q if model else None,
+                            policies={"t": P, "u": uniform, "g": greedy})
+    assert _block_tasks(ts) == 4  # 1500 rows in blocks of 400, each read once
+    for r1, r2 in zip(t1.estimates, t2.estimates):
+        assert_same(r1, r2)
+    assert e2.n_actions_ == e1.n_actions_ == 4
+    np.testing.assert_array_equal(e1.diagnostics_["action_counts"], e2.diagnostics_["action_counts"])
+    with distributed.get_task_stream(client) as ts:
+        t3 = e2.compare({"t": P, "g": greedy})
+    assert _block_tasks(ts) == 4
+    assert_same(t1.estimates[0], t3.estimates[0])
+    assert_same(t1.estimates[2], t3.estimates[1])
+
+
+def test_fit_compare_same_messages_and_fallbacks(client, bandit):
+    d, _, _ = bandit
+    five = np.full((1500, 5), 0.2)
+    p = d.propensity.copy()
+    p[[3, 1200]] = [0.0, 1.5]
+    # fit's errors come first (the policy sums of a bad block are skipped)
+    same_error(lambda: IPS().fit_compare(d.X, d.y, action=d.action, propensity=p,
+                                         policies={"t": d.target_policy}),
+               lambda: IPS().fit_compare(D(d.X, 200), D(d.y, 200), action=D(d.action, 200),
+                                         propensity=D(p, 200), policies={"t": D(d.target_policy)}))
+    a = d.action.copy()
+    a[10] = 7  # beyond the policy's 4 columns: fit's range error, not an index error
+    same_error(lambda: IPS(n_actions=4).fit_compare(d.X, d.y, action=a, propensity=d.propensity,
+                                                    policies={"t": d.target_policy}),
+               lambda: IPS(n_actions=4).fit_compare(D(d.X, 200), D(d.y, 200), action=D(a, 200),
+                                                    propensity=D(d.propensity, 200),
+                                                    policies={"t": D(d.target_policy)}))
+    # then the policy's own: mass on an action never logged, rows not summing to one
+    same_error(lambda: IPS(n_actions=5).fit_compare(d.X, d.y, action=d.action,
+                                                    propensity=d.propensity, policies={"f": five}),
+               lambda: IPS(n_actions=5).fit_compare(D(d.X, 300), D(d.y, 300),
+                                                    action=D(d.action, 300),
+                                                    propensity=D(d.propensity, 300),
+                                                    policies={"f": D(five, 300)}))
+    bad = d.target_policy.copy()
+    bad[1100] *= 2
+    same_error(lambda: IPS().fit_compare(d.X, d.y, action=d.action, propensity=d.propensity,
+                                         policies={"t": d.target_policy, "b": bad}),
+               lambda: IPS().fit_compare(D(d.X, 200), D(d.y, 200), action=D(d.action, 200),
+                                         propensity=D(d.propensity, 200),
+                                         policies={"t": d.target_policy, "b": D(bad, 250)}))
+    # the number of actions unknown before the pass (1-D propensity, a callable policy):
+    # fit, then compare, with the same numbers
+    e1 = IPS().fit_compare(d.X, d.y, action=d.action, propensity=d.propensity,
+                           policies={"c": lambda X: np.full((X.shape[0], 4), 0.25)})
+    e2 = IPS().fit_compare(D(d.X, 400), D(d.y, 400), action=D(d.action, 400),
+                           propensity=D(d.propensity, 400),
+                           policies={"c": lambda X: np.full((X.shape[0], 4), 0.25)})
+    assert_same(e1.estimates[0], e2.estimates[0])
+    with pytest.raises(ValueError, match="non-empty dict"):
+        IPS().fit_compare(D(d.X), D(d.y), action=D(d.action), propensity=D(d.propensity),
+                          policies={})
 
 
 # --------------------------------------------------------------------------- control variates
