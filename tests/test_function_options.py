@@ -115,6 +115,14 @@ def _dataset(name, **small):
     return make
 
 
+def _conf_int(fitted):
+    from causalkit.inference import Estimate
+
+    return Estimate(1.0, 0.5, n=100, method="example").conf_int, {"alpha": 0.05}
+
+
+SOURCES["Estimate.conf_int"] = _conf_int
+
 # the data generators, each on a small sample
 SOURCES.update({
     "make_ate_data": _dataset("make_ate_data", n=50),
@@ -212,6 +220,9 @@ ROWS = [
     ("frontdoor_sets", "conditional", "yes"),
     ("learn_and_evaluate", "test_size", "x"),
     ("learn_and_evaluate", "test_size", 1),
+    ("plot_ovb_contour", "cf_y", "x"),
+    ("plot_ovb_contour", "cf_d", [0.0, np.nan]),
+    ("Estimate.conf_int", "alpha", "x"),
     ("rd_batch", "bandwith", 0.5),  # misspelt: not an RDD parameter
     ("rd_density_test", "kernal", "tri"),  # misspelt: not an RDDensity parameter
     ("make_ate_data", "n", 0),
