@@ -105,6 +105,46 @@ SOURCES = {
     "learn_and_evaluate": _learn_and_evaluate,
 }
 
+
+
+def _dataset(name, **small):
+    def make(fitted):
+        from causalkit import datasets
+
+        return getattr(datasets, name), {**small, "random_state": 0}
+    return make
+
+
+def _conf_int(fitted):
+    from causalkit.inference import Estimate
+
+    return Estimate(1.0, 0.5, n=100, method="example").conf_int, {"alpha": 0.05}
+
+
+SOURCES["Estimate.conf_int"] = _conf_int
+
+# the data generators, each on a small sample
+SOURCES.update({
+    "make_ate_data": _dataset("make_ate_data", n=50),
+    "make_multiarm_data": _dataset("make_multiarm_data", n=60),
+    "make_calibration_data": _dataset("make_calibration_data", n=50, n_calibration=30, n_labeled=20),
+    "make_proxy_outcome_data": _dataset("make_proxy_outcome_data", n=50, n_features=5),
+    "make_cfd_data": _dataset("make_cfd_data", n=50),
+    "make_frontdoor_data": _dataset("make_frontdoor_data", n=50),
+    "make_frontdoor_linear_data": _dataset("make_frontdoor_linear_data", n=50),
+    "make_cate_data": _dataset("make_cate_data", n=50),
+    "make_fisher_hte": _dataset("make_fisher_hte", n=50),
+    "make_invalid_iv_data": _dataset("make_invalid_iv_data", n_samples=50),
+    "make_401k_like_data": _dataset("make_401k_like_data", n_samples=50),
+    "make_linear_iv_data": _dataset("make_linear_iv_data", n_samples=50),
+    "make_overtaking_tests": _dataset("make_overtaking_tests", n_tests=50, n_steps=5),
+    "make_bandit_feedback": _dataset("make_bandit_feedback", n=50),
+    "make_iv_mdp": _dataset("make_iv_mdp", n_trajectories=5, horizon=10, burn_in=2),
+    "make_r3d_data": _dataset("make_r3d_data", n_units=50, n_obs=5),
+    "make_rdd_data": _dataset("make_rdd_data", n=50),
+    "make_tabular_mdp": _dataset("make_tabular_mdp", n_trajectories=5, horizon=5),
+})
+
 # (function, argument, bad value)
 ROWS = [
     ("cuped", "alpha", -0.1),
@@ -180,6 +220,29 @@ ROWS = [
     ("frontdoor_sets", "conditional", "yes"),
     ("learn_and_evaluate", "test_size", "x"),
     ("learn_and_evaluate", "test_size", 1),
+    ("plot_ovb_contour", "cf_y", "x"),
+    ("plot_ovb_contour", "cf_d", [0.0, np.nan]),
+    ("Estimate.conf_int", "alpha", "x"),
+    ("rd_batch", "bandwith", 0.5),  # misspelt: not an RDD parameter
+    ("rd_density_test", "kernal", "tri"),  # misspelt: not an RDDensity parameter
+    ("make_ate_data", "n", 0),
+    ("make_multiarm_data", "as_frame", "yes"),
+    ("make_calibration_data", "noise", -1.0),
+    ("make_proxy_outcome_data", "map_seed", -1),
+    ("make_cfd_data", "confounder_strength", np.nan),
+    ("make_frontdoor_data", "confounding", "x"),
+    ("make_frontdoor_linear_data", "n_mediators", 0),
+    ("make_cate_data", "treatment", "binaryish"),
+    ("make_fisher_hte", "setup", "G"),
+    ("make_invalid_iv_data", "effect", np.inf),
+    ("make_401k_like_data", "n_samples", 2.5),
+    ("make_linear_iv_data", "strength", np.nan),
+    ("make_overtaking_tests", "n_steps", -1),
+    ("make_bandit_feedback", "n_features", 0),
+    ("make_iv_mdp", "burn_in", -1),
+    ("make_r3d_data", "fuzzy", "yes"),
+    ("make_rdd_data", "effect", "x"),
+    ("make_tabular_mdp", "reward_noise", -0.5),
 ]
 
 

@@ -6,11 +6,12 @@ import numpy as np
 import pandas as pd
 from scipy.special import expit
 
-from ._base import Dataset
+from ._base import FINITE, FLAG, INT, SIZE, Dataset, checked
 
 __all__ = ["make_ate_data", "make_multiarm_data"]
 
 
+@checked(n=SIZE, n_features=INT, effect=FINITE, overlap=FINITE, as_frame=FLAG)
 def make_ate_data(n: int = 2000, n_features: int = 5, *, effect: float = 1.0,
                   overlap: float = 1.0, as_frame: bool = False, random_state=None) -> Dataset:
     """Confounded binary treatment with a heterogeneous effect whose mean is known.
@@ -62,6 +63,7 @@ def make_ate_data(n: int = 2000, n_features: int = 5, *, effect: float = 1.0,
                    description="Confounded binary treatment; ATE known (make_ate_data).")
 
 
+@checked(n=SIZE, n_features=INT, n_arms=INT, as_frame=FLAG)
 def make_multiarm_data(n: int = 3000, n_features: int = 4, *, n_arms: int = 3,
                        as_frame: bool = False, random_state=None) -> Dataset:
     """Confounded multi-valued treatment with known average potential outcomes.

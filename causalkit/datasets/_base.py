@@ -4,6 +4,16 @@ from __future__ import annotations
 
 from sklearn.utils import Bunch
 
+from ..utils._param_validation import (
+    NONNEG_INT,
+    NONNEG_REAL,
+    POS_INT,
+    Integral,
+    Interval,
+    Real,
+    validate_params,
+)
+
 __all__ = ["Dataset"]
 
 
@@ -27,6 +37,20 @@ class Dataset(Bunch):
     def fit_kwargs(self, *names: str) -> dict:
         """The named design variables as keyword arguments for ``fit``."""
         return {k: self[k] for k in names}
+
+
+#: Constraints of the generators' arguments (scikit-learn's, as for estimator parameters).
+#: An integer whose range the generator checks itself, with its own message.
+INT = Interval(Integral, None, None, closed="neither")
+#: A finite number (NaN and infinity refused).
+FINITE = Interval(Real, None, None, closed="neither")
+SIZE, COUNT, SCALE, FLAG = POS_INT, NONNEG_INT, NONNEG_REAL, "boolean"
+
+
+def checked(**constraints):
+    """Validate a generator's arguments: a bad one raises ``InvalidParameterError`` naming it."""
+    return validate_params({k: [v] for k, v in constraints.items()},
+                           prefer_skip_nested_validation=True)
 
 
 def read_packaged_file(package: str, path: str, sha256: str, *, loader: str, what: str,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._base import Dataset
+from ._base import COUNT, FINITE, SCALE, SIZE, Dataset, checked
 
 __all__ = ["make_calibration_data", "make_proxy_outcome_data"]
 
@@ -17,6 +17,7 @@ def _population(rng, n, ate):
     return c, e, t, y
 
 
+@checked(n=SIZE, n_calibration=SIZE, n_labeled=SIZE, ate=FINITE, shrinkage=FINITE, noise=SCALE)
 def make_calibration_data(n=2000, *, n_calibration=1000, n_labeled=100, ate=1.0, shrinkage=0.5,
                           noise=0.5, random_state=None) -> Dataset:
     r"""Predictions that shrink toward the mean, used as the outcome of a downstream study.
@@ -97,6 +98,7 @@ def _frozen_map(map_seed, n_features, width=50):
     return layers
 
 
+@checked(n=SIZE, ate=FINITE, n_features=SIZE, proxy_noise=SCALE, dropout=FINITE, map_seed=COUNT)
 def make_proxy_outcome_data(n=10000, *, ate=1.0, n_features=100, proxy_noise=0.3, dropout=0.2,
                             map_seed=0, random_state=None) -> Dataset:
     r"""Units whose outcome is seen only through high-dimensional proxies ("one map, many trials").

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._base import Dataset
+from ._base import COUNT, FINITE, INT, SCALE, SIZE, Dataset, checked
 
 __all__ = ["make_cfd_data"]
 
 
+@checked(n=SIZE, confounder_strength=FINITE, d_latent=INT, n_covariates=COUNT, proxy_noise=SCALE,
+         proxy_map_seed=COUNT)
 def make_cfd_data(n=10000, *, confounder_strength=1.0, d_latent=2, d_proxy=None, n_covariates=2,
                   proxy_noise=0.1, proxy_map_seed=0, random_state=None) -> Dataset:
     r"""A latent conditional front-door mediator observed only through noisy proxies.

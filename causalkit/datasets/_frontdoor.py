@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 from scipy.special import expit
 
-from ._base import Dataset
+from ._base import FINITE, FLAG, INT, SIZE, Dataset, checked
 
 __all__ = ["make_frontdoor_data", "make_frontdoor_linear_data"]
 
@@ -23,6 +23,7 @@ def _mediator_prob(t, w):
     return expit(-0.6 + 1.4 * t + 0.8 * w[..., 0] - 0.7 * w[..., 1])
 
 
+@checked(n=SIZE, confounding=FINITE, as_frame=FLAG)
 def make_frontdoor_data(n: int = 2000, *, confounding: float = 1.0, as_frame: bool = False,
                         random_state=None) -> Dataset:
     r"""Discrete conditional front-door data: binary ``T``, ``M`` in {0, 1, 2}, binary ``W``.
@@ -80,6 +81,7 @@ def make_frontdoor_data(n: int = 2000, *, confounding: float = 1.0, as_frame: bo
                                "confounder; ATE known (make_frontdoor_data).")
 
 
+@checked(n=SIZE, n_mediators=INT, n_covariates=INT, confounding=FINITE, as_frame=FLAG)
 def make_frontdoor_linear_data(n: int = 2000, *, n_mediators: int = 2, n_covariates: int = 2,
                                confounding: float = 1.0, as_frame: bool = False,
                                random_state=None) -> Dataset:

@@ -6,11 +6,12 @@ import numpy as np
 import pandas as pd
 from scipy.special import expit
 
-from ._base import Dataset, read_packaged_file
+from ._base import FINITE, FLAG, INT, SCALE, SIZE, Dataset, checked, read_packaged_file
 
 __all__ = ["load_ihdp", "make_cate_data", "make_fisher_hte"]
 
 
+@checked(n=SIZE, n_features=INT, overlap=FINITE, noise=SCALE, as_frame=FLAG)
 def make_cate_data(n: int = 2000, n_features: int = 5, *, treatment: str = "binary",
                    overlap: float = 1.0, noise: float = 1.0, as_frame: bool = False,
                    random_state=None) -> Dataset:
@@ -113,6 +114,7 @@ def _fisher_params(setup, n, p, rng):
     return X, b, e, tau
 
 
+@checked(n=SIZE, n_features=INT, noise=SCALE)
 def make_fisher_hte(setup: str = "A", n: int = 1000, n_features: int = 10, *, noise: float = 1.0,
                     random_state=None) -> Dataset:
     """The six simulation setups A-F of Fisher (2024) for CATE learners.

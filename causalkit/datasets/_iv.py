@@ -6,13 +6,14 @@ import numpy as np
 import pandas as pd
 from sklearn.utils import check_random_state
 
-from ._base import Dataset, read_packaged_file
+from ._base import FINITE, FLAG, INT, SIZE, Dataset, checked, read_packaged_file
 
 __all__ = ["make_invalid_iv_data", "make_401k_like_data", "load_401k", "make_linear_iv_data"]
 
 _BLOCKS = ("instrument", "treatment", "outcome", "confounding")
 
 
+@checked(n_samples=INT, effect=FINITE, direct_effect=FINITE)
 def make_invalid_iv_data(n_samples=5000, *, effect=1.0, direct_effect=0.5, misspecify=(),
                          random_state=None):
     r"""A binary instrument that violates the exclusion restriction, with known ATE.
@@ -129,6 +130,7 @@ def _401k_population(n, rng, direct_effect):
     return X, net_tfa, p401, e401, effect
 
 
+@checked(n_samples=SIZE, direct_effect=FINITE)
 def make_401k_like_data(n_samples=9915, *, direct_effect=5000.0, random_state=None):
     r"""A **simulated** data set shaped like the 401(k) eligibility study (no real records).
 
@@ -241,6 +243,7 @@ def load_401k(*, as_frame=False):
                     "($1000s), 401(k) participation, eligibility, 6 covariates.")
 
 
+@checked(n_samples=SIZE, n_instruments=INT, n_features=INT, effect=FINITE, strength=FINITE, as_frame=FLAG)
 def make_linear_iv_data(n_samples=5000, *, n_instruments=1, n_features=3, effect=1.0,
                         strength=0.5, as_frame=False, random_state=None):
     r"""A continuous endogenous treatment with continuous instruments and a known effect.

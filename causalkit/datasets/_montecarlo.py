@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import stats
 
-from ._base import Dataset
+from ._base import FINITE, INT, SIZE, Dataset, checked
 
 __all__ = ["make_overtaking_tests"]
 
@@ -18,6 +18,7 @@ Q_IMPORTANCE = np.array([0.5, 0.3, 0.2])
 H_AV = np.array([0.0, 0.02, 0.25])
 
 
+@checked(n_tests=INT, n_steps=SIZE, p_critical=FINITE)
 def make_overtaking_tests(n_tests=20_000, *, n_steps=50, p_critical=0.05, outcome="crash",
                           random_state=None) -> Dataset:
     r"""Simulated importance-sampled tests of an automated vehicle overtaking.

@@ -7,7 +7,7 @@ from functools import lru_cache
 import numpy as np
 from scipy.special import expit, softmax
 
-from ._base import Dataset
+from ._base import COUNT, FINITE, INT, SIZE, Dataset, checked
 
 __all__ = ["make_bandit_feedback", "make_iv_mdp"]
 
@@ -44,6 +44,7 @@ def _true_value(n_actions, n_features, logging_temperature, epsilon):
     return total / m
 
 
+@checked(n=SIZE, n_actions=INT, n_features=SIZE, logging_temperature=FINITE, epsilon=FINITE)
 def make_bandit_feedback(
     n: int = 10_000,
     n_actions: int = 5,
@@ -118,6 +119,8 @@ def make_bandit_feedback(
     )
 
 
+@checked(n_trajectories=SIZE, horizon=SIZE, burn_in=COUNT, gamma=FINITE, iv_strength=FINITE,
+         confounding=FINITE)
 def make_iv_mdp(
     n_trajectories: int = 200,
     horizon: int = 100,

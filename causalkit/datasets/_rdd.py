@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._base import Dataset
+from ._base import FINITE, FLAG, SIZE, Dataset, checked
 
 __all__ = ["make_r3d_data", "make_rdd_data"]
 
 
+@checked(n_units=SIZE, n_obs=SIZE, delta=FINITE, fuzzy=FLAG, ragged=FLAG)
 def make_r3d_data(n_units=500, *, n_obs=50, delta=1.0, dgp="normal", fuzzy=False, ragged=False,
                   q_grid=None, random_state=None) -> Dataset:
     r"""Units with a running variable and a within-unit sample (R3D designs).
@@ -68,6 +69,7 @@ def make_r3d_data(n_units=500, *, n_obs=50, delta=1.0, dgp="normal", fuzzy=False
     return out
 
 
+@checked(n=SIZE, effect=FINITE, fuzzy=FLAG)
 def make_rdd_data(n=1000, *, effect=1.0, fuzzy=False, random_state=None) -> Dataset:
     r"""Scalar sharp or fuzzy RDD with a nonlinear conditional mean.
 

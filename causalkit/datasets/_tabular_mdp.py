@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._base import Dataset
+from ._base import FINITE, INT, SCALE, Dataset, checked
 
 __all__ = ["make_tabular_mdp"]
 
@@ -22,6 +22,8 @@ def _design(n_states, n_actions):
     return P, R, centres, b, pi, d0
 
 
+@checked(n_trajectories=INT, horizon=INT, n_states=INT, n_actions=INT, gamma=FINITE, noise=SCALE,
+         reward_noise=SCALE)
 def make_tabular_mdp(
     n_trajectories: int = 200,
     horizon: int = 20,

@@ -18,9 +18,14 @@ __all__ = ["Estimate", "EstimateTable", "EffectCurve"]
 
 
 def _check_alpha(alpha: float) -> float:
-    if not (0.0 < float(alpha) < 1.0):
+    try:
+        a = float(alpha)
+    except (TypeError, ValueError):
+        raise TypeError(f"`alpha` must be a number in (0, 1); got {alpha!r}. Use 0.05 for a 95% "
+                        "interval.") from None
+    if not (0.0 < a < 1.0):
         raise ValueError(f"`alpha` must lie in (0, 1); got {alpha}. Use 0.05 for a 95% interval.")
-    return float(alpha)
+    return a
 
 
 def _crit(alpha: float, dof: float | None) -> float:

@@ -32,7 +32,7 @@ from ..utils._param_validation import (
 from ..utils.validation import store_feature_names
 from ._core import kernel_function
 from ._r3d import check_running_variable
-from ._scalar import _pair
+from ._scalar import _check_passed_params, _pair
 
 __all__ = ["RDDensity", "rd_density_test"]
 
@@ -772,4 +772,5 @@ def rd_density_test(X, *, cutoff=0.0, **kwargs):
     >>> round(t.zstat, 2), t.pvalue < 0.001
     (5.75, True)
     """
+    _check_passed_params(RDDensity, kwargs, "rd_density_test")
     return RDDensity(cutoff=cutoff, **kwargs).fit(X).test_

@@ -65,6 +65,16 @@ class MassPointsWarning(CausalkitWarning):
     """
 
 
+def _check_passed_params(cls, params, func):
+    """``**params`` forwarded to ``cls`` must be its ``__init__`` arguments."""
+    known = cls._get_param_names()
+    unknown = sorted(set(params) - set(known))
+    if unknown:
+        raise TypeError(f"`{unknown[0]}` is not an argument of {func}: its keyword arguments are "
+                        f"passed to {cls.__name__}, whose parameters are {known}. Remove it or "
+                        f"use one of those.")
+
+
 def _pair(value, name):
     """A positive number or a pair (left, right) of positive numbers, as a pair of floats."""
     msg = (f"`{name}` must be a positive number or a pair (left, right) of positive numbers; "
@@ -874,6 +884,7 @@ def rd_batch(X, Y, *, treatment=None, covariates=None, groups=None, sample_weigh
     """
     check_aligned(X=X, Y=Y, treatment=treatment, covariates=covariates, groups=groups,
                   sample_weight=sample_weight)
+    _check_passed_params(RDD, params, "rd_batch")
     est = RDD(**params)
     est._validate_params()
     p, q, nu = est._resolve_params()

@@ -414,6 +414,20 @@ def ovb_benchmark(est, X, y, *, treatment, drop, sample_weight=None, groups=None
                         theta_short=s.theta)
 
 
+def _grid(values, name):
+    """A contour grid of shares: default 0 to 0.15 in 31 steps."""
+    if values is None:
+        return np.linspace(0, 0.15, 31)
+    try:
+        g = np.asarray(values, dtype=float)
+    except (TypeError, ValueError):
+        g = None
+    if g is None or g.ndim != 1 or g.size < 2 or not np.all(np.isfinite(g)) or np.any((g < 0) | (g >= 1)):
+        raise ValueError(f"`{name}` must be a 1-D grid of at least 2 values in [0, 1); got {values!r}. "
+                         "Leave it as None for 0 to 0.15.")
+    return g
+
+
 def plot_ovb_contour(est, *, cf_y=None, cf_d=None, rho=1.0, which="lower", bound="point",
                      alpha=0.05, null=0.0, benchmarks=(), ax=None, levels=12):
     """Contour plot of an ATE bound over a grid of ``(cf_d, cf_y)``.
@@ -471,11 +485,8 @@ def plot_ovb_contour(est, *, cf_y=None, cf_d=None, rho=1.0, which="lower", bound
         raise TypeError(f"`levels` must be a number of contour lines (int >= 1) or a 1-D array of "
                         f"bound values; got {levels!r}.")
     core = _Core(score_parts(est))
-    gy = np.linspace(0, 0.15, 31) if cf_y is None else np.asarray(cf_y, dtype=float)
-    gd = np.linspace(0, 0.15, 31) if cf_d is None else np.asarray(cf_d, dtype=float)
-    for nm, g in (("cf_y", gy), ("cf_d", gd)):
-        if g.ndim != 1 or g.size < 2 or np.any((g < 0) | (g >= 1)):
-            raise ValueError(f"`{nm}` must be a 1-D grid of at least 2 values in [0, 1).")
+    gy = _grid(cf_y, "cf_y")
+    gd = _grid(cf_d, "cf_d")
     z = float(stats.norm.ppf(1 - alpha / 2))
     Z = np.empty((gy.size, gd.size))
     for i, vy in enumerate(gy):

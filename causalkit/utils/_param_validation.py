@@ -28,12 +28,13 @@ from sklearn.utils._param_validation import (
     generate_invalid_param_val,
     make_constraint,
     validate_parameter_constraints,
+    validate_params,
 )
 
 __all__ = [
     "HasMethods", "Hidden", "Integral", "Interval", "InvalidParameterError", "Options", "Real",
     "RealNotInt", "StrOptions", "_fit_context", "generate_invalid_param_val", "make_constraint",
-    "validate_parameter_constraints", "PARAM_ERROR",
+    "validate_parameter_constraints", "validate_params", "PARAM_ERROR",
     "NONNEG_REAL", "POS_REAL", "POS_INT", "NONNEG_INT", "UNIT_OPEN", "CV", "SEED", "N_JOBS",
     "REGRESSOR", "CLASSIFIER", "ESTIMATOR",
 ]
