@@ -196,6 +196,21 @@ def _ndtr_table(u, base, coef):
     return base[i] + e * acc
 
 
+@_njit
+def _linear_terms(G, i, P, T, gp, nf, k, need_grad, div):
+    """Row ``i``'s share of the bound's linear terms ``T[m] += sum_c G[m, i, c] P[c]``
+    and, with ``need_grad``, their centred coefficients ``(G[m, i, c] - that sum) / div``
+    (``div`` is the Gaussian policy's normaliser; 1 for the softmax policy)."""
+    for mm in range(nf):
+        gsum = 0.0
+        for c in range(k):
+            gsum += G[mm, i, c] * P[c]
+        T[mm] += gsum
+        if need_grad:
+            for c in range(k):
+                gp[mm, c] = (G[mm, i, c] - gsum) / div
+
+
 def gaussian_rows(Xt, M, sr, tau, h, G, T, gM, glog, need_grad, out_P, want_P):
     """:func:`_gaussian_rows` with the normal cdf tables of this module."""
     _gaussian_rows(Xt, M, sr, tau, h, G, T, gM, glog, need_grad, out_P, want_P, _PHI_BASE, _PHI_COEF)
@@ -276,14 +291,7 @@ def _gaussian_rows(Xt, M, sr, tau, h, G, T, gM, glog, need_grad, out_P, want_P, 
                 out_P[i, c] = P[c]
         if nf == 0:
             continue
-        for mm in range(nf):
-            gsum = 0.0
-            for c in range(k):
-                gsum += G[mm, i, c] * P[c]
-            T[mm] += gsum
-            if need_grad:
-                for c in range(k):
-                    gp[mm, c] = (G[mm, i, c] - gsum) / tot
+        _linear_terms(G, i, P, T, gp, nf, k, need_grad, tot)
         if not need_grad:
             continue
         for c in range(k):
@@ -357,14 +365,7 @@ def softmax_rows(Xt, M, sr, eps, G, T, gM, glog, need_grad, out_P, want_P):
                 out_P[i, c] = P[c]
         if nf == 0:
             continue
-        for mm in range(nf):
-            gsum = 0.0
-            for c in range(k):
-                gsum += G[mm, i, c] * P[c]
-            T[mm] += gsum
-            if need_grad:
-                for c in range(k):
-                    gp[mm, c] = G[mm, i, c] - gsum
+        _linear_terms(G, i, P, T, gp, nf, k, need_grad, 1.0)
         if not need_grad:
             continue
         for mm in range(nf):
