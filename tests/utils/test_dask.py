@@ -199,6 +199,37 @@ def test_one_task_per_block_with_a_shared_source(client, bandit):
     assert_same(e1.value(d.target_policy), e2.value(P))
 
 
+def test_merge_tree_fan_in_is_bounded(client):
+    """The per-block summaries are merged in a tree that takes at most ``_FAN_IN`` of them
+    per task (no task gathers every block's summary), ``ceil(log_fan_in(blocks))`` levels
+    deep, in block order; the merged sums are numpy's."""
+    from causalkit.utils._chunked import _FAN_IN, reduce_blocks
+
+    rng = np.random.default_rng(3)
+    y = rng.normal(size=1500)
+    nblocks = 150
+    lazy = reduce_blocks(lambda off, yb: {"s": float(yb.sum()), "first": ("first_row", off)},
+                         [D(y, 10)], lambda a, b: {"s": a["s"] + b["s"], "first": a["first"]},
+                         lazy=True)
+    deps = lazy.__dask_graph__().get_all_dependencies()
+    blocks = {k for k in deps if isinstance(k, tuple) and str(k[0]).startswith("causalkit-block")}
+    assert len(blocks) == nblocks
+    merges = {k for k in deps if k not in blocks and deps[k] and k != lazy.key}
+    assert all(len(deps[k]) <= _FAN_IN for k in merges)
+    assert max(len(deps[k]) for k in merges) == _FAN_IN  # the bound is reached, not exceeded
+    depth = {}
+
+    def level(k):
+        if k not in depth:
+            depth[k] = 0 if k in blocks else 1 + max(level(d) for d in deps[k])
+        return depth[k]
+
+    assert level(lazy.key) - 1 == int(np.ceil(np.log(nblocks) / np.log(_FAN_IN)))  # 3 levels
+    assert len(merges) < nblocks / (_FAN_IN - 1) + 3
+    st = lazy.compute()
+    assert np.isclose(st["s"], y.sum(), rtol=RTOL) and st["first"] == ("first_row", 0)
+
+
 def test_ope_dask_dataframe_input(client, bandit):
     dd = pytest.importorskip("dask.dataframe")
     import pandas as pd
