@@ -206,8 +206,8 @@ class _PseudoOutcomeBase(BaseEstimator):
         groups : array-like of shape (n,), optional
             Cluster labels: folds keep clusters whole, standard errors are
             cluster-robust, and the intervals of the ATE, :meth:`coef_table`, :meth:`blp`
-            and :meth:`group_effects` use t(G - 1) critical values for G clusters
-            (:meth:`cate_inference` keeps normal ones).
+            and :meth:`group_effects`, and the pointwise intervals of
+            :meth:`cate_inference` (sandwich), use t(G - 1) critical values for G clusters.
 
         Returns
         -------
@@ -691,8 +691,11 @@ class _PseudoOutcomeBase(BaseEstimator):
             how = ("sandwich: z(x)' V z(x) with V the " +
                    ("cluster-robust" if self._groups is not None else "HC1") +
                    " covariance of the linear final model; joint band by sup-t")
+            dof = _cluster_dof(self._groups)
+            if dof is not None:
+                how += "; pointwise intervals with t(G - 1) critical values"
             return EffectCurve(grid=grid, values=values, stderr=se, n=n, method=how,
-                               name="CATE", grid_name="row", cov_factor=factor)
+                               name="CATE", grid_name="row", cov_factor=factor, dof=dof)
         if not isinstance(n_boot, (int, np.integer)) or n_boot < 2:
             raise ValueError(f"`n_boot` must be an integer >= 2; got {n_boot!r}.")
         st = self._final_stage

@@ -432,6 +432,10 @@ class EffectCurve:
         What the curve is (``"tau(q)"``, ``"CATE"``).
     grid_name : str
         Label of the grid (``"quantile"``, a feature's name).
+    dof : float, optional
+        Degrees of freedom of Student-t critical values for the pointwise band (for
+        example ``G - 1`` with a cluster-robust SE over ``G`` clusters); ``None`` uses
+        normal ones. The uniform band's sup-t critical value is not affected.
 
     Examples
     --------
@@ -457,6 +461,7 @@ class EffectCurve:
     draws: np.ndarray | None = field(default=None, repr=False)
     cov: np.ndarray | None = field(default=None, repr=False)
     cov_factor: np.ndarray | None = field(default=None, repr=False)
+    dof: float | None = None
 
     def __post_init__(self):
         grid = np.asarray(self.grid, dtype=float).ravel()
@@ -508,7 +513,7 @@ class EffectCurve:
     def conf_int(self, alpha: float = 0.05, kind: str = "pointwise"):
         """Band ``(lower, upper)`` arrays; ``kind`` is "pointwise" or "uniform"."""
         if kind == "pointwise":
-            c = _crit(_check_alpha(alpha), None)
+            c = _crit(_check_alpha(alpha), self.dof)
         elif kind == "uniform":
             c = self.uniform_critical_value(alpha)
         else:

@@ -229,6 +229,11 @@ def test_clustered_intervals_use_t_with_g_minus_one_degrees_of_freedom():
     lo, hi = est.coef_table().conf_int().loc["x0"]
     e = est.coef_table()["x0"]
     np.testing.assert_allclose(hi - lo, 2 * crit * e.stderr, rtol=1e-12)
+    x = d.X[:3]
+    curve = est.cate_inference(x)
+    lo, hi = curve.conf_int(0.05)
+    np.testing.assert_allclose(hi - lo, 2 * crit * curve.stderr, rtol=1e-12)
+    assert "t(G - 1)" in curve.method
     # without groups: normal critical values
     plain = RLearner(**LIN, cv=3, random_state=0).fit(d.X, d.y, treatment=d.treatment)
     lo, hi = plain.ate().conf_int(0.05)
