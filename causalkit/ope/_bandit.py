@@ -695,22 +695,20 @@ class _BanditOPE(BaseEstimator):
         clip = getattr(self, "clip", None)
         return w if clip is None else np.minimum(w, clip)
 
-    def _reward_label(self, qa):
-        """The reward model named in the method: ``"given"`` for predictions passed to
-        ``value`` (``qa`` given), else the fitted model's name or ``"given"`` (at fit)."""
-        return "given" if qa is not None else self.reward_model_
-
     def _dm_terms(self, P, dm=None, qa=None):
-        """The reward model averaged over ``P`` and at the logged actions: ``dm`` and ``qa``
-        when given (predictions passed to ``value``), else from ``estimated_rewards_``."""
+        """``(dm, qa, label)``: the reward model averaged over ``P``, at the logged actions,
+        and its name for the method. ``dm`` and ``qa`` when given (predictions passed to
+        ``value``, named ``"given"``), else from ``estimated_rewards_`` (named
+        ``reward_model_``: the fitted model, or ``"given"`` at fit)."""
+        label = "given" if qa is not None else self.reward_model_
         if dm is not None and qa is not None:
-            return dm, qa
+            return dm, qa, label
         q = self.estimated_rewards_
         if getattr(self, "_q_logged", None) is None:  # does not depend on the policy
             self._q_logged = self._at_logged(q)
         if dm is None:
             dm = np.einsum("ij,ij->i", P, q)
-        return dm, self._q_logged
+        return dm, self._q_logged, label
 
 
 def _mean_se(psi, sw=None):
@@ -1025,8 +1023,7 @@ class DirectMethod(_BanditOPE):
         self.random_state = random_state
 
     def _scores(self, P, w=None, dm=None, pa=None, qa=None):
-        label = self._reward_label(qa)
-        dm, _ = self._dm_terms(P, dm, qa)
+        dm, _, label = self._dm_terms(P, dm, qa)
         theta, se = _mean_se(dm, self.sample_weight_)
         return theta, se, f"Direct method (reward model: {label}), SE given the model"
 
@@ -1086,8 +1083,7 @@ class DoublyRobust(_BanditOPE):
         self.random_state = random_state
 
     def _scores(self, P, w=None, dm=None, pa=None, qa=None):
-        label = self._reward_label(qa)
-        dm, qa = self._dm_terms(P, dm, qa)
+        dm, qa, label = self._dm_terms(P, dm, qa)
         w = self._clipped(self._weights(P) if w is None else w)
         theta, se = _mean_se(dm + w * (self.y_ - qa), self.sample_weight_)
         m = "DR" + (f" (weights clipped at {self.clip:g})" if self.clip is not None else "")
@@ -1124,8 +1120,7 @@ class SelfNormalizedDR(DoublyRobust):
     _label = "SNDR"
 
     def _scores(self, P, w=None, dm=None, pa=None, qa=None):
-        label = self._reward_label(qa)
-        dm, qa = self._dm_terms(P, dm, qa)
+        dm, qa, label = self._dm_terms(P, dm, qa)
         w = self._clipped(self._weights(P) if w is None else w)
         corr = w * (self.y_ - qa)
         sw = self.sample_weight_
@@ -1206,8 +1201,7 @@ class SwitchDR(DoublyRobust):
         return None
 
     def _scores(self, P, w=None, dm=None, pa=None, qa=None):
-        label = self._reward_label(qa)
-        dm, qa = self._dm_terms(P, dm, qa)
+        dm, qa, label = self._dm_terms(P, dm, qa)
         w = self._weights(P) if w is None else w
         keep = w <= self.tau
         theta, se = _mean_se(dm + np.where(keep, w, 0.0) * (self.y_ - qa), self.sample_weight_)

@@ -84,6 +84,10 @@ def _raise_prob(st, name):
 # --------------------------------------------------------------------------- fit
 
 
+#: The fitted collections, in the order of the block functions' arguments after ``off``.
+_DATA_KEYS = ("X", "y", "action", "propensity", "estimated_rewards", "sample_weight")
+
+
 def fit_dask(est, X, y, action, propensity, estimated_rewards, sample_weight):
     """``_BanditOPE.fit`` for Dask collections; returns ``est``."""
     ctx = _fit_setup(est, X, y, action, propensity, estimated_rewards, sample_weight)
@@ -155,17 +159,15 @@ def _fit_setup(est, X, y, action, propensity, estimated_rewards, sample_weight):
         out["sw"] = None if sb is None else vector_stats(sb, off)
         return out
 
-    arrays = [arrs["X"], arrs["y"], arrs["action"], arrs["propensity"],
-              arrs["estimated_rewards"], arrs["sample_weight"]]
-    return SimpleNamespace(block=block, arrays=arrays, arrs=arrs, n=n, two_d=two_d,
-                           n_actions=n_actions, pdk=pdk, qd=qd, Xd=Xd)
+    data = {**{key: arrs[key] for key in _DATA_KEYS}, "n": n}
+    return SimpleNamespace(block=block, arrays=[data[key] for key in _DATA_KEYS], data=data,
+                           n=n, two_d=two_d, n_actions=n_actions, pdk=pdk, qd=qd, Xd=Xd)
 
 
 def _fit_finish(est, st, ctx, X):
     """Raise what the numpy ``fit`` raises, from the merged stats, and set the fitted
     attributes; returns ``est``."""
-    n, two_d, n_actions, pdk, qd, Xd, arrs = (ctx.n, ctx.two_d, ctx.n_actions, ctx.pdk, ctx.qd,
-                                              ctx.Xd, ctx.arrs)
+    n, two_d, n_actions, pdk, qd, Xd = ctx.n, ctx.two_d, ctx.n_actions, ctx.pdk, ctx.qd, ctx.Xd
     # the numpy path's checks, in its order
     raise_finite(st["X"], "X")
     raise_finite(st["y"], "y")
@@ -207,9 +209,7 @@ def _fit_finish(est, st, ctx, X):
     if est._needs_reward_model:
         est.reward_model_ = "given"
     # lazy collections only (task graphs); nothing of length n is kept in memory
-    est._dask_data_ = {"X": arrs["X"], "y": arrs["y"], "action": arrs["action"],
-                       "propensity": arrs["propensity"], "estimated_rewards": arrs["estimated_rewards"],
-                       "sample_weight": arrs["sample_weight"], "n": n}
+    est._dask_data_ = dict(ctx.data)
     for attr in ("X_", "y_", "action_", "logging_policy_", "estimated_rewards_", "sample_weight_"):
         setattr(est, attr, None)
     est.propensity_ = None
@@ -483,8 +483,7 @@ def _policies_reduce(est, preps, k, n, unlogged, sw_given, d, fit_ctx=None):
     on some block is returned as ``None`` (its own pass then raises the error in turn)."""
     blocks = [_policy_block(est, fn, k, n, unlogged, sw_given) for _, fn in preps]
     need_X = any(fn is not None for _, fn in preps)
-    slots, arrays = [], [d["X"], d["y"], d["action"], d["propensity"], d["estimated_rewards"],
-                         d["sample_weight"]]
+    slots, arrays = [], [d[key] for key in _DATA_KEYS]
     for Pd, _ in preps:
         slots.append(None if Pd is None else len(arrays))
         if Pd is not None:
@@ -504,7 +503,7 @@ def _policies_reduce(est, preps, k, n, unlogged, sw_given, d, fit_ctx=None):
             st = None
             if run:
                 try:
-                    st = f(off, Xb, None if slot is None else Pbs[slot - 6], yb, ab, pb, qb, sb)
+                    st = f(off, Xb, None if slot is None else Pbs[slot - len(_DATA_KEYS)], yb, ab, pb, qb, sb)
                 except Exception:  # the policy's own pass raises it, in its turn
                     st = None
             pol.append(st)
@@ -577,14 +576,12 @@ def fit_compare_dask(est, X, y, action, propensity, estimated_rewards, sample_we
     items = [(str(name), policy) for name, policy in policies.items()]
     ctx = _fit_setup(est, X, y, action, propensity, estimated_rewards, sample_weight)
     k = _known_k(est, ctx, items)
-    d = {"X": ctx.arrs["X"], "y": ctx.arrs["y"], "action": ctx.arrs["action"],
-         "propensity": ctx.arrs["propensity"], "estimated_rewards": ctx.arrs["estimated_rewards"],
-         "sample_weight": ctx.arrs["sample_weight"], "n": ctx.n}
+    d = ctx.data
     preps = None if k is None else _preps_or_none(est, items, k, d)
     if preps is None:
         fit_dask(est, X, y, action, propensity, estimated_rewards, sample_weight)
         return compare_dask(est, policies)
-    st = _policies_reduce(est, preps, k, ctx.n, None, ctx.arrs["sample_weight"] is not None, d,
+    st = _policies_reduce(est, preps, k, ctx.n, None, d["sample_weight"] is not None, d,
                           fit_ctx=ctx)
     _fit_finish(est, st["fit"], ctx, X)
     parts = st["pol"] if est.n_actions_ == k else [None] * len(items)
