@@ -16,7 +16,7 @@ from joblib import Parallel, delayed
 
 from .._progress import parallel, progress
 from ..config import inner_threads, limit_threads
-from ..utils.validation import check_bool, check_fraction, check_groups, check_integer
+from ..utils.validation import check_alpha, check_bool, check_groups, check_integer
 
 __all__ = [
     "seed_sequence",
@@ -255,7 +255,7 @@ def sup_t_critical_value(draws, stderr, alpha: float = 0.05) -> float:
     >>> 2.6 < sup_t_critical_value(draws, np.ones(10)) < 3.1      # wider, for joint coverage
     True
     """
-    alpha = check_fraction(alpha, "alpha", low=0, high=1, closed="neither")
+    alpha = check_alpha(alpha)
     draws = np.asarray(draws, dtype=float)
     se = np.asarray(stderr, dtype=float)
     se = np.where(se > 0, se, np.inf)

@@ -49,7 +49,8 @@ from scipy import optimize, stats
 from scipy.linalg import cho_factor, cho_solve
 
 from ..inference import EffectCurve, Estimate
-from ..utils.validation import check_finite_number, check_fraction, check_model, check_X
+from ..utils.validation import check_alpha as _check_alpha
+from ..utils.validation import check_finite_number, check_model, check_X
 from ._parts import mean_and_se, score_parts
 
 __all__ = ["GammaBounds", "GammaStar", "gamma_bounds", "gamma_star", "cate_bounds"]
@@ -67,10 +68,6 @@ def _check_gamma(gamma):
         raise ValueError(f"`gamma` must be >= 1 (Gamma = 1 is no hidden confounding); got "
                          f"{g[g < 1][0]:g}. Gamma is an odds ratio, not its logarithm.")
     return g
-
-
-def _check_alpha(alpha):
-    return check_fraction(alpha, "alpha", low=0, high=1, closed="neither")
 
 
 def _features(X, degree):

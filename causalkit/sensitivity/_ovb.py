@@ -26,6 +26,7 @@ import numpy as np
 from scipy import optimize, stats
 
 from ..inference import Estimate
+from ..utils.validation import check_alpha as _check_alpha
 from ..utils.validation import check_finite_number, check_integer
 from ._parts import folds_from_ids, mean_and_se, score_parts
 
@@ -51,15 +52,6 @@ def _check_rho(rho):
         raise ValueError(f"`rho` must lie in [-1, 1] (a correlation); got {rho}. Use 1.0 for the "
                          "worst case.")
     return r
-
-
-def _check_alpha(alpha):
-    if isinstance(alpha, (bool, np.bool_)) or not isinstance(alpha, (int, float, np.integer, np.floating)):
-        raise TypeError(f"`alpha` must be a number in (0, 1); got {alpha!r}. Use 0.05 for 95% coverage.")
-    a = float(alpha)
-    if not (0.0 < a < 1.0):
-        raise ValueError(f"`alpha` must lie in (0, 1); got {alpha}. Use 0.05 for 95% coverage.")
-    return a
 
 
 class _Core:

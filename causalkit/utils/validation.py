@@ -32,6 +32,7 @@ __all__ = [
     "check_weights",
     "check_groups",
     "check_fraction",
+    "check_alpha",
     "check_integer",
     "check_bool",
     "check_finite_number",
@@ -634,6 +635,23 @@ def check_fraction(value, name: str, *, low: float = 0.0, high: float = 0.5, clo
         rb = "]" if closed in ("right", "both") else ")"
         raise ValueError(f"`{name}` must lie in {lb}{low}, {high}{rb}; got {value}.")
     return float(value)
+
+
+def check_alpha(alpha, name: str = "alpha") -> float:
+    """Check a significance level is a number in (0, 1) (a bool or NaN is refused).
+
+    Examples
+    --------
+    >>> from causalkit.utils.validation import check_alpha
+    >>> check_alpha(0.05)
+    0.05
+    """
+    if isinstance(alpha, (bool, np.bool_)) or not isinstance(alpha, numbers.Real):
+        raise TypeError(f"`{name}` must be a number in (0, 1); got {alpha!r}. Use 0.05 for 95% "
+                        "coverage.")
+    if not 0.0 < alpha < 1.0:
+        raise ValueError(f"`{name}` must lie in (0, 1); got {alpha}. Use 0.05 for 95% coverage.")
+    return float(alpha)
 
 
 def check_integer(value, name: str, *, low: int | None = None, high: int | None = None) -> int:
